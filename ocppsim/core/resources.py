@@ -1,0 +1,37 @@
+"""Locate the data folders (wsdl/, schemas/, plugins/) of an installed or a source tree ocppsim.
+
+In a wheel they live in `ocppsim/data/<name>` (force-included at build time); in a source
+checkout or an editable install they are the top-level folders of the repository.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+
+
+@cache
+def data_dir(name: str) -> Path:
+    """The folder holding the data set `name` (`wsdl`, `schemas` or `plugins`)."""
+    packaged = Path(str(files("ocppsim"))) / "data" / name
+    if packaged.is_dir():
+        return packaged
+    source = Path(__file__).resolve().parents[2] / name
+    if source.is_dir():
+        return source
+    raise FileNotFoundError(f"ocppsim data folder {name!r} not found (looked in {packaged})")
+
+
+def wsdl_path(version: str, service: str) -> Path:
+    """The project's WSDL of `service` ('cs' or 'cp') for OCPP `version` ('1.2', '1.5')."""
+    name = {"cs": "centralsystem", "cp": "chargepoint"}[service]
+    return data_dir("wsdl") / f"ocpp{version}-{name}.wsdl"
+
+
+def schema_path(version: str, message: str, variant: str | None = None) -> Path:
+    """The committed JSON Schema of `message` (e.g. `BootNotificationRequest`)."""
+    base = data_dir("schemas") / f"ocpp{version}"
+    if variant:
+        base = base / variant
+    return base / f"{message}.json"
