@@ -25,11 +25,13 @@ def _qname(ns: str, name: str) -> str:
     return f"{{{ns}}}{name}"
 
 
-def fault_element(code: str, reason: str) -> etree._Element:
-    """The `env:Fault` element: Code Sender, Subcode the OCPP error code, Reason text."""
-    fault = etree.Element(_qname(SOAP_ENV, "Fault"), nsmap={"s": SOAP_ENV})
+def add_fault(body: etree._Element, code: str, reason: str) -> etree._Element:
+    """Append to `body` an `env:Fault`: Code Sender, Subcode the OCPP error code, Reason text."""
+    fault = etree.SubElement(body, _qname(SOAP_ENV, "Fault"))
     code_el = etree.SubElement(fault, _qname(SOAP_ENV, "Code"))
-    etree.SubElement(code_el, _qname(SOAP_ENV, "Value")).text = "s:Sender"
+    prefix = fault.prefix  # the Value is a QName: use the prefix the envelope declared
+    sender = f"{prefix}:Sender" if prefix else "Sender"
+    etree.SubElement(code_el, _qname(SOAP_ENV, "Value")).text = sender
     subcode = etree.SubElement(code_el, _qname(SOAP_ENV, "Subcode"))
     etree.SubElement(subcode, _qname(SOAP_ENV, "Value")).text = code
     reason_el = etree.SubElement(fault, _qname(SOAP_ENV, "Reason"))
