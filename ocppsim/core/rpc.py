@@ -1,0 +1,276 @@
+"""The OCPP-J RPC session, sans-I/O: frames in, events out; calls in, frames out (SPEC §4).
+
+One `RpcSession` serves both directions of one connection: it answers the CALLs its
+service handles (`cs` on a Central System, `cp` on a Charge Point) and tracks the CALLs it
+sent until their CALLRESULT or CALLERROR arrives or their deadline passes. The clock and
+the unique-id generator are injected so tests run without sockets or sleeping.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import string
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ocppsim.core.catalog import Service, handles
+from ocppsim.core.errors import ERROR_DESCRIPTIONS
+from ocppsim.core.validation import Violation, validate
+
+CALL, CALLRESULT, CALLERROR = 2, 3, 4
+MAX_ID_LENGTH = 36
+DEFAULT_TIMEOUT = 30.0
+
+_ID_ALPHABET = string.ascii_letters + string.digits
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
+def new_unique_id() -> str:
+    """32 random letters and digits (SPEC §4)."""
+    return "".join(random.choices(_ID_ALPHABET, k=32))
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON, as every frame and log line uses."""
+    return _ENCODER.encode(value)
+
+
+@dataclass(frozen=True)
+class Call:
+    """`[2, unique_id, action, payload]`"""
+
+    unique_id: str
+    action: str
+    payload: Any
+
+    def to_frame(self) -> str:
+        return dumps([CALL, self.unique_id, self.action, self.payload])
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """`[3, unique_id, payload]`"""
+
+    unique_id: str
+    payload: Any
+
+    def to_frame(self) -> str:
+        return dumps([CALLRESULT, self.unique_id, self.payload])
+
+
+@dataclass(frozen=True)
+class CallError:
+    """`[4, unique_id, code, description, details]`"""
+
+    unique_id: str
+    code: str
+    description: str
+    details: Any = field(default_factory=dict)
+
+    def to_frame(self) -> str:
+        return dumps([CALLERROR, self.unique_id, self.code, self.description, self.details])
+
+
+Message = Call | CallResult | CallError
+
+
+class FrameError(ValueError):
+    """A text that is not an OCPP-J frame at all; no answer is possible."""
+
+
+def parse_frame(text: str | bytes) -> Message | tuple[str, str]:
+    """Decode one frame.
+
+    Returns the message, or `(unique_id, reason)` for a CALL that has an id but is
+    otherwise malformed (it can still be answered with a CALLERROR); raises `FrameError`
+    when nothing can be answered.
+    """
+    try:
+        value = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise FrameError("not JSON") from exc
+    if not isinstance(value, list) or len(value) < 2 or not isinstance(value[1], str):
+        raise FrameError("not an OCPP-J array")
+    kind, unique_id = value[0], value[1]
+    if kind == CALL and type(kind) is int:
+        if len(value) != 4 or not isinstance(value[2], str):
+            return (unique_id, "a CALL is [2, uniqueId, action, {payload}]")
+        return Call(unique_id, value[2], value[3])
+    if kind == CALLRESULT and type(kind) is int and len(value) == 3:
+        return CallResult(unique_id, value[2])
+    if kind == CALLERROR and type(kind) is int and len(value) in (4, 5):
+        if isinstance(value[2], str) and isinstance(value[3], str):
+            details = value[4] if len(value) == 5 else {}
+            return CallError(unique_id, value[2], value[3], details)
+    raise FrameError("unknown message type or wrong element types")
+
+
+# -- events -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A CALL this side sent and still waits for."""
+
+    unique_id: str
+    action: str
+    payload: Any
+    deadline: float
+
+
+@dataclass(frozen=True)
+class CallReceived:
+    """A valid CALL to answer with `RpcSession.answer` or `RpcSession.refuse`."""
+
+    call: Call
+
+
+@dataclass(frozen=True)
+class CallRefused:
+    """A CALL answered at once with a CALLERROR (`reply` is the frame to send)."""
+
+    unique_id: str
+    action: str | None
+    error: CallError
+    reply: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ResultReceived:
+    """The CALLRESULT of a pending CALL; `violation` is set when it breaks its schema."""
+
+    pending: Pending
+    result: CallResult
+    violation: Violation | None
+
+
+@dataclass(frozen=True)
+class ErrorReceived:
+    """The CALLERROR answering a pending CALL."""
+
+    pending: Pending
+    error: CallError
+
+
+@dataclass(frozen=True)
+class UnexpectedResponse:
+    """A CALLRESULT or CALLERROR whose unique id no pending CALL has."""
+
+    message: CallResult | CallError
+
+
+@dataclass(frozen=True)
+class BadFrame:
+    """A text that cannot be parsed; logged, never answered."""
+
+    text: str
+    reason: str
+
+
+Event = (
+    CallReceived | CallRefused | ResultReceived | ErrorReceived | UnexpectedResponse | BadFrame
+)
+
+
+class RpcSession:
+    """Both RPC channels of one OCPP-J connection, as plain data and functions."""
+
+    def __init__(
+        self,
+        version: str,
+        service: Service,
+        *,
+        validate_calls: bool = True,
+        validate_results: bool = True,
+        variant: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        unique_id: Callable[[], str] = new_unique_id,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.version = version
+        self.service: Service = service
+        self.validate_calls = validate_calls
+        self.validate_results = validate_results
+        self.variant = variant
+        self.timeout = timeout
+        self._unique_id = unique_id
+        self._clock = clock
+        self.pending: dict[str, Pending] = {}
+
+    # -- sending ----------------------------------------------------------------------------
+
+    def call(self, action: str, payload: Any, unique_id: str | None = None) -> tuple[Pending, str]:
+        """Register a CALL as pending and return it with the frame to send."""
+        uid = unique_id or self._unique_id()
+        pending = Pending(uid, action, payload, self._clock() + self.timeout)
+        self.pending[uid] = pending
+        return pending, Call(uid, action, payload).to_frame()
+
+    def answer(self, call: Call, payload: Any) -> str:
+        """The CALLRESULT frame answering `call`."""
+        return CallResult(call.unique_id, payload).to_frame()
+
+    def refuse(
+        self, unique_id: str, code: str, description: str | None = None, details: Any = None
+    ) -> str:
+        """The CALLERROR frame answering the CALL `unique_id` with an OCPP error code."""
+        text = description if description is not None else ERROR_DESCRIPTIONS[code]
+        return CallError(unique_id, code, text, {} if details is None else details).to_frame()
+
+    def forget(self, unique_id: str) -> Pending | None:
+        """Drop a pending CALL (its caller gave up)."""
+        return self.pending.pop(unique_id, None)
+
+    def expire(self) -> list[Pending]:
+        """Drop and return the pending CALLs whose deadline has passed."""
+        now = self._clock()
+        late = [p for p in self.pending.values() if p.deadline <= now]
+        for p in late:
+            del self.pending[p.unique_id]
+        return late
+
+    # -- receiving --------------------------------------------------------------------------
+
+    def _refused(self, uid: str, action: str | None, code: str, reason: str) -> CallRefused:
+        error = CallError(uid, code, ERROR_DESCRIPTIONS[code], {})
+        if code == "ProtocolError" and len(uid) > MAX_ID_LENGTH:
+            error = CallError(uid, code, "callId is too long (>36 chars)", {})
+        return CallRefused(uid, action, error, error.to_frame(), reason)
+
+    def receive(self, text: str | bytes) -> Event:
+        """Turn one received frame into the event the simulator must act on."""
+        try:
+            message = parse_frame(text)
+        except FrameError as exc:
+            shown = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+            return BadFrame(shown, str(exc))
+        if isinstance(message, tuple):
+            uid, reason = message
+            return self._refused(uid, None, "FormationViolation", reason)
+        if isinstance(message, Call):
+            return self._receive_call(message)
+        pending = self.pending.pop(message.unique_id, None)
+        if pending is None:
+            return UnexpectedResponse(message)
+        if isinstance(message, CallError):
+            return ErrorReceived(pending, message)
+        violation = None
+        if self.validate_results:
+            violation = validate(self.version, pending.action + "Response", message.payload)
+        return ResultReceived(pending, message, violation)
+
+    def _receive_call(self, call: Call) -> Event:
+        if len(call.unique_id) > MAX_ID_LENGTH:
+            return self._refused(call.unique_id, call.action, "ProtocolError", "callId too long")
+        if not handles(self.version, self.service, call.action):
+            reason = f"unknown action `{call.action}' for OCPP {self.version}"
+            return self._refused(call.unique_id, call.action, "NotImplemented", reason)
+        if self.validate_calls:
+            violation = validate(self.version, call.action + "Request", call.payload, self.variant)
+            if violation is not None:
+                return self._refused(call.unique_id, call.action, violation.code, violation.reason)
+        return CallReceived(call)
