@@ -592,15 +592,17 @@ class SoapCodec:
         """Pick the operation from the Action header, else from the body element (SPEC §7)."""
         by_body = self._by_request_tag.get(body.tag)
         action_uri = headers.get("Action")
-        if not action_uri:
-            if by_body is None:
-                raise SoapFaultError("NotImplemented", f"unknown request element {body.tag}")
-            return by_body
-        by_action = self._by_action_uri.get(action_uri) or self._operations.get(
-            action_uri.rstrip("/").rpartition("/")[2]
-        )
+        by_action = None
+        if action_uri:
+            by_action = self._by_action_uri.get(action_uri) or self._operations.get(
+                action_uri.rstrip("/").rpartition("/")[2]
+            )
+            if by_action is None:
+                raise SoapFaultError("NotImplemented", f"unknown action {action_uri}")
+        if by_body is None:
+            raise SoapFaultError("NotImplemented", f"unknown request element {body.tag}")
         if by_action is None:
-            raise SoapFaultError("NotImplemented", f"unknown action {action_uri}")
+            return by_body
         if by_body is not by_action:
             raise SoapFaultError(
                 "ProtocolError", f"Action {action_uri} does not match body element {body.tag}"
