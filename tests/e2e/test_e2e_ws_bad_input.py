@@ -1,0 +1,256 @@
+"""A raw websocket client against a CS process: bad handshakes and bad frames (SPEC §4, §5).
+
+The client is `websockets` itself, not ocppsim, so nothing here depends on ocppsim's
+own CP being right. Compare `reference/transcripts/ws-cs-bad-input.*` (the original),
+with the [fix]es of the spec: 400 for an unknown subprotocol or a missing id,
+TypeConstraintViolation for a bad date-time, NotImplemented for an unknown action.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import importlib.util
+import json
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import pytest
+from harness import SimProcess, free_port, start_cs
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+DESCRIPTIONS = {
+    "NotImplemented": "Method name is not recognized.",
+    "ProtocolError": "Sender's message does not comply with protocol specification.",
+    "PropertyConstraintViolation": (
+        "A property name in sender's message is not conform to the PDU structure."
+    ),
+    "OccurenceConstraintViolation": "Sender's message violates occurence constraints.",
+    "TypeConstraintViolation": "Sender's message violates data type constraints.",
+}
+
+NOW = "2024-05-01T12:00:00Z"
+START = {"connectorId": 1, "idTag": "a", "timestamp": NOW, "meterStart": 0}
+
+#: (CALL sent on an ocpp1.5 connection, expected CALLERROR code)
+INVALID_CALLS_15: list[tuple[list[Any], str]] = [
+    ([2, "id2", "Heartbeat", {"extra": 1}], "PropertyConstraintViolation"),
+    ([2, "id3", "Authorize", {}], "OccurenceConstraintViolation"),
+    ([2, "id4", "Authorize", {"idTag": "x" * 21}], "TypeConstraintViolation"),
+    ([2, "id5", "Authorize", {"idTag": 12345}], "TypeConstraintViolation"),
+    (
+        [2, "id6", "StatusNotification", {"connectorId": 1, "status": "Bogus", "errorCode": "E"}],
+        "TypeConstraintViolation",
+    ),
+    (
+        [
+            2,
+            "id8",
+            "StartTransaction",
+            {**START, "timestamp": "not-a-date"},
+        ],
+        "TypeConstraintViolation",
+    ),
+    (
+        [2, "id9", "StartTransaction", {**START, "connectorId": "1"}],
+        "TypeConstraintViolation",
+    ),
+    (
+        [2, "id10", "StartTransaction", {k: v for k, v in START.items() if k != "idTag"}],
+        "OccurenceConstraintViolation",
+    ),
+    (
+        [
+            2,
+            "id11",
+            "MeterValues",
+            {
+                "connectorId": 1,
+                "values": [{"timestamp": NOW, "values": [{"value": "1", "bogus": 1}]}],
+            },
+        ],
+        "PropertyConstraintViolation",
+    ),
+    ([2, "id12", "FooBar", {}], "NotImplemented"),
+    # an action of the other role (the CS does not answer Reset)
+    ([2, "id13", "Reset", {"type": "Soft"}], "NotImplemented"),
+    ([2, "x" * 37, "Heartbeat", {}], "ProtocolError"),
+]
+
+
+def run(coro_fn: Callable[[], Awaitable[Any]], timeout: float = 20) -> Any:
+    async def bounded() -> Any:
+        return await asyncio.wait_for(coro_fn(), timeout)
+
+    return asyncio.run(bounded())
+
+
+async def call(ws: ClientConnection, frame: list[Any], timeout: float = 5) -> list[Any]:
+    """Send one frame and return the next frame received."""
+    await ws.send(json.dumps(frame))
+    answer = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+    assert isinstance(answer, list)
+    return answer
+
+
+async def assert_heartbeat(ws: ClientConnection, unique_id: str) -> None:
+    """A Heartbeat is answered at once with the current UTC time."""
+    answer = await call(ws, [2, unique_id, "Heartbeat", {}])
+    assert answer[:2] == [3, unique_id]
+    assert list(answer[2]) == ["currentTime"]
+    text = answer[2]["currentTime"]
+    assert text.endswith("Z")
+    sent = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    now = datetime.datetime.now(datetime.timezone.utc)
+    assert sent.year == now.year  # the original answered 2013
+    assert abs((now - sent).total_seconds()) < 120
+
+
+@pytest.fixture(scope="module")
+def cs() -> Iterator[tuple[SimProcess, str]]:
+    if importlib.util.find_spec("ocppsim.cli") is None:
+        pytest.skip("the ocppsim command line (ocppsim.cli) does not exist yet")
+    port = free_port()
+    sim = start_cs(port, "-u", "/ocpp")
+    try:
+        yield sim, f"ws://127.0.0.1:{port}"
+    finally:
+        sim.close()
+
+
+def handshake_status(url: str, subprotocols: list[str]) -> int:
+    async def attempt() -> int:
+        try:
+            async with connect(url, subprotocols=subprotocols, open_timeout=5):
+                return 101
+        except InvalidStatus as exc:
+            return exc.response.status_code
+
+    return int(run(attempt))
+
+
+@pytest.mark.parametrize("path", ["/other/CP1", "/", "/ocp/CP1"])
+def test_a_path_outside_the_endpoint_is_404(cs: tuple[SimProcess, str], path: str) -> None:
+    sim, base = cs
+    assert handshake_status(base + path, ["ocpp1.5"]) == 404
+    assert sim.running
+
+
+@pytest.mark.parametrize("path", ["/ocpp/", "/ocpp"])
+def test_no_identity_is_rejected(cs: tuple[SimProcess, str], path: str) -> None:
+    sim, base = cs
+    mark = sim.mark()
+    assert handshake_status(base + path, ["ocpp1.5"]) == 400
+    sim.expect_none(r"ChargePoint # connected", since=mark)
+
+
+def test_an_unknown_subprotocol_is_rejected(cs: tuple[SimProcess, str]) -> None:
+    sim, base = cs
+    mark = sim.mark()
+    assert handshake_status(base + "/ocpp/CP9", ["ocpp9.9"]) == 400
+    sim.expect(r"Unknown protocol `ocpp9\.9'", since=mark)
+    sim.expect_none(r"ChargePoint #CP9 connected", since=mark)
+
+
+@pytest.mark.parametrize("protocol", ["ocpp1.2", "ocpp1.5"])
+def test_the_first_known_subprotocol_is_accepted(cs: tuple[SimProcess, str], protocol: str) -> None:
+    sim, base = cs
+    mark = sim.mark()
+
+    async def scenario() -> str | None:
+        async with connect(base + "/ocpp/CPsub", subprotocols=["ocpp9.9", protocol]) as ws:
+            await assert_heartbeat(ws, "hb")
+            return ws.subprotocol
+
+    assert run(scenario) == protocol
+    sim.expect(rf"ChargePoint #CPsub connected \(protocol: {protocol}\)", since=mark)
+
+
+def test_invalid_calls_get_the_right_callerror(cs: tuple[SimProcess, str]) -> None:
+    sim, base = cs
+
+    async def scenario() -> list[tuple[list[Any], list[Any]]]:
+        answers = []
+        async with connect(base + "/ocpp/CP9", subprotocols=["ocpp1.5"]) as ws:
+            assert ws.subprotocol == "ocpp1.5"
+            await assert_heartbeat(ws, "id1")
+            for frame, _ in INVALID_CALLS_15:
+                answers.append((frame, await call(ws, frame)))
+            # a valid minimal BootNotification is accepted
+            minimal = {"chargePointVendor": "v", "chargePointModel": "m"}
+            boot = await call(ws, [2, "id7", "BootNotification", minimal])
+            assert boot[:2] == [3, "id7"]
+            assert boot[2]["status"] == "Accepted"
+            assert isinstance(boot[2]["heartbeatInterval"], int)
+        return answers
+
+    for (frame, code), (sent, answer) in zip(INVALID_CALLS_15, run(scenario), strict=True):
+        description = DESCRIPTIONS[code]
+        if code == "ProtocolError":
+            description = "callId is too long (>36 chars)"
+        assert answer == [4, sent[1], code, description, {}], (frame, answer)
+    sim.expect(r'>>cp#CP9 \[4,"id12","NotImplemented"', since=0)
+    assert sim.running
+
+
+def test_the_version_is_the_connections(cs: tuple[SimProcess, str]) -> None:
+    """DataTransfer exists in 1.5 only, so a 1.2 connection gets NotImplemented."""
+    _, base = cs
+    transfer = {"vendorId": "v"}
+
+    async def scenario(protocol: str) -> list[Any]:
+        async with connect(base + f"/ocpp/V{protocol}", subprotocols=[protocol]) as ws:
+            assert ws.subprotocol == protocol
+            return await call(ws, [2, "dt", "DataTransfer", transfer])
+
+    assert run(lambda: scenario("ocpp1.2"))[:3] == [4, "dt", "NotImplemented"]
+    assert run(lambda: scenario("ocpp1.5"))[:2] == [3, "dt"]
+
+
+def test_junk_frames_get_no_answer_and_keep_the_connection(cs: tuple[SimProcess, str]) -> None:
+    sim, base = cs
+    junk = ["not json at all", '[5,"x"]', '[3,"unknown-id",{}]', '{"a":1}', "[]", '[2,"only-id"]']
+
+    async def scenario() -> None:
+        async with connect(base + "/ocpp/CPjunk", subprotocols=["ocpp1.5"]) as ws:
+            for index, text in enumerate(junk):
+                await ws.send(text)
+                # the next frame received answers this Heartbeat: the junk got no answer
+                await assert_heartbeat(ws, f"after{index}")
+
+    run(scenario)
+    assert sim.running
+    sim.expect(r"can't be parsed", since=0)
+
+
+def test_a_huge_frame_does_not_bring_the_cs_down(cs: tuple[SimProcess, str]) -> None:
+    sim, base = cs
+    huge = json.dumps([2, "big", "Heartbeat", {"pad": "x" * (2 * 1024 * 1024)}])
+
+    async def scenario() -> None:
+        async with connect(base + "/ocpp/CPbig", subprotocols=["ocpp1.5"], max_size=None) as ws:
+            try:
+                await ws.send(huge)
+                answer = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                # if it is read at all, it must be refused
+                assert answer[0] == 4 and answer[1] == "big", answer
+            except ConnectionClosed:
+                pass
+        async with connect(base + "/ocpp/CPbig", subprotocols=["ocpp1.5"]) as ws:
+            await assert_heartbeat(ws, "again")
+
+    run(scenario)
+    assert sim.running
+
+
+def test_no_error_line_except_the_provoked_ones(cs: tuple[SimProcess, str]) -> None:
+    """The CS process never printed a traceback."""
+    sim, base = cs
+
+    async def scenario() -> None:
+        async with connect(base + "/ocpp/CPlast", subprotocols=["ocpp1.5"]) as ws:
+            await assert_heartbeat(ws, "last")
+
+    run(scenario)
+    sim.expect_none(r"Traceback|Exception", since=0)
