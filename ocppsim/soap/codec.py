@@ -38,7 +38,9 @@ __all__ = [
     "build_fault",
     "get_codec",
     "parse_envelope",
+    "fault_of",
     "parse_fault",
+    "request_version",
     "service_namespace",
 ]
 
