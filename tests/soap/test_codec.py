@@ -767,3 +767,23 @@ def test_our_wsdl_and_the_reference_wsdl_give_the_same_bytes(
         assert ours.build_response(action, payload, **build) == theirs.build_response(
             action, payload, **build
         )
+
+
+def test_utf16_entity_bomb_is_refused_too() -> None:
+    entities = "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
+    bomb = (
+        f'<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE a [<!ENTITY lol0 "lol">{entities}]>'
+        "<a>&lol9;</a>"
+    ).encode("utf-16")
+    started = time.perf_counter()
+    assert _fault_code(lambda: parse_xml(bomb))[0] == "FormationViolation"
+    assert time.perf_counter() - started < 0.5
+
+
+def test_non_ascii_and_markup_characters_survive() -> None:
+    codec = get_codec("1.5", "cs")
+    data = codec.build_request(
+        "Authorize", {"idTag": "é€<&>]]>"}, charge_box_id="bø", to="t", message_id="m"
+    )
+    request = codec.parse_request(data)
+    assert (request.payload, request.charge_box_id) == ({"idTag": "é€<&>]]>"}, "bø")
