@@ -90,10 +90,22 @@ class SimProcess:
     """One `ocppsim` subprocess: a line-by-line conversation over stdin/stdout."""
 
     def __init__(
-        self, args: Sequence[str], *, name: str = "ocppsim", env: dict[str, str] | None = None
+        self,
+        args: Sequence[str],
+        *,
+        name: str = "ocppsim",
+        env: dict[str, str] | None = None,
+        command: Sequence[str] | None = None,
+        goodbye: str | None = END_OF_SIMULATION,
     ):
+        """Start `ocppsim <args>` (or `<command> <args>` for another program, e.g. node).
+
+        `goodbye` is the last line `close()` waits for after `quit` (None: only the exit).
+        """
         self.name = name
-        self.args = [*ocppsim_command(), *args]
+        self.goodbye = goodbye
+        prefix = list(command) if command is not None else ocppsim_command()
+        self.args = [*prefix, *args]
         full_env = dict(os.environ)
         full_env.update({"PYTHONUNBUFFERED": "1", "TERM": "dumb", "NO_COLOR": "1"})
         if env:
@@ -206,7 +218,8 @@ class SimProcess:
         if self.proc.poll() is None:
             try:
                 self.send("quit")
-                self.expect(re.escape(END_OF_SIMULATION), timeout=timeout, since=0)
+                if self.goodbye is not None:
+                    self.expect(re.escape(self.goodbye), timeout=timeout, since=0)
             except (BrokenPipeError, OSError, ExpectTimeout):
                 pass
             try:

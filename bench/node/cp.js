@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// A Charge Point built on ocpp-rpc (an independent OCPP-J implementation), for interop tests.
+//
+//   node cp.js <ws url> <identity> [protocol]        (protocol: ocpp1.5 by default)
+//
+// Connects to <url>/<identity>, sends BootNotification then Heartbeat, answers the CS's
+// Reset / ClearCache / ChangeAvailability / UnlockConnector calls with Accepted, and prints
+// one JSON line per event:
+//   {"event":"connected","protocol":"ocpp1.5"}
+//   {"event":"result","method":"BootNotification","result":{...}}
+//   {"event":"error","method":"...","code":"...","message":"..."}
+//   {"event":"booted"}                                       (after BootNotification+Heartbeat)
+//   {"event":"call","method":"Reset","params":{"type":"Soft"}}
+// Standard input: `call <Method> <json params>` sends another CALL. Ends on `quit` or
+// end of input.
+'use strict';
+
+const readline = require('node:readline');
+const { RPCClient, createRPCError } = require('ocpp-rpc');
+
+const [url, identity, protocol = 'ocpp1.5'] = process.argv.slice(2);
+if (!url || !identity) {
+    console.error('usage: node cp.js <ws url> <identity> [protocol]');
+    process.exit(2);
+}
+
+function emit(obj) {
+    process.stdout.write(JSON.stringify(obj) + '\n');
+}
+
+const ACCEPTED = new Set(['Reset', 'ClearCache', 'ChangeAvailability', 'UnlockConnector']);
+
+const client = new RPCClient({
+    endpoint: url,
+    identity,
+    protocols: [protocol],
+    strictMode: false,
+    reconnect: false,
+    callTimeoutMs: 10000,
+});
+
+client.handle(({ method, params }) => {
+    emit({ event: 'call', method, params });
+    if (ACCEPTED.has(method)) return { status: 'Accepted' };
+    throw createRPCError('NotImplemented');
+});
+client.on('close', ({ code, reason }) => emit({ event: 'closed', code, reason: String(reason || '') }));
+
+async function call(method, params) {
+    try {
+        const result = await client.call(method, params);
+        emit({ event: 'result', method, result });
+        return result;
+    } catch (err) {
+        emit({ event: 'error', method, code: err.rpcErrorCode || err.name, message: err.message });
+        return null;
+    }
+}
+
+async function main() {
+    await client.connect();
+    emit({ event: 'connected', protocol: client.protocol });
+    await call('BootNotification', { chargePointVendor: 'ocpp-rpc', chargePointModel: 'interop' });
+    await call('Heartbeat', {});
+    emit({ event: 'booted' });
+    const rl = readline.createInterface({ input: process.stdin });
+    rl.on('line', async (line) => {
+        const text = line.trim();
+        if (text === 'quit') return rl.close();
+        const found = /^call\s+(\S+)\s*(.*)$/.exec(text);
+        if (found) await call(found[1], found[2] ? JSON.parse(found[2]) : {});
+    });
+    rl.on('close', async () => {
+        await client.close({ force: true });
+        process.exit(0);
+    });
+}
+
+main().catch((err) => {
+    emit({ event: 'error', method: 'connect', code: err.name, message: err.message });
+    process.exit(1);
+});

@@ -1,0 +1,153 @@
+"""Interop with an independent OCPP-J implementation, the npm package `ocpp-rpc`.
+
+Our CP against their CS (`bench/node/cs.js`) and their CP (`bench/node/cp.js`) against our
+CS. Skipped unless `node` is on PATH and `bench/node/node_modules/ocpp-rpc` exists; with
+`OCPPSIM_INTEROP=1` (or `CI=true`) the fixture runs `npm install --prefix bench/node` first.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from harness import SimProcess, frame_re, free_port
+
+NODE_DIR = Path(__file__).resolve().parents[2] / "bench" / "node"
+PROTOCOLS = ["ocpp1.2", "ocpp1.5"]
+
+
+@pytest.fixture(scope="module")
+def node() -> str:
+    """The `node` executable, with ocpp-rpc installed next to the scripts."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not on PATH")
+    if not (NODE_DIR / "node_modules" / "ocpp-rpc").is_dir():
+        wanted = os.environ.get("OCPPSIM_INTEROP") == "1" or os.environ.get("CI") == "true"
+        npm = shutil.which("npm")
+        if not wanted or npm is None:
+            pytest.skip("bench/node/node_modules/ocpp-rpc missing (OCPPSIM_INTEROP=1 installs it)")
+        done = subprocess.run(
+            [npm, "install", "--prefix", str(NODE_DIR), "--no-audit", "--no-fund"],
+            capture_output=True,
+            text=True,
+            timeout=90,
+        )
+        if done.returncode != 0 or not (NODE_DIR / "node_modules" / "ocpp-rpc").is_dir():
+            pytest.fail(f"npm install failed:\n{done.stdout}\n{done.stderr}")
+    return node
+
+
+def events(sim: SimProcess) -> list[dict[str, Any]]:
+    """The JSON lines a node script printed."""
+    found = []
+    for line in sim.lines():
+        if line.startswith("{"):
+            found.append(json.loads(line))
+    return found
+
+
+def expect_event(sim: SimProcess, **fields: str) -> dict[str, Any]:
+    """Wait for a JSON event line whose fields have the given values."""
+    pattern = "".join(rf'(?=.*"{re.escape(k)}":"{re.escape(v)}")' for k, v in fields.items())
+    line = sim.expect(rf"^\{{{pattern}").string
+    event = json.loads(line)
+    assert isinstance(event, dict)
+    return event
+
+
+def assert_recent(text: str) -> None:
+    when = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    now = datetime.datetime.now(datetime.timezone.utc)
+    assert abs((now - when).total_seconds()) < 120, text
+
+
+@pytest.fixture
+def their_cs(node: str) -> Iterator[tuple[SimProcess, int]]:
+    sim = SimProcess(
+        [str(NODE_DIR / "cs.js"), "0", "--verbose"],
+        name="ocpp-rpc-cs",
+        command=[node],
+        goodbye=None,
+    )
+    try:
+        port = int(sim.expect(r"^LISTENING (\d+)$")[1])
+        yield sim, port
+    finally:
+        sim.close()
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_our_cp_against_their_cs(sims, their_cs: tuple[SimProcess, int], protocol: str) -> None:
+    cs, port = their_cs
+    cp = sims.cp(f"ws://127.0.0.1:{port}/ocpp", "ours", "-p", protocol)
+    expect_event(cs, event="connected", identity="ours", protocol=protocol)
+
+    for command, action in [("bootnotification", "BootNotification"), ("heartbeat", "Heartbeat")]:
+        cp.send(command)
+        uid = cp.expect(frame_re("cp#ours", ">>", "cs", 2, action=action))["uid"]
+        result = cp.expect(frame_re("cp#ours", "<<", "cs", 3, unique_id=uid))
+        answer = json.loads(result.string[result.string.index("[") :])[2]
+        assert_recent(answer["currentTime"])
+        received = expect_event(cs, event="call", identity="ours", method=action)
+        if action == "BootNotification":
+            assert received["params"]["chargePointVendor"] == "DBT"
+            assert answer["status"] == "Accepted"
+
+    # their CS calls our CP
+    cs.send('call ours Reset {"type":"Soft"}')
+    assert expect_event(cs, event="result", method="Reset")["result"] == {"status": "Accepted"}
+    cp.expect(r'cp#ours: <<cs \[2,"[^"]+","Reset",\{"type":"Soft"\}\]')
+    assert cp.errors() == []
+    assert [e for e in events(cs) if e["event"] == "error"] == []
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_their_cp_against_our_cs(sims, node: str, protocol: str) -> None:
+    port = free_port()
+    cs = sims.cs(port, "-u", "/ocpp")
+    cp = SimProcess(
+        [str(NODE_DIR / "cp.js"), f"ws://127.0.0.1:{port}/ocpp", "theirs", protocol],
+        name="ocpp-rpc-cp",
+        command=[node],
+        goodbye=None,
+    )
+    try:
+        assert expect_event(cp, event="connected")["protocol"] == protocol
+        cs.expect(rf"cs: ChargePoint #theirs connected \(protocol: {re.escape(protocol)}\)\.")
+        boot = expect_event(cp, event="result", method="BootNotification")["result"]
+        assert boot["status"] == "Accepted"
+        assert isinstance(boot["heartbeatInterval"], int)
+        assert_recent(boot["currentTime"])
+        heartbeat = expect_event(cp, event="result", method="Heartbeat")["result"]
+        assert list(heartbeat) == ["currentTime"]
+        assert_recent(heartbeat["currentTime"])
+        expect_event(cp, event="booted")
+
+        # a call our CS cannot accept is refused with a CALLERROR they understand
+        cp.send('call Authorize {"idTag":12345}')
+        refused = expect_event(cp, event="error", method="Authorize")
+        assert refused["code"] == "TypeConstraintViolation"
+
+        # our CS calls their CP
+        accepted = r'\{"status":"Accepted"\}'
+        for command, action in [
+            ("remote_reset type=Soft", "Reset"),
+            ("remote_clearcache", "ClearCache"),
+        ]:
+            cs.send(command)
+            uid = cs.expect(frame_re("cs", ">>", "cp#theirs", 2, action=action))["uid"]
+            cs.expect(frame_re("cs", "<<", "cp#theirs", 3, unique_id=uid) + accepted)
+            expect_event(cp, event="call", method=action)
+        assert cs.errors(ignore=("TypeConstraintViolation",)) == []
+        assert [e for e in events(cp) if e["event"] == "error" and e["method"] != "Authorize"] == []
+    finally:
+        cp.close()
