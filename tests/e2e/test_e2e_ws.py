@@ -209,7 +209,26 @@ def test_customised_remote_commands(pair: Pair) -> None:
         assert isinstance(payload, dict)
         assert payload["localAuthorisationList"] == []
         assert payload["updateType"] == "Full"
+        # [beyond] a dotted path reaches a nested field, the rest stays the default
+        _, call, _ = pair.cs_call(
+            "remote_sendlocallist localAuthorisationList.0.idTagInfo.status=Blocked",
+            "SendLocalList",
+        )
+        payload = frame_of(call)[3]
+        assert isinstance(payload, dict)
+        entry = payload["localAuthorisationList"][0]
+        assert entry["idTagInfo"]["status"] == "Blocked"
+        assert entry["idTag"] == "044943121F1D80"
     pair.assert_no_errors(marks)
+
+
+def test_unknown_field_is_refused(pair: Pair) -> None:
+    cp_mark = pair.cp.send("authorize foo=1")
+    pair.cp.expect(re.escape("Error: unknown field `foo' for procedure `Authorize'"), since=cp_mark)
+    pair.cp.expect_none(r'"Authorize"', since=cp_mark)
+    cs_mark = pair.cs.send("remote_reset bar=1")
+    pair.cs.expect(re.escape("Error: unknown field `bar' for procedure `Reset'"), since=cs_mark)
+    pair.cs.expect_none(r'"Reset"', since=cs_mark)
 
 
 def test_remote_send_any_action(pair: Pair) -> None:

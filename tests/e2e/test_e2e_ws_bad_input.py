@@ -224,9 +224,12 @@ def test_junk_frames_get_no_answer_and_keep_the_connection(cs: tuple[SimProcess,
     sim.expect(r"can't be parsed", since=0)
 
 
-def test_a_huge_frame_does_not_bring_the_cs_down(cs: tuple[SimProcess, str]) -> None:
+@pytest.mark.parametrize("mebibytes", [2, 8])
+def test_a_huge_frame_does_not_bring_the_cs_down(
+    cs: tuple[SimProcess, str], mebibytes: int
+) -> None:
     sim, base = cs
-    huge = json.dumps([2, "big", "Heartbeat", {"pad": "x" * (2 * 1024 * 1024)}])
+    huge = json.dumps([2, "big", "Heartbeat", {"pad": "x" * (mebibytes * 1024 * 1024)}])
 
     async def scenario() -> None:
         async with connect(base + "/ocpp/CPbig", subprotocols=["ocpp1.5"], max_size=None) as ws:
