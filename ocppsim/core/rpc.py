@@ -171,9 +171,7 @@ class BadFrame:
     reason: str
 
 
-Event = (
-    CallReceived | CallRefused | ResultReceived | ErrorReceived | UnexpectedResponse | BadFrame
-)
+Event = CallReceived | CallRefused | ResultReceived | ErrorReceived | UnexpectedResponse | BadFrame
 
 
 class RpcSession:

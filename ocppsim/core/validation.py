@@ -86,7 +86,7 @@ def _reason(error: ValidationError) -> str:
     if keyword == "maxLength":
         return f"{where}: {error.instance!r} is longer than {error.validator_value} characters"
     if keyword == "enum":
-        allowed = ", ".join(map(str, error.validator_value))
+        allowed = ", ".join(str(v) for v in error.validator_value)  # type: ignore[union-attr]
         return f"{where}: {error.instance!r} is not one of {allowed}"
     if keyword == "type":
         return f"{where}: {error.instance!r} is not of type {error.validator_value}"

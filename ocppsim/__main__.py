@@ -1,0 +1,7 @@
+"""`python -m ocppsim`"""
+
+import sys
+
+from ocppsim.cli import main
+
+sys.exit(main())

@@ -1,0 +1,105 @@
+"""`ocppsim [options] [command …]`: the process entry point (SPEC §1).
+
+Runs the command given on the command line (if any), then the prompt. `ocppsim docs`
+regenerates `schemas/` and the message reference instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from ocppsim import __version__
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ocppsim",
+        description=(
+            "Interactive OCPP 1.2/1.5 simulator: a Central System and/or Charge Points over "
+            "OCPP-J (WebSocket) or SOAP. Give a command (start_cs, start_cp, …) to run it "
+            "first, then type commands at the prompt; `help` lists them. "
+            "`ocppsim docs` regenerates the JSON Schemas and the message reference."
+        ),
+        epilog="examples: ocppsim start_cs 9000 -u /ocpp | "
+        "ocppsim start_cp ws://localhost:9000/ocpp cp01 -p ocpp1.5",
+    )
+    parser.add_argument("--version", action="version", version=f"ocppsim {__version__}")
+    parser.add_argument("--log-file", metavar="PATH", help="also write every event to PATH")
+    parser.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="text lines (default) or one JSON object per event",
+    )
+    parser.add_argument(
+        "--with-attr-at",
+        action="store_true",
+        help="OCPP 1.5 meter values in the older {value:[…], @value:[…]} JSON form",
+    )
+    parser.add_argument(
+        "--plugins-dir",
+        metavar="DIR",
+        action="append",
+        default=[],
+        help="also load plugins from DIR (repeatable)",
+    )
+    parser.add_argument("command", nargs=argparse.REMAINDER, help="a command to run first")
+    return parser
+
+
+def _docs(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="ocppsim docs",
+        description="Regenerate the JSON Schemas and the Markdown message reference.",
+    )
+    parser.add_argument("--out", default="docs/messages", help="message reference folder")
+    parser.add_argument("--schemas", default="schemas", help="JSON Schema folder")
+    args = parser.parse_args(argv)
+    from ocppsim.gen.docs import write_docs
+    from ocppsim.gen.schemas import write_schemas
+
+    written = write_schemas(Path(args.schemas))
+    written += write_docs(Path(args.out))
+    for path in written:
+        print(f"wrote {path}")
+    print(f"{len(written)} file(s) changed.")
+    return 0
+
+
+async def _main(args: argparse.Namespace) -> int:
+    from ocppsim.core.validation import ATTR_AT
+    from ocppsim.repl import console
+    from ocppsim.repl.shell import BANNER, Shell
+
+    console.install(args.log_format, args.log_file)
+    shell = Shell(
+        variant=ATTR_AT if args.with_attr_at else None,
+        plugins_dirs=[Path(d) for d in args.plugins_dir],
+    )
+    if args.command:
+        if not await shell.execute_words(list(args.command)):
+            await shell.sim.shutdown()
+            return 2
+    elif args.log_format == "text":
+        shell.print(BANNER)
+    await shell.interact()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["docs"]:
+        return _docs(argv[1:])
+    args = _parser().parse_args(argv)
+    try:
+        return asyncio.run(_main(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

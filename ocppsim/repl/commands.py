@@ -1,0 +1,469 @@
+"""The prompt's command table: syntax, options, defaults, error lines (SPEC §3)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ocppsim.core.catalog import ACTIONS
+from ocppsim.repl.parsing import ParsedLine, parse_value
+from ocppsim.sim.central_system import CentralSystem
+from ocppsim.sim.charge_point import ChargePoint
+from ocppsim.sim.simulator import CommandError
+
+if TYPE_CHECKING:
+    from ocppsim.repl.shell import Shell
+
+
+@dataclass(frozen=True)
+class Option:
+    flag: str
+    help: str
+    default: str | None = None
+
+
+Runner = Callable[["Shell", ParsedLine], Awaitable[None]]
+
+
+@dataclass
+class Command:
+    """One prompt command."""
+
+    name: str
+    args: tuple[str, ...]
+    options: tuple[Option, ...]
+    help: str
+    run: Runner
+    takes_fields: bool = False
+    action: str | None = None
+    service: str | None = None  # 'cs' for CP commands, 'cp' for remote_ commands
+    example: str = ""
+    needs_args: int = field(default=-1)
+
+    def syntax(self) -> str:
+        return " ".join((self.name, *self.args))
+
+    def syntax_error(self) -> str:
+        lines = [f'Error in command "{self.name}", syntax: {self.syntax()}']
+        lines.append("With optional arguments:")
+        for opt in self.options:
+            default = f", default: {opt.default}" if opt.default is not None else ""
+            lines.append(f"  {opt.flag} : {opt.help}{default}")
+        return "\n".join(lines) + "\n"
+
+
+class SyntaxProblem(CommandError):
+    """The line does not match the command's syntax; the text is the usage message."""
+
+    def __init__(self, text: str, stamped: bool = True):
+        super().__init__(text)
+        self.stamped = stamped
+
+
+def _option(parsed: ParsedLine, command: Command, flag: str, default: str | None = None) -> Any:
+    if flag not in parsed.options:
+        return default
+    value = parsed.options[flag]
+    if value is None:
+        raise SyntaxProblem(command.syntax_error())
+    return value
+
+
+def _check(parsed: ParsedLine, command: Command) -> None:
+    """Refuse unknown options, options without value and wrong argument counts."""
+    known = {opt.flag for opt in command.options}
+    for flag, value in parsed.options.items():
+        if flag not in known or value is None:
+            raise SyntaxProblem(command.syntax_error())
+    if len(parsed.arguments) != len(command.args):
+        raise SyntaxProblem(command.syntax_error())
+    if parsed.fields and not command.takes_fields:
+        raise SyntaxProblem(command.syntax_error())
+
+
+def _fields(parsed: ParsedLine) -> list[tuple[str, Any]]:
+    values = []
+    for name, text in parsed.fields:
+        if text[:1] in '[{"' and text:
+            try:
+                values.append((name, json.loads(text)))
+            except ValueError as exc:
+                raise CommandError(f"Error: invalid value for argument `{name}': {exc}") from exc
+        else:
+            values.append((name, parse_value(text)))
+    return values
+
+
+def _number(value: str, name: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise CommandError(f"Error: argument provided for {name} is not a number.") from None
+    if number < 0:
+        raise CommandError(f"Error: argument provided for {name} must not be negative.")
+    return number
+
+
+# -- start commands ----------------------------------------------------------------------------
+
+TRANSPORTS = ("websocket", "soap")
+
+
+async def _start_cs(shell: Shell, parsed: ParsedLine) -> None:
+    command = COMMANDS["start_cs"]
+    _check(parsed, command)
+    if shell.sim.central_system is not None:
+        raise CommandError("Central System already started.")
+    try:
+        port = int(parsed.arguments[0])
+        if not 0 <= port <= 65535:
+            raise ValueError
+    except ValueError:
+        raise CommandError(f"Error: invalid port `{parsed.arguments[0]}'.") from None
+    interval = _number(_option(parsed, command, "-i", "300"), "websocket_ping_interval")
+    endpoint = _option(parsed, command, "-u", "/")
+    protocols = tuple(
+        p.strip() for p in _option(parsed, command, "-p", "ocpp1.2,ocpp1.5").split(",") if p
+    )
+    unknown = [p for p in protocols if p not in ("ocpp1.2", "ocpp1.5")]
+    if unknown or not protocols:
+        raise CommandError(f"Error: unknown protocol `{','.join(unknown)}' (use ocpp1.2,ocpp1.5).")
+    transport = _option(parsed, command, "-t", "websocket")
+    if transport not in TRANSPORTS:
+        raise CommandError(f"Error: unknown transport `{transport}' (use websocket or soap).")
+    cs = shell.make_central_system(
+        transport, port=port, endpoint=endpoint, protocols=protocols, ping_interval=interval
+    )
+    shell.sim.add_central_system(cs)
+    try:
+        await cs.start()
+    except OSError as exc:
+        shell.sim.central_system = None
+        raise CommandError(f"Error: cannot listen on port {port}: {exc.strerror or exc}") from exc
+
+
+async def _start_cp(shell: Shell, parsed: ParsedLine) -> None:
+    command = COMMANDS["start_cp"]
+    _check(parsed, command)
+    url, cp_id = parsed.arguments
+    protocol = _option(parsed, command, "-p", "ocpp1.5")
+    if protocol not in ("ocpp1.2", "ocpp1.5"):
+        raise CommandError(f"Error: unknown protocol `{protocol}' (use ocpp1.2 or ocpp1.5).")
+    interval = _number(_option(parsed, command, "-i", "0"), "websocket_ping_interval")
+    transport = _option(parsed, command, "-t", "websocket")
+    if transport not in TRANSPORTS:
+        raise CommandError(f"Error: unknown transport `{transport}' (use websocket or soap).")
+    from_url = _option(parsed, command, "-f")
+    remote_port = _option(parsed, command, "-r")
+    if transport == "websocket" and (from_url or remote_port):
+        raise CommandError("Error: -f and -r are SOAP options (add -t soap).")
+    if cp_id in shell.sim.charge_points:
+        raise CommandError(f"Error: charge point #{cp_id} already exists.")
+    cp = shell.make_charge_point(
+        transport,
+        url=url,
+        charge_point_id=cp_id,
+        protocol=protocol,
+        ping_interval=interval,
+        from_url=from_url,
+        remote_port=int(remote_port) if remote_port else None,
+    )
+    shell.sim.add_charge_point(cp)
+    await cp.start_async() if hasattr(cp, "start_async") else cp.start()
+
+
+# -- OCPP commands -----------------------------------------------------------------------------
+
+
+async def _cp_command(shell: Shell, parsed: ParsedLine) -> None:
+    command = COMMANDS[parsed.command]
+    _check(parsed, command)
+    assert command.action is not None
+    cp = shell.sim.charge_point(_option(parsed, command, "--id"))
+    payload = shell.sim.build_payload(cp.version, "cs", command.action, _fields(parsed))
+    await shell.sim.cp_call(cp.charge_point_id, command.action, payload=payload)
+
+
+async def _remote_command(shell: Shell, parsed: ParsedLine) -> None:
+    command = COMMANDS[parsed.command]
+    _check(parsed, command)
+    assert command.action is not None
+    peer = shell.sim.remote_peer(_option(parsed, command, "--remote-id"))
+    payload = shell.sim.build_payload(peer.version, "cp", command.action, _fields(parsed))
+    await shell.sim.remote_call(peer.charge_point_id, command.action, payload=payload)
+
+
+def _send_usage(name: str, flags: str) -> SyntaxProblem:
+    return SyntaxProblem(f'Error for command "{name}": syntax: {name} {flags}\n')
+
+
+def _send_args(parsed: ParsedLine, id_flag: str) -> tuple[str, Any, str | None]:
+    usage = _send_usage(parsed.command, "-n <procedure name> -p <payload>")
+    action, text = parsed.options.get("-n"), parsed.options.get("-p")
+    if not action or text is None or parsed.arguments or parsed.fields:
+        raise usage
+    if set(parsed.options) - {"-n", "-p", id_flag}:
+        raise usage
+    try:
+        payload = json.loads(text)
+    except ValueError as exc:
+        raise CommandError(f"Error: invalid value for argument `-p': {exc}") from exc
+    return action, payload, parsed.options.get(id_flag)
+
+
+async def _send(shell: Shell, parsed: ParsedLine) -> None:
+    action, payload, cp_id = _send_args(parsed, "--id")
+    await shell.sim.cp_call(cp_id, action, payload=payload)
+
+
+async def _remote_send(shell: Shell, parsed: ParsedLine) -> None:
+    action, payload, remote_id = _send_args(parsed, "--remote-id")
+    await shell.sim.remote_call(remote_id, action, payload=payload)
+
+
+def _raw_args(parsed: ParsedLine, id_flag: str) -> tuple[str, str | None, bool]:
+    usage = _send_usage(parsed.command, "-e <text>")
+    text = parsed.options.get("-e")
+    if not text or parsed.arguments or parsed.fields:
+        raise usage
+    if set(parsed.options) - {"-e", "-h", id_flag}:
+        raise usage
+    headers = (parsed.options.get("-h") or "false").lower() == "true"
+    return text, parsed.options.get(id_flag), headers
+
+
+async def _send_raw(shell: Shell, parsed: ParsedLine) -> None:
+    text, cp_id, headers = _raw_args(parsed, "--id")
+    await shell.sim.cp_send_raw(cp_id, text, headers)
+
+
+async def _remote_send_raw(shell: Shell, parsed: ParsedLine) -> None:
+    text, remote_id, headers = _raw_args(parsed, "--remote-id")
+    await shell.sim.remote_send_raw(remote_id, text, headers)
+
+
+async def _ping_cs(shell: Shell, parsed: ParsedLine) -> None:
+    command = COMMANDS[parsed.command]
+    _check(parsed, command)
+    await shell.sim.cp_ping(_option(parsed, command, "--id"))
+
+
+async def _ping_cp(shell: Shell, parsed: ParsedLine) -> None:
+    command = COMMANDS[parsed.command]
+    _check(parsed, command)
+    await shell.sim.remote_ping(_option(parsed, command, "--remote-id"))
+
+
+# -- settings and the rest ---------------------------------------------------------------------
+
+SETTINGS = ("websocket_ping_interval", "print_xml")
+
+
+async def _set(shell: Shell, parsed: ParsedLine) -> None:
+    command = COMMANDS["set"]
+    if len(parsed.arguments) != 1 or parsed.arguments[0] not in ("cs", "cp") or parsed.options:
+        raise SyntaxProblem(command.syntax_error())
+    if not parsed.fields:
+        raise SyntaxProblem(command.syntax_error())
+    role = parsed.arguments[0]
+    for name, value in parsed.fields:
+        if name not in SETTINGS:
+            raise CommandError(
+                f"Error: unknown setting `{name}' (settings: {', '.join(SETTINGS)})."
+            )
+        if name == "websocket_ping_interval":
+            shell.set_ping_interval(role, _number(value, name))
+        else:
+            lowered = value.lower()
+            if lowered not in ("true", "false"):
+                raise CommandError(f"Error: argument provided for {name} must be true or false.")
+            shell.set_print_xml(role, lowered == "true")
+
+
+async def _help(shell: Shell, parsed: ParsedLine) -> None:
+    shell.print(help_text())
+
+
+async def _quit(shell: Shell, parsed: ParsedLine) -> None:
+    shell.request_quit()
+
+
+async def _plugins(shell: Shell, parsed: ParsedLine) -> None:
+    await shell.plugins_command(parsed)
+
+
+def help_text() -> str:
+    lines = ["Available commands:"]
+    for command in COMMANDS.values():
+        lines.append(f" - {command.syntax():<42} {command.help}")
+    lines.append("")
+    lines.append("Customise a payload with field=value (JSON, or a bare word for a string);")
+    lines.append("dotted paths reach nested fields: remote_sendlocallist updateType=Full")
+    lines.append('  authorize idTag="12345"   starttransaction connectorId=1')
+    return "\n".join(lines)
+
+
+def _build() -> dict[str, Command]:
+    table: dict[str, Command] = {}
+
+    def add(command: Command) -> None:
+        table[command.name] = command
+
+    add(
+        Command(
+            "start_cs",
+            ("<port>",),
+            (
+                Option("-i", "websocket ping interval", "300"),
+                Option("-u", "endpoint URL", "/"),
+                Option("-p", "websocket subprotocol", "ocpp1.2,ocpp1.5"),
+                Option("-t", "transport layer mode (websocket or soap)", "websocket"),
+            ),
+            "start the Central System (ex: start_cs 9000 -u /ocpp)",
+            _start_cs,
+        )
+    )
+    add(
+        Command(
+            "start_cp",
+            ("<url>", "<identifier>"),
+            (
+                Option("-p", "websocket subprotocol", "ocpp1.5"),
+                Option("-i", "websocket ping interval (use 0 for disabling)", "0"),
+                Option("-t", "transport layer mode (websocket or soap)", "websocket"),
+                Option("-f", "In SOAP mode, value for FROM header."),
+                Option("-r", "In SOAP mode, define the port for remote actions."),
+            ),
+            "start a Charge Point (ex: start_cp ws://localhost:9000/ocpp cp01)",
+            _start_cp,
+        )
+    )
+    add(Command("help", (), (), "list the commands", _help))
+    add(
+        Command(
+            "set",
+            ("<cs|cp>",),
+            (),
+            "set cs|cp websocket_ping_interval=<s> print_xml=<bool>",
+            _set,
+            takes_fields=True,
+        )
+    )
+    add(
+        Command(
+            "send_raw",
+            (),
+            (
+                Option("-e", "text to send"),
+                Option("--id", "id of charge point"),
+                Option("-h", "print HTTP headers (SOAP)", "false"),
+            ),
+            "CP sends any text as one frame / HTTP body",
+            _send_raw,
+        )
+    )
+    add(
+        Command(
+            "send",
+            (),
+            (
+                Option("-n", "procedure name"),
+                Option("-p", "payload (JSON)"),
+                Option("--id", "id of charge point"),
+            ),
+            "CP sends a CALL with any action and payload",
+            _send,
+        )
+    )
+    add(Command("load", ("<plugin>",), (), "load (or reload) a plugin", _plugins))
+    add(Command("unload", ("<plugin>",), (), "unload a plugin", _plugins))
+    add(Command("plugins", (), (), "list the plugins", _plugins))
+    add(
+        Command(
+            "remote_send_raw",
+            (),
+            (
+                Option("-e", "text to send"),
+                Option("--remote-id", "id of charge point"),
+                Option("-h", "print HTTP headers (SOAP)", "false"),
+            ),
+            "CS sends any text as one frame / HTTP body",
+            _remote_send_raw,
+        )
+    )
+    add(
+        Command(
+            "remote_send",
+            (),
+            (
+                Option("-n", "procedure name"),
+                Option("-p", "payload (JSON)"),
+                Option("--remote-id", "id of charge point"),
+            ),
+            "CS sends a CALL with any action and payload",
+            _remote_send,
+        )
+    )
+    for action in ACTIONS["1.5"]["cs"]:
+        note = " (OCPP 1.5)" if action not in ACTIONS["1.2"]["cs"] else ""
+        add(
+            Command(
+                action.lower(),
+                (),
+                (Option("--id", "id of charge point"),),
+                f"CP sends {action}{note}",
+                _cp_command,
+                takes_fields=True,
+                action=action,
+                service="cs",
+            )
+        )
+    add(
+        Command(
+            "websocket_ping_cs",
+            (),
+            (Option("--id", "id of charge point"),),
+            "CP pings its Central System",
+            _ping_cs,
+        )
+    )
+    add(
+        Command(
+            "websocket_ping_cp",
+            (),
+            (Option("--remote-id", "id of charge point"),),
+            "CS pings a Charge Point",
+            _ping_cp,
+        )
+    )
+    for action in ACTIONS["1.5"]["cp"]:
+        note = " (OCPP 1.5)" if action not in ACTIONS["1.2"]["cp"] else ""
+        add(
+            Command(
+                "remote_" + action.lower().removeprefix("remote"),
+                (),
+                (Option("--remote-id", "id of charge point"),),
+                f"CS sends {action}{note}",
+                _remote_command,
+                takes_fields=True,
+                action=action,
+                service="cp",
+            )
+        )
+    add(Command("quit", (), (), "leave the simulator", _quit))
+    return table
+
+
+COMMANDS: dict[str, Command] = _build()
+
+__all__ = [
+    "COMMANDS",
+    "Command",
+    "Option",
+    "SyntaxProblem",
+    "help_text",
+    "CentralSystem",
+    "ChargePoint",
+]

@@ -1,0 +1,101 @@
+"""Render simulator log records as the prompt's lines (SPEC §2), as text or JSON.
+
+The handler looks `sys.stdout` up at each line so that, under prompt_toolkit's
+`patch_stdout()`, lines land above the prompt without corrupting what is being typed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from typing import TextIO
+
+#: Console lines show at most this much of a frame; `--log-file` keeps frames whole.
+CONSOLE_FRAME_LIMIT = 8000
+
+
+def stamp(created: float | None = None) -> str:
+    """`[2012-12-28 14:54:44]` in local time."""
+    return time.strftime("[%Y-%m-%d %H:%M:%S]", time.localtime(created))
+
+
+class LineFormatter(logging.Formatter):
+    """`[time] speaker: >>peer frame` / `[time] speaker: text` / `[time] text`."""
+
+    def __init__(self, frame_limit: int | None = None):
+        super().__init__()
+        self.frame_limit = frame_limit
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = record.getMessage()
+        speaker = getattr(record, "speaker", None)
+        direction = getattr(record, "direction", None)
+        if direction:
+            if self.frame_limit is not None and len(text) > self.frame_limit:
+                hidden = len(text) - self.frame_limit
+                text = f"{text[: self.frame_limit]}… ({hidden} more characters)"
+            text = f"{direction}{getattr(record, 'peer', '')} {text}"
+        elif record.exc_info and record.levelno >= logging.ERROR:
+            text = f"{text}: {record.exc_info[1]!r}"
+        prefix = f"{speaker}: " if speaker else ""
+        if getattr(record, "plain", False):
+            return f"{prefix}{text}"
+        return f"{stamp(record.created)} {prefix}{text}"
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per event: time, level, speaker, direction, peer, frame or message."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        direction = getattr(record, "direction", None)
+        event = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(record.created))
+            + f".{int(record.msecs):03d}"
+            + time.strftime("%z", time.localtime(record.created)),
+            "level": record.levelname.lower(),
+            "speaker": getattr(record, "speaker", None),
+            "direction": {">>": "sent", "<<": "received"}.get(direction or ""),
+            "peer": getattr(record, "peer", None),
+        }
+        if direction:
+            event["frame"] = record.getMessage()
+        else:
+            event["message"] = record.getMessage()
+        return json.dumps(event, ensure_ascii=False)
+
+
+class StdoutHandler(logging.Handler):
+    """Writes each line to whatever `sys.stdout` is at that moment."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+            out: TextIO = sys.stdout
+            out.write(line + "\n")
+            out.flush()
+        except Exception:
+            self.handleError(record)
+
+
+def install(log_format: str = "text", log_file: str | None = None) -> list[logging.Handler]:
+    """Route `ocppsim` log records to stdout (and a file); returns the handlers installed."""
+    root = logging.getLogger("ocppsim")
+    root.setLevel(logging.INFO)
+    root.propagate = False
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+        handler.close()
+    console = StdoutHandler()
+    console.setFormatter(
+        JsonFormatter() if log_format == "json" else LineFormatter(CONSOLE_FRAME_LIMIT)
+    )
+    handlers: list[logging.Handler] = [console]
+    if log_file:
+        file_handler = logging.FileHandler(log_file, encoding="utf-8")
+        file_handler.setFormatter(JsonFormatter() if log_format == "json" else LineFormatter())
+        handlers.append(file_handler)
+    for handler in handlers:
+        root.addHandler(handler)
+    return handlers

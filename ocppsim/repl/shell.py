@@ -1,0 +1,237 @@
+"""The interactive prompt: reads lines (prompt_toolkit on a terminal, plain lines from a
+pipe), runs commands, and prints errors above the prompt (SPEC §1, §3)."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from ocppsim.core.errors import OcppSimError
+from ocppsim.repl.commands import COMMANDS, SyntaxProblem
+from ocppsim.repl.parsing import ParsedLine, ParseError, parse_line, parse_words
+from ocppsim.sim import log
+from ocppsim.sim.central_system import CentralSystem
+from ocppsim.sim.charge_point import ChargePoint
+from ocppsim.sim.simulator import CommandError, Simulator
+
+_out = logging.getLogger("ocppsim.repl")
+
+#: Commands that finish before the next line is read (the rest run in the background).
+INLINE = frozenset({"start_cs", "start_cp", "set", "help", "quit", "plugins", "load", "unload"})
+#: How long end of input waits for commands still in flight before leaving.
+DRAIN_SECONDS = 35.0
+
+BANNER = """== ocppsim - OCPP Central System & Charge Point simulator ==
+ > Quick start :
+ - start_cs <port> [options] .ex: start_cs 9000 -u /ocpp
+ - start_cp <url> <id> [options] .ex: start_cp ws://localhost:9000/ocpp cp01
+ - help"""
+
+
+class Shell:
+    """One prompt session over one Simulator."""
+
+    def __init__(
+        self,
+        *,
+        variant: str | None = None,
+        plugins_dirs: list[Path] | None = None,
+    ):
+        self.sim = Simulator(variant=variant)
+        self.variant = variant
+        self.plugins_dirs = plugins_dirs or []
+        self.plugins: Any = None
+        self.print_xml = {"cs": False, "cp": False}
+        self._quit = asyncio.Event()
+
+    # -- output ---------------------------------------------------------------------------------
+
+    def print(self, text: str) -> None:
+        """A line of the prompt's own (help, error), without timestamp."""
+        _out.info(text, extra={"plain": True})
+
+    def print_stamped(self, text: str) -> None:
+        _out.info(text)
+
+    def request_quit(self) -> None:
+        self._quit.set()
+
+    @property
+    def quitting(self) -> bool:
+        return self._quit.is_set()
+
+    # -- factories used by the commands ------------------------------------------------------
+
+    def make_central_system(self, transport: str, **options: Any) -> Any:
+        if transport == "soap":
+            return self._soap().SoapCentralSystem(
+                variant=self.variant, print_xml=lambda: self.print_xml["cs"], **options
+            )
+        return CentralSystem(variant=self.variant, **options)
+
+    def make_charge_point(self, transport: str, **options: Any) -> Any:
+        from_url = options.pop("from_url", None)
+        remote_port = options.pop("remote_port", None)
+        if transport == "soap":
+            return self._soap().SoapChargePoint(
+                variant=self.variant,
+                behaviour=self.sim.cp_behaviour,
+                print_xml=lambda: self.print_xml["cp"],
+                from_url=from_url,
+                remote_port=remote_port,
+                **options,
+            )
+        return ChargePoint(variant=self.variant, behaviour=self.sim.cp_behaviour, **options)
+
+    @staticmethod
+    def _soap() -> Any:
+        try:
+            return importlib.import_module("ocppsim.sim.soap")
+        except ImportError as exc:
+            raise CommandError("Error: the SOAP transport is not available yet.") from exc
+
+    def set_ping_interval(self, role: str, seconds: float) -> None:
+        if role == "cs":
+            if self.sim.central_system is None:
+                raise CommandError("Error: no Central System is running.")
+            self.sim.central_system.pinger.set_interval(seconds)
+        else:
+            if not self.sim.charge_points:
+                raise CommandError("Error: no Charge Point is running.")
+            for cp in self.sim.charge_points.values():
+                cp.pinger.set_interval(seconds)
+
+    def set_print_xml(self, role: str, value: bool) -> None:
+        self.print_xml[role] = value
+
+    async def plugins_command(self, parsed: ParsedLine) -> None:
+        if self.plugins is None:
+            self.print("Plugins are not available yet.")
+            return
+        await self.plugins.command(parsed)
+
+    # -- running commands ---------------------------------------------------------------------
+
+    async def execute(self, line: str) -> None:
+        """Run one typed line; never raises."""
+        if not line.strip():
+            return
+        if self.plugins is not None and await self.plugins.consume(line):
+            return
+        try:
+            parsed = parse_line(line)
+        except ParseError as exc:
+            self.print(f"Error: cannot read the line: {exc}.")
+            return
+        await self.execute_parsed(parsed)
+
+    async def execute_words(self, words: list[str]) -> bool:
+        """Run the command given on the process's command line; False on a syntax error."""
+        parsed = parse_words(words)
+        command = COMMANDS.get(parsed.command)
+        if command is None:
+            self._unknown(parsed.command)
+            return False
+        return await self._run(command.run, parsed)
+
+    async def execute_parsed(self, parsed: ParsedLine) -> None:
+        command = COMMANDS.get(parsed.command)
+        if command is None:
+            self._unknown(parsed.command)
+            return
+        if parsed.command in INLINE:
+            await self._run(command.run, parsed)
+        else:
+            self.sim.spawn(self._run(command.run, parsed), name=parsed.command)
+
+    def _unknown(self, word: str) -> None:
+        self.print(f"Error: `{word}' unknown command. Type help for more informations.")
+
+    async def _run(self, run: Any, parsed: ParsedLine) -> bool:
+        try:
+            await run(self, parsed)
+        except SyntaxProblem as exc:
+            if exc.stamped:
+                self.print_stamped(str(exc))
+            else:
+                self.print(str(exc))
+            return False
+        except (CommandError, OcppSimError) as exc:
+            self.print(str(exc))
+            return False
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # never let a command kill the prompt
+            _out.debug("command failed", exc_info=True)
+            self.print(f"Error: {parsed.command} failed: {exc!r}")
+            return False
+        return True
+
+    # -- the loop -------------------------------------------------------------------------------
+
+    async def interact(self) -> None:
+        """Read and run lines until `quit`, end of input or Ctrl-C."""
+        loop = asyncio.get_running_loop()
+        try:
+            loop.add_signal_handler(signal.SIGINT, self.request_quit)
+            loop.add_signal_handler(signal.SIGTERM, self.request_quit)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - not on this OS
+            pass
+        reader = asyncio.create_task(self._read_loop())
+        quitting = asyncio.create_task(self._quit.wait())
+        try:
+            await asyncio.wait({reader, quitting}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (reader, quitting):
+                task.cancel()
+            await asyncio.gather(reader, quitting, return_exceptions=True)
+            await self.sim.shutdown()
+            log.event(None, "End of simulation : interrupted by user.")
+
+    async def _read_loop(self) -> None:
+        if sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty():
+            from ocppsim.repl.terminal import read_terminal
+
+            await read_terminal(self)
+        else:
+            await self._read_pipe()
+
+    async def _read_pipe(self) -> None:
+        stdin = sys.stdin
+        if stdin is None:
+            await self._quit.wait()
+            return
+        lines = _stdin_lines(stdin)
+        while not self.quitting:
+            line = await lines.get()
+            if line is None:  # end of input: let commands in flight finish, then leave
+                await self.sim.drain(DRAIN_SECONDS)
+                self.request_quit()
+                return
+            await self.execute(line.rstrip("\r\n"))
+
+
+def _stdin_lines(stdin: Any) -> asyncio.Queue[str | None]:
+    """Lines of a non-terminal stdin, read by a daemon thread (it never delays exit)."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def pump() -> None:
+        try:
+            for line in iter(stdin.readline, ""):
+                loop.call_soon_threadsafe(queue.put_nowait, line)
+        except (OSError, ValueError, RuntimeError):
+            pass
+        try:
+            loop.call_soon_threadsafe(queue.put_nowait, None)
+        except RuntimeError:  # the loop is already closed
+            pass
+
+    threading.Thread(target=pump, name="stdin", daemon=True).start()
+    return queue

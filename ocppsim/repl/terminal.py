@@ -1,0 +1,105 @@
+"""The prompt on a terminal: prompt_toolkit with history across runs and tab completion of
+commands, of the current command's payload fields and of charge point ids (SPEC §1)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.document import Document
+from prompt_toolkit.history import FileHistory, InMemoryHistory
+from prompt_toolkit.patch_stdout import patch_stdout
+
+from ocppsim.core.validation import load_schema
+from ocppsim.repl.commands import COMMANDS
+
+if TYPE_CHECKING:
+    from ocppsim.repl.shell import Shell
+
+
+def history_path() -> Path:
+    """Where the prompt keeps its history (`$OCPPSIM_HISTORY`, else ~/.ocppsim_history)."""
+    return Path(os.environ.get("OCPPSIM_HISTORY", Path.home() / ".ocppsim_history"))
+
+
+class OcppCompleter(Completer):
+    """Completes command names, `field=` names of the command's payload, and CP ids."""
+
+    def __init__(self, shell: Shell):
+        self.shell = shell
+
+    def _versions(self, service: str | None) -> list[str]:
+        sim = self.shell.sim
+        if service == "cs":
+            versions = {cp.version for cp in sim.charge_points.values()}
+        elif sim.central_system is not None:
+            versions = {peer.version for peer in sim.central_system.peers.values()}
+        else:
+            versions = set()
+        return sorted(versions) or ["1.5"]
+
+    def get_completions(
+        self, document: Document, complete_event: CompleteEvent
+    ) -> Iterable[Completion]:
+        text = document.text_before_cursor
+        words = text.split()
+        current = "" if text.endswith(" ") else (words[-1] if words else "")
+        if len(words) == 0 or (len(words) == 1 and not text.endswith(" ")):
+            for name in COMMANDS:
+                if name.startswith(current):
+                    yield Completion(name, -len(current))
+            return
+        command = COMMANDS.get(words[0])
+        if command is None:
+            return
+        previous = words[-1] if text.endswith(" ") else (words[-2] if len(words) > 1 else "")
+        if previous in ("--id", "--remote-id"):
+            yield from self._ids(previous, current)
+            return
+        for option in command.options:
+            if current.startswith("-") and option.flag.startswith(current):
+                yield Completion(option.flag, -len(current))
+        if command.takes_fields and command.action and "=" not in current:
+            seen: set[str] = set()
+            for version in self._versions(command.service):
+                try:
+                    schema = load_schema(version, command.action + "Request")
+                except LookupError:
+                    continue
+                for name in schema.get("properties", {}):
+                    if name.startswith(current) and name not in seen:
+                        seen.add(name)
+                        yield Completion(name + "=", -len(current))
+
+    def _ids(self, flag: str, current: str) -> Iterable[Completion]:
+        sim = self.shell.sim
+        if flag == "--id":
+            ids = list(sim.charge_points)
+        else:
+            ids = list(sim.central_system.peers) if sim.central_system is not None else []
+        for cp_id in ids:
+            if cp_id.startswith(current):
+                yield Completion(cp_id, -len(current))
+
+
+async def read_terminal(shell: Shell) -> None:
+    """Prompt until quit; log lines are printed above the prompt by patch_stdout."""
+    try:
+        history: FileHistory | InMemoryHistory = FileHistory(str(history_path()))
+    except OSError:
+        history = InMemoryHistory()
+    session: PromptSession[str] = PromptSession(
+        history=history, completer=OcppCompleter(shell), complete_while_typing=False
+    )
+    with patch_stdout(raw=True):
+        while not shell.quitting:
+            try:
+                line = await session.prompt_async("> ")
+            except (EOFError, KeyboardInterrupt):
+                shell.request_quit()
+                return
+            await shell.execute(line)

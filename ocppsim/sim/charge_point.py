@@ -1,0 +1,124 @@
+"""The Charge Point simulator over OCPP-J (SPEC §6): dials `<url>/<id>`, retries, answers
+the Central System's CALLs and sends its own."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from urllib.parse import quote
+
+from ocppsim.core.catalog import version_of_subprotocol
+from ocppsim.core.errors import OcppSimError
+from ocppsim.core.rpc import RpcSession
+from ocppsim.sim import log
+from ocppsim.sim.behaviour import Behaviour
+from ocppsim.sim.peer import JsonPeer, Peer
+from ocppsim.sim.pinger import Pinger
+from ocppsim.transport.websocket import ConnectFailed, open_link
+
+
+def retry_delay() -> float:
+    """Seconds between connection attempts (10, as the original; tests may shorten it)."""
+    return float(os.environ.get("OCPPSIM_RETRY_SECONDS", "10"))
+
+
+class NotConnected(OcppSimError):
+    """The Charge Point has no link to its Central System."""
+
+
+class ChargePoint:
+    """One simulated Charge Point and its link to the Central System."""
+
+    transport = "websocket"
+
+    def __init__(
+        self,
+        url: str,
+        charge_point_id: str,
+        *,
+        protocol: str = "ocpp1.5",
+        ping_interval: float = 0,
+        variant: str | None = None,
+        behaviour: Behaviour | None = None,
+    ):
+        version = version_of_subprotocol(protocol)
+        if version is None:
+            raise OcppSimError(f"unknown protocol `{protocol}' (use ocpp1.2 or ocpp1.5)")
+        self.url = url
+        self.charge_point_id = charge_point_id
+        self.protocol = protocol
+        self.version = version
+        self.variant = variant
+        self.speaker = f"cp#{charge_point_id}"
+        self.behaviour = behaviour or Behaviour("cp")
+        self.pinger = Pinger(ping_interval)
+        self.peer: Peer | None = None
+        self._settled = asyncio.Event()  # the first attempt ended (connected or failed)
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def target(self) -> str:
+        return self.url.rstrip("/") + "/" + quote(self.charge_point_id, safe="")
+
+    @property
+    def connected(self) -> bool:
+        return self.peer is not None and self.peer.connected
+
+    def start(self) -> None:
+        """Start dialling in the background."""
+        self._task = asyncio.create_task(self._run(), name=f"charge point {self.speaker}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def ready(self) -> Peer:
+        """The link, waiting for the first connection attempt when it is still under way."""
+        if not self._settled.is_set():
+            await self._settled.wait()
+        if self.peer is None or not self.peer.connected:
+            raise NotConnected("Error: not connected to any central system.")
+        return self.peer
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                link = await open_link(self.target, self.protocol)
+            except ConnectFailed as exc:
+                self._settled.set()
+                if not exc.retry:
+                    log.error(f"Connect Error: {exc.reason}.", self.speaker)
+                    return
+                delay = retry_delay()
+                log.error(
+                    f"Connect Error: {exc.reason}. Retry in {delay:g} seconds ...", self.speaker
+                )
+                await asyncio.sleep(delay)
+                continue
+            session = RpcSession(self.version, "cp", variant=self.variant)
+            peer = JsonPeer(
+                link,
+                session,
+                speaker=self.speaker,
+                label="cs",
+                charge_point_id=self.charge_point_id,
+                answer=self.behaviour.answer,
+                on_result=self.behaviour.result,
+            )
+            self.peer = peer
+            log.event(self.speaker, "Connected to Central System.")
+            self._settled.set()
+            await self.behaviour.connection("connected", self.charge_point_id)
+            pinging = asyncio.create_task(self.pinger.run(peer))
+            try:
+                await peer.run()
+            finally:
+                pinging.cancel()
+            await self.behaviour.connection("disconnected", self.charge_point_id)
+            delay = retry_delay()
+            log.error(f"Connection lost, retry in {delay:g} seconds.", self.speaker)
+            await asyncio.sleep(delay)

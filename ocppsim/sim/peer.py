@@ -1,0 +1,234 @@
+"""One OCPP link seen from one side (the CS's view of a CP, or a CP's view of its CS).
+
+`Peer` is what simulators, the prompt and plugins use: `call`, `send_raw`, `ping`. The
+OCPP-J implementation drives a sans-I/O `RpcSession` over a WebSocket `Link`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from ocppsim.core.catalog import Service
+from ocppsim.core.errors import OcppError, OcppSimError
+from ocppsim.core.rpc import (
+    BadFrame,
+    Call,
+    CallError,
+    CallReceived,
+    CallRefused,
+    ErrorReceived,
+    ResultReceived,
+    RpcSession,
+    UnexpectedResponse,
+)
+from ocppsim.sim import log
+from ocppsim.transport.websocket import Link
+
+Payload = dict[str, Any]
+
+#: answer(peer, action, payload) -> the CALLRESULT payload; raises OcppError to refuse.
+Answerer = Callable[["Peer", str, Any], Awaitable[Payload]]
+#: result_listener(peer, action, request payload, result payload)
+ResultListener = Callable[["Peer", str, Any, Any], Awaitable[None]]
+
+
+class CallFailed(OcppSimError):
+    """A CALL got no CALLRESULT: a CALLERROR, a timeout, or no connection."""
+
+    def __init__(self, reason: str, error: CallError | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.error = error
+
+
+class Peer:
+    """The other end of one OCPP link, with the version negotiated on it."""
+
+    version: str
+    speaker: str
+    label: str
+    charge_point_id: str
+    transport = "websocket"
+
+    @property
+    def connected(self) -> bool:
+        raise NotImplementedError
+
+    async def call(self, action: str, payload: Any) -> Any:
+        """Send a CALL and return the CALLRESULT payload (raises CallFailed)."""
+        raise NotImplementedError
+
+    async def send_raw(self, text: str, show_headers: bool = False) -> None:
+        """Send `text` as is: one frame (websocket) or one HTTP body (SOAP)."""
+        raise NotImplementedError
+
+    async def ping(self) -> None:
+        """One transport-level ping (websocket only)."""
+        raise OcppSimError("websocket ping is not available in SOAP mode")
+
+
+async def maybe_await(value: Any) -> Any:
+    """Await `value` when a handler returned an awaitable (handlers may be plain or async)."""
+    if inspect.isawaitable(value):
+        return await value
+    return value
+
+
+class JsonPeer(Peer):
+    """A Peer over OCPP-J: RPC session + WebSocket link."""
+
+    def __init__(
+        self,
+        link: Link,
+        session: RpcSession,
+        *,
+        speaker: str,
+        label: str,
+        charge_point_id: str,
+        answer: Answerer,
+        on_result: ResultListener | None = None,
+    ):
+        self.link = link
+        self.session = session
+        self.version = session.version
+        self.speaker = speaker
+        self.label = label
+        self.charge_point_id = charge_point_id
+        self._answer = answer
+        self._on_result = on_result
+        self._waiting: dict[str, asyncio.Future[Any]] = {}
+        self._call_lock = asyncio.Lock()
+        self._handlers: set[asyncio.Task[None]] = set()
+        self._open = True
+
+    @property
+    def connected(self) -> bool:
+        return self._open
+
+    @property
+    def service(self) -> Service:
+        return self.session.service
+
+    # -- sending ----------------------------------------------------------------------------
+
+    async def _send(self, text: str) -> None:
+        log.frame(self.speaker, log.SENT, self.label, text)
+        await self.link.send(text)
+
+    async def call(self, action: str, payload: Any) -> Any:
+        if not self._open:
+            raise CallFailed("not connected")
+        async with self._call_lock:
+            pending, text = self.session.call(action, payload)
+            future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            self._waiting[pending.unique_id] = future
+            try:
+                await self._send(text)
+                result = await asyncio.wait_for(future, self.session.timeout)
+            except asyncio.TimeoutError:
+                self.session.forget(pending.unique_id)
+                log.error(f"Error for the message #{pending.unique_id} : timeout", self.speaker)
+                raise CallFailed("timeout") from None
+            finally:
+                self._waiting.pop(pending.unique_id, None)
+        if self._on_result is not None:
+            await self._on_result(self, action, payload, result)
+        return result
+
+    async def send_raw(self, text: str, show_headers: bool = False) -> None:
+        if not self._open:
+            raise CallFailed("not connected")
+        await self._send(text)
+
+    async def ping(self) -> None:
+        address = self.link.remote_address
+        log.event(self.speaker, f"PING sent to: {address}")
+        await self.link.ping()
+        log.event(self.speaker, f"PONG received from: {address}")
+
+    # -- receiving --------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Read frames until the connection closes."""
+        try:
+            async for text in self.link.frames():
+                await self._on_frame(text)
+        finally:
+            self._open = False
+            for future in self._waiting.values():
+                if not future.done():
+                    future.set_exception(CallFailed("connection closed"))
+            for task in list(self._handlers):
+                task.cancel()
+
+    async def _on_frame(self, text: str) -> None:
+        event = self.session.receive(text)
+        if isinstance(event, BadFrame):
+            log.frame(self.speaker, log.RECEIVED, self.label, event.text)
+            log.error(f"Error: message {event.text} can't be parsed.", self.speaker)
+        elif isinstance(event, CallRefused):
+            log.frame(self.speaker, log.RECEIVED, self.label, _compact(text))
+            await self._send(event.reply)
+        elif isinstance(event, CallReceived):
+            log.frame(self.speaker, log.RECEIVED, self.label, event.call.to_frame())
+            task = asyncio.create_task(self._handle_call(event.call))
+            self._handlers.add(task)
+            task.add_done_callback(self._handlers.discard)
+        elif isinstance(event, ResultReceived):
+            log.frame(self.speaker, log.RECEIVED, self.label, event.result.to_frame())
+            if event.violation is not None:
+                log.warning(
+                    f"WARNING : {event.violation.code} for CALLRETURN "
+                    f"#{event.result.unique_id} ({event.violation.reason})",
+                    self.speaker,
+                )
+            self._resolve(event.result.unique_id, event.result.payload, None)
+        elif isinstance(event, ErrorReceived):
+            log.frame(self.speaker, log.RECEIVED, self.label, event.error.to_frame())
+            self._resolve(event.error.unique_id, None, event.error)
+        elif isinstance(event, UnexpectedResponse):
+            log.frame(self.speaker, log.RECEIVED, self.label, event.message.to_frame())
+            log.warning(
+                f"WARNING : no pending CALL #{event.message.unique_id}, answer ignored",
+                self.speaker,
+            )
+
+    def _resolve(self, unique_id: str, payload: Any, error: CallError | None) -> None:
+        future = self._waiting.get(unique_id)
+        if future is None or future.done():
+            return
+        if error is None:
+            future.set_result(payload)
+        else:
+            future.set_exception(CallFailed(f"{error.code}: {error.description}", error))
+
+    async def _handle_call(self, call: Call) -> None:
+        try:
+            payload = await self._answer(self, call.action, call.payload)
+            reply = self.session.answer(call, payload)
+        except OcppError as exc:
+            reply = self.session.refuse(call.unique_id, exc.code, exc.description, exc.details)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a handler's bug answers InternalError, never kills the link
+            logging.getLogger("ocppsim.sim").debug("handler failed", exc_info=True)
+            log.error(f"Error: handler for {call.action} failed: {exc!r}", self.speaker)
+            reply = self.session.refuse(call.unique_id, "InternalError")
+        if self._open:
+            try:
+                await self._send(reply)
+            except Exception as exc:  # the link closed while we answered
+                log.error(f"Error: could not answer #{call.unique_id}: {exc}", self.speaker)
+
+
+def _compact(text: str) -> str:
+    """A received frame as compact JSON when it parses (logs show canonical frames)."""
+    try:
+        return json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=False)
+    except ValueError:
+        return text

@@ -1,0 +1,192 @@
+"""Everything one ocppsim process simulates: at most one Central System and any number of
+Charge Points, with the target selection rules of the prompt (SPEC §3)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from ocppsim.core.catalog import ACTIONS, Service, all_actions
+from ocppsim.core.customise import apply_fields
+from ocppsim.core.defaults import default_payload
+from ocppsim.core.errors import OcppSimError
+from ocppsim.sim import log
+from ocppsim.sim.behaviour import Behaviour
+from ocppsim.sim.peer import CallFailed, Peer
+
+
+class CommandError(OcppSimError):
+    """A command that cannot run; its text is the error line shown at the prompt."""
+
+
+SHORTENED = (
+    "Error: cannot use shortened command : there is no or more than one charge point connected."
+)
+
+
+def not_available(action: str, version: str) -> CommandError:
+    return CommandError(
+        f"Error: procedure `{action}' is not available for a OCPP {version} Charge Point Simulator"
+    )
+
+
+class Simulator:
+    """The simulated systems of this process and the operations the prompt offers."""
+
+    def __init__(self, *, variant: str | None = None):
+        self.variant = variant
+        self.central_system: Any = None
+        self.charge_points: dict[str, Any] = {}
+        self.cp_behaviour = Behaviour("cp")
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def spawn(self, coro: Any, name: str | None = None) -> asyncio.Task[Any]:
+        """Run `coro` as a tracked task (cancelled on quit)."""
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def drain(self, timeout: float) -> None:
+        """Wait (up to `timeout`) for commands still in flight."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+
+    async def shutdown(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for cp in list(self.charge_points.values()):
+            await cp.stop()
+        if self.central_system is not None:
+            await self.central_system.stop()
+
+    def add_central_system(self, cs: Any) -> None:
+        if self.central_system is not None:
+            raise CommandError("Central System already started.")
+        self.central_system = cs
+
+    def add_charge_point(self, cp: Any) -> None:
+        if cp.charge_point_id in self.charge_points:
+            raise CommandError(f"Error: charge point #{cp.charge_point_id} already exists.")
+        self.charge_points[cp.charge_point_id] = cp
+
+    # -- target selection -----------------------------------------------------------------------
+
+    def charge_point(self, cp_id: str | None) -> Any:
+        """The local Charge Point `--id` names, or the only one."""
+        if cp_id is None:
+            if len(self.charge_points) != 1:
+                raise CommandError(SHORTENED)
+            return next(iter(self.charge_points.values()))
+        try:
+            return self.charge_points[cp_id]
+        except KeyError:
+            raise CommandError(f"Error: charge point #{cp_id} does not exist.") from None
+
+    def remote_peer(self, remote_id: str | None) -> Peer:
+        """The connected Charge Point `--remote-id` names, or the only one."""
+        cs = self.central_system
+        peers: dict[str, Peer] = cs.peers if cs is not None else {}
+        if remote_id is None:
+            if len(peers) != 1:
+                raise CommandError(SHORTENED)
+            return next(iter(peers.values()))
+        if cs is None:
+            raise CommandError("Error: no Central System is running.")
+        try:
+            return peers[remote_id]
+        except KeyError:
+            raise CommandError(f"Error: charge point #{remote_id} does not exist.") from None
+
+    # -- building CALLs ---------------------------------------------------------------------------
+
+    def build_payload(
+        self, version: str, service: Service, action: str, fields: list[tuple[str, Any]]
+    ) -> dict[str, Any]:
+        """The default request of `action` with the customisations applied."""
+        if action not in ACTIONS[version][service]:  # type: ignore[index]
+            raise not_available(action, version)
+        message = action + "Request"
+        payload = default_payload(version, message, self.variant)
+        try:
+            return apply_fields(version, message, payload, fields, self.variant)
+        except OcppSimError as exc:
+            raise CommandError(str(exc)) from exc
+
+    async def cp_call(
+        self,
+        cp_id: str | None,
+        action: str,
+        fields: list[tuple[str, Any]] | None = None,
+        payload: Any = None,
+    ) -> Any:
+        """A Charge Point sends `action` to its Central System."""
+        cp = self.charge_point(cp_id)
+        if payload is None:
+            payload = self.build_payload(cp.version, "cs", action, fields or [])
+        peer = await self._ready(cp)
+        return await self._call(peer, action, payload)
+
+    async def remote_call(
+        self,
+        remote_id: str | None,
+        action: str,
+        fields: list[tuple[str, Any]] | None = None,
+        payload: Any = None,
+    ) -> Any:
+        """The Central System sends `action` to a connected Charge Point."""
+        peer = self.remote_peer(remote_id)
+        if payload is None:
+            payload = self.build_payload(peer.version, "cp", action, fields or [])
+        return await self._call(peer, action, payload)
+
+    async def _ready(self, cp: Any) -> Peer:
+        try:
+            peer: Peer = await cp.ready()
+        except OcppSimError as exc:
+            raise CommandError(str(exc)) from exc
+        return peer
+
+    async def _call(self, peer: Peer, action: str, payload: Any) -> Any:
+        try:
+            return await peer.call(action, payload)
+        except CallFailed as exc:
+            if exc.error is None and exc.reason != "timeout":
+                raise CommandError(f"Error: {action} not sent: {exc.reason}.") from exc
+            return None
+
+    async def cp_send_raw(self, cp_id: str | None, text: str, show_headers: bool) -> None:
+        peer = await self._ready(self.charge_point(cp_id))
+        await self._raw(peer, text, show_headers)
+
+    async def remote_send_raw(self, remote_id: str | None, text: str, show_headers: bool) -> None:
+        await self._raw(self.remote_peer(remote_id), text, show_headers)
+
+    async def _raw(self, peer: Peer, text: str, show_headers: bool) -> None:
+        try:
+            await peer.send_raw(text, show_headers)
+        except (CallFailed, OcppSimError) as exc:
+            raise CommandError(f"Error: {exc}") from exc
+
+    async def cp_ping(self, cp_id: str | None) -> None:
+        peer = await self._ready(self.charge_point(cp_id))
+        await self._ping(peer)
+
+    async def remote_ping(self, remote_id: str | None) -> None:
+        await self._ping(self.remote_peer(remote_id))
+
+    async def _ping(self, peer: Peer) -> None:
+        try:
+            await asyncio.wait_for(peer.ping(), 30)
+        except asyncio.TimeoutError:
+            log.error("Error: no PONG within 30 seconds.", peer.speaker)
+        except OcppSimError as exc:
+            raise CommandError(f"Error: {exc}") from exc
+        except Exception as exc:
+            raise CommandError(f"Error: ping failed: {exc}") from exc
+
+    @staticmethod
+    def known_action(name: str) -> bool:
+        return any(name in all_actions(v) for v in ("1.2", "1.5"))  # type: ignore[arg-type]
