@@ -71,9 +71,12 @@ class Shell:
     def make_central_system(self, transport: str, **options: Any) -> Any:
         if transport == "soap":
             return self._soap().SoapCentralSystem(
-                variant=self.variant, print_xml=lambda: self.print_xml["cs"], **options
+                variant=self.variant,
+                behaviour=self.sim.cs_behaviour,
+                print_xml=lambda: self.print_xml["cs"],
+                **options,
             )
-        return CentralSystem(variant=self.variant, **options)
+        return CentralSystem(variant=self.variant, behaviour=self.sim.cs_behaviour, **options)
 
     def make_charge_point(self, transport: str, **options: Any) -> Any:
         from_url = options.pop("from_url", None)

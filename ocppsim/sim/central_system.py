@@ -40,13 +40,14 @@ class CentralSystem:
         ping_interval: float = 300,
         variant: str | None = None,
         host: str | None = None,
+        behaviour: Behaviour | None = None,
     ):
         self.port = port
         self.endpoint = normalise_endpoint(endpoint)
         self.protocols = protocols
         self.variant = variant
         self.host = host
-        self.behaviour = Behaviour("cs")
+        self.behaviour = behaviour or Behaviour("cs")
         self.peers: dict[str, Peer] = {}
         self.pinger = Pinger(ping_interval)
         self._server: Any = None

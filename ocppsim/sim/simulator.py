@@ -37,6 +37,7 @@ class Simulator:
         self.variant = variant
         self.central_system: Any = None
         self.charge_points: dict[str, Any] = {}
+        self.cs_behaviour = Behaviour("cs")
         self.cp_behaviour = Behaviour("cp")
         self._tasks: set[asyncio.Task[Any]] = set()
 
