@@ -81,3 +81,11 @@ def all_actions(version: Version) -> tuple[str, ...]:
         for action in ACTIONS[version][service]:  # type: ignore[index]
             seen[action] = None
     return tuple(seen)
+
+
+def command_name(service: Service, action: str) -> str:
+    """The prompt command that sends `action` (`heartbeat`, `remote_starttransaction`)."""
+    word = action.lower()
+    if service == "cs":
+        return word
+    return "remote_" + word.removeprefix("remote")

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ocppsim.core.catalog import ACTIONS, VERSIONS
+from ocppsim.core.catalog import ACTIONS, VERSIONS, command_name
 from ocppsim.core.defaults import default_payload
 from ocppsim.core.validation import ATTR_AT, ATTR_AT_MESSAGES, load_schema
 
@@ -33,11 +33,6 @@ _SERVICES = {
 
 def _json_block(value: Any) -> list[str]:
     return ["```json", json.dumps(value, indent=2, ensure_ascii=False), "```", ""]
-
-
-def _command(service: str, action: str) -> str:
-    word = action.lower()
-    return word if service == "cs" else f"remote_{word}"
 
 
 def render_version(version: str) -> str:
@@ -62,7 +57,7 @@ def render_version(version: str) -> str:
                 "",
                 f"### {action} ({title})",
                 "",
-                f"Prompt command: `{_command(service, action)}`",
+                f"Prompt command: `{command_name(service, action)}`",
                 "",
             ]
             for kind in ("Request", "Response"):

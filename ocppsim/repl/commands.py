@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ocppsim.core.catalog import ACTIONS
+from ocppsim.core.catalog import ACTIONS, command_name
 from ocppsim.repl.parsing import ParsedLine, parse_value
-from ocppsim.sim.central_system import CentralSystem
-from ocppsim.sim.charge_point import ChargePoint
 from ocppsim.sim.simulator import CommandError
 
 if TYPE_CHECKING:
@@ -39,8 +37,6 @@ class Command:
     takes_fields: bool = False
     action: str | None = None
     service: str | None = None  # 'cs' for CP commands, 'cp' for remote_ commands
-    example: str = ""
-    needs_args: int = field(default=-1)
 
     def syntax(self) -> str:
         return " ".join((self.name, *self.args))
@@ -410,7 +406,7 @@ def _build() -> dict[str, Command]:
         note = " (OCPP 1.5)" if action not in ACTIONS["1.2"]["cs"] else ""
         add(
             Command(
-                action.lower(),
+                command_name("cs", action),
                 (),
                 (Option("--id", "id of charge point"),),
                 f"CP sends {action}{note}",
@@ -442,7 +438,7 @@ def _build() -> dict[str, Command]:
         note = " (OCPP 1.5)" if action not in ACTIONS["1.2"]["cp"] else ""
         add(
             Command(
-                "remote_" + action.lower().removeprefix("remote"),
+                command_name("cp", action),
                 (),
                 (Option("--remote-id", "id of charge point"),),
                 f"CS sends {action}{note}",
@@ -457,13 +453,3 @@ def _build() -> dict[str, Command]:
 
 
 COMMANDS: dict[str, Command] = _build()
-
-__all__ = [
-    "COMMANDS",
-    "Command",
-    "Option",
-    "SyntaxProblem",
-    "help_text",
-    "CentralSystem",
-    "ChargePoint",
-]
