@@ -11,13 +11,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ocppsim.core.catalog import ACTIONS, VERSIONS, command_name
+from ocppsim.core.catalog import ACTIONS, VERSIONS, Service, command_name
 from ocppsim.core.defaults import default_payload
 from ocppsim.core.validation import ATTR_AT, ATTR_AT_MESSAGES, load_schema
 
 _FIXED_NOW = "2013-02-01T15:09:18Z"
 
-_SERVICES = {
+_SERVICES: dict[Service, tuple[str, str]] = {
     "cs": (
         "Central System service",
         "CALLs a Charge Point sends and the Central System answers "
