@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +20,8 @@ from ocppsim.gen.schemas import render_schemas
 
 def test_committed_schemas_are_not_stale() -> None:
     expected = render_schemas()
-    root = data_dir("schemas")
+    source = Path(__file__).resolve().parents[2] / "schemas"
+    root = source if source.is_dir() else data_dir("schemas")
     committed = {
         str(p.relative_to(root)): p.read_text(encoding="utf-8") for p in root.rglob("*.json")
     }

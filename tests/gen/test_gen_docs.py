@@ -1,0 +1,41 @@
+"""The generated message reference is committed, complete and stable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ocppsim.cli import main
+from ocppsim.core.catalog import ACTIONS, VERSIONS
+from ocppsim.gen.docs import render_docs
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "messages"
+
+
+def test_committed_docs_are_not_stale() -> None:
+    if not DOCS.is_dir():  # running from an installed copy without the source tree
+        return
+    for name, text in render_docs().items():
+        assert (DOCS / name).read_text(encoding="utf-8") == text, f"regenerate docs: {name}"
+
+
+def test_every_message_is_documented_with_example_and_schemas() -> None:
+    pages = render_docs()
+    for version in VERSIONS:
+        page = pages[f"ocpp{version}.md"]
+        for service in ("cs", "cp"):
+            for action in ACTIONS[version][service]:  # type: ignore[index]
+                for kind in ("Request", "Response"):
+                    assert f"#### {action}{kind}: example" in page
+                    assert f"#### {action}{kind}: schema" in page
+    assert "remote_starttransaction" in pages["ocpp1.5.md"]
+    assert "DataTransfer" not in pages["ocpp1.2.md"]
+
+
+def test_generator_twice_changes_nothing(tmp_path: Path, capsys) -> None:
+    args = ["docs", "--out", str(tmp_path / "docs"), "--schemas", str(tmp_path / "schemas")]
+    assert main(args) == 0
+    first = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert len(first) > 80
+    assert main(args) == 0
+    assert "0 file(s) changed." in capsys.readouterr().out
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == first

@@ -1,0 +1,128 @@
+"""The prompt's own lines: help, errors of every kind, the command line (SPEC §1, §3)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from ocppsim import __version__
+
+
+def ocppsim(*args: str, stdin: str = "", timeout: float = 30) -> subprocess.CompletedProcess:
+    exe = shutil.which("ocppsim")
+    command = [exe] if exe else [sys.executable, "-m", "ocppsim"]
+    return subprocess.run(
+        [*command, *args], input=stdin, capture_output=True, text=True, timeout=timeout
+    )
+
+
+STAMP = r"\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] "
+
+
+def test_errors_at_the_prompt_never_stop_it() -> None:
+    lines = "\n".join(
+        [
+            "help",
+            "foo",
+            "start_cs",
+            "start_cp",
+            "set",
+            "set cs websocket_ping_interval=abc",
+            "remote_reset",
+            "heartbeat",
+            "send",
+            "bootnotification --id",
+            "bootnotification --id nope",
+            "authorize nosuchfield=1",
+            'send_raw -e "unclosed',
+            "plugins",
+            "quit",
+            "help",  # never reached
+        ]
+    )
+    out = ocppsim(stdin=lines + "\n")
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert "Traceback" not in text + out.stderr
+    assert " - remote_starttransaction" in text and " - quit" in text
+    assert "Error: `foo' unknown command. Type help for more informations." in text
+    assert re.search(
+        STAMP + r'Error in command "start_cs", syntax: start_cs <port>\n'
+        r"With optional arguments:\n  -i : websocket ping interval, default: 300\n"
+        r"  -u : endpoint URL, default: /\n"
+        r"  -p : websocket subprotocol, default: ocpp1.2,ocpp1.5\n",
+        text,
+    )
+    assert 'Error in command "start_cp", syntax: start_cp <url> <identifier>' in text
+    assert "  -p : websocket subprotocol, default: ocpp1.5" in text
+    assert 'Error in command "set", syntax: set <cs|cp>' in text
+    assert "Error: argument provided for websocket_ping_interval is not a number." in text
+    shortened = (
+        "Error: cannot use shortened command : there is no or more than one charge point connected."
+    )
+    assert text.count(shortened) == 3  # remote_reset, heartbeat, authorize: no CP running
+    assert 'Error for command "send": syntax: send -n <procedure name> -p <payload>' in text
+    assert 'Error in command "bootnotification", syntax: bootnotification\n' in text
+    assert "  --id : id of charge point" in text
+    assert "Error: charge point #nope does not exist." in text
+    assert "Error: cannot read the line: unclosed quote" in text
+    assert text.rstrip().endswith("End of simulation : interrupted by user.")
+    assert text.count("Available commands") == 1
+
+
+def test_end_of_input_ends_cleanly() -> None:
+    out = ocppsim(stdin="")
+    assert out.returncode == 0
+    assert re.search(STAMP + "End of simulation : interrupted by user.", out.stdout)
+
+
+def test_command_line_runs_one_command_then_the_prompt() -> None:
+    out = ocppsim("start_cs", "0", "-u", "/ocpp", stdin="start_cs 0\nquit\n")
+    assert out.returncode == 0
+    assert re.search(STAMP + "CentralSystem started.", out.stdout)
+    assert re.search(STAMP + r"cs: Server is listening on port \d+", out.stdout)
+    assert "Central System already started." in out.stdout
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["start_cs"], 'Error in command "start_cs", syntax: start_cs <port>'),
+        (["start_cs", "9000", "-x", "1"], 'Error in command "start_cs"'),
+        (["nosuch"], "Error: `nosuch' unknown command."),
+        (["start_cs", "notaport"], "Error: invalid port `notaport'."),
+    ],
+)
+def test_command_line_errors_exit_non_zero(args: list[str], expected: str) -> None:
+    out = ocppsim(*args)
+    assert out.returncode != 0
+    assert expected in out.stdout
+
+
+def test_version_and_help() -> None:
+    assert ocppsim("--version").stdout.strip() == f"ocppsim {__version__}"
+    help_text = ocppsim("--help").stdout
+    for word in ("--log-file", "--log-format", "--plugins-dir", "--with-attr-at", "start_cs"):
+        assert word in help_text
+
+
+def test_json_log_format_and_log_file(tmp_path) -> None:
+    log_file = tmp_path / "sim.log"
+    out = ocppsim(
+        "--log-format", "json", "--log-file", str(log_file), "start_cs", "0", stdin="quit\n"
+    )
+    events = [json.loads(line) for line in out.stdout.splitlines()]
+    started = [
+        e
+        for e in events
+        if e.get("message")
+        == "Server is listening on port " + e.get("message", "").rsplit(" ", 1)[-1]
+    ]
+    assert started and started[0]["speaker"] == "cs" and started[0]["direction"] is None
+    assert events[-1]["message"] == "End of simulation : interrupted by user."
+    assert [json.loads(line) for line in log_file.read_text().splitlines()] == events

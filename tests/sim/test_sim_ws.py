@@ -1,0 +1,206 @@
+"""Central System and Charge Points over real WebSockets on 127.0.0.1, in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from ocppsim.core.errors import NotSupportedAnswer
+from ocppsim.sim.central_system import CentralSystem
+from ocppsim.sim.charge_point import ChargePoint
+from ocppsim.sim.simulator import CommandError, Simulator
+
+
+async def _start_cs(sim: Simulator, **options) -> CentralSystem:
+    cs = CentralSystem(0, host="127.0.0.1", behaviour=sim.cs_behaviour, **options)
+    sim.add_central_system(cs)
+    await cs.start()
+    return cs
+
+
+def _start_cp(sim: Simulator, url: str, cp_id: str, protocol: str = "ocpp1.5") -> ChargePoint:
+    cp = ChargePoint(url, cp_id, protocol=protocol, behaviour=sim.cp_behaviour)
+    sim.add_charge_point(cp)
+    cp.start()
+    return cp
+
+
+def test_one_cs_serves_a_12_and_a_15_charge_point(watcher) -> None:
+    async def scenario() -> None:
+        sim = Simulator()
+        cs = await _start_cs(sim, endpoint="/ocpp")
+        url = f"ws://127.0.0.1:{cs.port}/ocpp"
+        _start_cp(sim, url, "old", "ocpp1.2")
+        _start_cp(sim, url, "new", "ocpp1.5")
+        await watcher.wait_for(r"cs: ChargePoint #old connected \(protocol: ocpp1\.2\)\.")
+        await watcher.wait_for(r"cs: ChargePoint #new connected \(protocol: ocpp1\.5\)\.")
+        assert cs.peers["old"].version == "1.2" and cs.peers["new"].version == "1.5"
+        result = await sim.remote_call("new", "GetConfiguration", [])
+        assert result["configurationKey"][0]["key"] == "KVCBX_PROFILE"
+        with pytest.raises(CommandError, match="`GetConfiguration' is not available .* 1.2"):
+            await sim.remote_call("old", "GetConfiguration", [])
+        with pytest.raises(CommandError, match="no or more than one charge point"):
+            await sim.remote_call(None, "Reset", [])
+        with pytest.raises(CommandError, match="charge point #nope does not exist"):
+            await sim.remote_call("nope", "Reset", [])
+        assert (await sim.cp_call("old", "Heartbeat", []))["currentTime"].endswith("Z")
+        with pytest.raises(CommandError, match="`DataTransfer' is not available .* 1.2"):
+            await sim.cp_call("old", "DataTransfer", [])
+        await sim.shutdown()
+
+    asyncio.run(scenario())
+
+
+def test_handshakes_outside_the_endpoint_without_id_or_protocol_are_refused(watcher) -> None:
+    async def scenario() -> None:
+        sim = Simulator()
+        cs = await _start_cs(sim, endpoint="/ocpp")
+        base = f"ws://127.0.0.1:{cs.port}"
+
+        async def status(path: str, protocols: list[str] | None) -> int:
+            try:
+                async with connect(base + path, subprotocols=protocols):  # type: ignore[arg-type]
+                    return 101
+            except InvalidStatus as exc:
+                return exc.response.status_code
+
+        assert await status("/other/CP1", ["ocpp1.5"]) == 404
+        assert await status("/ocppX/CP1", ["ocpp1.5"]) == 404
+        assert await status("/ocpp/", ["ocpp1.5"]) == 400
+        assert await status("/ocpp", ["ocpp1.5"]) == 400
+        assert await status("/ocpp/CP9", ["ocpp9.9"]) == 400
+        await watcher.wait_for(r"cs: Unknown protocol `ocpp9\.9'")
+        assert await status("/ocpp/CP9", None) == 400
+        assert await status("/ocpp/CP9", ["ocpp9.9", "ocpp1.2"]) == 101
+        await watcher.wait_for(r"#CP9 connected \(protocol: ocpp1\.2\)")
+        await sim.shutdown()
+
+    asyncio.run(scenario())
+
+
+def test_second_connection_with_the_same_id_replaces_the_first(watcher) -> None:
+    async def scenario() -> None:
+        sim = Simulator()
+        cs = await _start_cs(sim)
+        url = f"ws://127.0.0.1:{cs.port}/dup"
+        async with connect(url, subprotocols=["ocpp1.5"]) as first:  # type: ignore[list-item]
+            await watcher.wait_for(r"#dup connected")
+            async with connect(url, subprotocols=["ocpp1.2"]) as second:  # type: ignore[list-item]
+                await watcher.wait_for(r"#dup connected \(protocol: ocpp1\.2\)")
+                await first.wait_closed()
+                assert cs.peers["dup"].version == "1.2"
+                await second.send('[2,"h","Heartbeat",{}]')
+                assert json.loads(await second.recv())[:2] == [3, "h"]
+        await sim.shutdown()
+
+    asyncio.run(scenario())
+
+
+def test_handler_failures_answer_internal_error_and_not_supported(watcher) -> None:
+    async def scenario() -> None:
+        sim = Simulator()
+        cs = await _start_cs(sim)
+
+        def broken(payload):
+            raise RuntimeError("plugin bug")
+
+        def unsupported(payload):
+            raise NotSupportedAnswer()
+
+        sim.cs_behaviour.call_handlers["Heartbeat"] = [broken]
+        sim.cs_behaviour.call_handlers["Authorize"] = [unsupported]
+        sim.cs_behaviour.call_handlers["StatusNotification"] = [lambda p: {}]
+        async with connect(f"ws://127.0.0.1:{cs.port}/x", subprotocols=["ocpp1.5"]) as ws:  # type: ignore[list-item]
+            await ws.send('[2,"a","Heartbeat",{}]')
+            assert json.loads(await ws.recv())[2] == "InternalError"
+            await ws.send('[2,"b","Authorize",{"idTag":"t"}]')
+            assert json.loads(await ws.recv())[2] == "NotSupported"
+            await ws.send(
+                '[2,"c","StatusNotification",{"connectorId":1,"status":"Available","errorCode":"NoError"}]'
+            )
+            assert json.loads(await ws.recv()) == [3, "c", {}]
+        await sim.shutdown()
+
+    asyncio.run(scenario())
+
+
+def test_charge_point_retries_and_reconnects(watcher, monkeypatch) -> None:
+    monkeypatch.setenv("OCPPSIM_RETRY_SECONDS", "0.1")
+
+    async def scenario() -> None:
+        sim = Simulator()
+        probe = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+        port = probe.sockets[0].getsockname()[1]
+        probe.close()
+        await probe.wait_closed()
+        cp = _start_cp(sim, f"ws://127.0.0.1:{port}", "cp1")
+        await watcher.wait_for(r"cp#cp1: Connect Error: .*Retry in 0\.1 seconds \.\.\.")
+        with pytest.raises(CommandError, match="not connected to any central system"):
+            await sim.cp_call("cp1", "Heartbeat", [])
+        cs = CentralSystem(port, host="127.0.0.1", behaviour=sim.cs_behaviour)
+        await cs.start()
+        await watcher.wait_for(r"cp#cp1: Connected to Central System\.")
+        assert (await sim.cp_call("cp1", "Heartbeat", [])) is not None
+        await cs.stop()
+        await watcher.wait_for(r"cp#cp1: Connection lost, retry in 0\.1 seconds\.")
+        assert not cp.connected
+        await sim.shutdown()
+
+    asyncio.run(scenario())
+
+
+def test_wrong_endpoint_is_not_retried(watcher) -> None:
+    async def scenario() -> None:
+        sim = Simulator()
+        cs = await _start_cs(sim, endpoint="/ocpp")
+        _start_cp(sim, f"ws://127.0.0.1:{cs.port}/elsewhere", "cp1")
+        await watcher.wait_for(r"cp#cp1: Connect Error: 404 Not Found\. Wrong endpoint URL\.$")
+        assert not watcher.matching("Retry in")
+        await sim.shutdown()
+
+    asyncio.run(scenario())
+
+
+def test_unanswered_call_times_out_and_is_dropped(watcher) -> None:
+    async def scenario() -> None:
+        from websockets.asyncio.server import serve
+
+        async def silent(ws) -> None:
+            async for _ in ws:
+                pass
+
+        async with serve(silent, "127.0.0.1", 0, subprotocols=["ocpp1.5"]) as server:  # type: ignore[list-item]
+            port = server.sockets[0].getsockname()[1]
+            sim = Simulator()
+            cp = _start_cp(sim, f"ws://127.0.0.1:{port}", "cp1")
+            peer = await cp.ready()
+            peer.session.timeout = 0.2  # type: ignore[attr-defined]
+            assert await sim.cp_call("cp1", "Heartbeat", []) is None
+            await watcher.wait_for(r"cp#cp1: Error for the message #\w{32} : timeout")
+            assert peer.session.pending == {}  # type: ignore[attr-defined]
+            await sim.shutdown()
+
+    asyncio.run(scenario())
+
+
+def test_pings_both_ways_are_logged(watcher) -> None:
+    async def scenario() -> None:
+        sim = Simulator()
+        cs = await _start_cs(sim)
+        _start_cp(sim, f"ws://127.0.0.1:{cs.port}", "cp1")
+        await sim.cp_ping("cp1")
+        await watcher.wait_for(r"cp#cp1: PONG received from: 127\.0\.0\.1:\d+")
+        await watcher.wait_for(r"#cp1 connected")
+        await sim.remote_ping("cp1")
+        await watcher.wait_for(r"cs: PONG received from: 127\.0\.0\.1:\d+")
+        sim.central_system.pinger.set_interval(0.05)
+        count = len(watcher.matching(r"cs: PING sent"))
+        await watcher.wait_for(r"cs: PING sent", start=len(watcher.lines))
+        assert len(watcher.matching(r"cs: PING sent")) > count
+        await sim.shutdown()
+
+    asyncio.run(scenario())
