@@ -1,0 +1,605 @@
+"""The Central System and Charge Point simulators over SOAP 1.2/HTTP (SPEC §7).
+
+Each side runs an HTTP server for the CALLs it answers and posts its own CALLs to the
+other side: the Charge Point to the Central System's URL, the Central System to the `From`
+address each Charge Point sent. Log lines read like OCPP-J's: `>>peer /Action {json}`, or
+the envelopes themselves when `print_xml` is on (SPEC §2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from ocppsim.core.catalog import Service, version_of_subprotocol
+from ocppsim.core.errors import OcppError, OcppSimError
+from ocppsim.core.rpc import DEFAULT_TIMEOUT, CallError, dumps
+from ocppsim.core.validation import validate
+from ocppsim.sim import log
+from ocppsim.sim.behaviour import Behaviour
+from ocppsim.sim.central_system import DEFAULT_PROTOCOLS, normalise_endpoint
+from ocppsim.sim.charge_point import NotConnected
+from ocppsim.sim.peer import CallFailed, Peer
+from ocppsim.sim.pinger import Pinger
+from ocppsim.soap import (
+    CONTENT_TYPE,
+    SoapFaultError,
+    SoapRequest,
+    build_fault,
+    get_codec,
+    request_version,
+)
+from ocppsim.soap.codec import fault_of, parse_envelope
+from ocppsim.transport.http import (
+    HttpClient,
+    HttpExchange,
+    HttpFailed,
+    HttpReply,
+    HttpRequest,
+    HttpServer,
+    HttpTimeout,
+)
+
+_log = logging.getLogger("ocppsim.sim")
+
+PrintXml = Callable[[], bool]
+#: identify(request, version) -> the Peer that sent it (registering it when new)
+Identify = Callable[[SoapRequest, str], Awaitable[Peer]]
+
+_SERVICE_NAMES = {"cs": "Central System", "cp": "Charge Point"}
+
+
+def new_message_id() -> str:
+    """A WS-Addressing MessageID: a `urn:uuid:` IRI."""
+    return f"urn:uuid:{uuid.uuid4()}"
+
+
+def one_line(text: str) -> str:
+    """A text for one log line: line breaks become spaces (SPEC §2: one line per event)."""
+    return " ".join(text.splitlines()) if ("\n" in text or "\r" in text) else text
+
+
+def _decoded(data: bytes) -> str:
+    """Bytes as text for the log, whatever they are."""
+    return one_line(data.decode("utf-8", "replace"))
+
+
+def _fault_text(action: str | None, code: str, reason: str) -> str:
+    """How a Fault shows in a JSON-mode log line: `/Action Fault {"code":…,"reason":…}`."""
+    prefix = f"/{action} " if action else ""
+    return f"{prefix}Fault {dumps({'code': code, 'reason': reason})}"
+
+
+def _fault_status(code: str) -> int:
+    """HTTP status of a Fault (SOAP 1.2 HTTP binding: 400 for the sender's, 500 for ours)."""
+    return 500 if code == "InternalError" else 400
+
+
+class SoapPeer(Peer):
+    """The other end of a SOAP link: CALLs are POSTs to its address (SPEC §7)."""
+
+    transport = "soap"
+
+    def __init__(
+        self,
+        *,
+        version: str,
+        service: Service,
+        speaker: str,
+        label: str,
+        charge_point_id: str,
+        address: str | None,
+        client: HttpClient,
+        print_xml: PrintXml,
+        from_address: str | None = None,
+        on_result: Callable[[Peer, str, Any, Any], Awaitable[None]] | None = None,
+        variant: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ):
+        self.version = version
+        self.service: Service = service
+        self.speaker = speaker
+        self.label = label
+        self.charge_point_id = charge_point_id
+        self.address = address
+        self.from_address = from_address
+        self.variant = variant
+        self.timeout = timeout
+        self._client = client
+        self._print_xml = print_xml
+        self._on_result = on_result
+        self._call_lock = asyncio.Lock()
+
+    @property
+    def connected(self) -> bool:
+        return True
+
+    def _target(self) -> str:
+        if self.address is None:
+            raise CallFailed(
+                f"ChargePoint #{self.charge_point_id} sent no From address: it cannot be called"
+            )
+        return self.address
+
+    def _envelope(self, action: str, payload: Any, message_id: str, target: str) -> bytes:
+        """The request envelope, or CallFailed saying why the codec cannot build it."""
+        codec = get_codec(self.version, self.service)
+        name = _SERVICE_NAMES[self.service]
+        if action not in codec.actions:
+            raise CallFailed(
+                f"`{action}' is not an operation of the OCPP {self.version} {name} SOAP service"
+            )
+        try:
+            return codec.build_request(
+                action,
+                payload,
+                charge_box_id=self.charge_point_id,
+                to=target,
+                message_id=message_id,
+                from_address=self.from_address,
+            )
+        except SoapFaultError as exc:
+            raise CallFailed(
+                f"the SOAP envelope cannot be built ({exc.code}: {exc.reason}); "
+                "use send_raw to post any XML"
+            ) from exc
+
+    async def _post(self, target: str, body: bytes, action: str | None) -> HttpExchange:
+        content_type = CONTENT_TYPE + (f'; action="/{action}"' if action else "")
+        return await self._client.post(
+            target, body, {"Content-Type": content_type}, timeout=self.timeout
+        )
+
+    async def call(self, action: str, payload: Any) -> Any:
+        """POST the request of `action`; the response payload, or CallFailed (SPEC §7)."""
+        target = self._target()
+        message_id = new_message_id()
+        body = self._envelope(action, payload, message_id, target)
+        async with self._call_lock:
+            shown = _decoded(body) if self._print_xml() else f"/{action} {dumps(payload)}"
+            log.frame(self.speaker, log.SENT, self.label, shown)
+            try:
+                exchange = await self._post(target, body, action)
+            except HttpTimeout:
+                log.error(f"Error for the message #{message_id} : timeout", self.speaker)
+                raise CallFailed("timeout") from None
+            except HttpFailed as exc:
+                raise CallFailed(str(exc)) from exc
+        result = self._read_response(action, message_id, exchange)
+        if self._on_result is not None:
+            await self._on_result(self, action, payload, result)
+        return result
+
+    def _read_response(self, action: str, message_id: str, exchange: HttpExchange) -> Any:
+        """The payload of the response; faults and unreadable answers raise CallFailed."""
+        codec = get_codec(self.version, self.service)
+        raw = _decoded(exchange.body)
+        try:
+            response = codec.parse_response_message(exchange.body, action)
+        except SoapFaultError as exc:
+            is_fault = self._is_fault(exchange.body)
+            if is_fault:
+                shown = raw if self._print_xml() else _fault_text(action, exc.code, exc.reason)
+                log.frame(self.speaker, log.RECEIVED, self.label, shown)
+            else:
+                log.frame(self.speaker, log.RECEIVED, self.label, raw or '""')
+                log.error(
+                    f"Error: unreadable answer to #{message_id} (HTTP {exchange.status} "
+                    f"{exchange.reason}): {exc.code}: {exc.reason}",
+                    self.speaker,
+                )
+            raise CallFailed(
+                f"{exc.code}: {exc.reason}", CallError(message_id, exc.code, exc.reason)
+            ) from None
+        shown = raw if self._print_xml() else f"/{action} {dumps(response.payload)}"
+        log.frame(self.speaker, log.RECEIVED, self.label, shown)
+        if response.relates_to is not None and response.relates_to != message_id:
+            log.warning(
+                f"WARNING : RelatesTo {response.relates_to} does not match #{message_id}",
+                self.speaker,
+            )
+        violation = validate(self.version, action + "Response", response.payload, self.variant)
+        if violation is not None:
+            log.warning(
+                f"WARNING : {violation.code} for CALLRETURN #{message_id} ({violation.reason})",
+                self.speaker,
+            )
+        return response.payload
+
+    @staticmethod
+    def _is_fault(body: bytes) -> bool:
+        try:
+            return fault_of(parse_envelope(body)) is not None
+        except SoapFaultError:
+            return False
+
+    async def send_raw(self, text: str, show_headers: bool = False) -> None:
+        """POST `text` as the body, as is, and log the answer (SPEC §3 send_raw)."""
+        target = self._target()
+        log.frame(self.speaker, log.SENT, self.label, one_line(text))
+        try:
+            exchange = await self._post(target, text.encode("utf-8"), None)
+        except HttpFailed as exc:
+            raise CallFailed(str(exc)) from exc
+        if show_headers:
+            log.event(
+                self.speaker, f"HTTP request: POST {target} {dumps(exchange.request_headers)}"
+            )
+            log.event(
+                self.speaker,
+                f"HTTP response: {exchange.status} {exchange.reason} "
+                f"{dumps(exchange.response_headers)}",
+            )
+        log.frame(self.speaker, log.RECEIVED, self.label, _decoded(exchange.body) or '""')
+
+
+class SoapResponder:
+    """Answers the SOAP requests of one service (SPEC §4 validation order, §7 faults)."""
+
+    def __init__(
+        self,
+        *,
+        service: Service,
+        versions: Callable[[], tuple[str, ...]],
+        speaker: str,
+        label: Callable[[SoapRequest], str],
+        identify: Identify,
+        behaviour: Behaviour,
+        print_xml: PrintXml,
+        variant: str | None,
+    ):
+        self.service: Service = service
+        self._versions = versions
+        self.speaker = speaker
+        self._label = label
+        self._identify = identify
+        self.behaviour = behaviour
+        self._print_xml = print_xml
+        self.variant = variant
+
+    async def respond(self, request: HttpRequest) -> HttpReply:
+        """Parse, validate and answer one POST; every failure is a Fault, never an exception."""
+        label = f"cp#?@{request.remote}" if self.service == "cs" else "cs"
+        try:
+            version = self._version_of(request.body)
+            parsed = get_codec(version, self.service).parse_request(request.body)
+        except SoapFaultError as exc:
+            log.frame(self.speaker, log.RECEIVED, label, _decoded(request.body) or '""')
+            return self._fault(label, None, exc.code, exc.reason, None)
+        label = self._label(parsed) or label
+        shown = _decoded(request.body) if self._print_xml() else self._json(parsed)
+        log.frame(self.speaker, log.RECEIVED, label, shown)
+        try:
+            peer = await self._identify(parsed, version)
+        except OcppError as exc:
+            return self._fault(label, parsed.action, exc.code, exc.description, parsed.message_id)
+        message = parsed.action + "Request"
+        violation = validate(version, message, parsed.payload, self.variant)
+        if violation is not None:
+            return self._fault(
+                label, parsed.action, violation.code, violation.reason, parsed.message_id
+            )
+        try:
+            answer = await self.behaviour.answer(peer, parsed.action, parsed.payload)
+        except OcppError as exc:
+            return self._fault(label, parsed.action, exc.code, exc.description, parsed.message_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a handler's bug is an InternalError, never a crash
+            _log.debug("handler failed", exc_info=True)
+            log.error(f"Error: handler for {parsed.action} failed: {exc!r}", self.speaker)
+            return self._fault(label, parsed.action, "InternalError", None, parsed.message_id)
+        try:
+            body = get_codec(version, self.service).build_response(
+                parsed.action,
+                answer,
+                charge_box_id=parsed.charge_box_id,
+                relates_to=parsed.message_id,
+                message_id=new_message_id(),
+            )
+        except SoapFaultError as exc:
+            log.error(
+                f"Error: the {parsed.action} answer {dumps(answer)} cannot be sent: {exc.reason}",
+                self.speaker,
+            )
+            return self._fault(label, parsed.action, "InternalError", None, parsed.message_id)
+        shown = _decoded(body) if self._print_xml() else f"/{parsed.action} {dumps(answer)}"
+        log.frame(self.speaker, log.SENT, label, shown)
+        return HttpReply(200, body, CONTENT_TYPE)
+
+    def _version_of(self, body: bytes) -> str:
+        """The version of the request's body namespace, if this side serves it (SPEC §7)."""
+        version = request_version(body, self.service)
+        if version is None:
+            raise SoapFaultError(
+                "NotImplemented",
+                f"the request body is no operation of an OCPP {_SERVICE_NAMES[self.service]}"
+                " service",
+            )
+        served = self._versions()
+        if version not in served:
+            raise SoapFaultError(
+                "NotSupported",
+                f"OCPP {version} is not served here (served: "
+                + ",".join("ocpp" + v for v in served)
+                + ")",
+            )
+        return version
+
+    @staticmethod
+    def _json(parsed: SoapRequest) -> str:
+        return f"/{parsed.action} {dumps(parsed.payload)}"
+
+    def _fault(
+        self,
+        label: str,
+        action: str | None,
+        code: str,
+        reason: str | None,
+        relates_to: str | None,
+    ) -> HttpReply:
+        error = SoapFaultError(code, reason)
+        body = build_fault(code, error.reason, relates_to=relates_to, message_id=new_message_id())
+        shown = _decoded(body) if self._print_xml() else _fault_text(action, code, error.reason)
+        log.frame(self.speaker, log.SENT, label, shown)
+        return HttpReply(_fault_status(code), body, CONTENT_TYPE)
+
+
+# ------------------------------------------------------------------------- Central System
+
+
+class SoapCentralSystem:
+    """A Central System over SOAP: an HTTP server, and the Charge Points that posted to it."""
+
+    speaker = "cs"
+    transport = "soap"
+
+    def __init__(
+        self,
+        port: int,
+        *,
+        endpoint: str = "/",
+        protocols: tuple[str, ...] = DEFAULT_PROTOCOLS,
+        ping_interval: float = 300,
+        variant: str | None = None,
+        host: str | None = None,
+        behaviour: Behaviour | None = None,
+        print_xml: PrintXml = lambda: False,
+    ):
+        self.port = port
+        self.endpoint = normalise_endpoint(endpoint)
+        self.protocols = protocols
+        self.variant = variant
+        self.host = host
+        self.behaviour = behaviour or Behaviour("cs")
+        self.print_xml = print_xml
+        self.peers: dict[str, Peer] = {}
+        self.pinger = Pinger(ping_interval)  # stored only: SOAP has no pings
+        self._client = HttpClient()
+        self._responder = SoapResponder(
+            service="cs",
+            versions=self._versions,
+            speaker=self.speaker,
+            label=lambda request: f"cp#{request.charge_box_id}" if request.charge_box_id else "",
+            identify=self._identify,
+            behaviour=self.behaviour,
+            print_xml=print_xml,
+            variant=variant,
+        )
+        self._server = HttpServer(host, port, self.endpoint, self._responder.respond)
+
+    @property
+    def ping_interval(self) -> float:
+        return self.pinger.interval
+
+    def _versions(self) -> tuple[str, ...]:
+        found = (version_of_subprotocol(p) for p in self.protocols)
+        return tuple(v for v in found if v is not None)
+
+    async def start(self) -> None:
+        """Listen; raises OSError when the port cannot be bound."""
+        self.port = await self._server.start()
+        log.event(self.speaker, f"SOAP Server listening on port {self.port}")
+        log.event(None, "CentralSystem started.")
+
+    async def stop(self) -> None:
+        await self._server.stop()
+        await self._client.close()
+
+    async def _identify(self, request: SoapRequest, version: str) -> Peer:
+        """The peer of the request's chargeBoxIdentity, registered on its first request."""
+        cp_id = request.charge_box_id
+        if not cp_id:
+            raise SoapFaultError("ProtocolError", "the chargeBoxIdentity header is missing")
+        peer = self.peers.get(cp_id)
+        if isinstance(peer, SoapPeer):
+            peer.version = version
+            if request.from_address and request.from_address != peer.address:
+                peer.address = request.from_address
+                log.event(
+                    self.speaker,
+                    f"ChargePoint #{cp_id} now called back at {request.from_address}",
+                )
+            return peer
+        peer = SoapPeer(
+            version=version,
+            service="cp",
+            speaker=self.speaker,
+            label=f"cp#{cp_id}",
+            charge_point_id=cp_id,
+            address=request.from_address,
+            client=self._client,
+            print_xml=self.print_xml,
+            on_result=self.behaviour.result,
+            variant=self.variant,
+        )
+        self.peers[cp_id] = peer
+        log.event(self.speaker, f"ChargePoint #{cp_id} connected.")
+        if request.from_address is None:
+            log.warning(
+                f"WARNING : ChargePoint #{cp_id} sent no From address: remote actions to it"
+                " are not possible",
+                self.speaker,
+            )
+        await self.behaviour.connection("connected", cp_id)
+        return peer
+
+
+# ------------------------------------------------------------------------- Charge Point
+
+
+def _listen_port(from_url: str | None, remote_port: int | None) -> int:
+    """`-r`, else the port of `-f`, else 0 (a free port) (SPEC §3)."""
+    if remote_port is not None:
+        return remote_port
+    if from_url:
+        parts = urlsplit(from_url)
+        try:
+            port = parts.port
+        except ValueError as exc:
+            raise OcppSimError(f"Error: invalid port in the -f URL `{from_url}'.") from exc
+        return port if port is not None else (443 if parts.scheme == "https" else 80)
+    return 0
+
+
+def _local_address_towards(url: str) -> str:
+    """The local IP address a host reaching `url` would see (loopback for a local CS)."""
+    parts = urlsplit(url)
+    host = parts.hostname or "127.0.0.1"
+    if host in ("localhost", "127.0.0.1", "::1"):
+        return "127.0.0.1"
+    try:
+        infos = socket.getaddrinfo(host, parts.port or 80, socket.AF_INET, socket.SOCK_DGRAM)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(infos[0][4])  # no packet is sent: this only picks the route
+            return str(probe.getsockname()[0])
+    except (OSError, IndexError):
+        return "127.0.0.1"
+
+
+class SoapChargePoint:
+    """A Charge Point over SOAP: posts to the CS URL, answers its CALLs on a local server."""
+
+    transport = "soap"
+
+    def __init__(
+        self,
+        url: str,
+        charge_point_id: str,
+        *,
+        protocol: str = "ocpp1.5",
+        ping_interval: float = 0,
+        variant: str | None = None,
+        behaviour: Behaviour | None = None,
+        print_xml: PrintXml = lambda: False,
+        from_url: str | None = None,
+        remote_port: int | None = None,
+        host: str | None = None,
+    ):
+        version = version_of_subprotocol(protocol)
+        if version is None:
+            raise OcppSimError(f"unknown protocol `{protocol}' (use ocpp1.2 or ocpp1.5)")
+        scheme = urlsplit(url).scheme
+        if scheme not in ("http", "https"):
+            raise OcppSimError(f"Error: a SOAP Central System URL is http(s)://…, not `{url}'.")
+        self.url = url
+        self.charge_point_id = charge_point_id
+        self.protocol = protocol
+        self.version = version
+        self.variant = variant
+        self.speaker = f"cp#{charge_point_id}"
+        self.behaviour = behaviour or Behaviour("cp")
+        self.print_xml = print_xml
+        self.pinger = Pinger(ping_interval)  # stored only: SOAP has no pings
+        self.from_url = from_url
+        self.listen_port = _listen_port(from_url, remote_port)
+        self.host = host
+        self.peer: Peer | None = None
+        self._client = HttpClient()
+        path = urlsplit(from_url).path if from_url else "/"
+        self._responder = SoapResponder(
+            service="cp",
+            versions=lambda: (self.version,),
+            speaker=self.speaker,
+            label=lambda request: "cs",
+            identify=self._identify,
+            behaviour=self.behaviour,
+            print_xml=print_xml,
+            variant=variant,
+        )
+        self._server = HttpServer(host, self.listen_port, path, self._responder.respond)
+        self._settled = asyncio.Event()
+        self._failure: str | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self.peer is not None
+
+    def start(self) -> None:
+        """Start the callback server in the background (`ready()` waits for it)."""
+        self._task = asyncio.create_task(self._run(), name=f"charge point {self.speaker}")
+
+    async def _run(self) -> None:
+        try:
+            port = await self._server.start()
+        except OSError as exc:
+            self._failure = f"cannot listen on port {self.listen_port}: {exc.strerror or exc}"
+            log.error(f"Error: SOAP Server {self._failure}", self.speaker)
+            self._settled.set()
+            return
+        from_address = self.from_url
+        if not from_address:
+            local = await asyncio.to_thread(_local_address_towards, self.url)
+            from_address = f"http://{local}:{port}/"
+        self.peer = SoapPeer(
+            version=self.version,
+            service="cs",
+            speaker=self.speaker,
+            label="cs",
+            charge_point_id=self.charge_point_id,
+            address=self.url,
+            client=self._client,
+            print_xml=self.print_xml,
+            from_address=from_address,
+            on_result=self.behaviour.result,
+            variant=self.variant,
+        )
+        log.event(self.speaker, f"SOAP Server listening on port {port}")
+        log.event(self.speaker, f"Central System at {self.url}, From address {from_address}")
+        self._settled.set()
+        await self._tell("connected")
+
+    async def _tell(self, state: str) -> None:
+        """Tell the connection listeners; a plugin's OCPP error is reported, not raised."""
+        try:
+            await self.behaviour.connection(state, self.charge_point_id)
+        except OcppError as exc:
+            log.error(f"Error: {state} listener failed: {exc}", self.speaker)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.wait({self._task})  # our own cancellation still propagates
+        await self._server.stop()
+        await self._client.close()
+        if self.peer is not None:
+            self.peer = None
+            await self._tell("disconnected")
+
+    async def ready(self) -> Peer:
+        """The link to the CS, once the callback server listens (NotConnected if it cannot)."""
+        if not self._settled.is_set():
+            await self._settled.wait()
+        if self.peer is None:
+            raise NotConnected(f"Error: not connected to any central system ({self._failure}).")
+        return self.peer
+
+    async def _identify(self, request: SoapRequest, version: str) -> Peer:
+        """Every request to a Charge Point comes from its Central System."""
+        return await self.ready()
