@@ -34,7 +34,7 @@ ATTR_AT_MESSAGES = frozenset({"MeterValuesRequest", "StopTransactionRequest"})
 
 _FORMAT_CHECKER = Draft4Validator.FORMAT_CHECKER
 if "date-time" not in _FORMAT_CHECKER.checkers:  # pragma: no cover - packaging guard
-    raise ImportError("jsonschema cannot check date-time: install jsonschema[format-nongpl]")
+    raise ImportError("jsonschema cannot check date-time: install rfc3339-validator")
 
 
 @dataclass(frozen=True)
