@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ocppsim.core.errors import OcppSimError
+from ocppsim.plugins import PluginManager
 from ocppsim.repl.commands import COMMANDS, SyntaxProblem
 from ocppsim.repl.parsing import ParsedLine, ParseError, parse_line, parse_words
 from ocppsim.sim import log
@@ -46,7 +47,7 @@ class Shell:
         self.sim = Simulator(variant=variant)
         self.variant = variant
         self.plugins_dirs = plugins_dirs or []
-        self.plugins: Any = None
+        self.plugins: Any = PluginManager(self.sim, self.plugins_dirs, parse=parse_line)
         self.print_xml = {"cs": False, "cp": False}
         self._quit = asyncio.Event()
 
@@ -194,6 +195,7 @@ class Shell:
             for task in (reader, quitting):
                 task.cancel()
             await asyncio.gather(reader, quitting, return_exceptions=True)
+            await self.plugins.close()
             await self.sim.shutdown()
             log.event(None, "End of simulation : interrupted by user.")
 
