@@ -1,0 +1,543 @@
+"""The SOAP simulators in-process (SPEC §7): a CS and a CP of ocppsim over real HTTP on
+127.0.0.1, every action both ways, SOAP Faults for bad requests, and a zeep client of the
+reference WSDL as an independent SOAP peer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from ocppsim.core.catalog import ACTIONS
+from ocppsim.core.defaults import default_payload
+from ocppsim.core.errors import NotSupportedAnswer, OcppSimError
+from ocppsim.core.validation import validate
+from ocppsim.repl.console import LineFormatter
+from ocppsim.sim.peer import CallFailed
+from ocppsim.sim.soap import SoapCentralSystem, SoapChargePoint, SoapPeer
+from ocppsim.soap import CONTENT_TYPE, get_codec, parse_envelope, parse_fault
+
+REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
+VERSIONS = ["1.2", "1.5"]
+WSA = "http://www.w3.org/2005/08/addressing"
+
+BOMB = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"><soap:Body>
+<lolz>&lol3;</lolz></soap:Body></soap:Envelope>"""
+
+
+class Lines(logging.Handler):
+    """Collects the rendered log lines of the simulators and their levels."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(LineFormatter())
+        self.records: list[tuple[int, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append((record.levelno, self.format(record)))
+
+    def matching(self, pattern: str) -> list[str]:
+        return [line for _, line in self.records if re.search(pattern, line)]
+
+    def problems(self) -> list[str]:
+        return [line for level, line in self.records if level >= logging.WARNING]
+
+
+@pytest.fixture
+def lines() -> Iterator[Lines]:
+    logger = logging.getLogger("ocppsim")
+    handler = Lines()
+    old = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old)
+
+
+def run(coro: Awaitable[Any]) -> Any:
+    """Run one test coroutine with an overall bound."""
+
+    async def bounded() -> Any:
+        return await asyncio.wait_for(coro, 30)
+
+    return asyncio.run(bounded())
+
+
+@asynccontextmanager
+async def central_system(**options: Any) -> AsyncIterator[SoapCentralSystem]:
+    cs = SoapCentralSystem(0, host="127.0.0.1", **options)
+    await cs.start()
+    try:
+        yield cs
+    finally:
+        await cs.stop()
+
+
+@asynccontextmanager
+async def charge_point(
+    cs_url: str, cp_id: str = "box", **options: Any
+) -> AsyncIterator[SoapChargePoint]:
+    cp = SoapChargePoint(cs_url, cp_id, host="127.0.0.1", **options)
+    cp.start()
+    try:
+        yield cp
+    finally:
+        await cp.stop()
+
+
+def _no_empty_lists(value: Any) -> Any:
+    """What survives XML: an empty list is no element at all."""
+    if isinstance(value, dict):
+        return {k: _no_empty_lists(v) for k, v in value.items() if v != []}
+    if isinstance(value, list):
+        return [_no_empty_lists(v) for v in value]
+    return value
+
+
+def _recorder(seen: dict[str, Any]) -> Callable[[str], Callable[[Any], None]]:
+    def for_action(action: str) -> Callable[[Any], None]:
+        def record(payload: Any) -> None:
+            seen[action] = payload
+
+        return record
+
+    return for_action
+
+
+# ----------------------------------------------------------------------------- both ways
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_every_action_both_ways(version: str, lines: Lines) -> None:
+    async def scenario() -> None:
+        async with central_system(protocols=(f"ocpp{version}",)) as cs:
+            url = f"http://127.0.0.1:{cs.port}/"
+            async with charge_point(url, "box", protocol=f"ocpp{version}") as cp:
+                peer = await cp.ready()
+                received: dict[str, Any] = {}
+                for action in ACTIONS[version]["cs"]:  # type: ignore[index]
+                    cs.behaviour.call_handlers[action] = [_recorder(received)(action)]
+                for action in ACTIONS[version]["cp"]:  # type: ignore[index]
+                    cp.behaviour.call_handlers[action] = [_recorder(received)(action)]
+
+                for action in ACTIONS[version]["cs"]:  # type: ignore[index]
+                    request = default_payload(version, action + "Request")
+                    result = await peer.call(action, request)
+                    assert validate(version, action + "Response", result) is None, action
+                    assert received.pop(action) == _no_empty_lists(request)
+                    assert lines.matching(rf"cp#box: >>cs /{action} \{{")
+                    assert lines.matching(rf"cs: <<cp#box /{action} \{{")
+                    assert lines.matching(rf"cs: >>cp#box /{action} \{{")
+                    assert lines.matching(rf"cp#box: <<cs /{action} \{{")
+
+                remote = cs.peers["box"]
+                assert remote.version == version and remote.transport == "soap"
+                assert isinstance(remote, SoapPeer)
+                assert isinstance(peer, SoapPeer)
+                assert remote.address == peer.from_address  # From is always sent
+                for action in ACTIONS[version]["cp"]:  # type: ignore[index]
+                    request = default_payload(version, action + "Request")
+                    result = await remote.call(action, request)
+                    expected = default_payload(version, action + "Response")
+                    assert result == _no_empty_lists(expected), action
+                    assert received.pop(action) == _no_empty_lists(request)
+                    assert lines.matching(rf"cs: >>cp#box /{action} \{{")
+                    assert lines.matching(rf"cp#box: <<cs /{action} \{{")
+        assert len(lines.matching(r"cs: ChargePoint #box connected\.$")) == 1
+        assert lines.problems() == []
+
+    run(scenario())
+
+
+def test_log_lines_and_print_xml(lines: Lines) -> None:
+    show = {"cs": False, "cp": False}
+
+    async def scenario() -> None:
+        async with central_system(print_xml=lambda: show["cs"]) as cs:
+            url = f"http://127.0.0.1:{cs.port}"
+            async with charge_point(url, "b1", print_xml=lambda: show["cp"]) as cp:
+                peer = await cp.ready()
+                await peer.call("Heartbeat", {})
+                show["cp"] = True
+                await peer.call("Heartbeat", {})
+                show["cs"] = True
+                await cs.peers["b1"].call("ClearCache", {})
+
+    run(scenario())
+    rendered = [line for _, line in lines.records]
+    listening = [line for line in rendered if "SOAP Server listening on port" in line]
+    assert [line.split("] ")[1].split(":")[0] for line in listening] == ["cs", "cp#b1"]
+    assert lines.matching(r"\] CentralSystem started\.$")
+    assert lines.matching(r"cp#b1: >>cs /Heartbeat \{\}$")
+    assert lines.matching(r'cs: >>cp#b1 /Heartbeat \{"currentTime":"[^"]+Z"\}$')
+    xml_sent = lines.matching(r"cp#b1: >>cs <\?xml .*<soap:Envelope .*heartbeatRequest")
+    assert len(xml_sent) == 1 and "\n" not in xml_sent[0]
+    assert "<wsa:From><wsa:Address>http://127.0.0.1:" in xml_sent[0]
+    assert lines.matching(r"cp#b1: <<cs <\?xml .*RelatesTo.*heartbeatResponse")
+    assert lines.matching(r"cs: >>cp#b1 <\?xml .*clearCacheRequest")
+    assert lines.problems() == []
+
+
+def test_one_cs_serves_a_12_and_a_15_charge_point(lines: Lines) -> None:
+    async def scenario() -> None:
+        async with central_system() as cs:
+            url = f"http://127.0.0.1:{cs.port}/"
+            async with (
+                charge_point(url, "old", protocol="ocpp1.2") as old,
+                charge_point(url, "new", protocol="ocpp1.5") as new,
+            ):
+                await (await old.ready()).call("Heartbeat", {})
+                await (await new.ready()).call("DataTransfer", {"vendorId": "x"})
+                assert (cs.peers["old"].version, cs.peers["new"].version) == ("1.2", "1.5")
+                assert "listVersion" in await cs.peers["new"].call("GetLocalListVersion", {})
+                await cs.peers["old"].call("UnlockConnector", {"connectorId": 1})
+
+    run(scenario())
+    assert lines.problems() == []
+
+
+def test_from_is_sent_with_f_and_a_new_from_updates_the_callback(lines: Lines) -> None:
+    async def scenario() -> None:
+        async with central_system() as cs:
+            url = f"http://127.0.0.1:{cs.port}/"
+            async with charge_point(url, "a", remote_port=0) as first:
+                await (await first.ready()).call("Heartbeat", {})
+                old_address = cs.peers["a"].address  # type: ignore[attr-defined]
+            # the same box id, restarted elsewhere, with an explicit -f
+            probe = SoapChargePoint(url, "a", host="127.0.0.1")
+            probe.start()
+            await probe.ready()
+            port = probe._server.port
+            await probe.stop()
+            from_url = f"http://127.0.0.1:{port}/cb"
+            async with charge_point(url, "a", from_url=from_url) as second:
+                peer = await second.ready()
+                assert peer.from_address == from_url  # type: ignore[attr-defined]
+                await peer.call("Heartbeat", {})
+                assert cs.peers["a"].address == from_url  # type: ignore[attr-defined]
+                assert old_address != from_url
+                assert await cs.peers["a"].call("ClearCache", {}) == {"status": "Accepted"}
+
+    run(scenario())
+    assert lines.matching(r"cs: ChargePoint #a now called back at http://127\.0\.0\.1:\d+/cb")
+    assert lines.problems() == []
+
+
+# ----------------------------------------------------------------------------- faults
+
+
+def _request(action: str, payload: dict[str, Any], version: str = "1.5", box: str = "f1") -> bytes:
+    return get_codec(version, "cs").build_request(
+        action,
+        payload,
+        charge_box_id=box,
+        to="http://127.0.0.1/",
+        message_id="urn:uuid:" + str(uuid.uuid4()),
+    )
+
+
+def _heartbeat() -> bytes:
+    return _request("Heartbeat", {})
+
+
+def _unknown_action() -> bytes:
+    body = _heartbeat().replace(b"heartbeatRequest", b"fooRequest")
+    return body.replace(b"/Heartbeat<", b"/Foo<")
+
+
+def _wrong_type() -> bytes:
+    payload = default_payload("1.5", "StartTransactionRequest")
+    body = _request("StartTransaction", payload)
+    return body.replace(b"<tns:connectorId>2<", b"<tns:connectorId>two<")
+
+
+def _too_long() -> bytes:
+    return _request("Authorize", {"idTag": "X" * 21})
+
+
+def _version_12() -> bytes:
+    return _request("Heartbeat", {}, version="1.2")
+
+
+def _no_box_id() -> bytes:
+    body = _heartbeat()
+    return re.sub(rb"<tns:chargeBoxIdentity[^>]*>f1</tns:chargeBoxIdentity>", b"", body)
+
+
+FAULT_CASES = {
+    "bad-xml": (lambda: b"<soap:Envelope><oops", "FormationViolation", 400),
+    "not-soap": (lambda: b"<hello/>", "FormationViolation", 400),
+    "entity-bomb": (lambda: BOMB, "FormationViolation", 400),
+    "unknown-action": (_unknown_action, "NotImplemented", 400),
+    "wrong-type": (_wrong_type, "TypeConstraintViolation", 400),
+    "schema-maxLength": (_too_long, "TypeConstraintViolation", 400),
+    "missing-field": (
+        lambda: (
+            _heartbeat()
+            .replace(b"<tns:heartbeatRequest/>", b"<tns:authorizeRequest/>")
+            .replace(b"/Heartbeat<", b"/Authorize<")
+        ),
+        "OccurenceConstraintViolation",
+        400,
+    ),
+    "ocpp1.2-to-a-1.5-cs": (_version_12, "NotSupported", 400),
+    "no-chargeBoxIdentity": (_no_box_id, "ProtocolError", 400),
+}
+
+
+async def _post(url: str, body: bytes) -> tuple[int, bytes]:
+    async with aiohttp.ClientSession() as session:
+        headers = {"Content-Type": CONTENT_TYPE}
+        async with session.post(url, data=body, headers=headers) as response:
+            return response.status, await response.read()
+
+
+@pytest.mark.parametrize("case", list(FAULT_CASES))
+def test_bad_requests_get_a_fault_and_the_server_stays_up(case: str, lines: Lines) -> None:
+    make, code, status = FAULT_CASES[case]
+
+    async def scenario() -> None:
+        async with central_system(protocols=("ocpp1.5",)) as cs:
+            url = f"http://127.0.0.1:{cs.port}/"
+            got_status, body = await _post(url, make())
+            assert (got_status, parse_fault(body)[0]) == (status, code)
+            got_status, body = await _post(url, _heartbeat())
+            assert got_status == 200
+            assert "currentTime" in get_codec("1.5", "cs").parse_response(body, "Heartbeat")
+
+    run(scenario())
+    assert lines.matching(rf'cs: >>cp#\S+ (/\w+ )?Fault \{{"code":"{code}"')
+    assert lines.matching(r"cs: >>cp#f1 /Heartbeat \{")
+
+
+def test_fault_relates_to_the_request() -> None:
+    async def scenario() -> None:
+        async with central_system() as cs:
+            body = _too_long()
+            message_id = parse_envelope(body).findtext(f".//{{{WSA}}}MessageID")
+            _, answer = await _post(f"http://127.0.0.1:{cs.port}/", body)
+            assert parse_envelope(answer).findtext(f".//{{{WSA}}}RelatesTo") == message_id
+
+    run(scenario())
+
+
+def test_http_errors_outside_the_endpoint() -> None:
+    async def scenario() -> None:
+        async with central_system(endpoint="/ocpp") as cs:
+            base = f"http://127.0.0.1:{cs.port}"
+            assert (await _post(base + "/other", _heartbeat()))[0] == 404
+            async with aiohttp.ClientSession() as session:
+                async with session.get(base + "/ocpp") as response:
+                    assert response.status == 405
+            assert (await _post(base + "/ocpp", _heartbeat()))[0] == 200
+            assert (await _post(base + "/ocpp/", _heartbeat()))[0] == 200
+
+    run(scenario())
+
+
+def test_handler_errors_become_faults(lines: Lines) -> None:
+    def broken(payload: Any) -> None:
+        raise RuntimeError("plugin bug")
+
+    def refuse(payload: Any) -> None:
+        raise NotSupportedAnswer()
+
+    async def scenario() -> None:
+        async with central_system() as cs:
+            cs.behaviour.call_handlers["Heartbeat"] = [broken]
+            cs.behaviour.call_handlers["Authorize"] = [refuse]
+            url = f"http://127.0.0.1:{cs.port}/"
+            status, body = await _post(url, _heartbeat())
+            assert (status, parse_fault(body)[0]) == (500, "InternalError")
+            status, body = await _post(url, _request("Authorize", {"idTag": "A"}))
+            assert (status, parse_fault(body)[0]) == (400, "NotSupported")
+            # an answer the WSDL cannot hold is our bug: InternalError, logged
+            cs.behaviour.call_handlers["Heartbeat"] = [lambda payload: {"nope": 1}]
+            status, body = await _post(url, _heartbeat())
+            assert (status, parse_fault(body)[0]) == (500, "InternalError")
+
+    run(scenario())
+    assert lines.matching(r"cs: Error: handler for Heartbeat failed: RuntimeError")
+    assert lines.matching(r"cs: Error: the Heartbeat answer \{\"nope\":1\} cannot be sent")
+
+
+def test_cp_sees_faults_and_invalid_results(lines: Lines) -> None:
+    async def scenario() -> None:
+        async with central_system() as cs:
+            url = f"http://127.0.0.1:{cs.port}/"
+            async with charge_point(url, "w") as cp:
+                peer = await cp.ready()
+                with pytest.raises(CallFailed) as failed:
+                    await peer.call("Authorize", {"idTag": "X" * 21})
+                assert failed.value.error is not None
+                assert failed.value.error.code == "TypeConstraintViolation"
+                # the CP answers Reset with a status outside the enum: the CS warns
+                cp.behaviour.call_handlers["Reset"] = [lambda payload: {"status": "Maybe"}]
+                assert await cs.peers["w"].call("Reset", {"type": "Soft"}) == {"status": "Maybe"}
+
+    run(scenario())
+    assert lines.matching(r'cp#w: <<cs /Authorize Fault \{"code":"TypeConstraintViolation"')
+    assert lines.matching(r"cs: WARNING : TypeConstraintViolation for CALLRETURN #urn:uuid:")
+
+
+def test_send_without_validation_and_its_limits(lines: Lines) -> None:
+    async def scenario() -> None:
+        async with central_system() as cs:
+            async with charge_point(f"http://127.0.0.1:{cs.port}/", "s") as cp:
+                peer = await cp.ready()
+                # not validated before sending: the CS refuses it
+                with pytest.raises(CallFailed) as failed:
+                    await peer.call("Authorize", {"idTag": "X" * 30})
+                assert failed.value.error is not None
+                with pytest.raises(CallFailed, match="not an operation of the OCPP 1.5"):
+                    await peer.call("Nope", {})
+                with pytest.raises(CallFailed, match="cannot be built.*send_raw"):
+                    await peer.call("Authorize", {})
+                with pytest.raises(OcppSimError, match="not available in SOAP mode"):
+                    await peer.ping()
+
+    run(scenario())
+
+
+def test_send_raw_posts_any_body_and_shows_headers(lines: Lines) -> None:
+    async def scenario() -> None:
+        async with central_system() as cs:
+            async with charge_point(f"http://127.0.0.1:{cs.port}/", "r") as cp:
+                peer = await cp.ready()
+                await peer.call("Heartbeat", {})  # registers "r" with its From address
+                await peer.send_raw(_request("Heartbeat", {}, box="r").decode(), True)
+                await peer.send_raw("not xml at all")
+                await cs.peers["r"].send_raw("<x/>")
+
+    run(scenario())
+    assert lines.matching(r"cp#r: >>cs <\?xml ")
+    assert lines.matching(r'cp#r: HTTP request: POST http://127\.0\.0\.1:\d+/ \{.*"Content-Type"')
+    assert lines.matching(r"cp#r: HTTP response: 200 OK \{")
+    assert lines.matching(r"cp#r: <<cs <\?xml .*heartbeatResponse")
+    assert lines.matching(r"cp#r: >>cs not xml at all$")
+    assert lines.matching(r"cp#r: <<cs <\?xml .*FormationViolation")
+    assert lines.matching(r"cs: >>cp#r <x/>$")
+    assert lines.matching(r'cp#r: >>cs Fault \{"code":"FormationViolation"')
+
+
+def test_unreachable_peers_and_timeouts(lines: Lines) -> None:
+    async def scenario() -> None:
+        async with central_system() as cs:
+            dead = f"http://127.0.0.1:{cs.port}/"
+        async with charge_point(dead, "u") as cp:
+            peer = await cp.ready()
+            with pytest.raises(CallFailed, match="cannot connect to http://127.0.0.1"):
+                await peer.call("Heartbeat", {})
+            assert cp.connected
+
+        async with central_system() as cs:
+            url = f"http://127.0.0.1:{cs.port}/"
+            async with charge_point(url, "slow") as cp:
+                await (await cp.ready()).call("Heartbeat", {})
+                release = asyncio.Event()
+
+                async def stall(payload: Any) -> None:
+                    await release.wait()
+
+                cp.behaviour.call_handlers["ClearCache"] = [stall]
+                remote = cs.peers["slow"]
+                assert isinstance(remote, SoapPeer)
+                remote.timeout = 0.3
+                with pytest.raises(CallFailed, match="timeout"):
+                    await remote.call("ClearCache", {})
+                release.set()
+            # the CP is gone: its callback address refuses connections
+            with pytest.raises(CallFailed, match="cannot connect"):
+                await remote.call("ClearCache", {})
+
+    run(scenario())
+    assert lines.matching(r"cs: Error for the message #urn:uuid:\S+ : timeout")
+
+
+def test_callback_port_in_use_is_reported(lines: Lines) -> None:
+    async def scenario() -> None:
+        async with central_system() as cs:
+            url = f"http://127.0.0.1:{cs.port}/"
+            async with charge_point(url, "busy", remote_port=cs.port) as cp:
+                with pytest.raises(OcppSimError, match="not connected"):
+                    await cp.ready()
+                assert not cp.connected
+
+    run(scenario())
+    assert lines.matching(r"cp#busy: Error: SOAP Server cannot listen on port \d+")
+
+
+# ----------------------------------------------------------------------------- zeep interop
+
+
+def _zeep_client(version: str) -> Any:
+    """A zeep client of the reference WSDL posting over real HTTP (WSDL from a local file)."""
+    wsdl = REFERENCE / "wsdl" / f"ocpp_centralsystemservice_{version}_final.wsdl"
+    if not wsdl.is_file():
+        pytest.skip("../shared/reference is not available")
+    import zeep
+
+    class LocalWsdlTransport(zeep.Transport):
+        """Reads the WSDL from disk, never from the network; posts with requests."""
+
+        def load(self, url: str) -> bytes:
+            if "://" in url and not url.startswith("file://"):
+                raise OSError(f"no network fetch of {url}")
+            return Path(url.removeprefix("file://")).read_bytes()
+
+    return zeep.Client(str(wsdl), transport=LocalWsdlTransport(timeout=10))
+
+
+def test_interop_zeep_client_of_the_reference_wsdl(lines: Lines) -> None:
+    client = _zeep_client("1.5")
+    import zeep.exceptions
+
+    def talk(url: str) -> dict[str, Any]:
+        binding = next(iter(client.wsdl.bindings))
+        service = client.create_service(binding, url)
+        headers = {"ChargeBoxIdentity": "zeep1"}
+        boot = service.BootNotification(
+            chargePointVendor="ACME", chargePointModel="Z", _soapheaders=headers
+        )
+        beat = service.Heartbeat(_soapheaders=headers)
+        auth = service.Authorize(idTag="B4F62CEF", _soapheaders=headers)
+        try:
+            service.Authorize(idTag="X" * 30, _soapheaders=headers)
+            fault: Any = None
+        except zeep.exceptions.Fault as exc:
+            fault = exc
+        return {"boot": boot, "beat": beat, "auth": auth, "fault": fault}
+
+    async def scenario() -> dict[str, Any]:
+        async with central_system() as cs:
+            got = await asyncio.to_thread(talk, f"http://127.0.0.1:{cs.port}/")
+            assert cs.peers["zeep1"].version == "1.5"
+            return got
+
+    got = run(scenario())
+    assert got["boot"].status == "Accepted" and got["boot"].heartbeatInterval == 1200
+    assert got["beat"] is not None  # zeep unwraps the one-field body to the datetime
+    assert got["auth"].status == "Accepted"
+    fault = got["fault"]
+    assert fault is not None
+    subcodes = [getattr(q, "localname", str(q)) for q in (fault.subcodes or [])]
+    assert subcodes == ["TypeConstraintViolation"]
+    assert "longer than 20 characters" in fault.message
+    assert lines.matching(r'cs: <<cp#zeep1 /BootNotification \{"chargePointVendor":"ACME"')
+    assert lines.matching(r"cs: ChargePoint #zeep1 connected\.")
