@@ -211,9 +211,9 @@ class ChargeBox:
 
     async def present(self, id_tag: str) -> None:
         """A badge at the reader: it stops its own transaction, else starts one."""
-        for connector in self.connectors.values():
-            if connector.id_tag == id_tag:
-                await self.stop(connector, "badge presented again")
+        for busy in self.connectors.values():
+            if busy.id_tag == id_tag:
+                await self.stop(busy, "badge presented again")
                 return
         if not await self.authorize(id_tag):
             return
@@ -240,11 +240,11 @@ class ChargeBox:
             self.log(f"Whitelist content: {json.dumps(self.whitelist, separators=(',', ':'))}")
             return True
         if parsed.command == "connectors":
-            for connector in self.connectors.values():
-                self.log(connector.describe())
+            for each in self.connectors.values():
+                self.log(each.describe())
             return True
         if parsed.command == "connector_liaison":
-            connector = None
+            connector: Connector | None = None
             if len(args) == 2 and args[0].isdigit() and args[1] in ("on", "off"):
                 connector = self.connectors.get(int(args[0]))
             if connector is None:
