@@ -1,0 +1,151 @@
+"""End to end over SOAP: a real CS process and a real CP process posting envelopes (SPEC §7).
+
+The SOAP half of the original's `test-cp-*` / `test-cs-*` (SPEC §9): every CP command and
+every `remote_` command of a version typed at the prompt of the process that sends it; both
+logs show `>>peer /Action {json}` and `<<peer /Action {json}` lines and no error anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+import pytest
+from harness import SimProcess, free_port
+from test_e2e_ws import CP_COMMANDS, CS_COMMANDS
+
+
+def soap_re(speaker: str, direction: str, peer: str, action: str) -> str:
+    """Regex of a SOAP log line in JSON mode, e.g. `cp#b: >>cs /Heartbeat {}`."""
+    head = re.escape(f"{speaker}: {direction}{peer} /{action} ")
+    return head + r"(?P<json>\{.*\})$"
+
+
+@dataclass
+class SoapPair:
+    """A SOAP CS process and one SOAP CP process that registered with it."""
+
+    version: str
+    cs: SimProcess
+    cp: SimProcess
+    cp_id: str
+
+    @property
+    def me(self) -> str:
+        return f"cp#{self.cp_id}"
+
+    def cp_call(self, line: str, action: str) -> tuple[object, object]:
+        """CP command: the request and its answer in both logs; returns (request, answer)."""
+        self.cp.send(line)
+        sent = self.cp.expect(soap_re(self.me, ">>", "cs", action))
+        answer = self.cp.expect(soap_re(self.me, "<<", "cs", action))
+        self.cs.expect(soap_re("cs", "<<", self.me, action))
+        self.cs.expect(soap_re("cs", ">>", self.me, action))
+        return json.loads(sent["json"]), json.loads(answer["json"])
+
+    def cs_call(self, line: str, action: str) -> tuple[object, object]:
+        """`remote_` command: the mirror of `cp_call`."""
+        self.cs.send(line)
+        sent = self.cs.expect(soap_re("cs", ">>", self.me, action))
+        answer = self.cs.expect(soap_re("cs", "<<", self.me, action))
+        self.cp.expect(soap_re(self.me, "<<", "cs", action))
+        self.cp.expect(soap_re(self.me, ">>", "cs", action))
+        return json.loads(sent["json"]), json.loads(answer["json"])
+
+    def marks(self) -> tuple[int, int]:
+        return self.cs.mark(), self.cp.mark()
+
+    def assert_no_errors(self, marks: tuple[int, int]) -> None:
+        assert self.cs.errors(marks[0]) == []
+        assert self.cp.errors(marks[1]) == []
+
+
+@pytest.fixture(scope="module", params=["1.2", "1.5"], ids=["ocpp1.2", "ocpp1.5"])
+def pair(request: pytest.FixtureRequest, module_sims) -> SoapPair:
+    version = request.param
+    protocol = f"ocpp{version}"
+    port, callback = free_port(), free_port()
+    cp_id = f"box{version.replace('.', '')}"
+    cs = module_sims.raw("start_cs", str(port), "-t", "soap", "-p", protocol)
+    cs.expect(rf"cs: SOAP Server listening on port {port}$")
+    cp = module_sims.raw(
+        "start_cp",
+        f"http://127.0.0.1:{port}",
+        cp_id,
+        "-t",
+        "soap",
+        "-p",
+        protocol,
+        "-f",
+        f"http://127.0.0.1:{callback}",
+    )
+    cp.expect(rf"cp#{cp_id}: SOAP Server listening on port {callback}$")
+    soap = SoapPair(version, cs, cp, cp_id)
+    soap.cp_call("heartbeat", "Heartbeat")  # the CS learns the CP and its From address
+    cs.expect(rf"cs: ChargePoint #{cp_id} connected\.$", since=0)
+    return soap
+
+
+def test_every_cp_command(pair: SoapPair) -> None:
+    marks = pair.marks()
+    for command, action in CP_COMMANDS[pair.version].items():
+        _, answer = pair.cp_call(command, action)
+        assert isinstance(answer, dict)
+    pair.assert_no_errors(marks)
+
+
+def test_every_remote_command(pair: SoapPair) -> None:
+    marks = pair.marks()
+    for command, action in CS_COMMANDS[pair.version].items():
+        _, answer = pair.cs_call(command, action)
+        assert isinstance(answer, dict)
+    pair.assert_no_errors(marks)
+
+
+def test_customised_commands(pair: SoapPair) -> None:
+    marks = pair.marks()
+    sent, _ = pair.cp_call('bootnotification chargePointVendor="ACME"', "BootNotification")
+    assert isinstance(sent, dict) and sent["chargePointVendor"] == "ACME"
+    received = re.escape(f"cs: <<{pair.me} /BootNotification ") + r'\{"chargePointVendor":"ACME"'
+    pair.cs.expect(received, since=marks[0])
+    sent, answer = pair.cs_call(
+        "remote_changeavailability connectorId=1 type=Operative", "ChangeAvailability"
+    )
+    assert sent == {"connectorId": 1, "type": "Operative"}
+    assert answer == {"status": "Accepted"}
+    sent, answer = pair.cs_call('remote_send -n Reset -p {"type":"Soft"}', "Reset")
+    assert (sent, answer) == ({"type": "Soft"}, {"status": "Accepted"})
+    pair.assert_no_errors(marks)
+
+
+def test_print_xml_shows_the_envelopes(pair: SoapPair) -> None:
+    marks = pair.marks()
+    cp, me = pair.cp, pair.me
+    cp.send("set cp print_xml=true")
+    cp.send("heartbeat")
+    sent = cp.expect(rf"{re.escape(me)}: >>cs <\?xml .*<soap:Envelope ")
+    assert '<wsa:Action soap:mustUnderstand="true">/Heartbeat</wsa:Action>' in sent.string
+    assert "<wsa:From><wsa:Address>http://127.0.0.1:" in sent.string  # [fix] From with -f
+    got = cp.expect(rf"{re.escape(me)}: <<cs <\?xml .*heartbeatResponse")
+    assert "RelatesTo" in got.string and "undefined" not in got.string
+    pair.cs.expect(soap_re("cs", ">>", me, "Heartbeat"))
+    cp.send("set cp print_xml=false")
+    pair.cp_call("heartbeat", "Heartbeat")
+    pair.assert_no_errors(marks)
+
+
+def test_send_errors_are_clear_lines(pair: SoapPair) -> None:
+    cp, cs = pair.cp, pair.cs
+    mark = cp.send("send -n Nope -p {}")
+    cp.expect(r"^Error: Nope not sent: `Nope' is not an operation of the OCPP", since=mark)
+    mark = cp.send("send -n Authorize -p {}")
+    cp.expect(r"^Error: Authorize not sent: .*use send_raw", since=mark)
+    mark = cs.send("remote_send_raw -e hello")
+    cs.expect(rf"cs: <<{re.escape(pair.me)} <\?xml .*FormationViolation", since=mark)
+    cp.expect(rf'{re.escape(pair.me)}: >>cs Fault \{{"code":"FormationViolation"')
+    mark = cs.send("websocket_ping_cp")
+    cs.expect(r"^Error: websocket ping is not available in SOAP mode", since=mark)
+    # both still work afterwards
+    pair.cp_call("heartbeat", "Heartbeat")
+    pair.cs_call("remote_clearcache", "ClearCache")
