@@ -155,6 +155,8 @@ async def _start_cp(shell: Shell, parsed: ParsedLine) -> None:
     remote_port = _option(parsed, command, "-r")
     if transport == "websocket" and (from_url or remote_port):
         raise CommandError("Error: -f and -r are SOAP options (add -t soap).")
+    if remote_port is not None and not (remote_port.isdigit() and int(remote_port) <= 65535):
+        raise CommandError(f"Error: invalid port `{remote_port}' for -r.")
     if cp_id in shell.sim.charge_points:
         raise CommandError(f"Error: charge point #{cp_id} already exists.")
     cp = shell.make_charge_point(
