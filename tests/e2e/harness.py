@@ -15,6 +15,7 @@ log line matching a regex: synchronisation is always on log lines, never on slee
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -24,6 +25,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from typing import Any
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -80,6 +82,15 @@ def frame_re(
     if action is not None:
         pattern += rf'"{re.escape(action)}",'
     return pattern
+
+
+def frame_of(line: str) -> list[Any]:
+    """The JSON frame of a `… >>peer [..]` / `… <<peer [..]` log line."""
+    found = re.search(r"(?:>>|<<)\S* (\[.*\])\s*$", line)
+    assert found, f"not a frame log line: {line}"
+    frame = json.loads(found[1])
+    assert isinstance(frame, list), line
+    return frame
 
 
 class ExpectTimeout(AssertionError):

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import SimProcess, frame_re, free_port
+from harness import SimProcess, frame_of, frame_re, free_port
 
 NODE_DIR = Path(__file__).resolve().parents[2] / "bench" / "node"
 PROTOCOLS = ["ocpp1.2", "ocpp1.5"]
@@ -95,7 +95,7 @@ def test_our_cp_against_their_cs(sims, their_cs: tuple[SimProcess, int], protoco
         cp.send(command)
         uid = cp.expect(frame_re("cp#ours", ">>", "cs", 2, action=action))["uid"]
         result = cp.expect(frame_re("cp#ours", "<<", "cs", 3, unique_id=uid))
-        answer = json.loads(result.string[result.string.index("[") :])[2]
+        answer = frame_of(result.string)[2]
         assert_recent(answer["currentTime"])
         received = expect_event(cs, event="call", identity="ours", method=action)
         if action == "BootNotification":
