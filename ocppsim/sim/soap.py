@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from lxml import etree
+
 from ocppsim.core.catalog import Service, version_of_subprotocol
 from ocppsim.core.errors import OcppError, OcppSimError
 from ocppsim.core.rpc import DEFAULT_TIMEOUT, CallError, dumps
@@ -266,8 +268,9 @@ class SoapResponder:
         """Parse, validate and answer one POST; every failure is a Fault, never an exception."""
         label = f"cp#?@{request.remote}" if self.service == "cs" else "cs"
         try:
-            version = self._version_of(request.body)
-            parsed = get_codec(version, self.service).parse_request(request.body)
+            envelope = parse_envelope(request.body)  # parsed once, read twice
+            version = self._version_of(envelope)
+            parsed = get_codec(version, self.service).parse_request(envelope)
         except SoapFaultError as exc:
             log.frame(self.speaker, log.RECEIVED, label, _decoded(request.body) or '""')
             return self._fault(label, None, exc.code, exc.reason, None)
@@ -312,9 +315,9 @@ class SoapResponder:
         log.frame(self.speaker, log.SENT, label, shown)
         return HttpReply(200, body, CONTENT_TYPE)
 
-    def _version_of(self, body: bytes) -> str:
+    def _version_of(self, envelope: etree._Element) -> str:
         """The version of the request's body namespace, if this side serves it (SPEC §7)."""
-        version = request_version(body, self.service)
+        version = request_version(envelope, self.service)
         if version is None:
             raise SoapFaultError(
                 "NotImplemented",
