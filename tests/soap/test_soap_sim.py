@@ -24,7 +24,7 @@ from ocppsim.core.validation import validate
 from ocppsim.repl.console import LineFormatter
 from ocppsim.sim.peer import CallFailed
 from ocppsim.sim.soap import SoapCentralSystem, SoapChargePoint, SoapPeer
-from ocppsim.soap import CONTENT_TYPE, get_codec, parse_envelope, parse_fault
+from ocppsim.soap import CONTENT_TYPE, MAX_XML_BYTES, get_codec, parse_envelope, parse_fault
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
 VERSIONS = ["1.2", "1.5"]
@@ -284,6 +284,7 @@ FAULT_CASES = {
     "bad-xml": (lambda: b"<soap:Envelope><oops", "FormationViolation", 400),
     "not-soap": (lambda: b"<hello/>", "FormationViolation", 400),
     "entity-bomb": (lambda: BOMB, "FormationViolation", 400),
+    "oversize": (lambda: _heartbeat() + b" " * MAX_XML_BYTES, "FormationViolation", 400),
     "unknown-action": (_unknown_action, "NotImplemented", 400),
     "wrong-type": (_wrong_type, "TypeConstraintViolation", 400),
     "schema-maxLength": (_too_long, "TypeConstraintViolation", 400),
