@@ -131,7 +131,10 @@ class ChargeBox:
     async def notify(self, connector: Connector) -> None:
         status = connector.status()
         payload: dict[str, Any] = {"connectorId": connector.connector_id, "status": status}
-        payload["errorCode"] = "OtherError" if status == "Faulted" else "NoError"
+        if status != "Faulted":
+            payload["errorCode"] = "NoError"
+        else:  # OtherError is 1.5 only; the liaison is the Mode 3 link in 1.2 terms
+            payload["errorCode"] = "Mode3Error" if self.api.ocpp_version == "1.2" else "OtherError"
         await self.api.cp.call("StatusNotification", payload)
 
     async def authorize(self, id_tag: str) -> bool:
