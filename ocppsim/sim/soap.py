@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -45,6 +44,7 @@ from ocppsim.transport.http import (
     HttpRequest,
     HttpServer,
     HttpTimeout,
+    local_address_towards,
 )
 
 _log = logging.getLogger("ocppsim.sim")
@@ -470,21 +470,6 @@ def _listen_port(from_url: str | None, remote_port: int | None) -> int:
     return 0
 
 
-def _local_address_towards(url: str) -> str:
-    """The local IP address a host reaching `url` would see (loopback for a local CS)."""
-    parts = urlsplit(url)
-    host = parts.hostname or "127.0.0.1"
-    if host in ("localhost", "127.0.0.1", "::1"):
-        return "127.0.0.1"
-    try:
-        infos = socket.getaddrinfo(host, parts.port or 80, socket.AF_INET, socket.SOCK_DGRAM)
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.connect(infos[0][4])  # no packet is sent: this only picks the route
-            return str(probe.getsockname()[0])
-    except (OSError, IndexError):
-        return "127.0.0.1"
-
-
 class SoapChargePoint:
     """A Charge Point over SOAP: posts to the CS URL, answers its CALLs on a local server."""
 
@@ -558,7 +543,7 @@ class SoapChargePoint:
             return
         from_address = self.from_url
         if not from_address:
-            local = await asyncio.to_thread(_local_address_towards, self.url)
+            local = await asyncio.to_thread(local_address_towards, self.url)
             from_address = f"http://{local}:{port}/"
         self.peer = SoapPeer(
             version=self.version,

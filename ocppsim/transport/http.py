@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -166,3 +168,18 @@ class HttpClient:
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
+
+
+def local_address_towards(url: str) -> str:
+    """The local IP address a host reaching `url` would see (loopback for a local CS)."""
+    parts = urlsplit(url)
+    host = parts.hostname or "127.0.0.1"
+    if host in ("localhost", "127.0.0.1", "::1"):
+        return "127.0.0.1"
+    try:
+        infos = socket.getaddrinfo(host, parts.port or 80, socket.AF_INET, socket.SOCK_DGRAM)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(infos[0][4])  # no packet is sent: this only picks the route
+            return str(probe.getsockname()[0])
+    except (OSError, IndexError, ValueError):
+        return "127.0.0.1"

@@ -25,6 +25,7 @@ from ocppsim.repl.console import LineFormatter
 from ocppsim.sim.peer import CallFailed
 from ocppsim.sim.soap import SoapCentralSystem, SoapChargePoint, SoapPeer
 from ocppsim.soap import CONTENT_TYPE, MAX_XML_BYTES, get_codec, parse_envelope, parse_fault
+from ocppsim.transport.http import local_address_towards
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
 VERSIONS = ["1.2", "1.5"]
@@ -482,6 +483,14 @@ def test_callback_port_in_use_is_reported(lines: Lines) -> None:
 
     run(scenario())
     assert lines.matching(r"cp#busy: Error: SOAP Server cannot listen on port \d+")
+
+
+def test_the_default_from_address_is_reachable_from_the_cs() -> None:
+    assert local_address_towards("http://localhost:9000/") == "127.0.0.1"
+    assert local_address_towards("http://127.0.0.1/") == "127.0.0.1"
+    remote = local_address_towards("http://192.0.2.1:8080/ocpp")  # TEST-NET: never reached
+    assert re.fullmatch(r"\d+\.\d+\.\d+\.\d+", remote)
+    assert local_address_towards("http://host:notaport/") == "127.0.0.1"
 
 
 # ----------------------------------------------------------------------------- zeep interop
