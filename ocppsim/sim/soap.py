@@ -266,6 +266,19 @@ class SoapResponder:
 
     async def respond(self, request: HttpRequest) -> HttpReply:
         """Parse, validate and answer one POST; every failure is a Fault, never an exception."""
+        try:
+            return await self._respond(request)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug of ours or a plugin's: the server keeps serving
+            _log.debug("SOAP request failed", exc_info=True)
+            log.error(f"Error: SOAP request failed: {exc!r}", self.speaker)
+            return self._fault(
+                "cs" if self.service == "cp" else "cp#?", None, "InternalError", None, None
+            )
+
+    async def _respond(self, request: HttpRequest) -> HttpReply:
+        """The steps of `respond` (SPEC §4 order: form, action, payload, handler)."""
         label = f"cp#?@{request.remote}" if self.service == "cs" else "cs"
         try:
             envelope = parse_envelope(request.body)  # parsed once, read twice

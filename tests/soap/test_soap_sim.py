@@ -6,6 +6,7 @@ reference WSDL as an independent SOAP peer.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import logging
 import re
 import uuid
@@ -373,10 +374,18 @@ def test_handler_errors_become_faults(lines: Lines) -> None:
             cs.behaviour.call_handlers["Heartbeat"] = [lambda payload: {"nope": 1}]
             status, body = await _post(url, _heartbeat())
             assert (status, parse_fault(body)[0]) == (500, "InternalError")
+            # an answer that is not JSON (a datetime object): still a Fault, still serving
+            now = datetime.datetime.now(datetime.timezone.utc)
+            cs.behaviour.call_handlers["Heartbeat"] = [lambda payload: {"currentTime": now}]
+            status, body = await _post(url, _heartbeat())
+            assert (status, parse_fault(body)[0]) == (500, "InternalError")
+            cs.behaviour.call_handlers["Heartbeat"] = []
+            assert (await _post(url, _heartbeat()))[0] == 200
 
     run(scenario())
     assert lines.matching(r"cs: Error: handler for Heartbeat failed: RuntimeError")
     assert lines.matching(r"cs: Error: the Heartbeat answer \{\"nope\":1\} cannot be sent")
+    assert lines.matching(r"cs: Error: SOAP request failed: TypeError")
 
 
 def test_cp_sees_faults_and_invalid_results(lines: Lines) -> None:
