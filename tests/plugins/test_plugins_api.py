@@ -421,3 +421,22 @@ def test_entry_point_plugin_from_an_installed_distribution(
 def test_not_supported_is_the_ocpp_refusal() -> None:
     refusal = NotSupported()
     assert isinstance(refusal, OcppError) and refusal.code == "NotSupported"
+
+
+def test_shipped_plugins_import_only_the_public_api() -> None:
+    import ast
+
+    from ocppsim.core.resources import data_dir
+
+    files = sorted(data_dir("plugins").glob("*.py"))
+    assert {f.stem for f in files} >= {"helloworld", "cs_example", "cbxs_automatic_mode"}
+    for path in files:
+        tree = ast.parse(path.read_text())
+        imported = {
+            node.module if isinstance(node, ast.ImportFrom) else alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.Import, ast.ImportFrom))
+            for alias in node.names
+        }
+        internal = {name for name in imported if name and name.startswith("ocppsim")}
+        assert internal == {"ocppsim.api"}, (path.name, internal)
