@@ -7,9 +7,10 @@ are set to the current UTC time each time a payload is built.
 
 from __future__ import annotations
 
-import copy
+import json
+import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from functools import cache
 from typing import Any
 
 from ocppsim.core.validation import ATTR_AT
@@ -215,14 +216,31 @@ _TABLES: dict[str, dict[str, Payload]] = {
 }
 
 
+_now_cache: list[Any] = [None, ""]
+
+
 def utc_now() -> str:
     """The current UTC time as OCPP writes it: `2013-02-01T15:09:18Z`."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    second = int(time.time())
+    if _now_cache[0] != second:  # formatted once per second: this is on the hot path
+        _now_cache[:] = [second, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))]
+    return str(_now_cache[1])
 
 
 def messages(version: str) -> list[str]:
     """Names of every message that has a default payload in `version`."""
     return sorted(_TABLES[version])
+
+
+@cache
+def _template(version: str, message: str, variant: str | None) -> tuple[str, tuple[str, ...]]:
+    """The default payload as JSON text (copied by parsing it) and its "now" fields."""
+    table = _ATTR_AT_15 if variant == ATTR_AT and message in _ATTR_AT_15 else _TABLES[version]
+    try:
+        payload = table[message]
+    except KeyError:
+        raise KeyError(f"no default payload for {message} in OCPP {version}") from None
+    return json.dumps(payload), tuple(name for name in NOW_FIELDS if name in payload)
 
 
 def default_payload(
@@ -232,12 +250,8 @@ def default_payload(
     now: Callable[[], str] = utc_now,
 ) -> Payload:
     """A fresh copy of the default payload of `message` (e.g. `ResetRequest`), "now" fields set."""
-    table = _ATTR_AT_15 if variant == ATTR_AT and message in _ATTR_AT_15 else _TABLES[version]
-    try:
-        payload = copy.deepcopy(table[message])
-    except KeyError:
-        raise KeyError(f"no default payload for {message} in OCPP {version}") from None
-    for name in NOW_FIELDS:
-        if name in payload:
-            payload[name] = now()
+    text, now_fields = _template(version, message, variant)
+    payload: Payload = json.loads(text)
+    for name in now_fields:
+        payload[name] = now()
     return payload

@@ -6,6 +6,7 @@ The handler looks `sys.stdout` up at each line so that, under prompt_toolkit's
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
@@ -16,9 +17,15 @@ from typing import TextIO
 CONSOLE_FRAME_LIMIT = 8000
 
 
+_stamp_cache: list[object] = [None, ""]
+
+
 def stamp(created: float | None = None) -> str:
-    """`[2012-12-28 14:54:44]` in local time."""
-    return time.strftime("[%Y-%m-%d %H:%M:%S]", time.localtime(created))
+    """`[2012-12-28 14:54:44]` in local time (formatted once per second)."""
+    second = int(time.time() if created is None else created)
+    if _stamp_cache[0] != second:
+        _stamp_cache[:] = [second, time.strftime("[%Y-%m-%d %H:%M:%S]", time.localtime(second))]
+    return str(_stamp_cache[1])
 
 
 class LineFormatter(logging.Formatter):
@@ -67,20 +74,48 @@ class JsonFormatter(logging.Formatter):
 
 
 class StdoutHandler(logging.Handler):
-    """Writes each line to whatever `sys.stdout` is at that moment."""
+    """Writes each line to whatever `sys.stdout` is at that moment.
+
+    Under a running event loop the flush is deferred to the end of the loop's current
+    iteration, so a burst of frames costs one flush, not one per line.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._flush_pending = False
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
             line = self.format(record)
             out: TextIO = sys.stdout
             out.write(line + "\n")
-            out.flush()
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                out.flush()
+                return
+            if not self._flush_pending:
+                self._flush_pending = True
+                loop.call_soon(self._flush)
         except Exception:
             self.handleError(record)
+
+    def _flush(self) -> None:
+        self._flush_pending = False
+        try:
+            sys.stdout.flush()
+        except (OSError, ValueError):
+            pass
 
 
 def install(log_format: str = "text", log_file: str | None = None) -> list[logging.Handler]:
     """Route `ocppsim` log records to stdout (and a file); returns the handlers installed."""
+    # This process is ocppsim: skip the record fields nobody renders (logging docs,
+    # "Optimization"); they cost more than the rest of a round trip's bookkeeping.
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     root = logging.getLogger("ocppsim")
     root.setLevel(logging.INFO)
     root.propagate = False

@@ -44,6 +44,12 @@ class Behaviour:
         self.connection_listeners[:] = [fn for fn in self.connection_listeners if keep(fn)]
         self.idle_listeners[:] = [fn for fn in self.idle_listeners if keep(fn)]
 
+    def quick_answer(self, peer: Peer, action: str) -> Any:
+        """The default answer when no plugin handler has to run for `action`, else None."""
+        if self.call_handlers.get(action) or self.idle_listeners:
+            return None
+        return default_payload(peer.version, action + "Response")
+
     async def answer(self, peer: Peer, action: str, payload: Any) -> Any:
         """The CALLRESULT payload for a CALL: the last plugin answer, else the default."""
         answer = None

@@ -109,6 +109,7 @@ class CentralSystem:
             label=f"cp#{cp_id}",
             charge_point_id=cp_id,
             answer=self.behaviour.answer,
+            quick_answer=self.behaviour.quick_answer,
             on_result=self.behaviour.result,
         )
         previous = self.peers.get(cp_id)

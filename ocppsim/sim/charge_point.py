@@ -107,6 +107,7 @@ class ChargePoint:
                 label="cs",
                 charge_point_id=self.charge_point_id,
                 answer=self.behaviour.answer,
+                quick_answer=self.behaviour.quick_answer,
                 on_result=self.behaviour.result,
             )
             self.peer = peer

@@ -10,6 +10,7 @@ import asyncio
 import inspect
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -33,6 +34,10 @@ Payload = dict[str, Any]
 
 #: answer(peer, action, payload) -> the CALLRESULT payload; raises OcppError to refuse.
 Answerer = Callable[["Peer", str, Any], Awaitable[Payload]]
+#: quick_answer(peer, action) -> the answer when no handler needs to run, else None.
+QuickAnswerer = Callable[["Peer", str], "Payload | None"]
+
+_BLANK = re.compile(r"\s")
 #: result_listener(peer, action, request payload, result payload)
 ResultListener = Callable[["Peer", str, Any, Any], Awaitable[None]]
 
@@ -92,6 +97,7 @@ class JsonPeer(Peer):
         charge_point_id: str,
         answer: Answerer,
         on_result: ResultListener | None = None,
+        quick_answer: QuickAnswerer | None = None,
     ):
         self.link = link
         self.session = session
@@ -101,6 +107,7 @@ class JsonPeer(Peer):
         self.charge_point_id = charge_point_id
         self._answer = answer
         self._on_result = on_result
+        self._quick_answer = quick_answer
         self._waiting: dict[str, asyncio.Future[Any]] = {}
         self._call_lock = asyncio.Lock()
         self._handlers: set[asyncio.Task[None]] = set()
@@ -175,12 +182,18 @@ class JsonPeer(Peer):
             log.frame(self.speaker, log.RECEIVED, self.label, _compact(text))
             await self._send(event.reply)
         elif isinstance(event, CallReceived):
-            log.frame(self.speaker, log.RECEIVED, self.label, event.call.to_frame())
+            shown = event.call.to_frame() if _BLANK.search(text) else text
+            log.frame(self.speaker, log.RECEIVED, self.label, shown)
+            quick = self._quick_answer(self, event.call.action) if self._quick_answer else None
+            if quick is not None:  # no handler to run: answer without a task
+                await self._send(self.session.answer(event.call, quick))
+                return
             task = asyncio.create_task(self._handle_call(event.call))
             self._handlers.add(task)
             task.add_done_callback(self._handlers.discard)
         elif isinstance(event, ResultReceived):
-            log.frame(self.speaker, log.RECEIVED, self.label, event.result.to_frame())
+            shown = event.result.to_frame() if _BLANK.search(text) else text
+            log.frame(self.speaker, log.RECEIVED, self.label, shown)
             if event.violation is not None:
                 log.warning(
                     f"WARNING : {event.violation.code} for CALLRETURN "
