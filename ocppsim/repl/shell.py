@@ -23,7 +23,9 @@ from ocppsim.sim.simulator import CommandError, Simulator
 
 _out = logging.getLogger("ocppsim.repl")
 
-#: Commands that finish before the next line is read (the rest run in the background).
+#: Commands that finish before the next typed line is read; on a terminal the others run in
+#: the background so the prompt stays free, from a pipe every line waits for the one before
+#: (a script reads like a person who waits for each answer before typing on).
 INLINE = frozenset({"start_cs", "start_cp", "set", "help", "quit", "plugins", "load", "unload"})
 #: How long end of input waits for commands still in flight before leaving.
 DRAIN_SECONDS = 35.0
@@ -50,6 +52,7 @@ class Shell:
         self.plugins: Any = PluginManager(self.sim, self.plugins_dirs, parse=parse_line)
         self.print_xml = {"cs": False, "cp": False}
         self._quit = asyncio.Event()
+        self.sequential = False
 
     # -- output ---------------------------------------------------------------------------------
 
@@ -149,7 +152,7 @@ class Shell:
         if command is None:
             self._unknown(parsed.command)
             return
-        if parsed.command in INLINE:
+        if parsed.command in INLINE or self.sequential:
             await self._run(command.run, parsed)
         else:
             self.sim.spawn(self._run(command.run, parsed), name=parsed.command)
@@ -208,6 +211,7 @@ class Shell:
             await self._read_pipe()
 
     async def _read_pipe(self) -> None:
+        self.sequential = True
         stdin = sys.stdin
         if stdin is None:
             await self._quit.wait()

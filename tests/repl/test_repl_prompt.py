@@ -126,3 +126,26 @@ def test_json_log_format_and_log_file(tmp_path) -> None:
     assert started and started[0]["speaker"] == "cs" and started[0]["direction"] is None
     assert events[-1]["message"] == "End of simulation : interrupted by user."
     assert [json.loads(line) for line in log_file.read_text().splitlines()] == events
+
+
+def test_piped_lines_run_in_order_each_waiting_for_the_one_before() -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    script = "\n".join(
+        [
+            f"start_cs {port}",
+            f"start_cp ws://127.0.0.1:{port} cp1",
+            "heartbeat",
+            "set cp websocket_ping_interval=abc",
+            "authorize",
+            "quit",
+        ]
+    )
+    out = ocppsim(stdin=script + "\n").stdout
+    heartbeat = out.index('<<cs [3,"')
+    error = out.index("Error: argument provided for websocket_ping_interval is not a number.")
+    authorize = out.index('"Authorize",{"idTag":"B4F62CEF"}]')
+    assert heartbeat < error < authorize, out
