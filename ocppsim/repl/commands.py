@@ -180,7 +180,7 @@ async def _cp_command(shell: Shell, parsed: ParsedLine) -> None:
     _check(parsed, command)
     assert command.action is not None
     cp = shell.sim.charge_point(_option(parsed, command, "--id"))
-    payload = shell.sim.build_payload(cp.version, "cs", command.action, _fields(parsed))
+    payload = shell.sim.build_payload(cp.version, "cs", command.action, _fields(parsed), cp.variant)
     await shell.sim.cp_call(cp.charge_point_id, command.action, payload=payload)
 
 
@@ -189,7 +189,9 @@ async def _remote_command(shell: Shell, parsed: ParsedLine) -> None:
     _check(parsed, command)
     assert command.action is not None
     peer = shell.sim.remote_peer(_option(parsed, command, "--remote-id"))
-    payload = shell.sim.build_payload(peer.version, "cp", command.action, _fields(parsed))
+    payload = shell.sim.build_payload(
+        peer.version, "cp", command.action, _fields(parsed), shell.sim.central_system.variant
+    )
     await shell.sim.remote_call(peer.charge_point_id, command.action, payload=payload)
 
 

@@ -75,7 +75,7 @@ class Shell:
     def make_central_system(self, transport: str, **options: Any) -> Any:
         if transport == "soap":
             return self._soap().SoapCentralSystem(
-                variant=self.variant,
+                variant=None,  # SOAP carries XML: the JSON view is always the 1.5 form
                 behaviour=self.sim.cs_behaviour,
                 print_xml=lambda: self.print_xml["cs"],
                 **options,
@@ -87,7 +87,7 @@ class Shell:
         remote_port = options.pop("remote_port", None)
         if transport == "soap":
             return self._soap().SoapChargePoint(
-                variant=self.variant,
+                variant=None,  # --with-attr-at is an OCPP-J form only
                 behaviour=self.sim.cp_behaviour,
                 print_xml=lambda: self.print_xml["cp"],
                 from_url=from_url,

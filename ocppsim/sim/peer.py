@@ -181,6 +181,10 @@ class JsonPeer(Peer):
         elif isinstance(event, CallRefused):
             log.frame(self.speaker, log.RECEIVED, self.label, _compact(text))
             await self._send(event.reply)
+            log.warning(
+                f"WARNING : {event.error.code} for CALL #{event.unique_id} ({event.reason})",
+                self.speaker,
+            )
         elif isinstance(event, CallReceived):
             shown = event.call.to_frame() if _BLANK.search(text) else text
             log.frame(self.speaker, log.RECEIVED, self.label, shown)

@@ -104,15 +104,20 @@ class Simulator:
     # -- building CALLs ---------------------------------------------------------------------------
 
     def build_payload(
-        self, version: str, service: Service, action: str, fields: list[tuple[str, Any]]
+        self,
+        version: str,
+        service: Service,
+        action: str,
+        fields: list[tuple[str, Any]],
+        variant: str | None = None,
     ) -> dict[str, Any]:
-        """The default request of `action` with the customisations applied."""
+        """The default request of `action` (in the sender's JSON form) with `fields` applied."""
         if action not in ACTIONS[version][service]:  # type: ignore[index]
             raise not_available(action, version)
         message = action + "Request"
-        payload = default_payload(version, message, self.variant)
+        payload = default_payload(version, message, variant)
         try:
-            return apply_fields(version, message, payload, fields, self.variant)
+            return apply_fields(version, message, payload, fields, variant)
         except OcppSimError as exc:
             raise CommandError(str(exc)) from exc
 
@@ -126,7 +131,7 @@ class Simulator:
         """A Charge Point sends `action` to its Central System."""
         cp = self.charge_point(cp_id)
         if payload is None:
-            payload = self.build_payload(cp.version, "cs", action, fields or [])
+            payload = self.build_payload(cp.version, "cs", action, fields or [], cp.variant)
         peer = await self._ready(cp)
         return await self._call(peer, action, payload)
 
@@ -140,7 +145,8 @@ class Simulator:
         """The Central System sends `action` to a connected Charge Point."""
         peer = self.remote_peer(remote_id)
         if payload is None:
-            payload = self.build_payload(peer.version, "cp", action, fields or [])
+            variant = self.central_system.variant
+            payload = self.build_payload(peer.version, "cp", action, fields or [], variant)
         return await self._call(peer, action, payload)
 
     async def _ready(self, cp: Any) -> Peer:

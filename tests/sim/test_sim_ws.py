@@ -204,3 +204,31 @@ def test_pings_both_ways_are_logged(watcher) -> None:
         await sim.shutdown()
 
     asyncio.run(scenario())
+
+
+def test_with_attr_at_form_between_two_simulators_that_use_it(watcher) -> None:
+    from ocppsim.core.validation import ATTR_AT
+
+    async def scenario() -> None:
+        sim = Simulator(variant=ATTR_AT)
+        cs = CentralSystem(0, host="127.0.0.1", behaviour=sim.cs_behaviour, variant=ATTR_AT)
+        sim.add_central_system(cs)
+        await cs.start()
+        cp = ChargePoint(f"ws://127.0.0.1:{cs.port}", "old", variant=ATTR_AT)
+        sim.add_charge_point(cp)
+        cp.start()
+        assert await sim.cp_call("old", "MeterValues", []) == {}
+        await watcher.wait_for(r'"MeterValues",\{.*"@value":\[\{\},\{\}\]')
+        # a Charge Point using the current form is refused by that Central System
+        modern = ChargePoint(f"ws://127.0.0.1:{cs.port}", "new")
+        sim.add_charge_point(modern)
+        modern.start()
+        assert await sim.cp_call("new", "MeterValues", []) is None
+        await watcher.wait_for(r'cp#new: <<cs \[4,"\w+","OccurenceConstraintViolation"')
+        await watcher.wait_for(
+            r"cs: WARNING : OccurenceConstraintViolation for CALL #\w+ "
+            r"\(values\[0\]: 'value' is a required"
+        )
+        await sim.shutdown()
+
+    asyncio.run(scenario())
