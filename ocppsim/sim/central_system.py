@@ -114,12 +114,12 @@ class CentralSystem:
         )
         previous = self.peers.get(cp_id)
         self.peers[cp_id] = peer
+        log.event(self.speaker, f"ChargePoint #{cp_id} connected (protocol: {link.subprotocol}).")
         if isinstance(previous, JsonPeer):
             log.event(
                 self.speaker, f"ChargePoint #{cp_id} reconnected: closing its old connection."
             )
             await previous.link.close(1000, "replaced by a new connection")
-        log.event(self.speaker, f"ChargePoint #{cp_id} connected (protocol: {link.subprotocol}).")
         await self.behaviour.connection("connected", cp_id)
         pinging = asyncio.create_task(self.pinger.run(peer))
         try:
@@ -128,5 +128,7 @@ class CentralSystem:
             pinging.cancel()
             if self.peers.get(cp_id) is peer:
                 del self.peers[cp_id]
-            log.event(f"cp#{cp_id}", "Disconnected")
-            await self.behaviour.connection("disconnected", cp_id)
+                log.event(f"cp#{cp_id}", "Disconnected")
+                await self.behaviour.connection("disconnected", cp_id)
+            else:
+                log.event(f"cp#{cp_id}", "Disconnected (old connection, replaced)")

@@ -92,7 +92,9 @@ def test_second_connection_with_the_same_id_replaces_the_first(watcher) -> None:
             async with connect(url, subprotocols=["ocpp1.2"]) as second:  # type: ignore[list-item]
                 await watcher.wait_for(r"#dup connected \(protocol: ocpp1\.2\)")
                 await first.wait_closed()
+                await watcher.wait_for(r"cp#dup: Disconnected \(old connection, replaced\)")
                 assert cs.peers["dup"].version == "1.2"
+                assert not watcher.matching(r"cp#dup: Disconnected$")
                 await second.send('[2,"h","Heartbeat",{}]')
                 assert json.loads(await second.recv())[:2] == [3, "h"]
         await sim.shutdown()
