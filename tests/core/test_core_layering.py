@@ -17,3 +17,18 @@ def test_core_imports_no_io_libraries() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_ocpp_j_path_needs_no_xml() -> None:
+    code = (
+        "import sys, asyncio\n"
+        "from ocppsim.repl.shell import Shell\n"
+        "async def main():\n"
+        "    shell = Shell()\n"
+        "    assert await shell.execute_words(['start_cs', '0'])\n"
+        "    await shell.sim.shutdown()\n"
+        "asyncio.run(main())\n"
+        "print(','.join(m for m in ('lxml', 'zeep', 'aiohttp') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
