@@ -3,6 +3,11 @@
 Schemas are the committed files under `schemas/`; each validator is built once per
 (version, message, variant) and reused. The verdict is the first failure, mapped to its
 OCPP error code through the one table `ERROR_CODE_OF_KEYWORD`.
+
+`jsonschema` is the reference and explains every failure. Valid payloads, the common case
+on the hot path, are recognised first by a `fastjsonschema` validator compiled from the same
+schema with the same format checks (20-30 times faster); whatever it refuses goes through
+`jsonschema`, whose verdict stands. A test checks that the two never disagree on "valid".
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+import fastjsonschema
 from jsonschema import Draft4Validator
 from jsonschema.exceptions import ValidationError
 
@@ -63,6 +69,24 @@ def load_schema(version: str, message: str, variant: str | None = None) -> dict[
     return schema
 
 
+def _format_check(name: str) -> Any:
+    def check(value: Any) -> bool:
+        return _FORMAT_CHECKER.conforms(value, name)
+
+    return check
+
+
+_FAST_FORMATS = {name: _format_check(name) for name in ("date-time", "uri")}
+
+
+@cache
+def fast_validator_for(version: str, message: str, variant: str | None = None) -> Any:
+    """A compiled fastjsonschema validator of the same schema (it raises on any failure)."""
+    return fastjsonschema.compile(
+        load_schema(version, message, variant), formats=_FAST_FORMATS, use_default=False
+    )
+
+
 @cache
 def validator_for(version: str, message: str, variant: str | None = None) -> Draft4Validator:
     """The compiled validator of a message, built once."""
@@ -103,6 +127,11 @@ def validate(
     version: str, message: str, payload: Any, variant: str | None = None
 ) -> Violation | None:
     """None when `payload` is a valid `message` of OCPP `version`, else the first violation."""
+    try:
+        fast_validator_for(version, message, variant)(payload)
+        return None
+    except (fastjsonschema.JsonSchemaException, TypeError, ValueError):
+        pass  # refused: let the reference validator say why (or overrule it)
     validator = validator_for(version, message, variant)
     error = next(validator.iter_errors(payload), None)
     return None if error is None else violation_of(error)

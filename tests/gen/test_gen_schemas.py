@@ -13,7 +13,13 @@ from jsonschema import Draft4Validator
 from ocppsim.core.catalog import ACTIONS, VERSIONS
 from ocppsim.core.defaults import default_payload
 from ocppsim.core.resources import data_dir, wsdl_path
-from ocppsim.core.validation import ATTR_AT, ERROR_CODE_OF_KEYWORD, validate
+from ocppsim.core.validation import (
+    ATTR_AT,
+    ERROR_CODE_OF_KEYWORD,
+    fast_validator_for,
+    validate,
+    validator_for,
+)
 from ocppsim.gen.derive import describe
 from ocppsim.gen.schemas import render_schemas
 
@@ -177,6 +183,9 @@ def test_verdicts_match_the_original_on_defaults_and_mutations(
                 expected = "OccurenceConstraintViolation"
             violation = validate(version, name, mutated)
             got = violation.code if violation else None
+            assert _fast_accepts(version, name, mutated) == (
+                validator_for(version, name).is_valid(mutated)
+            ), f"fast path and jsonschema disagree: {version} {name} {what}"
             checked += 1
             if got != expected:
                 mismatches.append(f"{version} {name} {what}: expected {expected}, got {got}")
@@ -217,3 +226,30 @@ def test_now_fields_are_the_current_time() -> None:
         )
         is None
     )
+
+
+def _fast_accepts(version: str, name: str, payload: Any) -> bool:
+    try:
+        fast_validator_for(version, name)(payload)
+    except Exception:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    "value",
+    [True, False, None, 1.0, 1.5, -1, 2**40, "", "x" * 21, [], {}, "2013-02-01", "ftp:/x"],
+)
+def test_fast_path_agrees_with_jsonschema_on_edge_values(value: Any) -> None:
+    """Booleans are not integers, 1.0 is not an integer, null is nothing, at every field."""
+    for version in VERSIONS:
+        for service in ("cs", "cp"):
+            for action in ACTIONS[version][service]:  # type: ignore[index]
+                name = action + "Request"
+                payload = default_payload(version, name)
+                for path in _leaves(payload):
+                    mutated = copy.deepcopy(payload)
+                    _get(mutated, path[:-1])[path[-1]] = value
+                    assert _fast_accepts(version, name, mutated) == (
+                        validator_for(version, name).is_valid(mutated)
+                    ), (version, name, path, value)
