@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from ocppsim_testing import Lines, captured_lines
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO.parent / "shared" / "reference"
@@ -32,3 +34,16 @@ def original_schemas(reference: Path) -> dict[str, Any]:
 @pytest.fixture
 def original_payloads(reference: Path) -> dict[str, Any]:
     return json.loads((reference / "original-default-payloads.json").read_text())
+
+
+@pytest.fixture
+def lines() -> Iterator[Lines]:
+    """The `ocppsim` log lines of the test, to wait on (`await lines.wait_for(regex)`)."""
+    with captured_lines() as handler:
+        yield handler
+
+
+@pytest.fixture
+def watcher(lines: Lines) -> Lines:
+    """Another name for `lines`."""
+    return lines

@@ -14,6 +14,7 @@ from typing import Any
 from ocppsim.core.catalog import ACTIONS, VERSIONS, Service, command_name
 from ocppsim.core.defaults import default_payload
 from ocppsim.core.validation import ATTR_AT, ATTR_AT_MESSAGES, load_schema
+from ocppsim.gen import write_tree
 
 _FIXED_NOW = "2013-02-01T15:09:18Z"
 
@@ -103,12 +104,4 @@ def render_docs() -> dict[str, str]:
 
 def write_docs(out_dir: Path) -> list[Path]:
     """Write the pages under `out_dir`; unchanged files are left alone."""
-    written: list[Path] = []
-    for name, text in render_docs().items():
-        target = out_dir / name
-        if target.is_file() and target.read_text(encoding="utf-8") == text:
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-        written.append(target)
-    return written
+    return write_tree(out_dir, render_docs())

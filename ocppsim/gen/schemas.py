@@ -13,6 +13,7 @@ from typing import Any
 from ocppsim.core.catalog import VERSIONS
 from ocppsim.core.resources import wsdl_path
 from ocppsim.core.validation import ATTR_AT, ATTR_AT_MESSAGES
+from ocppsim.gen import write_tree
 from ocppsim.gen.derive import describe
 
 
@@ -48,12 +49,4 @@ def render_schemas() -> dict[str, str]:
 
 def write_schemas(out_dir: Path) -> list[Path]:
     """Write the schema files under `out_dir`; files whose text is unchanged are left alone."""
-    written: list[Path] = []
-    for relative, text in render_schemas().items():
-        target = out_dir / relative
-        if target.is_file() and target.read_text(encoding="utf-8") == text:
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-        written.append(target)
-    return written
+    return write_tree(out_dir, render_schemas())

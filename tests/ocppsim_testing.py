@@ -1,0 +1,77 @@
+"""Test helpers shared by several test folders (imported as `ocppsim_testing`)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from ocppsim.repl.console import LineFormatter
+
+
+class Lines(logging.Handler):
+    """Rendered `ocppsim` log lines; `wait_for(regex)` waits until one matches."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(LineFormatter())
+        self.lines: list[str] = []
+        self.levels: list[int] = []
+        self._changed: asyncio.Event | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+        self.levels.append(record.levelno)
+        if self._changed is not None:
+            self._changed.set()
+
+    def mark(self) -> int:
+        return len(self.lines)
+
+    def matching(self, pattern: str, start: int = 0) -> list[str]:
+        return [line for line in self.lines[start:] if re.search(pattern, line)]
+
+    def errors(self, start: int = 0) -> list[str]:
+        return [
+            line
+            for line, level in zip(self.lines[start:], self.levels[start:], strict=True)
+            if level >= logging.WARNING or re.search(r"\bError\b|InternalError", line)
+        ]
+
+    async def wait_for(self, pattern: str, start: int = 0, timeout: float = 10.0) -> str:
+        """The first line from index `start` matching `pattern`, waiting for it."""
+        self._changed = self._changed or asyncio.Event()
+
+        async def scan() -> str:
+            index = start
+            while True:
+                while index < len(self.lines):
+                    if re.search(pattern, self.lines[index]):
+                        return self.lines[index]
+                    index += 1
+                assert self._changed is not None
+                self._changed.clear()
+                await self._changed.wait()
+
+        try:
+            return await asyncio.wait_for(scan(), timeout)
+        except asyncio.TimeoutError:
+            tail = "\n".join(self.lines[-40:])
+            raise AssertionError(f"no line matching {pattern!r}; last lines:\n{tail}") from None
+
+
+@contextmanager
+def captured_lines() -> Iterator[Lines]:
+    """Collect the `ocppsim` log lines while the block runs."""
+    root = logging.getLogger("ocppsim")
+    handler = Lines()
+    old = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old)
