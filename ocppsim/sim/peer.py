@@ -127,6 +127,12 @@ class JsonPeer(Peer):
         log.frame(self.speaker, log.SENT, self.label, text)
         await self.link.send(text)
 
+    def _send_now(self, text: str) -> None:
+        """Send from the reading callback: no wait (the link stops reading while the
+        peer does not read what we send)."""
+        log.frame(self.speaker, log.SENT, self.label, text)
+        self.link.send_now(text)
+
     async def call(self, action: str, payload: Any) -> Any:
         if not self._open:
             raise CallFailed("not connected")
@@ -163,8 +169,7 @@ class JsonPeer(Peer):
     async def run(self) -> None:
         """Read frames until the connection closes."""
         try:
-            async for text in self.link.frames():
-                await self._on_frame(text)
+            await self.link.serve(self._on_frame)
         finally:
             self._open = False
             for future in self._waiting.values():
@@ -173,14 +178,15 @@ class JsonPeer(Peer):
             for task in list(self._handlers):
                 task.cancel()
 
-    async def _on_frame(self, text: str) -> None:
+    def _on_frame(self, text: str) -> None:
+        """One frame received, called by the link as it reads (no task switch per frame)."""
         event = self.session.receive(text)
         if isinstance(event, BadFrame):
             log.frame(self.speaker, log.RECEIVED, self.label, event.text)
             log.error(f"Error: message {event.text} can't be parsed.", self.speaker)
         elif isinstance(event, CallRefused):
             log.frame(self.speaker, log.RECEIVED, self.label, _compact(text))
-            await self._send(event.reply)
+            self._send_now(event.reply)
             log.warning(
                 f"WARNING : {event.error.code} for CALL #{event.unique_id} ({event.reason})",
                 self.speaker,
@@ -190,7 +196,7 @@ class JsonPeer(Peer):
             log.frame(self.speaker, log.RECEIVED, self.label, shown)
             quick = self._quick_answer(self, event.call.action) if self._quick_answer else None
             if quick is not None:  # no handler to run: answer without a task
-                await self._send(self.session.answer(event.call, quick))
+                self._send_now(self.session.answer(event.call, quick))
                 return
             task = asyncio.create_task(self._handle_call(event.call))
             self._handlers.add(task)

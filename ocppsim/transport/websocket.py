@@ -1,70 +1,368 @@
-"""OCPP-J over WebSocket with the `websockets` library: a server for the Central System, a
-client for Charge Points (SPEC §5, §6). Only bytes and connection events; no OCPP logic.
+"""OCPP-J over WebSocket: a server for the Central System, a client for Charge Points
+(SPEC §5, §6). Only bytes and connection events; no OCPP logic.
+
+The WebSocket protocol itself (HTTP handshake, framing, masking, control frames, the
+closing handshake, size limits) is the `websockets` library's sans-I/O protocol objects
+(`ServerProtocol`, `ClientProtocol`); this module drives them from an `asyncio.Protocol`
+and hands each received message to the link's consumer: a plain callback (`Link.serve`,
+no task switch per frame) or an async iterator (`Link.frames`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import http
 import logging
+import random
+import ssl
+import struct
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
+from typing import Any
 
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.client import ClientProtocol
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
-from websockets.http11 import Request, Response
-from websockets.typing import Subprotocol
+from websockets.frames import CloseCode, Frame, Opcode
+from websockets.http11 import SERVER, USER_AGENT, Request, Response
+from websockets.protocol import Protocol, State
+from websockets.server import ServerProtocol
+from websockets.typing import BytesLike, Subprotocol
+from websockets.uri import parse_uri
 
 #: Largest frame accepted; a larger one closes that connection (1009), never the process.
 MAX_FRAME_BYTES = 4 * 1024 * 1024
+#: Seconds allowed for an opening handshake, and for a closing one before the TCP
+#: connection is dropped (the `websockets` defaults).
+OPEN_TIMEOUT = 10.0
+CLOSE_TIMEOUT = 10.0
+#: Messages received but not yet taken by a `frames()` reader before reading pauses.
+BACKLOG_HIGH, BACKLOG_LOW = 64, 16
 
 _quiet = logging.getLogger("ocppsim.transport.websockets")
 _quiet.addHandler(logging.NullHandler())
 _quiet.propagate = False
 
+_TEXT, _BINARY, _CONT, _PONG = Opcode.TEXT, Opcode.BINARY, Opcode.CONT, Opcode.PONG
+_OPEN, _CLOSED, _CONNECTING = State.OPEN, State.CLOSED, State.CONNECTING
 
-class Link:
-    """One open WebSocket, whichever side opened it."""
 
-    def __init__(self, ws: ServerConnection | ClientConnection, subprotocol: str | None):
-        self._ws = ws
-        self.subprotocol = subprotocol
+def _closed_error(protocol: Protocol) -> ConnectionClosed:
+    """What sending on a link that is no longer open raises (as `websockets` did)."""
+    rcvd, sent = protocol.close_rcvd, protocol.close_sent
+    then = protocol.close_rcvd_then_sent if rcvd is not None and sent is not None else None
+    return ConnectionClosed(rcvd, sent, then)
+
+
+class Link(asyncio.Protocol):
+    """One open WebSocket, whichever side opened it.
+
+    It is also the `asyncio.Protocol` of its TCP connection: bytes go to the sans-I/O
+    `websockets` protocol, complete messages to the consumer, outgoing frames straight
+    to the transport.
+    """
+
+    subprotocol: str | None
+
+    def __init__(self, protocol: ServerProtocol | ClientProtocol):
+        self._protocol = protocol
+        self._loop = asyncio.get_running_loop()
+        self._transport: asyncio.Transport | None = None
+        self.subprotocol = None
+        #: the consumer installed by `serve`, called once per message, in order
+        self._on_frame: Callable[[str], None] | None = None
+        self._error: BaseException | None = None
+        #: messages nobody has taken yet (before `serve`, or for `frames()`)
+        self._backlog: deque[str] = deque()
+        self._wakeup: asyncio.Future[None] | None = None
+        self._fragments: list[BytesLike] = []
+        self._fragment_binary = False
+        self._lost: asyncio.Future[None] = self._loop.create_future()
+        self._handshake: asyncio.Future[None] = self._loop.create_future()
+        self._write_paused = False
+        self._backlog_paused = False
+        self._drain_waiters: list[asyncio.Future[None]] = []
+        self._pings: dict[bytes, tuple[asyncio.Future[float], float]] = {}
+        self._close_timer: asyncio.TimerHandle | None = None
+
+    # -- public API -------------------------------------------------------------------------
 
     @property
     def remote_address(self) -> str:
-        address = self._ws.remote_address
+        address = self._transport.get_extra_info("peername") if self._transport else None
         if isinstance(address, tuple) and len(address) >= 2:
             return f"{address[0]}:{address[1]}"
         return str(address)
 
+    def send_now(self, text: str) -> None:
+        """Send one text frame without waiting: the transport buffers it. Callers that may
+        send a lot should use `send`, which waits while the peer is not reading."""
+        protocol = self._protocol
+        if protocol.state is not _OPEN:
+            raise _closed_error(protocol)
+        protocol.send_text(text.encode())
+        self._write_out()
+
     async def send(self, text: str) -> None:
-        """Send one text frame."""
-        await self._ws.send(text)
+        """Send one text frame; waits while the transport's write buffer is full."""
+        self.send_now(text)
+        if self._write_paused:
+            await self._drain()
+
+    async def serve(self, on_frame: Callable[[str], None]) -> None:
+        """Call `on_frame(text)` for each message received, in order, straight from the
+        reading callback, until the connection closes. A text message is delivered as
+        is, a binary one decoded as UTF-8. If `on_frame` raises, the connection is
+        closed (1011) and the exception raised here."""
+        backlog = self._backlog
+        while backlog:
+            on_frame(backlog.popleft())
+        self._update_reading()
+        self._on_frame = on_frame
+        try:
+            await asyncio.shield(self._lost)
+        finally:
+            self._on_frame = None
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
 
     async def frames(self) -> AsyncIterator[str]:
-        """The received frames, until the connection closes."""
-        try:
-            async for message in self._ws:
-                yield message if isinstance(message, str) else message.decode("utf-8", "replace")
-        except ConnectionClosed:
-            return
+        """The received messages, until the connection closes."""
+        backlog = self._backlog
+        while True:
+            if backlog:
+                yield backlog.popleft()
+                if self._backlog_paused and len(backlog) <= BACKLOG_LOW:
+                    self._update_reading()
+                continue
+            if self._lost.done():
+                return
+            self._wakeup = self._loop.create_future()
+            try:
+                await self._wakeup
+            finally:
+                self._wakeup = None
 
     async def ping(self) -> float:
         """Send a ping and wait for its pong; returns the latency in seconds."""
-        waiter = await self._ws.ping()
-        return await waiter
+        protocol = self._protocol
+        if protocol.state is not _OPEN:
+            raise _closed_error(protocol)
+        data = struct.pack("!I", random.getrandbits(32))
+        while data in self._pings:
+            data = struct.pack("!I", random.getrandbits(32))
+        pong: asyncio.Future[float] = self._loop.create_future()
+        self._pings[data] = (pong, self._loop.time())
+        protocol.send_ping(data)
+        self._write_out()
+        try:
+            return await pong
+        finally:
+            self._pings.pop(data, None)
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
-        await self._ws.close(code, reason)
+        """The closing handshake; returns once the TCP connection is closed."""
+        self._start_closing(code, reason)
+        await asyncio.shield(self._lost)
 
     @property
     def close_reason(self) -> str:
-        ws = self._ws
-        if ws.close_code is None:
+        protocol = self._protocol
+        if protocol.close_code is None:
             return "connection lost"
-        return f"code {ws.close_code}" + (f" ({ws.close_reason})" if ws.close_reason else "")
+        return f"code {protocol.close_code}" + (
+            f" ({protocol.close_reason})" if protocol.close_reason else ""
+        )
+
+    # -- asyncio.Protocol -------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        protocol = self._protocol
+        protocol.receive_data(data)
+        events = protocol.events_received()
+        self._write_out()
+        if self._close_timer is None and protocol.close_expected():
+            self._arm_close_timer()
+        for event in events:
+            if isinstance(event, Frame):
+                self._frame_received(event)
+            else:
+                self._handshake_received(event)
+
+    def eof_received(self) -> None:
+        protocol = self._protocol
+        protocol.receive_eof()
+        events = protocol.events_received()
+        self._write_out()
+        for event in events:  # an HTTP response delimited by the end of the stream
+            if not isinstance(event, Frame):
+                self._handshake_received(event)
+        # the transport closes itself: nothing is written after the peer's EOF
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        protocol = self._protocol
+        protocol.receive_eof()  # idempotent: the protocol's state is now CLOSED
+        protocol.data_to_send()
+        if self._close_timer is not None:
+            self._close_timer.cancel()
+            self._close_timer = None
+        if not self._handshake.done():
+            error = protocol.handshake_exc or exc or ConnectionError("connection lost")
+            self._handshake.set_exception(error)
+            self._handshake.exception()  # retrieved by whoever waits, if anyone does
+        if self._pings:
+            closed = _closed_error(protocol)
+            for pong, _ in self._pings.values():
+                if not pong.done():
+                    pong.set_exception(closed)
+            self._pings.clear()
+        for waiter in self._drain_waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        self._write_paused = False
+        if self._wakeup is not None and not self._wakeup.done():
+            self._wakeup.set_result(None)
+        self._lost.set_result(None)
+
+    def pause_writing(self) -> None:
+        # The peer is not reading: stop reading it too, so that answers written from
+        # the reading callback never pile up (what `websockets` did with its queue).
+        self._write_paused = True
+        self._update_reading()
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        for waiter in self._drain_waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        self._update_reading()
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _frame_received(self, frame: Frame) -> None:
+        opcode = frame.opcode
+        if opcode is _TEXT or opcode is _BINARY:
+            if not frame.fin:
+                self._fragments = [frame.data]
+                self._fragment_binary = opcode is _BINARY
+                return
+            self._message_received(frame.data, opcode is _BINARY)
+        elif opcode is _CONT:
+            self._fragments.append(frame.data)
+            if frame.fin:
+                data = b"".join(self._fragments)
+                self._fragments = []
+                self._message_received(data, self._fragment_binary)
+        elif opcode is _PONG:
+            self._pong_received(bytes(frame.data))
+        # PING: the protocol queued the pong (already written); CLOSE: it answered
+
+    def _message_received(self, data: BytesLike, binary: bool) -> None:
+        if binary:
+            text = str(data, "utf-8", "replace")
+        else:
+            try:
+                text = str(data, "utf-8")
+            except UnicodeDecodeError as exc:
+                self._fail(CloseCode.INVALID_DATA, f"{exc.reason} at position {exc.start}")
+                return
+        on_frame = self._on_frame
+        if on_frame is None:
+            self._backlog.append(text)
+            wakeup = self._wakeup
+            if wakeup is not None and not wakeup.done():
+                wakeup.set_result(None)
+            if len(self._backlog) >= BACKLOG_HIGH:
+                self._update_reading()
+            return
+        try:
+            on_frame(text)
+        except Exception as exc:  # the consumer's bug: end this connection, not the process
+            if self._error is None:
+                self._error = exc
+            self._fail(CloseCode.INTERNAL_ERROR)
+
+    def _pong_received(self, data: bytes) -> None:
+        if data not in self._pings:
+            return  # unsolicited
+        now = self._loop.time()
+        answered = []
+        for key, (pong, sent) in self._pings.items():  # a pong answers older pings too
+            answered.append(key)
+            if not pong.done():
+                pong.set_result(now - sent)
+            if key == data:
+                break
+        for key in answered:
+            del self._pings[key]
+
+    def _handshake_received(self, event: Request | Response) -> None:
+        raise NotImplementedError
+
+    def _write_out(self) -> None:
+        transport = self._transport
+        if transport is None:
+            return
+        for data in self._protocol.data_to_send():
+            if data:
+                transport.write(data)
+            elif transport.can_write_eof():
+                try:
+                    transport.write_eof()
+                except Exception:  # pragma: no cover (write_eof documents no exceptions)
+                    transport.close()
+            else:
+                transport.close()
+
+    def _arm_close_timer(self) -> None:
+        if self._close_timer is None and self._transport is not None:
+            self._close_timer = self._loop.call_later(CLOSE_TIMEOUT, self._transport.abort)
+
+    def _start_closing(self, code: int, reason: str) -> None:
+        protocol = self._protocol
+        if protocol.state is _OPEN:
+            protocol.send_close(code, reason)
+            self._write_out()
+            self._arm_close_timer()
+        elif protocol.state is _CONNECTING and self._transport is not None:
+            self._transport.close()
+
+    def _fail(self, code: int, reason: str = "") -> None:
+        self._protocol.fail(code, reason)
+        self._write_out()
+        if self._protocol.close_expected():
+            self._arm_close_timer()
+
+    async def _drain(self) -> None:
+        if not self._write_paused or self._lost.done():
+            return
+        waiter: asyncio.Future[None] = self._loop.create_future()
+        self._drain_waiters.append(waiter)
+        try:
+            await waiter
+        finally:
+            self._drain_waiters.remove(waiter)
+
+    def _update_reading(self) -> None:
+        transport = self._transport
+        if transport is None:
+            return
+        backlog = len(self._backlog)
+        if self._backlog_paused:
+            self._backlog_paused = backlog > BACKLOG_LOW
+        else:
+            self._backlog_paused = self._on_frame is None and backlog >= BACKLOG_HIGH
+        if self._write_paused or self._backlog_paused:
+            transport.pause_reading()
+        else:
+            transport.resume_reading()
 
 
 @dataclass(frozen=True)
@@ -88,44 +386,150 @@ Admit = Callable[[str, list[str]], "tuple[str, str] | Rejection"]
 OnLink = Callable[[Link, str], Awaitable[None]]
 
 
+class _ServerLink(Link):
+    """A Link accepted by `start_server`: answers the handshake, then runs `on_link`."""
+
+    def __init__(self, server: Server):
+        self._server = server
+        self._chosen: str | None = None
+
+        def select_subprotocol(
+            protocol: ServerProtocol, offered: Sequence[Subprotocol]
+        ) -> Subprotocol | None:  # the one `admit` chose
+            return Subprotocol(self._chosen) if self._chosen is not None else None
+
+        super().__init__(
+            ServerProtocol(
+                select_subprotocol=select_subprotocol,
+                max_size=server.max_size,
+                logger=_quiet,
+            )
+        )
+        self._open_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        self._server.links.add(self)
+        self._open_timer = self._loop.call_later(OPEN_TIMEOUT, self._handshake_timed_out)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._open_timer is not None:
+            self._open_timer.cancel()
+            self._open_timer = None
+        self._server.links.discard(self)
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        protocol = self._protocol
+        if protocol.state is _CONNECTING and protocol.handshake_exc is not None:
+            # not an HTTP request at all: the protocol sent EOF; wait for the peer's
+            self._handshake_failed()
+
+    def _handshake_timed_out(self) -> None:
+        self._open_timer = None
+        if self._protocol.state is _CONNECTING and self._transport is not None:
+            self._transport.abort()
+
+    def _handshake_failed(self) -> None:
+        if self._open_timer is not None:
+            self._open_timer.cancel()
+            self._open_timer = None
+        self._arm_close_timer()
+
+    def _handshake_received(self, event: Request | Response) -> None:
+        assert isinstance(event, Request)
+        protocol = self._protocol
+        assert isinstance(protocol, ServerProtocol)
+        server = self._server
+        response: Response
+        verdict: tuple[str, str] | Rejection | None = None
+        try:
+            verdict = server.admit(event.path, offered_subprotocols(event.headers))
+        except Exception as exc:
+            protocol.handshake_exc = exc
+            _quiet.error("process_request failed", exc_info=True)
+            response = protocol.reject(
+                http.HTTPStatus.INTERNAL_SERVER_ERROR,
+                "Failed to open a WebSocket connection.\nSee server log for more information.\n",
+            )
+        else:
+            if isinstance(verdict, Rejection):
+                response = protocol.reject(verdict.status, verdict.body)
+            else:
+                self._chosen = verdict[1]
+                response = protocol.accept(event)
+                if response.status_code == 101 and not server.serving:
+                    response = protocol.reject(
+                        http.HTTPStatus.SERVICE_UNAVAILABLE, "Server is shutting down.\n"
+                    )
+        response.headers["Server"] = SERVER
+        protocol.send_response(response)
+        self._write_out()
+        if protocol.state is not _OPEN:
+            self._handshake_failed()
+            return
+        if self._open_timer is not None:
+            self._open_timer.cancel()
+            self._open_timer = None
+        assert isinstance(verdict, tuple)
+        self.subprotocol = protocol.subprotocol
+        self._handshake.set_result(None)
+        task = self._loop.create_task(self._run(verdict[0]))
+        server.tasks.add(task)
+        task.add_done_callback(server.tasks.discard)
+
+    async def _run(self, cp_id: str) -> None:
+        try:
+            await self._server.on_link(self, cp_id)
+        except Exception:
+            _quiet.error("connection handler failed", exc_info=True)
+            self._start_closing(CloseCode.INTERNAL_ERROR, "")
+        else:
+            self._start_closing(CloseCode.NORMAL_CLOSURE, "")
+        await asyncio.shield(self._lost)
+
+
+class Server:
+    """What `start_server` returns: `.sockets`, `.close()`, `await .wait_closed()`."""
+
+    def __init__(self, admit: Admit, on_link: OnLink, max_size: int):
+        self.admit = admit
+        self.on_link = on_link
+        self.max_size = max_size
+        self.links: set[_ServerLink] = set()
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.serving = True
+        self._server: asyncio.Server | None = None
+
+    @property
+    def sockets(self) -> tuple[Any, ...]:
+        return tuple(self._server.sockets) if self._server is not None else ()
+
+    def close(self) -> None:
+        """Stop listening and close every connection (1001, going away)."""
+        self.serving = False
+        if self._server is not None:
+            self._server.close()
+        for link in list(self.links):
+            link._start_closing(CloseCode.GOING_AWAY, "")
+
+    async def wait_closed(self) -> None:
+        if self._server is not None:
+            await self._server.wait_closed()
+        while self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
 async def start_server(
     host: str | None, port: int, admit: Admit, on_link: OnLink, *, max_size: int = MAX_FRAME_BYTES
 ) -> Server:
     """Listen for Charge Points; `admit(path, offered)` returns (cp_id, subprotocol) or a
     Rejection; `on_link(link, cp_id)` runs for the life of each accepted connection."""
-
-    chosen: dict[int, tuple[str, str]] = {}
-
-    def process_request(connection: ServerConnection, request: Request) -> Response | None:
-        verdict = admit(request.path, offered_subprotocols(request.headers))
-        if isinstance(verdict, Rejection):
-            return connection.respond(verdict.status, verdict.body)
-        chosen[id(connection)] = verdict
-        return None
-
-    def select_subprotocol(
-        connection: ServerConnection, offered: Sequence[Subprotocol]
-    ) -> Subprotocol | None:
-        verdict = chosen.get(id(connection))
-        return Subprotocol(verdict[1]) if verdict else None
-
-    async def handler(connection: ServerConnection) -> None:
-        verdict = chosen.pop(id(connection), None)
-        if verdict is None:
-            return
-        await on_link(Link(connection, verdict[1]), verdict[0])
-
-    return await serve(
-        handler,
-        host,
-        port,
-        process_request=process_request,
-        select_subprotocol=select_subprotocol,
-        ping_interval=None,
-        compression=None,
-        max_size=max_size,
-        logger=_quiet,
-    )
+    server = Server(admit, on_link, max_size)
+    loop = asyncio.get_running_loop()
+    server._server = await loop.create_server(lambda: _ServerLink(server), host, port)
+    return server
 
 
 class ConnectFailed(Exception):
@@ -137,19 +541,58 @@ class ConnectFailed(Exception):
         self.retry = retry
 
 
+class _ClientLink(Link):
+    """A Link opened by `open_link`: sends the handshake request, checks the response."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        protocol = self._protocol
+        assert isinstance(protocol, ClientProtocol)
+        request = protocol.connect()
+        request.headers["User-Agent"] = USER_AGENT
+        protocol.send_request(request)
+        self._write_out()
+
+    def _handshake_received(self, event: Request | Response) -> None:
+        protocol = self._protocol
+        if self._handshake.done():
+            return
+        if protocol.handshake_exc is not None:
+            self._handshake.set_exception(protocol.handshake_exc)
+        else:
+            self.subprotocol = protocol.subprotocol
+            self._handshake.set_result(None)
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        protocol = self._protocol
+        if protocol.handshake_exc is not None and not self._handshake.done():
+            self._handshake.set_exception(protocol.handshake_exc)
+
+
+async def _connect(url: str, subprotocol: str) -> Link:
+    uri = parse_uri(url)
+    protocol = ClientProtocol(
+        uri, subprotocols=[Subprotocol(subprotocol)], max_size=MAX_FRAME_BYTES, logger=_quiet
+    )
+    loop = asyncio.get_running_loop()
+    context = ssl.create_default_context() if uri.secure else None
+    _, link = await loop.create_connection(
+        lambda: _ClientLink(protocol), uri.host, uri.port, ssl=context
+    )
+    try:
+        await asyncio.shield(link._handshake)
+    except BaseException:
+        if link._transport is not None:
+            link._transport.abort()
+        raise
+    return link
+
+
 async def open_link(url: str, subprotocol: str, *, timeout: float = 10.0) -> Link:
     """Connect a Charge Point to `url` offering `subprotocol`."""
     try:
-        ws = await connect(
-            url,
-            subprotocols=[Subprotocol(subprotocol)],
-            open_timeout=timeout,
-            ping_interval=None,
-            compression=None,
-            max_size=MAX_FRAME_BYTES,
-            proxy=None,
-            logger=_quiet,
-        )
+        return await asyncio.wait_for(_connect(url, subprotocol), timeout)
     except InvalidStatus as exc:
         status = exc.response.status_code
         if status == 404:
@@ -162,4 +605,3 @@ async def open_link(url: str, subprotocol: str, *, timeout: float = 10.0) -> Lin
         raise ConnectFailed(str(exc) or type(exc).__name__) from exc
     except Exception as exc:  # websockets' handshake errors (InvalidHandshake, InvalidMessage…)
         raise ConnectFailed(f"{type(exc).__name__}: {exc}") from exc
-    return Link(ws, ws.subprotocol)

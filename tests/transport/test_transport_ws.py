@@ -1,0 +1,350 @@
+"""The WebSocket transport on its own: what driving `websockets`' sans-I/O protocol from an
+`asyncio.Protocol` has to get right (fragments, back-pressure, junk clients, closing
+handshakes both ways, size limits, pings, handshake errors). The foreign peer is
+`websockets`' own asyncio client, or a raw TCP socket."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from http import HTTPStatus
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.client import ClientProtocol
+from websockets.exceptions import ConnectionClosed
+from websockets.uri import parse_uri
+
+from ocppsim.transport import websocket
+from ocppsim.transport.websocket import ConnectFailed, Link, Rejection, open_link, start_server
+
+
+def run(scenario: Callable[[], Awaitable[Any]], timeout: float = 10) -> Any:
+    async def bounded() -> Any:
+        return await asyncio.wait_for(scenario(), timeout)
+
+    return asyncio.run(bounded())
+
+
+def admit(path: str, offered: list[str]) -> tuple[str, str] | Rejection:
+    if not path.startswith("/ocpp/"):
+        return Rejection(HTTPStatus.NOT_FOUND, "Not Found\n")
+    if "ocpp1.5" not in offered:
+        return Rejection(HTTPStatus.BAD_REQUEST, "Unknown protocol\n")
+    return path.rsplit("/", 1)[1], "ocpp1.5"
+
+
+class Recorder:
+    """An `on_link` that records links and the frames each one received."""
+
+    def __init__(self, on_frame: Callable[[Link, str], None] | None = None) -> None:
+        self.links: asyncio.Queue[Link] = asyncio.Queue()
+        self.frames: list[str] = []
+        self.frame_seen = asyncio.Event()
+        self.ended: list[BaseException | None] = []
+        self.on_frame = on_frame
+
+    async def __call__(self, link: Link, cp_id: str) -> None:
+        await self.links.put(link)
+
+        def received(text: str) -> None:
+            self.frames.append(text)
+            self.frame_seen.set()
+            if self.on_frame is not None:
+                self.on_frame(link, text)
+
+        try:
+            await link.serve(received)
+        except Exception as exc:
+            self.ended.append(exc)
+            raise
+        self.ended.append(None)
+
+
+@asynccontextmanager
+async def server(recorder: Recorder, **kwargs: Any) -> AsyncIterator[str]:
+    srv = await start_server("127.0.0.1", 0, admit, recorder, **kwargs)
+    port = srv.sockets[0].getsockname()[1]
+    try:
+        yield f"ws://127.0.0.1:{port}"
+    finally:
+        srv.close()
+        await srv.wait_closed()
+
+
+def echo(link: Link, text: str) -> None:
+    link.send_now(text)
+
+
+def test_text_binary_and_fragmented_messages_arrive_whole() -> None:
+    async def scenario() -> list[str]:
+        recorder = Recorder(echo)
+        async with server(recorder) as url:
+            async with connect(url + "/ocpp/CP1", subprotocols=["ocpp1.5"]) as ws:  # type: ignore[list-item]
+                assert ws.subprotocol == "ocpp1.5"
+                await ws.send("plain")
+                assert await ws.recv() == "plain"
+                await ws.send(["frag", "ment", "ed ✓"])  # one message in three frames
+                assert await ws.recv() == "fragmented ✓"
+                await ws.send(b"bin\xc3\xa9")
+                assert await ws.recv() == "biné"
+                await ws.send([b"a", b"b"])
+                assert await ws.recv() == "ab"
+        return recorder.frames
+
+    assert run(scenario) == ["plain", "fragmented ✓", "biné", "ab"]
+
+
+def test_frames_iterator_gets_what_arrived_before_and_after() -> None:
+    async def scenario() -> list[str]:
+        got: list[str] = []
+
+        async def on_link(link: Link, cp_id: str) -> None:
+            async for text in link.frames():
+                got.append(text)
+                if text == "stop":
+                    await link.close()
+
+        srv = await start_server("127.0.0.1", 0, admit, on_link)
+        port = srv.sockets[0].getsockname()[1]
+        async with connect(f"ws://127.0.0.1:{port}/ocpp/CP1", subprotocols=["ocpp1.5"]) as ws:  # type: ignore[list-item]
+            for index in range(200):  # more than the backlog's high-water mark
+                await ws.send(str(index))
+            await ws.send("stop")
+            with pytest.raises(ConnectionClosed):
+                await ws.recv()
+        srv.close()
+        await srv.wait_closed()
+        return got
+
+    assert run(scenario) == [str(index) for index in range(200)] + ["stop"]
+
+
+def test_a_client_that_does_not_read_makes_send_wait() -> None:
+    async def scenario() -> None:
+        recorder = Recorder()
+        async with server(recorder) as url:
+            uri = parse_uri(url + "/ocpp/CP1")
+            client = ClientProtocol(uri, subprotocols=["ocpp1.5"])  # type: ignore[list-item]
+            reader, writer = await asyncio.open_connection(uri.host, uri.port)
+            client.send_request(client.connect())
+            for data in client.data_to_send():
+                writer.write(data)
+            await reader.readuntil(b"\r\n\r\n")
+            link = await recorder.links.get()
+            chunk = "x" * 65536
+            blocked = None
+            for _ in range(400):  # at most 25 MiB; the socket buffers fill long before
+                sending = asyncio.ensure_future(link.send(chunk))
+                await asyncio.sleep(0)
+                if not sending.done():
+                    blocked = sending
+                    break
+                await sending
+            assert blocked is not None, "send never waited for the client to read"
+            await asyncio.sleep(0.1)
+            assert not blocked.done()
+            # the client reads everything: the pending send completes
+            assert link._write_paused  # and the server stopped reading that client
+            while not blocked.done():
+                assert await reader.read(1 << 20)
+            await blocked
+            writer.close()
+
+    run(scenario)
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 not http\r\n\r\n",
+        b"HELLO\r\n\r\n",
+    ],
+)
+def test_a_non_http_client_is_closed_and_the_server_keeps_serving(junk: bytes) -> None:
+    async def scenario() -> None:
+        recorder = Recorder(echo)
+        async with server(recorder) as url:
+            host, port = url.removeprefix("ws://").split(":")
+            reader, writer = await asyncio.open_connection(host, int(port))
+            writer.write(junk)
+            assert await asyncio.wait_for(reader.read(), 5) == b""  # closed, no answer
+            writer.close()
+            async with connect(url + "/ocpp/CP2", subprotocols=["ocpp1.5"]) as ws:  # type: ignore[list-item]
+                await ws.send("still here")
+                assert await ws.recv() == "still here"
+
+    run(scenario)
+
+
+def test_a_plain_http_get_is_answered_426_or_404() -> None:
+    async def fetch(url: str, path: str) -> bytes:
+        host, port = url.removeprefix("ws://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nSec-WebSocket-Protocol: ocpp1.5\r\n\r\n"
+        writer.write(request.encode())
+        answer = await asyncio.wait_for(reader.read(), 5)
+        writer.close()
+        return answer
+
+    async def scenario() -> tuple[bytes, bytes]:
+        async with server(Recorder()) as url:
+            return await fetch(url, "/ocpp/CP1"), await fetch(url, "/elsewhere")
+
+    upgrade, wrong = run(scenario)
+    assert upgrade.startswith(b"HTTP/1.1 426 Upgrade Required\r\n")
+    assert b"You need a WebSocket client" in upgrade
+    assert wrong.startswith(b"HTTP/1.1 404 Not Found\r\n")
+    assert wrong.endswith(b"\r\n\r\nNot Found\n")
+
+
+def test_the_server_closes_with_a_code_and_reason() -> None:
+    async def scenario() -> tuple[Any, str, list[BaseException | None]]:
+        recorder = Recorder()
+        async with server(recorder) as url:
+            async with connect(url + "/ocpp/CP1", subprotocols=["ocpp1.5"]) as ws:  # type: ignore[list-item]
+                link = await recorder.links.get()
+                closing = asyncio.ensure_future(link.close(1000, "replaced"))
+                with pytest.raises(ConnectionClosed) as closed:
+                    await ws.recv()
+                await closing
+                await asyncio.sleep(0.05)
+                return closed.value.rcvd, link.close_reason, recorder.ended
+
+    rcvd, reason, ended = run(scenario)
+    assert (rcvd.code, rcvd.reason) == (1000, "replaced")
+    assert reason == "code 1000 (replaced)"
+    assert ended == [None]
+
+
+def test_the_client_closes_and_the_server_link_ends() -> None:
+    async def scenario() -> tuple[str, list[BaseException | None]]:
+        recorder = Recorder()
+        async with server(recorder) as url:
+            ws = await connect(url + "/ocpp/CP1", subprotocols=["ocpp1.5"])  # type: ignore[list-item]
+            link = await recorder.links.get()
+            await ws.close(4000, "bye")
+            while not recorder.ended:
+                await asyncio.sleep(0.01)
+            return link.close_reason, recorder.ended
+
+    reason, ended = run(scenario)
+    assert reason == "code 4000 (bye)"
+    assert ended == [None]
+
+
+def test_our_client_and_server_close_both_ways_and_ping() -> None:
+    async def scenario() -> None:
+        recorder = Recorder(echo)
+        async with server(recorder) as url:
+            link = await open_link(url + "/ocpp/CP1", "ocpp1.5")
+            assert link.subprotocol == "ocpp1.5"
+            received: list[str] = []
+            serving = asyncio.ensure_future(link.serve(received.append))
+            await link.send("hello")
+            server_link = await recorder.links.get()
+            assert 0 <= await link.ping() < 5
+            assert 0 <= await server_link.ping() < 5
+            assert received == ["hello"]
+            assert server_link.remote_address.startswith("127.0.0.1:")
+            await link.close()
+            await serving
+            assert link.close_reason == "code 1000"
+            with pytest.raises(ConnectionClosed):
+                await link.send("too late")
+            # and the server side closing our client
+            link = await open_link(url + "/ocpp/CP2", "ocpp1.5")
+            serving = asyncio.ensure_future(link.serve(received.append))
+            server_link = await recorder.links.get()
+            await server_link.close(1001, "going")
+            await serving
+            assert link.close_reason == "code 1001 (going)"
+
+    run(scenario)
+
+
+def test_a_frame_above_max_size_closes_that_connection_with_1009() -> None:
+    async def scenario() -> int | None:
+        recorder = Recorder(echo)
+        async with server(recorder, max_size=1000) as url:
+            async with connect(url + "/ocpp/CP1", subprotocols=["ocpp1.5"]) as ws:  # type: ignore[list-item]
+                await ws.send("x" * 2000)
+                with pytest.raises(ConnectionClosed) as closed:
+                    await ws.recv()
+            async with connect(url + "/ocpp/CP2", subprotocols=["ocpp1.5"]) as ws:  # type: ignore[list-item]
+                await ws.send("small")
+                assert await ws.recv() == "small"
+        assert closed.value.rcvd is not None
+        return closed.value.rcvd.code
+
+    assert run(scenario) == 1009
+
+
+def test_a_consumer_that_raises_closes_its_connection_with_1011() -> None:
+    def broken(link: Link, text: str) -> None:
+        raise ValueError("consumer bug")
+
+    async def scenario() -> tuple[int | None, list[BaseException | None]]:
+        recorder = Recorder(broken)
+        async with server(recorder) as url:
+            async with connect(url + "/ocpp/CP1", subprotocols=["ocpp1.5"]) as ws:  # type: ignore[list-item]
+                await ws.send("boom")
+                with pytest.raises(ConnectionClosed) as closed:
+                    await ws.recv()
+            while not recorder.ended:
+                await asyncio.sleep(0.01)
+        assert closed.value.rcvd is not None
+        return closed.value.rcvd.code, recorder.ended
+
+    code, ended = run(scenario)
+    assert code == 1011
+    assert isinstance(ended[0], ValueError)
+
+
+def test_handshake_rejections_and_errors_map_to_connect_failed() -> None:
+    async def scenario() -> list[tuple[str, bool]]:
+        results = []
+        async with server(Recorder()) as url:
+            for target, protocol in [
+                (url + "/elsewhere", "ocpp1.5"),
+                (url + "/ocpp/CP1", "ocpp9.9"),
+                ("http://nowhere", "ocpp1.5"),
+            ]:
+                with pytest.raises(ConnectFailed) as failed:
+                    await open_link(target, protocol)
+                results.append((failed.value.reason, failed.value.retry))
+            # a server that closes without answering
+            silent = await asyncio.start_server(lambda r, w: w.close(), "127.0.0.1", 0)
+            port = silent.sockets[0].getsockname()[1]
+            with pytest.raises(ConnectFailed) as failed:
+                await open_link(f"ws://127.0.0.1:{port}/x", "ocpp1.5")
+            results.append((failed.value.reason, failed.value.retry))
+            silent.close()
+            with pytest.raises(ConnectFailed) as failed:  # nothing listens there any more
+                await open_link(f"ws://127.0.0.1:{port}/x", "ocpp1.5")
+            results.append((failed.value.reason.split("]")[0], failed.value.retry))
+        return results
+
+    assert run(scenario) == [
+        ("404 Not Found. Wrong endpoint URL", False),
+        ("server rejected the connection: HTTP 400 Bad Request", True),
+        ("invalid URL 'http://nowhere'", False),
+        ("InvalidMessage: did not receive a valid HTTP response", True),
+        ("[Errno 111", True),
+    ]
+
+
+def test_a_silent_client_is_dropped_after_the_open_timeout(monkeypatch) -> None:
+    monkeypatch.setattr(websocket, "OPEN_TIMEOUT", 0.2)
+
+    async def scenario() -> bytes:
+        async with server(Recorder()) as url:
+            host, port = url.removeprefix("ws://").split(":")
+            reader, writer = await asyncio.open_connection(host, int(port))
+            data = await asyncio.wait_for(reader.read(), 5)
+            writer.close()
+            return data
+
+    assert run(scenario) == b""
