@@ -17,15 +17,18 @@ from typing import TextIO
 CONSOLE_FRAME_LIMIT = 8000
 
 
-_stamp_cache: list[object] = [None, ""]
+_stamp_second = -1
+_stamp_text = ""
 
 
 def stamp(created: float | None = None) -> str:
     """`[2012-12-28 14:54:44]` in local time (formatted once per second)."""
+    global _stamp_second, _stamp_text
     second = int(time.time() if created is None else created)
-    if _stamp_cache[0] != second:
-        _stamp_cache[:] = [second, time.strftime("[%Y-%m-%d %H:%M:%S]", time.localtime(second))]
-    return str(_stamp_cache[1])
+    if second != _stamp_second:
+        _stamp_text = time.strftime("[%Y-%m-%d %H:%M:%S]", time.localtime(second))
+        _stamp_second = second
+    return _stamp_text
 
 
 class LineFormatter(logging.Formatter):
@@ -37,19 +40,21 @@ class LineFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         text = record.getMessage()
-        speaker = getattr(record, "speaker", None)
-        direction = getattr(record, "direction", None)
+        fields = record.__dict__  # the `extra` fields, when the record has them
+        speaker = fields.get("speaker")
+        direction = fields.get("direction")
         if direction:
-            if self.frame_limit is not None and len(text) > self.frame_limit:
-                hidden = len(text) - self.frame_limit
-                text = f"{text[: self.frame_limit]}… ({hidden} more characters)"
-            text = f"{direction}{getattr(record, 'peer', '')} {text}"
+            limit = self.frame_limit
+            if limit is not None and len(text) > limit:
+                text = f"{text[:limit]}… ({len(text) - limit} more characters)"
+            text = f"{direction}{fields.get('peer', '')} {text}"
         elif record.exc_info and record.levelno >= logging.ERROR:
             text = f"{text}: {record.exc_info[1]!r}"
-        prefix = f"{speaker}: " if speaker else ""
-        if getattr(record, "plain", False):
-            return f"{prefix}{text}"
-        return f"{stamp(record.created)} {prefix}{text}"
+        if speaker:
+            text = f"{speaker}: {text}"
+        if fields.get("plain"):
+            return text
+        return f"{stamp(record.created)} {text}"
 
 
 class JsonFormatter(logging.Formatter):
