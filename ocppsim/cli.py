@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
+from typing import Any
 
 from ocppsim import __version__
 
@@ -89,6 +90,15 @@ async def _main(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(main_coroutine: Any) -> int:
+    """Run the simulator on uvloop when it is installed (a faster event loop), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return int(asyncio.run(main_coroutine))
+    return int(uvloop.run(main_coroutine))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point."""
     argv = sys.argv[1:] if argv is None else argv
@@ -96,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         return _docs(argv[1:])
     args = _parser().parse_args(argv)
     try:
-        return asyncio.run(_main(args))
+        return _run(_main(args))
     except KeyboardInterrupt:
         return 130
 
