@@ -57,12 +57,23 @@ def _docs(argv: list[str]) -> int:
         description="Regenerate the JSON Schemas and the Markdown message reference.",
     )
     parser.add_argument("--out", default="docs/messages", help="message reference folder")
-    parser.add_argument("--schemas", default="schemas", help="JSON Schema folder")
+    parser.add_argument(
+        "--schemas",
+        default=None,
+        help="JSON Schema folder (default: ./schemas in a source checkout, else not written)",
+    )
     args = parser.parse_args(argv)
     from ocppsim.gen.docs import write_docs
     from ocppsim.gen.schemas import write_schemas
 
-    written = write_schemas(Path(args.schemas))
+    schemas = args.schemas
+    if schemas is None and Path("wsdl").is_dir() and Path("schemas").is_dir():
+        schemas = "schemas"  # run from a source checkout: keep its committed schemas fresh
+    written: list[Path] = []
+    if schemas is None:
+        print("schemas not written: no source checkout here (give --schemas DIR)")
+    else:
+        written += write_schemas(Path(schemas))
     written += write_docs(Path(args.out))
     for path in written:
         print(f"wrote {path}")

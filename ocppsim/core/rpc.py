@@ -81,6 +81,11 @@ class FrameError(ValueError):
     """A text that is not an OCPP-J frame at all; no answer is possible."""
 
 
+def _refuse_constant(name: str) -> Any:
+    """JSON has no NaN or Infinity (Python's parser would accept them)."""
+    raise ValueError(f"{name} is not JSON")
+
+
 def parse_frame(text: str | bytes) -> Message | tuple[str, str]:
     """Decode one frame.
 
@@ -89,9 +94,11 @@ def parse_frame(text: str | bytes) -> Message | tuple[str, str]:
     when nothing can be answered.
     """
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_refuse_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise FrameError("not JSON") from exc
+    except RecursionError as exc:
+        raise FrameError("nested too deeply") from exc
     if not isinstance(value, list) or len(value) < 2 or not isinstance(value[1], str):
         raise FrameError("not an OCPP-J array")
     kind, unique_id = value[0], value[1]

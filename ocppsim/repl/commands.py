@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -92,13 +93,22 @@ def _fields(parsed: ParsedLine) -> list[tuple[str, Any]]:
     return values
 
 
+#: Shortest ping interval accepted: anything faster floods the peer.
+MIN_PING_SECONDS = 0.1
+
+
 def _number(value: str, name: str) -> float:
     try:
         number = float(value)
     except ValueError:
         raise CommandError(f"Error: argument provided for {name} is not a number.") from None
-    if number < 0:
-        raise CommandError(f"Error: argument provided for {name} must not be negative.")
+    if not math.isfinite(number):
+        raise CommandError(f"Error: argument provided for {name} is not a number.")
+    if number < 0 or 0 < number < MIN_PING_SECONDS:
+        raise CommandError(
+            f"Error: argument provided for {name} must be 0 (off) or at least"
+            f" {MIN_PING_SECONDS:g} seconds."
+        )
     return number
 
 
@@ -144,6 +154,8 @@ async def _start_cp(shell: Shell, parsed: ParsedLine) -> None:
     command = COMMANDS["start_cp"]
     _check(parsed, command)
     url, cp_id = parsed.arguments
+    if not cp_id.strip():
+        raise CommandError("Error: the charge point identifier must not be empty.")
     protocol = _option(parsed, command, "-p", "ocpp1.5")
     if protocol not in ("ocpp1.2", "ocpp1.5"):
         raise CommandError(f"Error: unknown protocol `{protocol}' (use ocpp1.2 or ocpp1.5).")
@@ -196,7 +208,7 @@ async def _remote_command(shell: Shell, parsed: ParsedLine) -> None:
 
 
 def _send_usage(name: str, flags: str) -> SyntaxProblem:
-    return SyntaxProblem(f'Error for command "{name}": syntax: {name} {flags}\n')
+    return SyntaxProblem(f'Error for command "{name}": syntax: {name} {flags}')
 
 
 def _send_args(parsed: ParsedLine, id_flag: str) -> tuple[str, Any, str | None]:

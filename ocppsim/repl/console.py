@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import sys
 import time
 from typing import TextIO
@@ -31,6 +32,13 @@ def stamp(created: float | None = None) -> str:
     return _stamp_text
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()):02x}"
+
+
 class LineFormatter(logging.Formatter):
     """`[time] speaker: >>peer frame` / `[time] speaker: text` / `[time] text`."""
 
@@ -44,6 +52,8 @@ class LineFormatter(logging.Formatter):
         speaker = fields.get("speaker")
         direction = fields.get("direction")
         if direction:
+            if _CONTROL.search(text):  # a frame's raw control bytes would garble the terminal
+                text = _CONTROL.sub(_escape, text)
             limit = self.frame_limit
             if limit is not None and len(text) > limit:
                 text = f"{text[:limit]}… ({len(text) - limit} more characters)"

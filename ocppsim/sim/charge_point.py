@@ -55,6 +55,7 @@ class ChargePoint:
         self.peer: Peer | None = None
         self._settled = asyncio.Event()  # the first attempt ended (connected or failed)
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     @property
     def target(self) -> str:
@@ -69,12 +70,22 @@ class ChargePoint:
         self._task = asyncio.create_task(self._run(), name=f"charge point {self.speaker}")
 
     async def stop(self) -> None:
+        """Close the link properly (close frame 1000), then stop dialling."""
+        self._stopping = True
+        peer = self.peer
+        if isinstance(peer, JsonPeer) and peer.connected:
+            try:
+                await asyncio.wait_for(peer.link.close(1000, "charge point stopped"), 2)
+            except (asyncio.TimeoutError, OSError, ConnectionError):
+                pass
         if self._task is not None:
             self._task.cancel()
             try:
                 await self._task
             except asyncio.CancelledError:
                 pass
+            except Exception as exc:  # already reported where it happened
+                log.error(f"Error: charge point stopped on {exc!r}", self.speaker)
 
     async def ready(self) -> Peer:
         """The link, waiting for the first connection attempt when it is still under way."""
@@ -117,9 +128,15 @@ class ChargePoint:
             pinging = asyncio.create_task(self.pinger.run(peer))
             try:
                 await peer.run()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # never let one bad link end the charge point
+                log.error(f"Error: connection failed: {exc!r}", self.speaker)
             finally:
                 pinging.cancel()
             await self.behaviour.connection("disconnected", self.charge_point_id)
+            if self._stopping:
+                return
             delay = retry_delay()
             log.error(f"Connection lost, retry in {delay:g} seconds.", self.speaker)
             await asyncio.sleep(delay)

@@ -180,10 +180,17 @@ class JsonPeer(Peer):
 
     def _on_frame(self, text: str) -> None:
         """One frame received, called by the link as it reads (no task switch per frame)."""
+        try:
+            self._process(text)
+        except Exception as exc:  # whatever a frame holds, the link and the simulator live on
+            logging.getLogger("ocppsim.sim").debug("frame processing failed", exc_info=True)
+            log.error(f"Error: message {_shorten(text)} can't be processed: {exc!r}", self.speaker)
+
+    def _process(self, text: str) -> None:
         event = self.session.receive(text)
         if isinstance(event, BadFrame):
             log.frame(self.speaker, log.RECEIVED, self.label, event.text)
-            log.error(f"Error: message {event.text} can't be parsed.", self.speaker)
+            log.error(f"Error: message {_shorten(event.text)} can't be parsed.", self.speaker)
         elif isinstance(event, CallRefused):
             log.frame(self.speaker, log.RECEIVED, self.label, _compact(text))
             self._send_now(event.reply)
@@ -249,9 +256,14 @@ class JsonPeer(Peer):
                 log.error(f"Error: could not answer #{call.unique_id}: {exc}", self.speaker)
 
 
+def _shorten(text: str, limit: int = 200) -> str:
+    """At most `limit` characters of a frame, for error lines."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit} more characters)"
+
+
 def _compact(text: str) -> str:
     """A received frame as compact JSON when it parses (logs show canonical frames)."""
     try:
         return json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=False)
-    except ValueError:
+    except (ValueError, RecursionError):
         return text

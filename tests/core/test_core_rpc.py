@@ -150,3 +150,10 @@ def test_pending_calls_expire_on_the_injected_clock() -> None:
     assert list(s.pending) == [second.unique_id]
     now[0] = 140.0
     assert s.expire() == [second] and s.pending == {}
+
+
+def test_nan_and_deep_nesting_are_not_frames() -> None:
+    s = make()
+    assert isinstance(s.receive('[2,"a","Heartbeat",{"x":NaN}]'), BadFrame)
+    assert isinstance(s.receive('[2,"a","Heartbeat",{"x":-Infinity}]'), BadFrame)
+    assert isinstance(s.receive("[" * 100000 + "]" * 100000), BadFrame)

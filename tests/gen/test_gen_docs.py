@@ -39,3 +39,13 @@ def test_generator_twice_changes_nothing(tmp_path: Path, capsys) -> None:
     assert main(args) == 0
     assert "0 file(s) changed." in capsys.readouterr().out
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == first
+
+
+def test_outside_a_source_checkout_docs_do_not_scatter_schemas(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["docs", "--out", "reference"]) == 0
+    assert "schemas not written" in capsys.readouterr().out
+    assert (tmp_path / "reference" / "ocpp1.5.md").is_file()
+    assert not (tmp_path / "schemas").exists()

@@ -69,3 +69,13 @@ def test_unknown_fields_are_refused_with_the_originals_words() -> None:
         apply_fields("1.5", "AuthorizeRequest", {"idTag": "a"}, [("x", 1)])
     with pytest.raises(FieldError, match="unknown field `idTagInfo.status'"):
         apply_fields("1.5", "AuthorizeRequest", {"idTag": "a"}, [("idTagInfo.status", "x")])
+
+
+def test_console_lines_escape_control_bytes_of_frames() -> None:
+    import logging
+
+    from ocppsim.repl.console import LineFormatter
+
+    record = logging.LogRecord("ocppsim.sim", logging.INFO, "", 0, '[2,"a\x00\x1b[2J"]', (), None)
+    record.__dict__.update(speaker="cs", direction="<<", peer="cp#1")
+    assert LineFormatter().format(record).endswith('cs: <<cp#1 [2,"a\\x00\\x1b[2J"]')

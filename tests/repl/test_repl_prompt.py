@@ -149,3 +149,23 @@ def test_piped_lines_run_in_order_each_waiting_for_the_one_before() -> None:
     error = out.index("Error: argument provided for websocket_ping_interval is not a number.")
     authorize = out.index('"Authorize",{"idTag":"B4F62CEF"}]')
     assert heartbeat < error < authorize, out
+
+
+def test_ping_intervals_must_be_sane_and_ids_not_empty() -> None:
+    script = "\n".join(
+        [
+            "start_cs 0 -i nan",
+            "start_cs 0 -i 0.001",
+            "start_cs 0 -i inf",
+            'start_cp ws://127.0.0.1:1 ""',
+            "start_cs 0 -i 0.5",
+            "set cs websocket_ping_interval=1e400",
+            "set cs websocket_ping_interval=0",
+            "quit",
+        ]
+    )
+    text = ocppsim(stdin=script + "\n").stdout
+    assert text.count("Error: argument provided for websocket_ping_interval is not a number.") == 3
+    assert text.count("must be 0 (off) or at least 0.1 seconds") == 1
+    assert "Error: the charge point identifier must not be empty." in text
+    assert text.count("CentralSystem started.") == 1

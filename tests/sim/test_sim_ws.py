@@ -234,3 +234,66 @@ def test_with_attr_at_form_between_two_simulators_that_use_it(watcher) -> None:
         await sim.shutdown()
 
     asyncio.run(scenario())
+
+
+def test_pathological_frames_leave_both_sides_alive(lines) -> None:
+    """Deep nesting, NaN, control bytes: logged and refused, the links stay up (SPEC §4 [fix])."""
+    from websockets.asyncio.server import serve
+
+    nested = "[" * 5000 + "]" * 5000
+
+    async def scenario() -> None:
+        sim = Simulator()
+        cs = await _start_cs(sim)
+        async with connect(f"ws://127.0.0.1:{cs.port}/raw", subprotocols=["ocpp1.5"]) as ws:  # type: ignore[list-item]
+            for junk in (nested, '[2,"n","Heartbeat",{"a":NaN}]', "[2,\x00"):
+                await ws.send(junk)
+            await ws.send('[2,"ok","Heartbeat",{}]')
+            assert json.loads(await ws.recv())[:2] == [3, "ok"]
+        await lines.wait_for(r"cs: Error: message \[\[\[.*more characters\) can't be parsed\.")
+        assert lines.matching(r"cs: <<cp#raw \[2,\\x00")  # control bytes shown escaped
+
+        async def evil_cs(ws) -> None:
+            await ws.send(nested)
+            async for text in ws:
+                call = json.loads(text)
+                await ws.send(json.dumps([3, call[1], {"currentTime": "2030-01-01T00:00:00Z"}]))
+
+        async with serve(evil_cs, "127.0.0.1", 0, subprotocols=["ocpp1.5"]) as server:  # type: ignore[list-item]
+            port = server.sockets[0].getsockname()[1]
+            cp = _start_cp(sim, f"ws://127.0.0.1:{port}", "victim")
+            await lines.wait_for(r"cp#victim: Error: message \[\[\[.* can't be parsed\.")
+            assert await sim.cp_call("victim", "Heartbeat", []) == {
+                "currentTime": "2030-01-01T00:00:00Z"
+            }
+            assert cp.connected
+        await sim.shutdown()
+
+    asyncio.run(scenario())
+
+
+def test_a_stopping_charge_point_closes_its_link_properly(lines) -> None:
+    from websockets.asyncio.server import serve
+
+    codes: list[int | None] = []
+
+    async def scenario() -> None:
+        closed = asyncio.Event()
+
+        async def cs(ws) -> None:
+            async for _ in ws:
+                pass
+            codes.append(ws.close_code)
+            closed.set()
+
+        async with serve(cs, "127.0.0.1", 0, subprotocols=["ocpp1.5"]) as server:  # type: ignore[list-item]
+            port = server.sockets[0].getsockname()[1]
+            sim = Simulator()
+            cp = _start_cp(sim, f"ws://127.0.0.1:{port}", "leaving")
+            await cp.ready()
+            await sim.shutdown()
+            await asyncio.wait_for(closed.wait(), 5)
+
+    asyncio.run(scenario())
+    assert codes == [1000]
+    assert not lines.matching("Connection lost")
