@@ -29,6 +29,8 @@ ERROR_CODE_OF_KEYWORD: dict[str, str] = {
     "enum": "TypeConstraintViolation",
     "maxLength": "TypeConstraintViolation",
     "format": "TypeConstraintViolation",
+    "minimum": "TypeConstraintViolation",
+    "maximum": "TypeConstraintViolation",
     "required": "OccurenceConstraintViolation",
     "minItems": "OccurenceConstraintViolation",
     "additionalProperties": "PropertyConstraintViolation",

@@ -1,12 +1,13 @@
 """Derive one JSON Schema (draft 4) per OCPP message from a WSDL file (SPEC §4 "Schemas").
 
-Mapping: `int` → integer, `string` → string, `dateTime` → string/date-time, `anyURI` →
-string/uri, `boolean` → boolean; restrictions → `enum`/`maxLength`; minOccurs ≥ 1 (the XSD
-default) → `required`; maxOccurs > 1 → array (`minItems` when minOccurs > 0); every object
-closes with `additionalProperties: false`. A simple-content element with attributes (the
-1.5 `MeterValue.value`) becomes an object: the text as `value`, each attribute a property.
-With `attr_at=True` the older form is produced instead: the text values as a `value` array
-and their attributes as a parallel `@value` array.
+Mapping: `int` → integer (32-bit range), `string` → string, `dateTime` → string/date-time,
+`anyURI` → string/uri, `boolean` → boolean; restrictions → `enum`/`maxLength`; minOccurs
+≥ 1 (the XSD default) → `required`; maxOccurs > 1 → array (`minItems` when minOccurs > 0);
+every object closes with `additionalProperties: false`. A simple-content element with
+attributes (the 1.5 `MeterValue.value`) becomes an object: the text as `value`, each
+attribute a property; repeated, it is named `values` (`{timestamp, values: [..]}`). With
+`attr_at=True` the older form is produced instead: the texts as a `value` array and their
+attributes as a parallel `@value` array.
 
 This runs in the generator (`ocppsim docs`), never on the OCPP-J hot path: at run time the
 committed JSON files are loaded.
@@ -27,7 +28,8 @@ WSDL = "http://schemas.xmlsoap.org/wsdl/"
 JSON_SCHEMA_DRAFT4 = "http://json-schema.org/draft-04/schema#"
 
 _XS_TYPES: dict[str, dict[str, Any]] = {
-    "int": {"type": "integer"},
+    # xs:int is 32-bit: a value outside it is not an int on the wire (SOAP) either
+    "int": {"type": "integer", "minimum": -(2**31), "maximum": 2**31 - 1},
     "integer": {"type": "integer"},
     "long": {"type": "integer"},
     "decimal": {"type": "number"},

@@ -157,3 +157,12 @@ def test_nan_and_deep_nesting_are_not_frames() -> None:
     assert isinstance(s.receive('[2,"a","Heartbeat",{"x":NaN}]'), BadFrame)
     assert isinstance(s.receive('[2,"a","Heartbeat",{"x":-Infinity}]'), BadFrame)
     assert isinstance(s.receive("[" * 100000 + "]" * 100000), BadFrame)
+
+
+def test_ints_are_32_bit_as_in_the_wsdl() -> None:
+    base = (
+        '[2,"a","StatusNotification",{"connectorId":%d,"status":"Available","errorCode":"NoError"}]'
+    )
+    assert isinstance(make().receive(base % (2**31 - 1)), CallReceived)
+    assert refused_code(make(), base % 2**31) == "TypeConstraintViolation"
+    assert refused_code(make(), base % -(2**31 + 1)) == "TypeConstraintViolation"

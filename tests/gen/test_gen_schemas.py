@@ -67,7 +67,7 @@ def test_operations_of_the_wsdl_are_the_catalog() -> None:
 def test_mapping_of_types() -> None:
     schema = json.loads(render_schemas()["ocpp1.5/StartTransactionRequest.json"])
     props = schema["properties"]
-    assert props["connectorId"] == {"type": "integer"}
+    assert props["connectorId"] == {"type": "integer", "minimum": -(2**31), "maximum": 2**31 - 1}
     assert props["idTag"] == {"type": "string", "maxLength": 20}
     assert props["timestamp"] == {"type": "string", "format": "date-time"}
     assert schema["required"] == ["connectorId", "idTag", "timestamp", "meterStart"]
