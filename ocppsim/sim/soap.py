@@ -280,11 +280,15 @@ class SoapResponder:
     async def _respond(self, request: HttpRequest) -> HttpReply:
         """The steps of `respond` (SPEC §4 order: form, action, payload, handler)."""
         label = f"cp#?@{request.remote}" if self.service == "cs" else "cs"
+        envelope: etree._Element | None = None
         try:
             envelope = parse_envelope(request.body)  # parsed once, read twice
             version = self._version_of(envelope)
             parsed = get_codec(version, self.service).parse_request(envelope)
         except SoapFaultError as exc:
+            box = _charge_box_of(envelope) if envelope is not None else None
+            if box and self.service == "cs":
+                label = f"cp#{box}"  # the body is bad, but the sender said who it is
             log.frame(self.speaker, log.RECEIVED, label, _decoded(request.body) or '""')
             return self._fault(label, None, exc.code, exc.reason, None)
         label = self._label(parsed) or label
@@ -604,3 +608,11 @@ class SoapChargePoint:
     async def _identify(self, request: SoapRequest, version: str) -> Peer:
         """Every request to a Charge Point comes from its Central System."""
         return await self.ready()
+
+
+def _charge_box_of(envelope: etree._Element) -> str | None:
+    """The chargeBoxIdentity header of an envelope whose body could not be read."""
+    for node in envelope.iter("{*}chargeBoxIdentity"):
+        text = (node.text or "").strip()
+        return text or None
+    return None
