@@ -181,7 +181,7 @@ async def _start_cp(shell: Shell, parsed: ParsedLine) -> None:
         remote_port=int(remote_port) if remote_port else None,
     )
     shell.sim.add_charge_point(cp)
-    await cp.start_async() if hasattr(cp, "start_async") else cp.start()
+    cp.start()
 
 
 # -- OCPP commands -----------------------------------------------------------------------------
