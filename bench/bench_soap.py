@@ -25,13 +25,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from bench_ws import Target, ocppsim_command
+from bench_ws import Target, ocppsim_command, run_load_client
 
 BENCH = Path(__file__).resolve().parent
 LOAD_CLIENT = BENCH / "soap_load_client.py"
@@ -90,32 +88,10 @@ class SoapTarget(Target):
 
 
 def measure(url: str, action: str, clients: int, calls: int, timeout: float) -> dict[str, Any]:
-    """Run the load client in its own process; its JSON result."""
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(LOAD_CLIENT),
-            url,
-            "--action",
-            action,
-            "--clients",
-            str(clients),
-            "--calls",
-            str(calls),
-            "--prefix",
-            f"{action[:4]}{clients}x{calls}-",
-            "--timeout",
-            str(timeout),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=timeout + 30,
-    )
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if not lines:
-        return {"calls_per_s": 0.0, "errors": -1, "failure": done.stderr.strip()[-300:]}
-    result: dict[str, Any] = json.loads(lines[-1])
-    return result
+    """Run the SOAP load client in its own process; its JSON result."""
+    prefix = f"{action[:4]}{clients}x{calls}-"
+    args = [url, "--action", action, "--clients", str(clients), "--calls", str(calls)]
+    return run_load_client(LOAD_CLIENT, [*args, "--prefix", prefix], timeout)
 
 
 def main(argv: list[str] | None = None) -> int:

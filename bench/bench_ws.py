@@ -161,22 +161,10 @@ class Target:
             self.log.close()
 
 
-def measure(url: str, clients: int, calls: int, prefix: str, timeout: float) -> dict[str, Any]:
-    """Run the load client in its own process; its JSON result."""
+def run_load_client(script: Path, args: list[str], timeout: float) -> dict[str, Any]:
+    """Run a load client script in its own process; its JSON result (or a failure)."""
     done = subprocess.run(
-        [
-            sys.executable,
-            str(LOAD_CLIENT),
-            url,
-            "--clients",
-            str(clients),
-            "--calls",
-            str(calls),
-            "--prefix",
-            prefix,
-            "--timeout",
-            str(timeout),
-        ],
+        [sys.executable, str(script), *args, "--timeout", str(timeout)],
         capture_output=True,
         text=True,
         timeout=timeout + 30,
@@ -186,6 +174,12 @@ def measure(url: str, clients: int, calls: int, prefix: str, timeout: float) -> 
         return {"calls_per_s": 0.0, "errors": -1, "failure": done.stderr.strip()[-300:]}
     result: dict[str, Any] = json.loads(lines[-1])
     return result
+
+
+def measure(url: str, clients: int, calls: int, prefix: str, timeout: float) -> dict[str, Any]:
+    """Run the websocket load client in its own process; its JSON result."""
+    args = [url, "--clients", str(clients), "--calls", str(calls), "--prefix", prefix]
+    return run_load_client(LOAD_CLIENT, args, timeout)
 
 
 def node_available() -> str | None:

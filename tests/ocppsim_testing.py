@@ -33,6 +33,14 @@ class Lines(logging.Handler):
     def matching(self, pattern: str, start: int = 0) -> list[str]:
         return [line for line in self.lines[start:] if re.search(pattern, line)]
 
+    def problems(self, start: int = 0) -> list[str]:
+        """Lines logged as warnings or errors."""
+        return [
+            line
+            for line, level in zip(self.lines[start:], self.levels[start:], strict=True)
+            if level >= logging.WARNING
+        ]
+
     def errors(self, start: int = 0) -> list[str]:
         return [
             line

@@ -7,22 +7,21 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import logging
 import re
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from ocppsim_testing import Lines
 
 from ocppsim.core.catalog import ACTIONS
 from ocppsim.core.defaults import default_payload
 from ocppsim.core.errors import NotSupportedAnswer, OcppSimError
 from ocppsim.core.validation import validate
-from ocppsim.repl.console import LineFormatter
 from ocppsim.sim.peer import CallFailed
 from ocppsim.sim.soap import SoapCentralSystem, SoapChargePoint, SoapPeer
 from ocppsim.soap import CONTENT_TYPE, MAX_XML_BYTES, get_codec, parse_envelope, parse_fault
@@ -38,38 +37,6 @@ BOMB = b"""<?xml version="1.0"?>
 <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
 <soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"><soap:Body>
 <lolz>&lol3;</lolz></soap:Body></soap:Envelope>"""
-
-
-class Lines(logging.Handler):
-    """Collects the rendered log lines of the simulators and their levels."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setFormatter(LineFormatter())
-        self.records: list[tuple[int, str]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append((record.levelno, self.format(record)))
-
-    def matching(self, pattern: str) -> list[str]:
-        return [line for _, line in self.records if re.search(pattern, line)]
-
-    def problems(self) -> list[str]:
-        return [line for level, line in self.records if level >= logging.WARNING]
-
-
-@pytest.fixture
-def lines() -> Iterator[Lines]:
-    logger = logging.getLogger("ocppsim")
-    handler = Lines()
-    old = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(old)
 
 
 def run(coro: Awaitable[Any]) -> Any:
@@ -182,7 +149,7 @@ def test_log_lines_and_print_xml(lines: Lines) -> None:
                 await cs.peers["b1"].call("ClearCache", {})
 
     run(scenario())
-    rendered = [line for _, line in lines.records]
+    rendered = list(lines.lines)
     listening = [line for line in rendered if "SOAP Server listening on port" in line]
     assert [line.split("] ")[1].split(":")[0] for line in listening] == ["cs", "cp#b1"]
     assert lines.matching(r"\] CentralSystem started\.$")
