@@ -606,7 +606,12 @@ class SoapChargePoint:
         return self.peer
 
     async def _identify(self, request: SoapRequest, version: str) -> Peer:
-        """Every request to a Charge Point comes from its Central System."""
+        """Every request to a Charge Point comes from its Central System, addressed to it."""
+        box = request.charge_box_id
+        if box and box != self.charge_point_id:
+            raise OcppError(
+                "SecurityError", f"this is charge box {self.charge_point_id}, not {box}"
+            )
         return await self.ready()
 
 

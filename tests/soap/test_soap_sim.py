@@ -416,6 +416,32 @@ def test_send_raw_posts_any_body_and_shows_headers(lines: Lines) -> None:
     assert lines.matching(r'cp#r: >>cs Fault \{"code":"FormationViolation"')
 
 
+def test_a_charge_point_refuses_requests_for_another_box(lines: Lines) -> None:
+    def reset_for(box: str) -> str:
+        return (
+            get_codec("1.5", "cp")
+            .build_request(
+                "Reset",
+                {"type": "Soft"},
+                charge_box_id=box,
+                to="http://127.0.0.1/",
+                message_id="urn:uuid:" + str(uuid.uuid4()),
+            )
+            .decode()
+        )
+
+    async def scenario() -> None:
+        async with central_system() as cs:
+            async with charge_point(f"http://127.0.0.1:{cs.port}/", "mine") as cp:
+                await (await cp.ready()).call("Heartbeat", {})
+                await cs.peers["mine"].send_raw(reset_for("someone-else"))
+                await cs.peers["mine"].send_raw(reset_for("mine"))
+
+    run(scenario())
+    assert lines.matching(r'cp#mine: >>cs /Reset Fault \{"code":"SecurityError".*not someone-else')
+    assert lines.matching(r'cp#mine: >>cs /Reset \{"status":"Accepted"\}')
+
+
 def test_unreachable_peers_and_timeouts(lines: Lines) -> None:
     async def scenario() -> None:
         async with central_system() as cs:
