@@ -280,3 +280,48 @@ def start_cp(url: str, cp_id: str, *options: str, timeout: float = DEFAULT_TIMEO
         sim.kill()
         raise
     return sim
+
+
+#: CP command -> action, per version (SPEC §3; DataTransfer from 1.5 on)
+CP_COMMANDS: dict[str, dict[str, str]] = {
+    "1.2": {
+        "bootnotification": "BootNotification",
+        "heartbeat": "Heartbeat",
+        "metervalues": "MeterValues",
+        "starttransaction": "StartTransaction",
+        "stoptransaction": "StopTransaction",
+        "statusnotification": "StatusNotification",
+        "authorize": "Authorize",
+        "firmwarestatusnotification": "FirmwareStatusNotification",
+        "diagnosticsstatusnotification": "DiagnosticsStatusNotification",
+    }
+}
+CP_COMMANDS["1.5"] = {**CP_COMMANDS["1.2"], "datatransfer": "DataTransfer"}
+
+
+def check_central_system(
+    url: str, protocol: str = "ocpp1.5", transport: str = "websocket", cp_id: str = "ocppsim01"
+) -> list[str]:
+    """The original's `test-cp-*` against any Central System (SPEC §9): a CP sends every CP
+    command of the version and must get a CALLRESULT for each; returns the problems seen
+    (error lines, OCPP error codes, warnings such as an answer breaking its schema)."""
+    version = protocol.removeprefix("ocpp")
+    options = ["-p", protocol]
+    if transport == "soap":
+        options += ["-t", "soap"]
+    cp = SimProcess(["start_cp", url, cp_id, *options], name=f"cp#{cp_id}")
+    try:
+        ready = r"Connected to Central System\." if transport == "websocket" else "SOAP Server"
+        cp.expect(ready)
+        mark = cp.mark()
+        for command, action in CP_COMMANDS[version].items():
+            cp.send(command)
+            if transport == "soap":
+                cp.expect(rf"cp#{re.escape(cp_id)}: <<cs /{action} ", timeout=35)
+            else:
+                call = cp.expect(frame_re(f"cp#{cp_id}", ">>", "cs", 2, action=action))
+                answer = rf'cp#{re.escape(cp_id)}: <<cs \[[34],"{re.escape(call["uid"])}"'
+                cp.expect(answer, timeout=35)
+        return cp.errors(mark)
+    finally:
+        cp.close()

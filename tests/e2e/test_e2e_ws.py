@@ -12,21 +12,7 @@ import re
 from dataclasses import dataclass
 
 import pytest
-from harness import SimProcess, frame_of, frame_re, free_port
-
-#: CP command -> action, in the order of SPEC §3 (DataTransfer from 1.5 on)
-CP_COMMANDS_12 = {
-    "bootnotification": "BootNotification",
-    "heartbeat": "Heartbeat",
-    "metervalues": "MeterValues",
-    "starttransaction": "StartTransaction",
-    "stoptransaction": "StopTransaction",
-    "statusnotification": "StatusNotification",
-    "authorize": "Authorize",
-    "firmwarestatusnotification": "FirmwareStatusNotification",
-    "diagnosticsstatusnotification": "DiagnosticsStatusNotification",
-}
-CP_COMMANDS_15 = {**CP_COMMANDS_12, "datatransfer": "DataTransfer"}
+from harness import CP_COMMANDS, SimProcess, frame_of, frame_re, free_port
 
 #: CS command -> action
 CS_COMMANDS_12 = {
@@ -50,7 +36,6 @@ CS_COMMANDS_15 = {
     "remote_sendlocallist": "SendLocalList",
 }
 
-CP_COMMANDS = {"1.2": CP_COMMANDS_12, "1.5": CP_COMMANDS_15}
 CS_COMMANDS = {"1.2": CS_COMMANDS_12, "1.5": CS_COMMANDS_15}
 
 SHORTENED = (
