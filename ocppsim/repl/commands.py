@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ocppsim.core.catalog import ACTIONS, command_name
+from ocppsim.core.catalog import ACTIONS, Service, command_name
 from ocppsim.repl.parsing import ParsedLine, parse_value
 from ocppsim.sim.simulator import CommandError
 
@@ -323,6 +323,28 @@ def _build() -> dict[str, Command]:
     def add(command: Command) -> None:
         table[command.name] = command
 
+    def ocpp_commands(service: Service) -> None:
+        """One command per action of a service: `heartbeat` (CP sends) or `remote_reset`."""
+        sender, flag, run = (
+            ("CP", "--id", _cp_command)
+            if service == "cs"
+            else ("CS", "--remote-id", _remote_command)
+        )
+        for action in ACTIONS["1.5"][service]:
+            note = " (OCPP 1.5)" if action not in ACTIONS["1.2"][service] else ""
+            add(
+                Command(
+                    command_name(service, action),
+                    (),
+                    (Option(flag, "id of charge point"),),
+                    f"{sender} sends {action}{note}",
+                    run,
+                    takes_fields=True,
+                    action=action,
+                    service=service,
+                )
+            )
+
     add(
         Command(
             "start_cs",
@@ -418,20 +440,7 @@ def _build() -> dict[str, Command]:
             _remote_send,
         )
     )
-    for action in ACTIONS["1.5"]["cs"]:
-        note = " (OCPP 1.5)" if action not in ACTIONS["1.2"]["cs"] else ""
-        add(
-            Command(
-                command_name("cs", action),
-                (),
-                (Option("--id", "id of charge point"),),
-                f"CP sends {action}{note}",
-                _cp_command,
-                takes_fields=True,
-                action=action,
-                service="cs",
-            )
-        )
+    ocpp_commands("cs")
     add(
         Command(
             "websocket_ping_cs",
@@ -450,20 +459,7 @@ def _build() -> dict[str, Command]:
             _ping_cp,
         )
     )
-    for action in ACTIONS["1.5"]["cp"]:
-        note = " (OCPP 1.5)" if action not in ACTIONS["1.2"]["cp"] else ""
-        add(
-            Command(
-                command_name("cp", action),
-                (),
-                (Option("--remote-id", "id of charge point"),),
-                f"CS sends {action}{note}",
-                _remote_command,
-                takes_fields=True,
-                action=action,
-                service="cp",
-            )
-        )
+    ocpp_commands("cp")
     add(Command("quit", (), (), "leave the simulator", _quit))
     return table
 
