@@ -600,7 +600,10 @@ async def open_link(url: str, subprotocol: str, *, timeout: float = 10.0) -> Lin
         phrase = exc.response.reason_phrase
         raise ConnectFailed(f"server rejected the connection: HTTP {status} {phrase}") from exc
     except InvalidURI as exc:
-        raise ConnectFailed(f"invalid URL {url!r}", retry=False) from exc
+        hint = " (add -t soap for an http:// Central System)" if url.startswith("http") else ""
+        raise ConnectFailed(
+            f"invalid URL {url!r}: a websocket URL starts with ws:// or wss://{hint}", retry=False
+        ) from exc
     except (OSError, asyncio.TimeoutError) as exc:
         raise ConnectFailed(str(exc) or type(exc).__name__) from exc
     except Exception as exc:  # websockets' handshake errors (InvalidHandshake, InvalidMessage…)

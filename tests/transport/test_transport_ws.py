@@ -330,7 +330,11 @@ def test_handshake_rejections_and_errors_map_to_connect_failed() -> None:
     assert run(scenario) == [
         ("404 Not Found. Wrong endpoint URL", False),
         ("server rejected the connection: HTTP 400 Bad Request", True),
-        ("invalid URL 'http://nowhere'", False),
+        (
+            "invalid URL 'http://nowhere': a websocket URL starts with ws:// or wss:// "
+            "(add -t soap for an http:// Central System)",
+            False,
+        ),
         ("InvalidMessage: did not receive a valid HTTP response", True),
         ("[Errno 111", True),
     ]
