@@ -193,11 +193,11 @@ class JsonPeer(Peer):
             log.error(f"Error: message {_shorten(event.text)} can't be parsed.", self.speaker)
         elif isinstance(event, CallRefused):
             log.frame(self.speaker, log.RECEIVED, self.label, _compact(text))
-            self._send_now(event.reply)
-            log.warning(
+            log.warning(  # why, before the answer goes out (a peer may act on it at once)
                 f"WARNING : {event.error.code} for CALL #{event.unique_id} ({event.reason})",
                 self.speaker,
             )
+            self._send_now(event.reply)
         elif isinstance(event, CallReceived):
             shown = event.call.to_frame() if _BLANK.search(text) else text
             log.frame(self.speaker, log.RECEIVED, self.label, shown)
