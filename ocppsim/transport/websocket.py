@@ -70,6 +70,8 @@ class Link(asyncio.Protocol):
         self._protocol = protocol
         self._loop = asyncio.get_running_loop()
         self._transport: asyncio.Transport | None = None
+        self._eof_written = False
+        self._answered = False  # server side: the handshake got its (only) answer
         self.subprotocol = None
         #: the consumer installed by `serve`, called once per message, in order
         self._on_frame: Callable[[str], None] | None = None
@@ -311,14 +313,18 @@ class Link(asyncio.Protocol):
         if transport is None:
             return
         for data in self._protocol.data_to_send():
+            if self._eof_written or transport.is_closing():
+                continue  # nothing may follow our end of stream
             if data:
                 transport.write(data)
             elif transport.can_write_eof():
+                self._eof_written = True
                 try:
                     transport.write_eof()
                 except Exception:  # pragma: no cover (write_eof documents no exceptions)
                     transport.close()
             else:
+                self._eof_written = True
                 transport.close()
 
     def _arm_close_timer(self) -> None:
@@ -438,9 +444,16 @@ class _ServerLink(Link):
         self._arm_close_timer()
 
     def _handshake_received(self, event: Request | Response) -> None:
+        if self._answered:  # a second request on the same connection: one answer only
+            return
+        self._answered = True
         assert isinstance(event, Request)
         protocol = self._protocol
         assert isinstance(protocol, ServerProtocol)
+        if protocol.eof_sent:  # bytes after the request already failed the connection
+            if self._transport is not None:
+                self._transport.abort()
+            return
         server = self._server
         response: Response
         verdict: tuple[str, str] | Rejection | None = None

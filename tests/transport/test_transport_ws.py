@@ -6,6 +6,7 @@ handshakes both ways, size limits, pings, handshake errors). The foreign peer is
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from http import HTTPStatus
@@ -352,3 +353,32 @@ def test_a_silent_client_is_dropped_after_the_open_timeout(monkeypatch) -> None:
             return data
 
     assert run(scenario) == b""
+
+
+@pytest.mark.parametrize(
+    "after",
+    [b"\x88\x82\x00\x00\x00\x00\x03\xe8", b"\x81\x05hello", b"GET /ocpp/CP3 HTTP/1.1\r\n\r\n"],
+    ids=["close-frame", "unmasked-frame", "second-request"],
+)
+@pytest.mark.parametrize("protocols", [["ocpp1.5"], []], ids=["accepted", "rejected"])
+def test_bytes_right_behind_the_request_never_raise(
+    after: bytes, protocols: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A request and something more in one segment: answered or dropped, never a traceback."""
+
+    async def scenario() -> None:
+        recorder = Recorder(echo)
+        async with server(recorder) as url:
+            uri = parse_uri(url + "/ocpp/CP1")
+            client = ClientProtocol(uri, subprotocols=protocols or None)  # type: ignore[arg-type]
+            reader, writer = await asyncio.open_connection(uri.host, uri.port)
+            client.send_request(client.connect())
+            writer.write(b"".join(client.data_to_send()) + after)
+            await asyncio.wait_for(reader.read(), 15)  # whatever comes, then the end
+            writer.close()
+            async with connect(url + "/ocpp/CP2", subprotocols=["ocpp1.5"]) as ws:  # type: ignore[list-item]
+                await ws.send("still here")
+                assert await ws.recv() == "still here"
+
+    run(scenario, timeout=20)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
