@@ -17,6 +17,8 @@ from ocppsim.sim.pinger import Pinger
 from ocppsim.transport.websocket import Link, Rejection, start_server
 
 DEFAULT_PROTOCOLS = ("ocpp1.2", "ocpp1.5")
+#: On quit, how long connections get to finish their closing handshake.
+SHUTDOWN_GRACE = 2.0
 
 
 def normalise_endpoint(endpoint: str) -> str:
@@ -51,7 +53,7 @@ class CentralSystem:
         self.peers: dict[str, Peer] = {}
         self.pinger = Pinger(ping_interval)
         self._server: Any = None
-        self._links: set[asyncio.Task[None]] = set()
+        self._closing: set[asyncio.Task[None]] = set()
 
     @property
     def ping_interval(self) -> float:
@@ -67,9 +69,16 @@ class CentralSystem:
         log.event(self.speaker, f"Server is listening on port {self.port}")
 
     async def stop(self) -> None:
+        """Close every connection (1001), dropping peers that do not answer within a moment."""
         if self._server is not None:
             self._server.close()
-            await self._server.wait_closed()
+            try:
+                await asyncio.wait_for(self._server.wait_closed(), SHUTDOWN_GRACE)
+            except asyncio.TimeoutError:
+                self._server.abort()
+                await self._server.wait_closed()
+        for task in list(self._closing):
+            task.cancel()
 
     # -- handshake ----------------------------------------------------------------------------
 
@@ -119,7 +128,10 @@ class CentralSystem:
             log.event(
                 self.speaker, f"ChargePoint #{cp_id} reconnected: closing its old connection."
             )
-            await previous.link.close(1000, "replaced by a new connection")
+            # in the background: a half-dead old link must not delay the new one's answers
+            closing = asyncio.create_task(previous.link.close(1000, "replaced by a new connection"))
+            self._closing.add(closing)
+            closing.add_done_callback(self._closing.discard)
         await self.behaviour.connection("connected", cp_id)
         pinging = asyncio.create_task(self.pinger.run(peer))
         try:

@@ -14,6 +14,8 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from websockets.exceptions import ConnectionClosed
+
 from ocppsim.core.catalog import Service
 from ocppsim.core.errors import OcppError, OcppSimError
 from ocppsim.core.rpc import (
@@ -114,27 +116,35 @@ class JsonPeer(Peer):
         self._open = True
 
     @property
-    def connected(self) -> bool:
-        return self._open
-
-    @property
     def service(self) -> Service:
         return self.session.service
 
     # -- sending ----------------------------------------------------------------------------
 
+    @property
+    def connected(self) -> bool:
+        return self._open and self.link.is_open
+
     async def _send(self, text: str) -> None:
+        """Send and log a frame; CallFailed when the link is closing or closed."""
+        if not self.link.is_open:
+            raise CallFailed("connection closed")
         log.frame(self.speaker, log.SENT, self.label, text)
-        await self.link.send(text)
+        try:
+            await self.link.send(text)
+        except (ConnectionError, ConnectionClosed) as exc:
+            raise CallFailed(f"connection closed ({exc})") from None
 
     def _send_now(self, text: str) -> None:
         """Send from the reading callback: no wait (the link stops reading while the
-        peer does not read what we send)."""
+        peer does not read what we send); nothing once the link is closing."""
+        if not self.link.is_open:
+            return
         log.frame(self.speaker, log.SENT, self.label, text)
         self.link.send_now(text)
 
     async def call(self, action: str, payload: Any) -> Any:
-        if not self._open:
+        if not self.connected:
             raise CallFailed("not connected")
         async with self._call_lock:
             pending, text = self.session.call(action, payload)
@@ -154,7 +164,7 @@ class JsonPeer(Peer):
         return result
 
     async def send_raw(self, text: str, show_headers: bool = False) -> None:
-        if not self._open:
+        if not self.connected:
             raise CallFailed("not connected")
         await self._send(text)
 
@@ -249,7 +259,7 @@ class JsonPeer(Peer):
             logging.getLogger("ocppsim.sim").debug("handler failed", exc_info=True)
             log.error(f"Error: handler for {call.action} failed: {exc!r}", self.speaker)
             reply = self.session.refuse(call.unique_id, "InternalError")
-        if self._open:
+        if self.connected:
             try:
                 await self._send(reply)
             except Exception as exc:  # the link closed while we answered

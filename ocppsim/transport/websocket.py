@@ -38,6 +38,8 @@ MAX_FRAME_BYTES = 4 * 1024 * 1024
 #: connection is dropped (the `websockets` defaults).
 OPEN_TIMEOUT = 10.0
 CLOSE_TIMEOUT = 10.0
+#: How long `send` waits for a peer that does not read before giving the connection up.
+SEND_TIMEOUT = 10.0
 #: Messages received but not yet taken by a `frames()` reader before reading pauses.
 BACKLOG_HIGH, BACKLOG_LOW = 64, 16
 
@@ -97,6 +99,14 @@ class Link(asyncio.Protocol):
         if isinstance(address, tuple) and len(address) >= 2:
             return f"{address[0]}:{address[1]}"
         return str(address)
+
+    @property
+    def is_open(self) -> bool:
+        """True while frames can be sent (not once a closing handshake has begun)."""
+        transport = self._transport
+        return (
+            self._protocol.state is _OPEN and transport is not None and not transport.is_closing()
+        )
 
     def send_now(self, text: str) -> None:
         """Send one text frame without waiting: the transport buffers it. Callers that may
@@ -352,7 +362,13 @@ class Link(asyncio.Protocol):
         waiter: asyncio.Future[None] = self._loop.create_future()
         self._drain_waiters.append(waiter)
         try:
-            await waiter
+            await asyncio.wait_for(waiter, SEND_TIMEOUT)
+        except asyncio.TimeoutError:
+            if self._transport is not None:
+                self._transport.abort()  # a peer that never reads must not hold us forever
+            raise ConnectionError(
+                f"the peer read nothing for {SEND_TIMEOUT:g} s: connection aborted"
+            ) from None
         finally:
             self._drain_waiters.remove(waiter)
 
@@ -526,6 +542,12 @@ class Server:
             self._server.close()
         for link in list(self.links):
             link._start_closing(CloseCode.GOING_AWAY, "")
+
+    def abort(self) -> None:
+        """Drop every connection at once (peers that do not finish the closing handshake)."""
+        for link in list(self.links):
+            if link._transport is not None:
+                link._transport.abort()
 
     async def wait_closed(self) -> None:
         if self._server is not None:

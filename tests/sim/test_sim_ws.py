@@ -297,3 +297,67 @@ def test_a_stopping_charge_point_closes_its_link_properly(lines) -> None:
     asyncio.run(scenario())
     assert codes == [1000]
     assert not lines.matching("Connection lost")
+
+
+async def _half_dead_client(port: int, path: str) -> asyncio.StreamWriter:
+    """A client that completes the handshake, then never reads or answers anything."""
+    from websockets.client import ClientProtocol
+    from websockets.uri import parse_uri
+
+    uri = parse_uri(f"ws://127.0.0.1:{port}{path}")
+    client = ClientProtocol(uri, subprotocols=["ocpp1.5"])  # type: ignore[list-item]
+    reader, writer = await asyncio.open_connection(uri.host, uri.port)
+    client.send_request(client.connect())
+    writer.write(b"".join(client.data_to_send()))
+    await reader.readuntil(b"\r\n\r\n")
+    return writer
+
+
+def test_a_half_dead_old_connection_neither_delays_the_new_one_nor_quit(lines, monkeypatch) -> None:
+    from ocppsim.sim import central_system
+
+    monkeypatch.setattr(central_system, "SHUTDOWN_GRACE", 0.2)
+
+    async def scenario() -> None:
+        sim = Simulator()
+        cs = await _start_cs(sim)
+        old = await _half_dead_client(cs.port, "/cpX")
+        await lines.wait_for(r"#cpX connected")
+        async with connect(f"ws://127.0.0.1:{cs.port}/cpX", subprotocols=["ocpp1.5"]) as ws:  # type: ignore[list-item]
+            await ws.send('[2,"hb","Heartbeat",{}]')
+            # answered at once, not after the old link's 10 s closing timeout
+            assert json.loads(await asyncio.wait_for(ws.recv(), 3))[:2] == [3, "hb"]
+        stuck = await _half_dead_client(cs.port, "/cpY")
+        await lines.wait_for(r"#cpY connected")
+        await asyncio.wait_for(sim.shutdown(), 5)  # a peer that never closes: dropped
+        old.close()
+        stuck.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_call_on_a_closing_link_fails_cleanly_without_a_sent_line(lines) -> None:
+    from websockets.asyncio.server import serve
+
+    async def scenario() -> None:
+        closed_by_cs = asyncio.Event()
+        release = asyncio.Event()
+
+        async def cs(ws) -> None:
+            closed_by_cs.set()
+            await release.wait()  # never reads: the close below stays unanswered
+
+        async with serve(cs, "127.0.0.1", 0, subprotocols=["ocpp1.5"]) as server:  # type: ignore[list-item]
+            port = server.sockets[0].getsockname()[1]
+            sim = Simulator()
+            cp = _start_cp(sim, f"ws://127.0.0.1:{port}", "c1")
+            peer = await cp.ready()
+            await closed_by_cs.wait()
+            peer.link._start_closing(1000, "")  # type: ignore[attr-defined]
+            with pytest.raises(CommandError, match="not connected|connection closed"):
+                await sim.cp_call("c1", "Heartbeat", [])
+            assert not lines.matching(r'cp#c1: >>cs \[2,"\w+","Heartbeat"')
+            release.set()
+            await asyncio.wait_for(sim.shutdown(), 5)
+
+    asyncio.run(scenario())

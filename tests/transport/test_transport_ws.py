@@ -382,3 +382,26 @@ def test_bytes_right_behind_the_request_never_raise(
 
     run(scenario, timeout=20)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+def test_a_send_to_a_peer_that_never_reads_gives_up(monkeypatch) -> None:
+    monkeypatch.setattr(websocket, "SEND_TIMEOUT", 0.3)
+
+    async def scenario() -> None:
+        recorder = Recorder()
+        async with server(recorder) as url:
+            uri = parse_uri(url + "/ocpp/CP1")
+            client = ClientProtocol(uri, subprotocols=["ocpp1.5"])  # type: ignore[list-item]
+            reader, writer = await asyncio.open_connection(uri.host, uri.port)
+            client.send_request(client.connect())
+            for data in client.data_to_send():
+                writer.write(data)
+            await reader.readuntil(b"\r\n\r\n")
+            link = await recorder.links.get()
+            with pytest.raises(ConnectionError, match="read nothing for 0.3 s"):
+                for _ in range(400):  # the socket buffers fill long before 25 MiB
+                    await link.send("x" * 65536)
+            assert not link.is_open
+            writer.close()
+
+    run(scenario)
