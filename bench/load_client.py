@@ -54,16 +54,30 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         asyncio.create_task(one_client(ws, i, args.calls, start, counts))
         for i, ws in enumerate(connections)
     ]
+    seconds, timed_out = await timed(tasks, start, args.timeout)
+    for ws in connections:
+        await ws.close()
+    return summary(args, counts, seconds, timed_out)
+
+
+async def timed(
+    tasks: list[asyncio.Task[None]], start: asyncio.Event, timeout: float
+) -> tuple[float, bool]:
+    """Release the clients at once and wait for them (at most `timeout`): (seconds, timed out)."""
     began = time.perf_counter()
     start.set()
     timed_out = False
     try:
-        await asyncio.wait_for(asyncio.gather(*tasks), args.timeout)
+        await asyncio.wait_for(asyncio.gather(*tasks), timeout)
     except asyncio.TimeoutError:
         timed_out = True
-    seconds = time.perf_counter() - began
-    for ws in connections:
-        await ws.close()
+    return time.perf_counter() - began, timed_out
+
+
+def summary(
+    args: argparse.Namespace, counts: dict[str, int], seconds: float, timed_out: bool
+) -> dict[str, Any]:
+    """The JSON line a load client prints."""
     return {
         "clients": args.clients,
         "calls": args.calls,

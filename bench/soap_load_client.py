@@ -15,10 +15,10 @@ import argparse
 import asyncio
 import json
 import sys
-import time
 from typing import Any
 
 import aiohttp
+from load_client import summary, timed
 
 from ocppsim.core.defaults import default_payload
 from ocppsim.soap import CONTENT_TYPE, get_codec
@@ -83,24 +83,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             )
             for i in range(args.clients)
         ]
-        began = time.perf_counter()
-        start.set()
-        timed_out = False
-        try:
-            await asyncio.wait_for(asyncio.gather(*tasks), args.timeout)
-        except asyncio.TimeoutError:
-            timed_out = True
-        seconds = time.perf_counter() - began
-    return {
-        "clients": args.clients,
-        "calls": args.calls,
-        "action": action,
-        "answered": counts["answered"],
-        "errors": counts["errors"],
-        "seconds": round(seconds, 4),
-        "calls_per_s": round(counts["answered"] / seconds, 1) if seconds > 0 else 0.0,
-        "timed_out": timed_out,
-    }
+        seconds, timed_out = await timed(tasks, start, args.timeout)
+    return {**summary(args, counts, seconds, timed_out), "action": action}
 
 
 def main(argv: list[str] | None = None) -> int:
