@@ -75,6 +75,17 @@ async def server(recorder: Recorder, **kwargs: Any) -> AsyncIterator[str]:
         await srv.wait_closed()
 
 
+async def silent_client(url: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A raw TCP client that completes the opening handshake, then reads only if told to."""
+    uri = parse_uri(url)
+    client = ClientProtocol(uri, subprotocols=["ocpp1.5"])  # type: ignore[list-item]
+    reader, writer = await asyncio.open_connection(uri.host, uri.port)
+    client.send_request(client.connect())
+    writer.write(b"".join(client.data_to_send()))
+    await reader.readuntil(b"\r\n\r\n")
+    return reader, writer
+
+
 def echo(link: Link, text: str) -> None:
     link.send_now(text)
 
@@ -127,13 +138,7 @@ def test_a_client_that_does_not_read_makes_send_wait() -> None:
     async def scenario() -> None:
         recorder = Recorder()
         async with server(recorder) as url:
-            uri = parse_uri(url + "/ocpp/CP1")
-            client = ClientProtocol(uri, subprotocols=["ocpp1.5"])  # type: ignore[list-item]
-            reader, writer = await asyncio.open_connection(uri.host, uri.port)
-            client.send_request(client.connect())
-            for data in client.data_to_send():
-                writer.write(data)
-            await reader.readuntil(b"\r\n\r\n")
+            reader, writer = await silent_client(url + "/ocpp/CP1")
             link = await recorder.links.get()
             chunk = "x" * 65536
             blocked = None
@@ -390,13 +395,7 @@ def test_a_send_to_a_peer_that_never_reads_gives_up(monkeypatch) -> None:
     async def scenario() -> None:
         recorder = Recorder()
         async with server(recorder) as url:
-            uri = parse_uri(url + "/ocpp/CP1")
-            client = ClientProtocol(uri, subprotocols=["ocpp1.5"])  # type: ignore[list-item]
-            reader, writer = await asyncio.open_connection(uri.host, uri.port)
-            client.send_request(client.connect())
-            for data in client.data_to_send():
-                writer.write(data)
-            await reader.readuntil(b"\r\n\r\n")
+            reader, writer = await silent_client(url + "/ocpp/CP1")
             link = await recorder.links.get()
             with pytest.raises(ConnectionError, match="read nothing for 0.3 s"):
                 for _ in range(400):  # the socket buffers fill long before 25 MiB
