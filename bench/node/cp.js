@@ -8,7 +8,7 @@
 // one JSON line per event:
 //   {"event":"connected","protocol":"ocpp1.5"}
 //   {"event":"result","method":"BootNotification","result":{...}}
-//   {"event":"error","method":"...","code":"...","message":"..."}
+//   {"event":"error","method":"...","code":"...","message":"...","details":{...}}
 //   {"event":"booted"}                                       (after BootNotification+Heartbeat)
 //   {"event":"call","method":"Reset","params":{"type":"Soft"}}
 // Standard input: `call <Method> <json params>` sends another CALL. Ends on `quit` or
@@ -52,7 +52,10 @@ async function call(method, params) {
         emit({ event: 'result', method, result });
         return result;
     } catch (err) {
-        emit({ event: 'error', method, code: err.rpcErrorCode || err.name, message: err.message });
+        emit({
+            event: 'error', method, code: err.rpcErrorCode || err.name, message: err.message,
+            details: err.details,
+        });
         return null;
     }
 }

@@ -23,6 +23,16 @@ ERROR_DESCRIPTIONS: dict[str, str] = {
 }
 
 
+#: The longest errorDescription (or SOAP Fault reason) ocppsim sends: a reason quotes values
+#: the peer sent, and those must not travel back whole.
+MAX_DESCRIPTION = 255
+
+
+def bounded_description(text: str) -> str:
+    """`text` cut to MAX_DESCRIPTION characters (the last one `…` when it was longer)."""
+    return text if len(text) <= MAX_DESCRIPTION else text[: MAX_DESCRIPTION - 1] + "…"
+
+
 class OcppSimError(Exception):
     """Root of every error ocppsim raises on purpose."""
 

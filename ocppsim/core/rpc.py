@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ocppsim.core.catalog import Service, handles
-from ocppsim.core.errors import ERROR_DESCRIPTIONS
+from ocppsim.core.errors import ERROR_DESCRIPTIONS, bounded_description
 from ocppsim.core.validation import Violation, validate
 
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
@@ -223,7 +223,7 @@ class RpcSession:
         self, unique_id: str, code: str, description: str | None = None, details: Any = None
     ) -> str:
         """The CALLERROR frame answering the CALL `unique_id` with an OCPP error code."""
-        text = description if description is not None else ERROR_DESCRIPTIONS[code]
+        text = ERROR_DESCRIPTIONS[code] if description is None else bounded_description(description)
         return CallError(unique_id, code, text, {} if details is None else details).to_frame()
 
     def forget(self, unique_id: str) -> Pending | None:
@@ -240,9 +240,21 @@ class RpcSession:
 
     # -- receiving --------------------------------------------------------------------------
 
-    def _refused(self, uid: str, action: str | None, code: str, reason: str) -> CallRefused:
+    def _refused(
+        self,
+        uid: str,
+        action: str | None,
+        code: str,
+        reason: str,
+        violation: Violation | None = None,
+    ) -> CallRefused:
+        """The CALLERROR for a refused CALL: a schema violation tells the peer its reason
+        (errorDescription, at most 255 characters) and the field (errorDetails); other
+        refusals carry the code's standard description (OCPP-J §4.2.3)."""
         error = CallError(uid, code, ERROR_DESCRIPTIONS[code], {})
-        if code == "ProtocolError" and len(uid) > MAX_ID_LENGTH:
+        if violation is not None:
+            error = CallError(uid, code, bounded_description(violation.reason), violation.details)
+        elif code == "ProtocolError" and len(uid) > MAX_ID_LENGTH:
             error = CallError(uid, code, "callId is too long (>36 chars)", {})
         return CallRefused(uid, action, error, error.to_frame(), reason)
 
@@ -277,5 +289,7 @@ class RpcSession:
         if self.validate_calls:
             violation = validate(self.version, call.action + "Request", call.payload, self.variant)
             if violation is not None:
-                return self._refused(call.unique_id, call.action, violation.code, violation.reason)
+                return self._refused(
+                    call.unique_id, call.action, violation.code, violation.reason, violation
+                )
         return CallReceived(call)

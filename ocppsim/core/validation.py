@@ -13,6 +13,7 @@ schema with the same format checks (20-30 times faster); whatever it refuses goe
 from __future__ import annotations
 
 import json
+import reprlib
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -47,10 +48,20 @@ if "date-time" not in _FORMAT_CHECKER.checkers:  # pragma: no cover - packaging 
 
 @dataclass(frozen=True)
 class Violation:
-    """Why a payload is refused: the OCPP error code and a readable reason."""
+    """Why a payload is refused: the OCPP error code, a readable reason and the field at fault.
+
+    `field` is the path of the offending field (`idTag`, `values[0].timestamp`), None when the
+    payload as a whole is wrong (it is not an object).
+    """
 
     code: str
     reason: str
+    field: str | None = None
+
+    @property
+    def details(self) -> dict[str, str]:
+        """The CALLERROR's errorDetails: the field at fault, when there is one."""
+        return {"field": self.field} if self.field is not None else {}
 
 
 class UnknownMessage(LookupError):
@@ -95,34 +106,71 @@ def validator_for(version: str, message: str, variant: str | None = None) -> Dra
     return Draft4Validator(load_schema(version, message, variant), format_checker=_FORMAT_CHECKER)
 
 
-def _where(error: ValidationError) -> str:
-    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
-    return path.lstrip(".") or "payload"
+#: A value quoted in a reason is cut to about this many characters (it travels to the peer).
+SHOWN_VALUE = 32
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = SHOWN_VALUE
+_SHORT.maxlist = _SHORT.maxdict = 4
+_SHORT.maxlevel = 2
+
+
+def shown(value: Any) -> str:
+    """`value` as Python writes it, cut short: `'xxxxxxxx…'` (a huge bad value stays small)."""
+    if isinstance(value, str) and len(value) > SHOWN_VALUE:
+        return repr(value[:SHOWN_VALUE])[:-1] + "…'"
+    return _SHORT.repr(value)
+
+
+def _path(steps: Any) -> str:
+    text = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in steps)
+    return text.lstrip(".")
+
+
+def _field(error: ValidationError) -> str | None:
+    """The path of the field at fault: the missing or unexpected one for object rules."""
+    where = _path(error.absolute_path)
+    instance = error.instance
+    name: str | None = None
+    if error.validator == "required" and isinstance(instance, dict):
+        name = next((n for n in error.validator_value if n not in instance), None)  # type: ignore[union-attr]
+    elif error.validator == "additionalProperties" and isinstance(instance, dict):
+        known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+        name = next((str(n) for n in instance if n not in known), None)
+    if name is not None:
+        return f"{where}.{name}" if where else name
+    return where or None
 
 
 def _reason(error: ValidationError) -> str:
-    where = _where(error)
+    where = _path(error.absolute_path) or "payload"
     keyword = error.validator
-    if keyword == "additionalProperties":
-        return f"{where}: {error.message}"
-    if keyword == "required":
-        return f"{where}: {error.message}"
+    value = shown(error.instance)
+    if keyword in ("additionalProperties", "required"):
+        field = _field(error) or where
+        rule = "unexpected field" if keyword == "additionalProperties" else "missing (required)"
+        return f"{field}: {rule}"
     if keyword == "format":
-        return f"{where}: {error.instance!r} is not a valid {error.validator_value}"
+        return f"{where}: {value} is not a valid {error.validator_value}"
     if keyword == "maxLength":
-        return f"{where}: {error.instance!r} is longer than {error.validator_value} characters"
+        return f"{where}: {value} is longer than {error.validator_value} characters"
     if keyword == "enum":
         allowed = ", ".join(str(v) for v in error.validator_value)  # type: ignore[union-attr]
-        return f"{where}: {error.instance!r} is not one of {allowed}"
+        return f"{where}: {value} is not one of {allowed}"
     if keyword == "type":
-        return f"{where}: {error.instance!r} is not of type {error.validator_value}"
+        return f"{where}: {value} is not of type {error.validator_value}"
+    if keyword in ("minimum", "maximum"):
+        bound = "less" if keyword == "minimum" else "greater"
+        limit = error.validator_value
+        return f"{where}: {value} is {bound} than the {keyword} {limit}"
+    if keyword == "minItems":
+        return f"{where}: fewer than {error.validator_value} items"
     return f"{where}: {error.message}"
 
 
 def violation_of(error: ValidationError) -> Violation:
-    """Map one jsonschema error to its OCPP error code and a reason."""
+    """Map one jsonschema error to its OCPP error code, a reason and the field at fault."""
     code = ERROR_CODE_OF_KEYWORD.get(str(error.validator), "FormationViolation")
-    return Violation(code, _reason(error))
+    return Violation(code, _reason(error), _field(error))
 
 
 def validate(

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from ocppsim.core.catalog import Service, version_of_subprotocol
-from ocppsim.core.errors import OcppError, OcppSimError
+from ocppsim.core.errors import OcppError, OcppSimError, bounded_description
 from ocppsim.core.rpc import DEFAULT_TIMEOUT, CallError, dumps
 from ocppsim.core.validation import validate
 from ocppsim.sim import log
@@ -363,7 +363,7 @@ class SoapResponder:
         reason: str | None,
         relates_to: str | None,
     ) -> HttpReply:
-        error = SoapFaultError(code, reason)
+        error = SoapFaultError(code, bounded_description(reason) if reason else None)
         body = build_fault(code, error.reason, relates_to=relates_to, message_id=new_message_id())
         shown = _decoded(body) if self._print_xml() else _fault_text(action, code, error.reason)
         log.frame(self.speaker, log.SENT, label, shown)

@@ -166,3 +166,51 @@ def test_ints_are_32_bit_as_in_the_wsdl() -> None:
     assert isinstance(make().receive(base % (2**31 - 1)), CallReceived)
     assert refused_code(make(), base % 2**31) == "TypeConstraintViolation"
     assert refused_code(make(), base % -(2**31 + 1)) == "TypeConstraintViolation"
+
+
+def test_a_refused_call_tells_the_peer_the_reason_and_the_field() -> None:
+    """errorDescription says which field broke which rule; errorDetails names the field."""
+    s = make()
+    event = s.receive('[2,"a","Authorize",{"idTag":"' + "x" * 300 + '"}]')
+    assert isinstance(event, CallRefused)
+    code, description, details = json.loads(event.reply)[2:]
+    assert code == "TypeConstraintViolation"
+    assert description.startswith("idTag: 'xxxx") and "longer than 20 characters" in description
+    assert len(description) < 100  # the peer's 300 characters are not sent back whole
+    assert details == {"field": "idTag"}
+    event = s.receive(
+        '[2,"b","StartTransaction",{"connectorId":1,"timestamp":"2024-01-01T00:00:00Z","meterStart":0}]'
+    )
+    assert isinstance(event, CallRefused)
+    assert json.loads(event.reply)[2:] == [
+        "OccurenceConstraintViolation",
+        "idTag: missing (required)",
+        {"field": "idTag"},
+    ]
+    nested = {
+        "connectorId": 1,
+        "values": [{"timestamp": "2024-01-01T00:00:00Z", "values": [{"value": "1", "bogus": 1}]}],
+    }
+    event = s.receive(json.dumps([2, "c", "MeterValues", nested]))
+    assert isinstance(event, CallRefused)
+    assert json.loads(event.reply)[2:] == [
+        "PropertyConstraintViolation",
+        "values[0].values[0].bogus: unexpected field",
+        {"field": "values[0].values[0].bogus"},
+    ]
+    # no specific reason: the code's standard description, no details
+    event = s.receive('[2,"d","NoSuchThing",{}]')
+    assert isinstance(event, CallRefused)
+    assert json.loads(event.reply)[3:] == ["Method name is not recognized.", {}]
+
+
+def test_descriptions_are_bounded_to_255_characters() -> None:
+    s = make()
+    long_key = "k" * 1000
+    event = s.receive(json.dumps([2, "a", "Heartbeat", {long_key: 1}]))
+    assert isinstance(event, CallRefused)
+    description = json.loads(event.reply)[3]
+    assert len(description) == 255 and description.endswith("…")
+    assert description.startswith("kkkk")
+    refused = json.loads(s.refuse("b", "GenericError", "why " * 200))
+    assert len(refused[3]) == 255

@@ -13,6 +13,7 @@ import contextlib
 import datetime
 import importlib.util
 import json
+import re
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
@@ -34,32 +35,57 @@ DESCRIPTIONS = {
 NOW = "2024-05-01T12:00:00Z"
 START = {"connectorId": 1, "idTag": "a", "timestamp": NOW, "meterStart": 0}
 
-#: (CALL sent on an ocpp1.5 connection, expected CALLERROR code)
-INVALID_CALLS_15: list[tuple[list[Any], str]] = [
-    ([2, "id2", "Heartbeat", {"extra": 1}], "PropertyConstraintViolation"),
-    ([2, "id3", "Authorize", {}], "OccurenceConstraintViolation"),
-    ([2, "id4", "Authorize", {"idTag": "x" * 21}], "TypeConstraintViolation"),
-    ([2, "id5", "Authorize", {"idTag": 12345}], "TypeConstraintViolation"),
+#: (CALL sent on an ocpp1.5 connection, expected CALLERROR code, description, field)
+#: A schema violation tells the peer why (the field and the rule) and names the field; other
+#: refusals carry the code's standard description.
+INVALID_CALLS_15: list[tuple[list[Any], str, str | None, str | None]] = [
+    (
+        [2, "id2", "Heartbeat", {"extra": 1}],
+        "PropertyConstraintViolation",
+        "extra: unexpected field",
+        "extra",
+    ),
+    (
+        [2, "id3", "Authorize", {}],
+        "OccurenceConstraintViolation",
+        "idTag: missing (required)",
+        "idTag",
+    ),
+    (
+        [2, "id4", "Authorize", {"idTag": "x" * 21}],
+        "TypeConstraintViolation",
+        "idTag: 'xxxxxxxxxxxxxxxxxxxxx' is longer than 20 characters",
+        "idTag",
+    ),
+    (
+        [2, "id5", "Authorize", {"idTag": 12345}],
+        "TypeConstraintViolation",
+        "idTag: 12345 is not of type string",
+        "idTag",
+    ),
     (
         [2, "id6", "StatusNotification", {"connectorId": 1, "status": "Bogus", "errorCode": "E"}],
         "TypeConstraintViolation",
+        None,
+        None,  # status or errorCode: whichever is checked first
     ),
     (
-        [
-            2,
-            "id8",
-            "StartTransaction",
-            {**START, "timestamp": "not-a-date"},
-        ],
+        [2, "id8", "StartTransaction", {**START, "timestamp": "not-a-date"}],
         "TypeConstraintViolation",
+        "timestamp: 'not-a-date' is not a valid date-time",
+        "timestamp",
     ),
     (
         [2, "id9", "StartTransaction", {**START, "connectorId": "1"}],
         "TypeConstraintViolation",
+        "connectorId: '1' is not of type integer",
+        "connectorId",
     ),
     (
         [2, "id10", "StartTransaction", {k: v for k, v in START.items() if k != "idTag"}],
         "OccurenceConstraintViolation",
+        "idTag: missing (required)",
+        "idTag",
     ),
     (
         [
@@ -72,11 +98,18 @@ INVALID_CALLS_15: list[tuple[list[Any], str]] = [
             },
         ],
         "PropertyConstraintViolation",
+        "values[0].values[0].bogus: unexpected field",
+        "values[0].values[0].bogus",
     ),
-    ([2, "id12", "FooBar", {}], "NotImplemented"),
+    ([2, "id12", "FooBar", {}], "NotImplemented", DESCRIPTIONS["NotImplemented"], None),
     # an action of the other role (the CS does not answer Reset)
-    ([2, "id13", "Reset", {"type": "Soft"}], "NotImplemented"),
-    ([2, "x" * 37, "Heartbeat", {}], "ProtocolError"),
+    (
+        [2, "id13", "Reset", {"type": "Soft"}],
+        "NotImplemented",
+        DESCRIPTIONS["NotImplemented"],
+        None,
+    ),
+    ([2, "x" * 37, "Heartbeat", {}], "ProtocolError", "callId is too long (>36 chars)", None),
 ]
 
 
@@ -176,7 +209,7 @@ def test_invalid_calls_get_the_right_callerror(cs: tuple[SimProcess, str]) -> No
         async with connect(base + "/ocpp/CP9", subprotocols=["ocpp1.5"]) as ws:
             assert ws.subprotocol == "ocpp1.5"
             await assert_heartbeat(ws, "id1")
-            for frame, _ in INVALID_CALLS_15:
+            for frame, *_ in INVALID_CALLS_15:
                 answers.append((frame, await call(ws, frame)))
             # a valid minimal BootNotification is accepted
             minimal = {"chargePointVendor": "v", "chargePointModel": "m"}
@@ -186,11 +219,15 @@ def test_invalid_calls_get_the_right_callerror(cs: tuple[SimProcess, str]) -> No
             assert isinstance(boot[2]["heartbeatInterval"], int)
         return answers
 
-    for (frame, code), (sent, answer) in zip(INVALID_CALLS_15, run(scenario), strict=True):
-        description = DESCRIPTIONS[code]
-        if code == "ProtocolError":
-            description = "callId is too long (>36 chars)"
-        assert answer == [4, sent[1], code, description, {}], (frame, answer)
+    for (frame, code, description, field), (sent, answer) in zip(
+        INVALID_CALLS_15, run(scenario), strict=True
+    ):
+        assert answer[:3] == [4, sent[1], code], (frame, answer)
+        if description is None:  # the reason names one of the bad fields
+            assert answer[4]["field"] in ("status", "errorCode"), answer
+            assert re.match(rf"{answer[4]['field']}: '\w+' is not one of ", answer[3]), answer
+        else:
+            assert answer[3:] == [description, {"field": field} if field else {}], (frame, answer)
     sim.expect(r'>>cp#CP9 \[4,"id12","NotImplemented"', since=0)
     assert sim.running
 

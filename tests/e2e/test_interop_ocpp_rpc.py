@@ -136,6 +136,8 @@ def test_their_cp_against_our_cs(sims, node: str, protocol: str) -> None:
         cp.send('call Authorize {"idTag":12345}')
         refused = expect_event(cp, event="error", method="Authorize")
         assert refused["code"] == "TypeConstraintViolation"
+        assert refused["message"] == "idTag: 12345 is not of type string"  # they read why
+        assert refused["details"] == {"field": "idTag"}
 
         # our CS calls their CP
         accepted = r'\{"status":"Accepted"\}'

@@ -229,7 +229,7 @@ def test_with_attr_at_form_between_two_simulators_that_use_it(watcher) -> None:
         await watcher.wait_for(r'cp#new: <<cs \[4,"\w+","OccurenceConstraintViolation"')
         await watcher.wait_for(
             r"cs: WARNING : OccurenceConstraintViolation for CALL #\w+ "
-            r"\(values\[0\]: 'value' is a required"
+            r"\(values\[0\]\.value: missing \(required\)"
         )
         await sim.shutdown()
 

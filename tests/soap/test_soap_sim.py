@@ -309,6 +309,24 @@ def test_fault_relates_to_the_request() -> None:
     run(scenario())
 
 
+def test_a_fault_tells_the_sender_which_field_broke_which_rule() -> None:
+    """The Fault's Reason is the refusal's reason (field and rule), at most 255 characters."""
+
+    async def scenario() -> list[tuple[str, str]]:
+        async with central_system() as cs:
+            url = f"http://127.0.0.1:{cs.port}/"
+            faults = []
+            for idtag in ("X" * 21, "X" * 5000):
+                _, answer = await _post(url, _request("Authorize", {"idTag": idtag}))
+                faults.append(parse_fault(answer))
+            return faults
+
+    (code, reason), (_, long_reason) = run(scenario())
+    assert code == "TypeConstraintViolation"
+    assert reason == "idTag: 'XXXXXXXXXXXXXXXXXXXXX' is longer than 20 characters"
+    assert long_reason.startswith("idTag: 'XXXX") and len(long_reason) <= 255
+
+
 def test_http_errors_outside_the_endpoint() -> None:
     async def scenario() -> None:
         async with central_system(endpoint="/ocpp") as cs:
