@@ -1,6 +1,6 @@
 """The SOAP simulators in-process (SPEC §7): a CS and a CP of ocppsim over real HTTP on
-127.0.0.1, every action both ways, SOAP Faults for bad requests, and a zeep client of the
-reference WSDL as an independent SOAP peer.
+127.0.0.1, every action both ways, SOAP Faults for bad requests, and a zeep client as an
+independent SOAP peer.
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ from ocppsim_testing import Lines
 from ocppsim.core.catalog import ACTIONS
 from ocppsim.core.defaults import default_payload
 from ocppsim.core.errors import NotSupportedAnswer, OcppSimError
+from ocppsim.core.resources import wsdl_path
 from ocppsim.core.validation import validate
 from ocppsim.sim.peer import CallFailed
 from ocppsim.sim.soap import SoapCentralSystem, SoapChargePoint, SoapPeer
 from ocppsim.soap import CONTENT_TYPE, MAX_XML_BYTES, get_codec, parse_envelope, parse_fault
 from ocppsim.transport.http import local_address_towards
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference"
 VERSIONS = ["1.2", "1.5"]
 WSA = "http://www.w3.org/2005/08/addressing"
 
@@ -519,10 +519,11 @@ def test_the_default_from_address_is_reachable_from_the_cs() -> None:
 
 
 def _zeep_client(version: str) -> Any:
-    """A zeep client of the reference WSDL posting over real HTTP (WSDL from a local file)."""
-    wsdl = REFERENCE / "wsdl" / f"ocpp_centralsystemservice_{version}_final.wsdl"
-    if not wsdl.is_file():
-        pytest.skip("../shared/reference is not available")
+    """A zeep client of our CS WSDL posting over real HTTP (the WSDL read from a local file).
+
+    Our WSDL has the published one's wire facts (tests/gen/test_wsdl_equivalence.py), so a
+    client of either sends the same envelopes (tests/soap/test_codec.py checks that too).
+    """
     import zeep
 
     class LocalWsdlTransport(zeep.Transport):
@@ -533,10 +534,10 @@ def _zeep_client(version: str) -> Any:
                 raise OSError(f"no network fetch of {url}")
             return Path(url.removeprefix("file://")).read_bytes()
 
-    return zeep.Client(str(wsdl), transport=LocalWsdlTransport(timeout=10))
+    return zeep.Client(str(wsdl_path(version, "cs")), transport=LocalWsdlTransport(timeout=10))
 
 
-def test_interop_zeep_client_of_the_reference_wsdl(lines: Lines) -> None:
+def test_interop_zeep_client(lines: Lines) -> None:
     client = _zeep_client("1.5")
     import zeep.exceptions
 
