@@ -96,7 +96,7 @@ async def _main(args: argparse.Namespace) -> int:
             await shell.sim.shutdown()
             return 2
     elif args.log_format == "text":
-        shell.print(BANNER)
+        shell.print(BANNER, block=True)
     await shell.interact()
     return 0
 

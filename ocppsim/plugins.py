@@ -195,7 +195,7 @@ class PluginManager:
     async def command(self, parsed: Any) -> None:
         """Run `plugins`, `load <name>` or `unload <name>`."""
         if parsed.command == "plugins":
-            _print("\n".join(self.listing()))
+            _print("\n".join(self.listing()), block=True)
             return
         if len(parsed.arguments) != 1 or parsed.options or parsed.fields:
             _print(
@@ -366,6 +366,7 @@ def _brief(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _print(text: str, level: int = logging.INFO) -> None:
-    """A line of the prompt's own, without timestamp (like the original's plugin messages)."""
-    _log.log(level, text, extra={"plain": True})
+def _print(text: str, level: int = logging.INFO, *, block: bool = False) -> None:
+    """A line of the prompt's own, without timestamp (like the original's plugin messages);
+    `block`: several lines whose line breaks are kept."""
+    _log.log(level, text, extra={"plain": True, "block": block})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import string
 import time
 from collections.abc import Callable
@@ -26,6 +27,7 @@ DEFAULT_TIMEOUT = 30.0
 
 _ID_ALPHABET = string.ascii_letters + string.digits
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def new_unique_id() -> str:
@@ -33,9 +35,19 @@ def new_unique_id() -> str:
     return "".join(random.choices(_ID_ALPHABET, k=32))
 
 
+def _escape_surrogate(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
 def dumps(value: Any) -> str:
-    """Compact JSON, as every frame and log line uses."""
-    return _ENCODER.encode(value)
+    """Compact JSON, as every frame and log line uses.
+
+    A lone surrogate (`"\\ud800"` parses to one) cannot be sent as UTF-8: it is written
+    as its JSON escape, so a CALL carrying one still gets its answer (RFC 8259 §7)."""
+    text = _ENCODER.encode(value)
+    if not text.isascii() and _SURROGATE.search(text):
+        text = _SURROGATE.sub(_escape_surrogate, text)
+    return text
 
 
 @dataclass(frozen=True)

@@ -295,7 +295,7 @@ async def _set(shell: Shell, parsed: ParsedLine) -> None:
 
 
 async def _help(shell: Shell, parsed: ParsedLine) -> None:
-    shell.print(help_text())
+    shell.print(help_text(), block=True)
 
 
 async def _quit(shell: Shell, parsed: ParsedLine) -> None:

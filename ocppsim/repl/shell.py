@@ -56,12 +56,13 @@ class Shell:
 
     # -- output ---------------------------------------------------------------------------------
 
-    def print(self, text: str) -> None:
-        """A line of the prompt's own (help, error), without timestamp."""
-        _out.info(text, extra={"plain": True})
+    def print(self, text: str, *, block: bool = False) -> None:
+        """A line of the prompt's own (an error), without timestamp; with `block`, lines
+        (help, a listing) whose line breaks are kept (elsewhere they show as `\\n`)."""
+        _out.info(text, extra={"plain": True, "block": block})
 
-    def print_stamped(self, text: str) -> None:
-        _out.info(text)
+    def print_stamped(self, text: str, *, block: bool = False) -> None:
+        _out.info(text, extra={"block": block})
 
     def request_quit(self) -> None:
         self._quit.set()
@@ -164,10 +165,10 @@ class Shell:
         try:
             await run(self, parsed)
         except SyntaxProblem as exc:
-            if exc.stamped:
-                self.print_stamped(str(exc))
+            if exc.stamped:  # a usage message: the prompt's own lines
+                self.print_stamped(str(exc), block=True)
             else:
-                self.print(str(exc))
+                self.print(str(exc), block=True)
             return False
         except (CommandError, OcppSimError) as exc:
             self.print(str(exc))

@@ -214,3 +214,17 @@ def test_descriptions_are_bounded_to_255_characters() -> None:
     assert description.startswith("kkkk")
     refused = json.loads(s.refuse("b", "GenericError", "why " * 200))
     assert len(refused[3]) == 255
+
+
+def test_lone_surrogates_are_strings_and_every_answer_is_sendable() -> None:
+    """json.loads accepts `"\\ud800"`: a string like any other, answered with its escape."""
+    s = make()
+    event = s.receive('[2,"\\ud800","Heartbeat",{}]')
+    assert isinstance(event, CallReceived) and event.call.unique_id == "\ud800"
+    reply = s.answer(event.call, {"currentTime": "x"})
+    assert reply == '[3,"\\ud800",{"currentTime":"x"}]'
+    assert isinstance(s.receive('[2,"a","Authorize",{"idTag":"\\udfff"}]'), CallReceived)
+    refused = s.receive('[2,"\\udc00","Authorize",{"idTag":"' + "\\ud800" * 21 + '"}]')
+    assert isinstance(refused, CallRefused)
+    refused.reply.encode("utf-8")
+    assert json.loads(refused.reply)[:3] == [4, "\udc00", "TypeConstraintViolation"]

@@ -285,6 +285,72 @@ def test_a_malformed_call_with_a_readable_id(cs: tuple[SimProcess, str]) -> None
         assert answer[0] == 4 and answer[1] in malformed and answer[2] == "FormationViolation"
 
 
+#: a CP id with a newline, a forged log line and an escape sequence that clears the screen
+FORGED_PATH = "/ocpp/x%0A%5B2026-01-01%2000:00:00%5D%20cs:%20FORGED%1b%5B2J"
+
+
+def test_a_cp_id_can_neither_forge_a_line_nor_drive_the_terminal(
+    cs: tuple[SimProcess, str],
+) -> None:
+    sim, base = cs
+    mark = sim.mark()
+
+    async def scenario() -> None:
+        async with connect(base + FORGED_PATH, subprotocols=["ocpp1.5"]) as ws:
+            await assert_heartbeat(ws, "forged")
+
+    run(scenario)
+    escaped = r"x\\n\[2026-01-01 00:00:00\] cs: FORGED\\x1b\[2J"
+    sim.expect(rf"cs: ChargePoint #{escaped} connected", since=mark)
+    sim.expect(rf"cs: <<cp#{escaped} \[2,\"forged\",\"Heartbeat\",\{{\}}\]$", since=mark)
+    sim.expect(rf"cp#{escaped}: Disconnected$", since=mark)
+    sim.expect_none(r"^\[2026-01-01 00:00:00\] cs: FORGED", since=mark)
+    sim.expect_none("\x1b", since=mark)
+
+
+def test_a_huge_string_in_a_refused_call_gives_a_bounded_warning(
+    cs: tuple[SimProcess, str],
+) -> None:
+    sim, base = cs
+    mark = sim.mark()
+    vendor = "v" * 3_900_000
+
+    async def scenario() -> list[Any]:
+        async with connect(base + "/ocpp/CPvendor", subprotocols=["ocpp1.5"]) as ws:
+            boot = {"chargePointVendor": vendor, "chargePointModel": "m"}
+            return await call(ws, [2, "bn", "BootNotification", boot], timeout=10)
+
+    assert run(scenario)[:3] == [4, "bn", "TypeConstraintViolation"]
+    warning = sim.expect(r"cs: WARNING : TypeConstraintViolation for CALL #bn", since=mark)
+    assert re.search(r"vvv… \(\d+ more characters\)", warning.string)
+    assert max(len(line) for line in sim.lines()[mark:]) < 8200
+
+
+def test_lone_surrogates_are_answered_and_logged_escaped(cs: tuple[SimProcess, str]) -> None:
+    """json.loads accepts `"\\ud800"`; it is still a string: validated, answered, escaped."""
+    sim, base = cs
+    mark = sim.mark()
+
+    async def scenario() -> list[list[Any]]:
+        async with connect(base + "/ocpp/CPsurrogate", subprotocols=["ocpp1.5"]) as ws:
+            return [
+                await call(ws, [2, "\ud800", "Heartbeat", {}]),
+                await call(ws, [2, "s2", "Authorize", {"idTag": "\udfff"}]),
+                await call(ws, [2, "\udc00", "Authorize", {}]),
+                await call(ws, [2, "s4", "Authorize", {"idTag": "\ud800" * 21}]),
+            ]
+
+    heartbeat, authorize, missing, too_long = run(scenario)
+    assert heartbeat[:2] == [3, "\ud800"] and "currentTime" in heartbeat[2]
+    assert authorize[:2] == [3, "s2"] and "idTagInfo" in authorize[2]
+    assert missing[:3] == [4, "\udc00", "OccurenceConstraintViolation"]
+    assert too_long[:3] == [4, "s4", "TypeConstraintViolation"]
+    sim.expect(r'cs: <<cp#CPsurrogate \[2,"\\ud800","Heartbeat",\{\}\]$', since=mark)
+    sim.expect(r'cs: >>cp#CPsurrogate \[3,"\\ud800",\{"currentTime":', since=mark)
+    sim.expect(r"cs: WARNING : OccurenceConstraintViolation for CALL #\\udc00", since=mark)
+    sim.expect_none(r"Logging error|could not answer|can't be processed", since=mark)
+
+
 @pytest.mark.parametrize("mebibytes", [2, 8])
 def test_a_huge_frame_does_not_bring_the_cs_down(
     cs: tuple[SimProcess, str], mebibytes: int
