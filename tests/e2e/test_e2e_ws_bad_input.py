@@ -308,22 +308,26 @@ def test_a_cp_id_can_neither_forge_a_line_nor_drive_the_terminal(
     sim.expect_none("\x1b", since=mark)
 
 
-def test_a_huge_string_in_a_refused_call_gives_a_bounded_warning(
-    cs: tuple[SimProcess, str],
-) -> None:
+def test_huge_strings_in_refused_calls_give_bounded_lines(cs: tuple[SimProcess, str]) -> None:
     sim, base = cs
     mark = sim.mark()
-    vendor = "v" * 3_900_000
+    huge = "v" * 3_900_000
 
-    async def scenario() -> list[Any]:
+    async def scenario() -> list[list[Any]]:
         async with connect(base + "/ocpp/CPvendor", subprotocols=["ocpp1.5"]) as ws:
-            boot = {"chargePointVendor": vendor, "chargePointModel": "m"}
-            return await call(ws, [2, "bn", "BootNotification", boot], timeout=10)
+            boot = {"chargePointVendor": huge, "chargePointModel": "m"}
+            return [
+                await call(ws, [2, "bn", "BootNotification", boot], timeout=10),
+                await call(ws, [2, "na", huge, {}], timeout=10),  # quoted in the reason
+            ]
 
-    assert run(scenario)[:3] == [4, "bn", "TypeConstraintViolation"]
-    warning = sim.expect(r"cs: WARNING : TypeConstraintViolation for CALL #bn", since=mark)
-    assert re.search(r"vvv… \(\d+ more characters\)", warning.string)
-    assert max(len(line) for line in sim.lines()[mark:]) < 8200
+    boot, action = run(scenario)
+    assert boot[:3] == [4, "bn", "TypeConstraintViolation"]
+    assert action[:3] == [4, "na", "NotImplemented"]
+    sim.expect(r"cs: WARNING : TypeConstraintViolation for CALL #bn", since=mark)
+    warning = sim.expect(r"cs: WARNING : NotImplemented for CALL #na", since=mark)
+    assert re.search(r"vvv… \(\d+ more characters\)$", warning.string)
+    assert max(len(line) for line in sim.lines()[mark:]) < 8100
 
 
 def test_lone_surrogates_are_answered_and_logged_escaped(cs: tuple[SimProcess, str]) -> None:
