@@ -1,8 +1,10 @@
 """Default ("prefilled") payloads of every OCPP 1.2 and 1.5 message (SPEC §3).
 
 The values are those the original simulator used (vendor `DBT`, model `NQC-ACDC`, idTag
-`B4F62CEF`, …) so logs read the same; fields that mean "now" (`timestamp`, `currentTime`)
-are set to the current UTC time each time a payload is built.
+`B4F62CEF`, …) so logs read the same, except for two things a real peer would trip on: every
+date is relative to the time the payload is built (`timestamp`, `currentTime`, meter samples and
+`retrieveDate` are now, expiry dates a day ahead, a diagnostics window the last day), and every
+default idTagInfo is `Accepted`.
 """
 
 from __future__ import annotations
@@ -17,22 +19,30 @@ from ocppsim.core.validation import ATTR_AT
 
 Payload = dict[str, Any]
 
-#: Top-level fields whose default means "the time this message is built".
-NOW_FIELDS = ("timestamp", "currentTime")
+DAY = 86400
+OCPP_TIME = "%Y-%m-%dT%H:%M:%SZ"
+#: Placeholders the templates hold for dates: offset from now (seconds) and strftime format.
+NOW, DAY_AHEAD, DAY_BEFORE, NOW_STAMP = "@now@", "@now+1d@", "@now-1d@", "@stamp@"
+DATES: dict[str, tuple[int, str]] = {
+    NOW: (0, OCPP_TIME),
+    DAY_AHEAD: (DAY, OCPP_TIME),
+    DAY_BEFORE: (-DAY, OCPP_TIME),
+    NOW_STAMP: (0, "%Y%m%d%H%M%S"),  # in a file name
+}
 
-_DATE = "2013-02-01T15:09:18Z"
 _SERIAL = "gir.vat.mx.000e48"
 _ID_TAG = "B4F62CEF"
 _REMOTE_ID_TAG = "044943121F1D80"
 
 
-def _id_tag_info(status: str, parent: str = "PARENT") -> Payload:
-    return {"status": status, "expiryDate": _DATE, "parentIdTag": parent}
+def _id_tag_info(parent: str = "PARENT") -> Payload:
+    """An accepted badge that expires a day after the answer (never an expired one)."""
+    return {"status": "Accepted", "expiryDate": DAY_AHEAD, "parentIdTag": parent}
 
 
-def _sample_15(at: str, reading: str) -> Payload:
+def _sample_15(reading: str) -> Payload:
     return {
-        "timestamp": at,
+        "timestamp": NOW,
         "values": [
             {"value": reading, "unit": "Wh", "measurand": "Energy.Active.Import.Register"},
             {"value": reading, "unit": "varh", "measurand": "Energy.Reactive.Import.Register"},
@@ -41,7 +51,7 @@ def _sample_15(at: str, reading: str) -> Payload:
 
 
 def _sample_attr_at(reading: str, with_attributes: bool) -> Payload:
-    sample: Payload = {"timestamp": _DATE, "value": [reading, reading]}
+    sample: Payload = {"timestamp": NOW, "value": [reading, reading]}
     if with_attributes:
         attrs = {"unit": "Wh", "measurand": "Energy.Active.Import.Register"}
         sample["@value"] = [dict(attrs), dict(attrs)] if reading != "0" else [{}, {}]
@@ -51,7 +61,7 @@ def _sample_attr_at(reading: str, with_attributes: bool) -> Payload:
 _COMMON: dict[str, Payload] = {
     # Central System service (CALLs from the Charge Point)
     "AuthorizeRequest": {"idTag": _ID_TAG},
-    "AuthorizeResponse": {"idTagInfo": _id_tag_info("Accepted")},
+    "AuthorizeResponse": {"idTagInfo": _id_tag_info()},
     "BootNotificationRequest": {
         "chargePointVendor": "DBT",
         "chargePointModel": "NQC-ACDC",
@@ -65,7 +75,7 @@ _COMMON: dict[str, Payload] = {
     },
     "BootNotificationResponse": {
         "status": "Accepted",
-        "currentTime": _DATE,
+        "currentTime": NOW,
         "heartbeatInterval": 1200,
     },
     "DiagnosticsStatusNotificationRequest": {"status": "Uploaded"},
@@ -73,24 +83,24 @@ _COMMON: dict[str, Payload] = {
     "FirmwareStatusNotificationRequest": {"status": "DownloadFailed"},
     "FirmwareStatusNotificationResponse": {},
     "HeartbeatRequest": {},
-    "HeartbeatResponse": {"currentTime": _DATE},
+    "HeartbeatResponse": {"currentTime": NOW},
     "MeterValuesResponse": {},
     "StartTransactionRequest": {
         "connectorId": 2,
         "idTag": _ID_TAG,
-        "timestamp": _DATE,
+        "timestamp": NOW,
         "meterStart": 0,
     },
-    "StartTransactionResponse": {"transactionId": 0, "idTagInfo": _id_tag_info("Accepted")},
+    "StartTransactionResponse": {"transactionId": 0, "idTagInfo": _id_tag_info()},
     "StatusNotificationRequest": {"connectorId": 2, "status": "Available", "errorCode": "NoError"},
     "StatusNotificationResponse": {},
     "StopTransactionRequest": {
         "transactionId": 0,
         "idTag": _ID_TAG,
-        "timestamp": _DATE,
+        "timestamp": NOW,
         "meterStop": 20,
     },
-    "StopTransactionResponse": {"idTagInfo": _id_tag_info("Expired")},
+    "StopTransactionResponse": {"idTagInfo": _id_tag_info()},
     # Charge Point service (CALLs from the Central System)
     "ChangeAvailabilityRequest": {"connectorId": 1, "type": "Inoperative"},
     "ChangeAvailabilityResponse": {"status": "Accepted"},
@@ -100,12 +110,12 @@ _COMMON: dict[str, Payload] = {
     "ClearCacheResponse": {"status": "Accepted"},
     "GetDiagnosticsRequest": {
         "location": "ftp://root:root@axis.gir.foo/tmp",
-        "startTime": _DATE,
-        "stopTime": _DATE,
+        "startTime": DAY_BEFORE,
+        "stopTime": NOW,
         "retries": 4,
         "retryInterval": 20,
     },
-    "GetDiagnosticsResponse": {"fileName": "diag-gir.vat.mx.000e48-20130131132608.txt"},
+    "GetDiagnosticsResponse": {"fileName": f"diag-{_SERIAL}-{NOW_STAMP}.txt"},
     "RemoteStartTransactionRequest": {"idTag": _REMOTE_ID_TAG, "connectorId": 2},
     "RemoteStartTransactionResponse": {"status": "Accepted"},
     "RemoteStopTransactionRequest": {"transactionId": 1},
@@ -115,7 +125,7 @@ _COMMON: dict[str, Payload] = {
     "UnlockConnectorRequest": {"connectorId": 1},
     "UnlockConnectorResponse": {"status": "Accepted"},
     "UpdateFirmwareRequest": {
-        "retrieveDate": _DATE,
+        "retrieveDate": NOW,
         "location": "ftp://root:root@fork.gir.foo/tmp/kvcbx-updt.amx",
         "retries": 4,
         "retryInterval": 20,
@@ -126,7 +136,7 @@ _COMMON: dict[str, Payload] = {
 _ONLY_12: dict[str, Payload] = {
     "MeterValuesRequest": {
         "connectorId": 2,
-        "values": [{"timestamp": _DATE, "value": 0}, {"timestamp": _DATE, "value": 20}],
+        "values": [{"timestamp": NOW, "value": 0}, {"timestamp": NOW, "value": 20}],
     },
 }
 
@@ -134,7 +144,7 @@ _ONLY_15: dict[str, Payload] = {
     "StatusNotificationRequest": {
         **_COMMON["StatusNotificationRequest"],
         "info": "",
-        "timestamp": _DATE,
+        "timestamp": NOW,
         "vendorId": "",
         "vendorErrorCode": "",
     },
@@ -143,15 +153,15 @@ _ONLY_15: dict[str, Payload] = {
         "connectorId": 2,
         "transactionId": 0,
         "values": [
-            _sample_15("2013-03-07T16:52:16Z", "0"),
-            _sample_15("2013-03-07T19:52:16Z", "20"),
+            _sample_15("0"),
+            _sample_15("20"),
         ],
     },
     "StopTransactionRequest": {
         **_COMMON["StopTransactionRequest"],
         "transactionData": [
-            {"values": [_sample_15("2013-03-07T16:52:16Z", "0")]},
-            {"values": [_sample_15("2013-03-07T16:52:16Z", "0")]},
+            {"values": [_sample_15("0")]},
+            {"values": [_sample_15("0")]},
         ],
     },
     "DataTransferRequest": {
@@ -162,8 +172,7 @@ _ONLY_15: dict[str, Payload] = {
     "DataTransferResponse": {
         "status": "Accepted",
         "data": (
-            '{"transactionId":1,"maxPower":3,'
-            '"expiration":"2013-01-31T15:00:00Z","userWarning":false}'
+            f'{{"transactionId":1,"maxPower":3,"expiration":"{DAY_AHEAD}","userWarning":false}}'
         ),
     },
     "CancelReservationRequest": {"reservationId": 0},
@@ -177,7 +186,7 @@ _ONLY_15: dict[str, Payload] = {
     "GetLocalListVersionResponse": {"listVersion": 0},
     "ReserveNowRequest": {
         "connectorId": 0,
-        "expiryDate": _DATE,
+        "expiryDate": DAY_AHEAD,
         "idTag": _REMOTE_ID_TAG,
         "parentIdTag": "",
         "reservationId": 0,
@@ -186,9 +195,7 @@ _ONLY_15: dict[str, Payload] = {
     "SendLocalListRequest": {
         "updateType": "Full",
         "listVersion": 1,
-        "localAuthorisationList": [
-            {"idTag": _REMOTE_ID_TAG, "idTagInfo": _id_tag_info("Accepted", parent="")}
-        ],
+        "localAuthorisationList": [{"idTag": _REMOTE_ID_TAG, "idTagInfo": _id_tag_info(parent="")}],
         "hash": "",
     },
     "SendLocalListResponse": {"status": "Accepted", "hash": ""},
@@ -216,15 +223,30 @@ _TABLES: dict[str, dict[str, Payload]] = {
 }
 
 
-_now_cache: list[Any] = [None, ""]
+_dates_cache: list[Any] = [None, {}]
+
+
+def _dates(second: int) -> dict[str, str]:
+    """Each placeholder's date for the time `second`, formatted once per second (hot path)."""
+    if _dates_cache[0] != second:
+        _dates_cache[:] = [
+            second,
+            {
+                marker: time.strftime(form, time.gmtime(second + offset))
+                for marker, (offset, form) in DATES.items()
+            },
+        ]
+    dates: dict[str, str] = _dates_cache[1]
+    return dates
+
+
+#: template text -> (second, the text with that second's dates); one entry per template
+_dated_texts: dict[str, tuple[int, str]] = {}
 
 
 def utc_now() -> str:
     """The current UTC time as OCPP writes it: `2013-02-01T15:09:18Z`."""
-    second = int(time.time())
-    if _now_cache[0] != second:  # formatted once per second: this is on the hot path
-        _now_cache[:] = [second, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))]
-    return str(_now_cache[1])
+    return _dates(int(time.time()))[NOW]
 
 
 def messages(version: str) -> list[str]:
@@ -234,24 +256,33 @@ def messages(version: str) -> list[str]:
 
 @cache
 def _template(version: str, message: str, variant: str | None) -> tuple[str, tuple[str, ...]]:
-    """The default payload as JSON text (copied by parsing it) and its "now" fields."""
+    """The default payload as JSON text (copied by parsing it) and the date placeholders in it."""
     table = _ATTR_AT_15 if variant == ATTR_AT and message in _ATTR_AT_15 else _TABLES[version]
     try:
         payload = table[message]
     except KeyError:
         raise KeyError(f"no default payload for {message} in OCPP {version}") from None
-    return json.dumps(payload), tuple(name for name in NOW_FIELDS if name in payload)
+    text = json.dumps(payload)
+    return text, tuple(marker for marker in DATES if marker in text)
 
 
 def default_payload(
     version: str,
     message: str,
     variant: str | None = None,
-    now: Callable[[], str] = utc_now,
+    clock: Callable[[], float] = time.time,
 ) -> Payload:
-    """A fresh copy of the default payload of `message` (e.g. `ResetRequest`), "now" fields set."""
-    text, now_fields = _template(version, message, variant)
+    """A fresh copy of the default payload of `message` (e.g. `ResetRequest`), its dates set
+    relative to `clock()` (seconds since the epoch: now, unless a test or the docs fix it)."""
+    text, markers = _template(version, message, variant)
+    if markers:
+        second = int(clock())
+        dated = _dated_texts.get(text)  # a template's dated text is made once per second
+        if dated is None or dated[0] != second:
+            filled, dates = text, _dates(second)
+            for marker in markers:
+                filled = filled.replace(marker, dates[marker])
+            dated = _dated_texts[text] = (second, filled)
+        text = dated[1]
     payload: Payload = json.loads(text)
-    for name in now_fields:
-        payload[name] = now()
     return payload

@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from ocppsim.sim.peer import Peer
 
 Handler = Callable[..., Any]
+#: local(action, payload) -> the simulator's own answer from its state (a Charge Point's
+#: configuration), or None for the version's default answer.
+LocalAnswer = Callable[[str, Any], "dict[str, Any] | None"]
 _log = logging.getLogger("ocppsim.sim")
 
 
@@ -44,14 +47,19 @@ class Behaviour:
         self.connection_listeners[:] = [fn for fn in self.connection_listeners if keep(fn)]
         self.idle_listeners[:] = [fn for fn in self.idle_listeners if keep(fn)]
 
-    def quick_answer(self, peer: Peer, action: str) -> Any:
-        """The default answer when no plugin handler has to run for `action`, else None."""
+    def quick_answer(
+        self, peer: Peer, action: str, payload: Any, local: LocalAnswer | None = None
+    ) -> Any:
+        """The answer when no plugin handler has to run for `action`, else None."""
         if self.call_handlers.get(action) or self.idle_listeners:
             return None
-        return default_payload(peer.version, action + "Response")
+        return self._own_answer(peer, action, payload, local)
 
-    async def answer(self, peer: Peer, action: str, payload: Any) -> Any:
-        """The CALLRESULT payload for a CALL: the last plugin answer, else the default."""
+    async def answer(
+        self, peer: Peer, action: str, payload: Any, local: LocalAnswer | None = None
+    ) -> Any:
+        """The CALLRESULT payload for a CALL: the last plugin answer, else the simulator's own
+        (`local`, from its state), else the version's default."""
         answer = None
         for handler in self.call_handlers.get(action, []):
             value = await maybe_await(handler(payload))
@@ -60,6 +68,14 @@ class Behaviour:
         await self.idle()
         if answer is not None:
             return answer
+        return self._own_answer(peer, action, payload, local)
+
+    @staticmethod
+    def _own_answer(peer: Peer, action: str, payload: Any, local: LocalAnswer | None) -> Any:
+        if local is not None:
+            answer = local(action, payload)
+            if answer is not None:
+                return answer
         return default_payload(peer.version, action + "Response")
 
     async def result(self, peer: Peer, action: str, request: Any, result: Any) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+from typing import Any
 from urllib.parse import quote
 
 from ocppsim.core.catalog import version_of_subprotocol
+from ocppsim.core.configuration import Configuration
 from ocppsim.core.errors import OcppSimError
 from ocppsim.core.rpc import RpcSession
 from ocppsim.sim import log
@@ -51,6 +53,8 @@ class ChargePoint:
         self.variant = variant
         self.speaker = f"cp#{charge_point_id}"
         self.behaviour = behaviour or Behaviour("cp")
+        #: its configuration keys, kept across reconnections like a real Charge Point's
+        self.configuration = Configuration.for_version(version)
         self.pinger = Pinger(ping_interval)
         self.peer: Peer | None = None
         self._settled = asyncio.Event()  # the first attempt ended (connected or failed)
@@ -95,6 +99,17 @@ class ChargePoint:
             raise NotConnected("Error: not connected to any central system.")
         return self.peer
 
+    async def _answer(self, peer: Peer, action: str, payload: Any) -> Any:
+        """A plugin's answer, else this Charge Point's own (its configuration), else the default."""
+        return await self.behaviour.answer(peer, action, payload, self.configuration.answer)
+
+    def _quick_answer(self, peer: Peer, action: str, payload: Any) -> Any:
+        return self.behaviour.quick_answer(peer, action, payload, self.configuration.answer)
+
+    async def _on_result(self, peer: Peer, action: str, request: Any, result: Any) -> None:
+        self.configuration.heard(action, result)
+        await self.behaviour.result(peer, action, request, result)
+
     async def _run(self) -> None:
         while True:
             try:
@@ -117,9 +132,9 @@ class ChargePoint:
                 speaker=self.speaker,
                 label="cs",
                 charge_point_id=self.charge_point_id,
-                answer=self.behaviour.answer,
-                quick_answer=self.behaviour.quick_answer,
-                on_result=self.behaviour.result,
+                answer=self._answer,
+                quick_answer=self._quick_answer,
+                on_result=self._on_result,
             )
             self.peer = peer
             log.event(self.speaker, "Connected to Central System.")

@@ -36,8 +36,8 @@ Payload = dict[str, Any]
 
 #: answer(peer, action, payload) -> the CALLRESULT payload; raises OcppError to refuse.
 Answerer = Callable[["Peer", str, Any], Awaitable[Payload]]
-#: quick_answer(peer, action) -> the answer when no handler needs to run, else None.
-QuickAnswerer = Callable[["Peer", str], "Payload | None"]
+#: quick_answer(peer, action, payload) -> the answer when no handler needs to run, else None.
+QuickAnswerer = Callable[["Peer", str, Any], "Payload | None"]
 
 _BLANK = re.compile(r"\s")
 #: result_listener(peer, action, request payload, result payload)
@@ -211,7 +211,9 @@ class JsonPeer(Peer):
         elif isinstance(event, CallReceived):
             shown = event.call.to_frame() if _BLANK.search(text) else text
             log.frame(self.speaker, log.RECEIVED, self.label, shown)
-            quick = self._quick_answer(self, event.call.action) if self._quick_answer else None
+            quick = None
+            if self._quick_answer is not None:
+                quick = self._quick_answer(self, event.call.action, event.call.payload)
             if quick is not None:  # no handler to run: answer without a task
                 self._send_now(self.session.answer(event.call, quick))
                 return

@@ -18,11 +18,12 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from ocppsim.core.catalog import Service, version_of_subprotocol
+from ocppsim.core.configuration import Configuration
 from ocppsim.core.errors import OcppError, OcppSimError, bounded_description
 from ocppsim.core.rpc import DEFAULT_TIMEOUT, CallError, dumps
 from ocppsim.core.validation import validate
 from ocppsim.sim import log
-from ocppsim.sim.behaviour import Behaviour
+from ocppsim.sim.behaviour import Behaviour, LocalAnswer
 from ocppsim.sim.central_system import DEFAULT_PROTOCOLS, normalise_endpoint
 from ocppsim.sim.charge_point import NotConnected
 from ocppsim.sim.peer import CallFailed, Peer
@@ -254,6 +255,7 @@ class SoapResponder:
         behaviour: Behaviour,
         print_xml: PrintXml,
         variant: str | None,
+        local: LocalAnswer | None = None,
     ):
         self.service: Service = service
         self._versions = versions
@@ -263,6 +265,7 @@ class SoapResponder:
         self.behaviour = behaviour
         self._print_xml = print_xml
         self.variant = variant
+        self._local = local
 
     async def respond(self, request: HttpRequest) -> HttpReply:
         """Parse, validate and answer one POST; every failure is a Fault, never an exception."""
@@ -305,7 +308,7 @@ class SoapResponder:
                 label, parsed.action, violation.code, violation.reason, parsed.message_id
             )
         try:
-            answer = await self.behaviour.answer(peer, parsed.action, parsed.payload)
+            answer = await self.behaviour.answer(peer, parsed.action, parsed.payload, self._local)
         except OcppError as exc:
             return self._fault(label, parsed.action, exc.code, exc.description, parsed.message_id)
         except asyncio.CancelledError:
@@ -519,6 +522,8 @@ class SoapChargePoint:
         self.variant = variant
         self.speaker = f"cp#{charge_point_id}"
         self.behaviour = behaviour or Behaviour("cp")
+        #: its configuration keys, kept as long as it runs, like a real Charge Point's
+        self.configuration = Configuration.for_version(version)
         self.print_xml = print_xml
         self.pinger = Pinger(ping_interval)  # stored only: SOAP has no pings
         self.from_url = from_url
@@ -536,6 +541,7 @@ class SoapChargePoint:
             behaviour=self.behaviour,
             print_xml=print_xml,
             variant=variant,
+            local=self.configuration.answer,
         )
         self._server = HttpServer(host, self.listen_port, path, self._responder.respond)
         self._settled = asyncio.Event()
@@ -572,13 +578,17 @@ class SoapChargePoint:
             client=self._client,
             print_xml=self.print_xml,
             from_address=from_address,
-            on_result=self.behaviour.result,
+            on_result=self._on_result,
             variant=self.variant,
         )
         log.event(self.speaker, f"SOAP Server listening on port {port}")
         log.event(self.speaker, f"Central System at {self.url}, From address {from_address}")
         self._settled.set()
         await self._tell("connected")
+
+    async def _on_result(self, peer: Peer, action: str, request: Any, result: Any) -> None:
+        self.configuration.heard(action, result)
+        await self.behaviour.result(peer, action, request, result)
 
     async def _tell(self, state: str) -> None:
         """Tell the connection listeners; a plugin's OCPP error is reported, not raised."""

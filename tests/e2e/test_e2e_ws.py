@@ -197,6 +197,30 @@ def test_customised_remote_commands(pair: Pair) -> None:
     pair.assert_no_errors(marks)
 
 
+def test_the_tours_answers_are_sensible(pair: Pair) -> None:
+    """The README's tour: a badge accepted until tomorrow, a configuration that remembers."""
+    marks = pair.marks()
+    _, _, result = pair.cp_call('authorize idTag="12345"', "Authorize")
+    info = frame_of(result)[2]["idTagInfo"]  # type: ignore[index]
+    assert info["status"] == "Accepted"
+    expiry = datetime.datetime.fromisoformat(info["expiryDate"].replace("Z", "+00:00"))
+    ahead = expiry - datetime.datetime.now(datetime.timezone.utc)
+    assert datetime.timedelta(hours=23) < ahead <= datetime.timedelta(days=1)
+    _, _, result = pair.cp_call("stoptransaction", "StopTransaction")
+    assert frame_of(result)[2]["idTagInfo"]["status"] == "Accepted"  # type: ignore[index]
+    change = 'remote_changeconfiguration key=HeartbeatInterval value="60"'
+    _, _, result = pair.cs_call(change, "ChangeConfiguration")
+    assert frame_of(result)[2] == {"status": "Accepted"}
+    if pair.version == "1.5":
+        line = 'remote_getconfiguration key=["HeartbeatInterval"]'
+        _, _, result = pair.cs_call(line, "GetConfiguration")
+        assert frame_of(result)[2] == {
+            "configurationKey": [{"key": "HeartbeatInterval", "readonly": False, "value": "60"}],
+            "unknownKey": [],
+        }
+    pair.assert_no_errors(marks)
+
+
 def test_unknown_field_is_refused(pair: Pair) -> None:
     cp_mark = pair.cp.send("authorize foo=1")
     pair.cp.expect(re.escape("Error: unknown field `foo' for procedure `Authorize'"), since=cp_mark)

@@ -361,3 +361,53 @@ def test_a_call_on_a_closing_link_fails_cleanly_without_a_sent_line(lines) -> No
             await asyncio.wait_for(sim.shutdown(), 5)
 
     asyncio.run(scenario())
+
+
+def test_each_charge_point_keeps_its_configuration(watcher) -> None:
+    """ChangeConfiguration changes what GetConfiguration reports, per Charge Point; a plugin's
+    answer still wins; an accepted BootNotification sets HeartbeatInterval."""
+
+    async def scenario() -> None:
+        sim = Simulator()
+        cs = await _start_cs(sim)
+        url = f"ws://127.0.0.1:{cs.port}"
+        first, second = _start_cp(sim, url, "one"), _start_cp(sim, url, "two")
+        await watcher.wait_for(r"cs: ChargePoint #one connected")
+        await watcher.wait_for(r"cs: ChargePoint #two connected")
+
+        async def value(cp_id: str, key: str = "HeartbeatInterval") -> object:
+            got = await sim.remote_call(cp_id, "GetConfiguration", [("key", [key, "Nope"])])
+            assert got["unknownKey"] == ["Nope"]
+            return got["configurationKey"][0]["value"]
+
+        async def change(cp_id: str, key: str, new: str) -> str:
+            fields = [("key", key), ("value", new)]
+            result = await sim.remote_call(cp_id, "ChangeConfiguration", fields)
+            return str(result["status"])
+
+        assert await value("one") == "1200"
+        assert await change("one", "HeartbeatInterval", "60") == "Accepted"
+        assert await value("one") == "60"
+        assert await value("two") == "1200"  # a store per Charge Point
+        assert await change("one", "HeartbeatInterval", "often") == "Rejected"
+        assert await change("one", "KVCBX_PROFILE", "x") == "Rejected"
+        assert await change("one", "NoSuchKey", "1") == "NotSupported"
+        assert first.configuration.get("HeartbeatInterval") == "60"
+
+        sim.cs_behaviour.call_handlers["BootNotification"] = [
+            lambda payload: {
+                "status": "Accepted",
+                "currentTime": "2030-01-01T00:00:00Z",
+                "heartbeatInterval": 300,
+            }
+        ]
+        await sim.cp_call("two", "BootNotification", [])
+        assert await value("two") == "300"
+
+        # a plugin's answer wins, and the store is left as it was
+        sim.cp_behaviour.call_handlers["ChangeConfiguration"] = [lambda p: {"status": "Rejected"}]
+        assert await change("two", "HeartbeatInterval", "5") == "Rejected"
+        assert second.configuration.get("HeartbeatInterval") == "300"
+        await sim.shutdown()
+
+    asyncio.run(scenario())

@@ -1,0 +1,119 @@
+"""Default payloads: every date relative to the time they are built, every badge accepted."""
+
+from __future__ import annotations
+
+import calendar
+import json
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from ocppsim.core.catalog import ACTIONS, VERSIONS
+from ocppsim.core.defaults import default_payload
+from ocppsim.core.validation import ATTR_AT, ATTR_AT_MESSAGES
+
+NOW = calendar.timegm((2031, 5, 6, 7, 8, 9, 0, 0, 0))
+AT = {
+    "now": "2031-05-06T07:08:09Z",
+    "day ahead": "2031-05-07T07:08:09Z",
+    "day before": "2031-05-05T07:08:09Z",
+}
+_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+
+
+def every_default(version: str) -> Iterator[tuple[str, str | None]]:
+    for service in ("cs", "cp"):
+        for action in ACTIONS[version][service]:  # type: ignore[index]
+            for kind in ("Request", "Response"):
+                yield action + kind, None
+                if version == "1.5" and action + kind in ATTR_AT_MESSAGES:
+                    yield action + kind, ATTR_AT
+
+
+def at(version: str, message: str, variant: str | None = None) -> dict[str, Any]:
+    return default_payload(version, message, variant, clock=lambda: NOW + 0.75)
+
+
+def leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from leaves(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from leaves(item, f"{path}[{index}]")
+    else:
+        yield path, value
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_every_date_is_now_a_day_ahead_or_a_day_before(version: str) -> None:
+    seen = 0
+    for message, variant in every_default(version):
+        text = json.dumps(at(version, message, variant))  # also dates inside JSON texts
+        for date in _DATE.findall(text):
+            assert date in AT.values(), (message, date)
+            seen += 1
+        assert "2013" not in text, message  # the original's fixed dates (and file names)
+    assert seen > 10
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_which_date_is_which(version: str) -> None:
+    now, ahead, before = AT["now"], AT["day ahead"], AT["day before"]
+    assert at(version, "HeartbeatResponse") == {"currentTime": now}
+    assert at(version, "BootNotificationResponse")["currentTime"] == now
+    for message in ("StartTransactionRequest", "StopTransactionRequest"):
+        assert at(version, message)["timestamp"] == now
+    diagnostics = at(version, "GetDiagnosticsRequest")
+    assert (diagnostics["startTime"], diagnostics["stopTime"]) == (before, now)
+    assert at(version, "GetDiagnosticsResponse")["fileName"].endswith("-20310506070809.txt")
+    assert at(version, "UpdateFirmwareRequest")["retrieveDate"] == now
+    samples = [v["timestamp"] for v in at(version, "MeterValuesRequest")["values"]]
+    assert samples == [now, now]
+    for message in ("AuthorizeResponse", "StartTransactionResponse", "StopTransactionResponse"):
+        assert at(version, message)["idTagInfo"]["expiryDate"] == ahead
+    if version == "1.5":
+        assert at("1.5", "ReserveNowRequest")["expiryDate"] == ahead
+        assert at("1.5", "StatusNotificationRequest")["timestamp"] == now
+        entry = at("1.5", "SendLocalListRequest")["localAuthorisationList"][0]
+        assert entry["idTagInfo"]["expiryDate"] == ahead
+        data = json.loads(at("1.5", "DataTransferResponse")["data"])
+        assert data["expiration"] == ahead
+        stop = at("1.5", "StopTransactionRequest")["transactionData"]
+        assert {v["timestamp"] for d in stop for v in d["values"]} == {now}
+        attr_at = at("1.5", "MeterValuesRequest", ATTR_AT)["values"]
+        assert [v["timestamp"] for v in attr_at] == [now, now]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_every_default_badge_is_accepted(version: str) -> None:
+    found = 0
+    for message, variant in every_default(version):
+        for path, value in leaves(at(version, message, variant)):
+            if path.endswith("idTagInfo.status"):
+                assert value == "Accepted", (message, path)
+                found += 1
+    assert found >= 3
+    assert at(version, "StopTransactionResponse")["idTagInfo"]["status"] == "Accepted"
+
+
+def test_the_rest_are_the_originals_values() -> None:
+    boot = at("1.5", "BootNotificationRequest")
+    assert (boot["chargePointVendor"], boot["chargePointModel"]) == ("DBT", "NQC-ACDC")
+    assert at("1.5", "AuthorizeRequest") == {"idTag": "B4F62CEF"}
+    assert at("1.5", "BootNotificationResponse")["heartbeatInterval"] == 1200
+    assert at("1.5", "AuthorizeResponse")["idTagInfo"]["parentIdTag"] == "PARENT"
+
+
+def test_the_real_clock_is_the_default_and_copies_are_fresh() -> None:
+    before = time.time()
+    payload = default_payload("1.5", "AuthorizeResponse")
+    expiry = calendar.timegm(
+        time.strptime(payload["idTagInfo"]["expiryDate"], "%Y-%m-%dT%H:%M:%SZ")
+    )
+    assert before + 86400 - 1 <= expiry <= time.time() + 86400
+    payload["idTagInfo"]["status"] = "Blocked"  # a customised copy does not leak
+    assert default_payload("1.5", "AuthorizeResponse")["idTagInfo"]["status"] == "Accepted"
