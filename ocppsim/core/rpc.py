@@ -19,7 +19,7 @@ from typing import Any
 
 from ocppsim.core.catalog import Service, handles
 from ocppsim.core.errors import ERROR_DESCRIPTIONS, bounded_description
-from ocppsim.core.validation import Violation, validate
+from ocppsim.core.validation import UnknownMessage, Violation, validate
 
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
 MAX_ID_LENGTH = 36
@@ -222,10 +222,15 @@ class RpcSession:
 
     def call(self, action: str, payload: Any, unique_id: str | None = None) -> tuple[Pending, str]:
         """Register a CALL as pending and return it with the frame to send."""
-        uid = unique_id or self._unique_id()
-        pending = Pending(uid, action, payload, self._clock() + self.timeout)
-        self.pending[uid] = pending
-        return pending, Call(uid, action, payload).to_frame()
+        pending = self.track(unique_id or self._unique_id(), action, payload)
+        return pending, Call(pending.unique_id, action, payload).to_frame()
+
+    def track(self, unique_id: str, action: str, payload: Any) -> Pending:
+        """Register a CALL sent by other means (a raw text) as pending, so its answer is
+        taken and checked as the answer to `action`."""
+        pending = Pending(unique_id, action, payload, self._clock() + self.timeout)
+        self.pending[unique_id] = pending
+        return pending
 
     def answer(self, call: Call, payload: Any) -> str:
         """The CALLRESULT frame answering `call`."""
@@ -289,7 +294,10 @@ class RpcSession:
             return ErrorReceived(pending, message)
         violation = None
         if self.validate_results:
-            violation = validate(self.version, pending.action + "Response", message.payload)
+            try:
+                violation = validate(self.version, pending.action + "Response", message.payload)
+            except UnknownMessage:  # a CALL of an action OCPP does not have (send -n, raw)
+                pass
         return ResultReceived(pending, message, violation)
 
     def _receive_call(self, call: Call) -> Event:

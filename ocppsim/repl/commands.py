@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ocppsim.core.catalog import ACTIONS, Service, command_name
+from ocppsim.core.errors import OcppSimError
 from ocppsim.repl.parsing import ParsedLine, parse_value
+from ocppsim.repl.usage import command_help
 from ocppsim.sim.simulator import CommandError
 
 if TYPE_CHECKING:
@@ -21,6 +23,8 @@ class Option:
     flag: str
     help: str
     default: str | None = None
+    metavar: str = "<value>"
+    required: bool = False
 
 
 Runner = Callable[["Shell", ParsedLine], Awaitable[None]]
@@ -38,6 +42,7 @@ class Command:
     takes_fields: bool = False
     action: str | None = None
     service: str | None = None  # 'cs' for CP commands, 'cp' for remote_ commands
+    example: str | None = None  # OCPP commands build theirs from the schema
 
     def syntax(self) -> str:
         return " ".join((self.name, *self.args))
@@ -52,11 +57,17 @@ class Command:
 
 
 class SyntaxProblem(CommandError):
-    """The line does not match the command's syntax; the text is the usage message."""
+    """The line does not match the command's syntax; the text is the usage message, the
+    problem names the word that is wrong (shown first)."""
 
-    def __init__(self, text: str, stamped: bool = True):
+    def __init__(self, text: str, stamped: bool = True, problem: str | None = None):
         super().__init__(text)
         self.stamped = stamped
+        self.problem = problem
+
+
+def _syntax(command: Command, problem: str) -> SyntaxProblem:
+    return SyntaxProblem(command.syntax_error(), problem=f"Error: {problem}.")
 
 
 def _option(parsed: ParsedLine, command: Command, flag: str, default: str | None = None) -> Any:
@@ -64,20 +75,34 @@ def _option(parsed: ParsedLine, command: Command, flag: str, default: str | None
         return default
     value = parsed.options[flag]
     if value is None:
-        raise SyntaxProblem(command.syntax_error())
+        raise _syntax(command, f"option `{flag}' needs a value")
     return value
+
+
+def _word_problem(parsed: ParsedLine, known: set[str], expected: int) -> str | None:
+    """The first word that does not fit: an unknown option, an option without its value,
+    an argument too many or too few, a field=value the command does not take."""
+    for flag, value in parsed.options.items():
+        if flag not in known:
+            return f"`{flag}' is an unknown option"
+        if value is None:
+            return f"option `{flag}' needs a value"
+    if len(parsed.arguments) > expected:
+        return f"`{parsed.arguments[expected]}' is an unexpected argument"
+    return None
 
 
 def _check(parsed: ParsedLine, command: Command) -> None:
     """Refuse unknown options, options without value and wrong argument counts."""
-    known = {opt.flag for opt in command.options}
-    for flag, value in parsed.options.items():
-        if flag not in known or value is None:
-            raise SyntaxProblem(command.syntax_error())
-    if len(parsed.arguments) != len(command.args):
-        raise SyntaxProblem(command.syntax_error())
-    if parsed.fields and not command.takes_fields:
-        raise SyntaxProblem(command.syntax_error())
+    expected = len(command.args)
+    problem = _word_problem(parsed, {opt.flag for opt in command.options}, expected)
+    if problem is None and len(parsed.arguments) < expected:
+        problem = f"missing argument {command.args[len(parsed.arguments)]}"
+    if problem is None and parsed.fields and not command.takes_fields:
+        name, value = parsed.fields[0]
+        problem = f"`{name}={value}' is an unexpected argument"
+    if problem is not None:
+        raise _syntax(command, problem)
 
 
 def _fields(parsed: ParsedLine) -> list[tuple[str, Any]]:
@@ -170,7 +195,9 @@ async def _start_cp(shell: Shell, parsed: ParsedLine) -> None:
     if remote_port is not None and not (remote_port.isdigit() and int(remote_port) <= 65535):
         raise CommandError(f"Error: invalid port `{remote_port}' for -r.")
     if cp_id in shell.sim.charge_points:
-        raise CommandError(f"Error: charge point #{cp_id} already exists.")
+        raise CommandError(
+            f"Error: charge point #{cp_id} already exists (stop_cp {cp_id} stops it)."
+        )
     cp = shell.make_charge_point(
         transport,
         url=url,
@@ -182,6 +209,22 @@ async def _start_cp(shell: Shell, parsed: ParsedLine) -> None:
     )
     shell.sim.add_charge_point(cp)
     cp.start()
+    if shell.sequential:  # a script waits, as a person would, for the first attempt's outcome
+        try:
+            await cp.ready()
+        except OcppSimError:
+            pass  # its line is logged already
+
+
+async def _stop_cp(shell: Shell, parsed: ParsedLine) -> None:
+    command = COMMANDS["stop_cp"]
+    _check(parsed, command)
+    await shell.sim.stop_charge_point(parsed.arguments[0])
+
+
+async def _stop_cs(shell: Shell, parsed: ParsedLine) -> None:
+    _check(parsed, COMMANDS["stop_cs"])
+    await shell.sim.stop_central_system()
 
 
 # -- OCPP commands -----------------------------------------------------------------------------
@@ -207,17 +250,33 @@ async def _remote_command(shell: Shell, parsed: ParsedLine) -> None:
     await shell.sim.remote_call(peer.charge_point_id, command.action, payload=payload)
 
 
-def _send_usage(name: str, flags: str) -> SyntaxProblem:
-    return SyntaxProblem(f'Error for command "{name}": syntax: {name} {flags}')
+def _send_usage(name: str, flags: str, problem: str) -> SyntaxProblem:
+    return SyntaxProblem(
+        f'Error for command "{name}": syntax: {name} {flags}', problem=f"Error: {problem}."
+    )
+
+
+def _send_problem(parsed: ParsedLine, flags: dict[str, str], id_flag: str) -> str | None:
+    """The word that is wrong in a send/send_raw line, or the option that is missing."""
+    problem = _word_problem(parsed, {*flags, id_flag}, 0)
+    if problem is not None:
+        return problem
+    if parsed.fields:
+        name, value = parsed.fields[0]
+        return f"`{name}={value}' is an unexpected argument"
+    for flag, metavar in flags.items():
+        if flag != "-h" and not parsed.options.get(flag):
+            return f"missing option {flag} {metavar}"
+    return None
 
 
 def _send_args(parsed: ParsedLine, id_flag: str) -> tuple[str, Any, str | None]:
-    usage = _send_usage(parsed.command, "-n <procedure name> -p <payload>")
-    action, text = parsed.options.get("-n"), parsed.options.get("-p")
-    if not action or text is None or parsed.arguments or parsed.fields:
-        raise usage
-    if set(parsed.options) - {"-n", "-p", id_flag}:
-        raise usage
+    flags = {"-n": "<procedure name>", "-p": "<payload>"}
+    problem = _send_problem(parsed, flags, id_flag)
+    if problem is not None:
+        raise _send_usage(parsed.command, "-n <procedure name> -p <payload>", problem)
+    action, text = parsed.options["-n"], parsed.options["-p"]
+    assert action is not None and text is not None
     try:
         payload = json.loads(text)
     except ValueError as exc:
@@ -236,12 +295,11 @@ async def _remote_send(shell: Shell, parsed: ParsedLine) -> None:
 
 
 def _raw_args(parsed: ParsedLine, id_flag: str) -> tuple[str, str | None, bool]:
-    usage = _send_usage(parsed.command, "-e <text>")
-    text = parsed.options.get("-e")
-    if not text or parsed.arguments or parsed.fields:
-        raise usage
-    if set(parsed.options) - {"-e", "-h", id_flag}:
-        raise usage
+    problem = _send_problem(parsed, {"-e": "<text>", "-h": "<true|false>"}, id_flag)
+    if problem is not None:
+        raise _send_usage(parsed.command, "-e <text>", problem)
+    text = parsed.options["-e"]
+    assert text is not None
     headers = (parsed.options.get("-h") or "false").lower() == "true"
     return text, parsed.options.get(id_flag), headers
 
@@ -275,10 +333,11 @@ SETTINGS = ("websocket_ping_interval", "print_xml")
 
 async def _set(shell: Shell, parsed: ParsedLine) -> None:
     command = COMMANDS["set"]
-    if len(parsed.arguments) != 1 or parsed.arguments[0] not in ("cs", "cp") or parsed.options:
-        raise SyntaxProblem(command.syntax_error())
+    _check(parsed, command)
+    if parsed.arguments[0] not in ("cs", "cp"):
+        raise _syntax(command, f"`{parsed.arguments[0]}' is neither cs nor cp")
     if not parsed.fields:
-        raise SyntaxProblem(command.syntax_error())
+        raise _syntax(command, "missing setting=value (websocket_ping_interval, print_xml)")
     role = parsed.arguments[0]
     for name, value in parsed.fields:
         if name not in SETTINGS:
@@ -295,7 +354,21 @@ async def _set(shell: Shell, parsed: ParsedLine) -> None:
 
 
 async def _help(shell: Shell, parsed: ParsedLine) -> None:
-    shell.print(help_text(), block=True)
+    command = COMMANDS["help"]
+    problem = _word_problem(parsed, set(), 1)
+    if problem is None and parsed.fields:
+        name, value = parsed.fields[0]
+        problem = f"`{name}={value}' is an unexpected argument"
+    if problem is not None:
+        raise _syntax(command, problem)
+    if not parsed.arguments:
+        shell.print(help_text(), block=True)
+        return
+    name = parsed.arguments[0]
+    wanted = COMMANDS.get(name)
+    if wanted is None:
+        raise CommandError(f"Error: `{name}' unknown command. Type help for more informations.")
+    shell.print(command_help(wanted, shell.variant), block=True)
 
 
 async def _quit(shell: Shell, parsed: ParsedLine) -> None:
@@ -311,10 +384,23 @@ def help_text() -> str:
     for command in COMMANDS.values():
         lines.append(f" - {command.syntax():<42} {command.help}")
     lines.append("")
+    lines.append("Type help <command> for its options, payload fields and an example.")
+    lines.append("A CP command goes to the only charge point (or the only connected one);")
+    lines.append("--id <id> picks one. A remote_ command goes to the only charge point connected")
+    lines.append("to the Central System; --remote-id <id> picks one:")
+    lines.append("  heartbeat --id cp01   remote_reset --remote-id cp01 type=Hard")
     lines.append("Customise a payload with field=value (JSON, or a bare word for a string);")
     lines.append("dotted paths reach nested fields: remote_sendlocallist updateType=Full")
     lines.append('  authorize idTag="12345"   starttransaction connectorId=1')
     return "\n".join(lines)
+
+
+ID_OPTION = Option(
+    "--id", "id of charge point (optional when only one runs or is connected)", metavar="<id>"
+)
+REMOTE_ID_OPTION = Option(
+    "--remote-id", "id of charge point (optional when only one is connected)", metavar="<id>"
+)
 
 
 def _build() -> dict[str, Command]:
@@ -325,10 +411,10 @@ def _build() -> dict[str, Command]:
 
     def ocpp_commands(service: Service) -> None:
         """One command per action of a service: `heartbeat` (CP sends) or `remote_reset`."""
-        sender, flag, run = (
-            ("CP", "--id", _cp_command)
+        sender, option, run = (
+            ("CP", ID_OPTION, _cp_command)
             if service == "cs"
-            else ("CS", "--remote-id", _remote_command)
+            else ("CS", REMOTE_ID_OPTION, _remote_command)
         )
         for action in ACTIONS["1.5"][service]:
             note = " (OCPP 1.5)" if action not in ACTIONS["1.2"][service] else ""
@@ -336,7 +422,7 @@ def _build() -> dict[str, Command]:
                 Command(
                     command_name(service, action),
                     (),
-                    (Option(flag, "id of charge point"),),
+                    (option,),
                     f"{sender} sends {action}{note}",
                     run,
                     takes_fields=True,
@@ -357,6 +443,7 @@ def _build() -> dict[str, Command]:
             ),
             "start the Central System (ex: start_cs 9000 -u /ocpp)",
             _start_cs,
+            example="start_cs 9000 -u /ocpp -p ocpp1.5",
         )
     )
     add(
@@ -372,9 +459,39 @@ def _build() -> dict[str, Command]:
             ),
             "start a Charge Point (ex: start_cp ws://localhost:9000/ocpp cp01)",
             _start_cp,
+            example="start_cp ws://localhost:9000/ocpp cp01 -p ocpp1.5",
         )
     )
-    add(Command("help", (), (), "list the commands", _help))
+    add(
+        Command(
+            "stop_cp",
+            ("<identifier>",),
+            (),
+            "stop a Charge Point (closes its link or stops its retries)",
+            _stop_cp,
+            example="stop_cp cp01",
+        )
+    )
+    add(
+        Command(
+            "stop_cs",
+            (),
+            (),
+            "stop the Central System (closes every link, frees the port)",
+            _stop_cs,
+            example="stop_cs",
+        )
+    )
+    add(
+        Command(
+            "help",
+            ("[<command>]",),
+            (),
+            "list the commands, or show one's options and fields",
+            _help,
+            example="help remote_reset",
+        )
+    )
     add(
         Command(
             "set",
@@ -383,6 +500,7 @@ def _build() -> dict[str, Command]:
             "set cs|cp websocket_ping_interval=<s> print_xml=<bool>",
             _set,
             takes_fields=True,
+            example="set cp websocket_ping_interval=30",
         )
     )
     add(
@@ -390,12 +508,13 @@ def _build() -> dict[str, Command]:
             "send_raw",
             (),
             (
-                Option("-e", "text to send"),
-                Option("--id", "id of charge point"),
-                Option("-h", "print HTTP headers (SOAP)", "false"),
+                Option("-e", "text to send", metavar="<text>", required=True),
+                ID_OPTION,
+                Option("-h", "print HTTP headers (SOAP)", "false", "<true|false>"),
             ),
             "CP sends any text as one frame / HTTP body",
             _send_raw,
+            example='send_raw -e [2,"my-id","Heartbeat",{}]',
         )
     )
     add(
@@ -403,28 +522,43 @@ def _build() -> dict[str, Command]:
             "send",
             (),
             (
-                Option("-n", "procedure name"),
-                Option("-p", "payload (JSON)"),
-                Option("--id", "id of charge point"),
+                Option("-n", "procedure name", metavar="<action>", required=True),
+                Option("-p", "payload (JSON)", metavar="<json>", required=True),
+                ID_OPTION,
             ),
             "CP sends a CALL with any action and payload",
             _send,
+            example='send -n Authorize -p {"idTag":"12345678901234567890123"}',
         )
     )
-    add(Command("load", ("<plugin>",), (), "load (or reload) a plugin", _plugins))
-    add(Command("unload", ("<plugin>",), (), "unload a plugin", _plugins))
-    add(Command("plugins", (), (), "list the plugins", _plugins))
+    add(
+        Command(
+            "load",
+            ("<plugin>",),
+            (),
+            "load (or reload) a plugin",
+            _plugins,
+            example="load helloworld",
+        )
+    )
+    add(
+        Command(
+            "unload", ("<plugin>",), (), "unload a plugin", _plugins, example="unload helloworld"
+        )
+    )
+    add(Command("plugins", (), (), "list the plugins", _plugins, example="plugins"))
     add(
         Command(
             "remote_send_raw",
             (),
             (
-                Option("-e", "text to send"),
-                Option("--remote-id", "id of charge point"),
-                Option("-h", "print HTTP headers (SOAP)", "false"),
+                Option("-e", "text to send", metavar="<text>", required=True),
+                REMOTE_ID_OPTION,
+                Option("-h", "print HTTP headers (SOAP)", "false", "<true|false>"),
             ),
             "CS sends any text as one frame / HTTP body",
             _remote_send_raw,
+            example='remote_send_raw -e [2,"abc","ClearCache",{}]',
         )
     )
     add(
@@ -432,12 +566,13 @@ def _build() -> dict[str, Command]:
             "remote_send",
             (),
             (
-                Option("-n", "procedure name"),
-                Option("-p", "payload (JSON)"),
-                Option("--remote-id", "id of charge point"),
+                Option("-n", "procedure name", metavar="<action>", required=True),
+                Option("-p", "payload (JSON)", metavar="<json>", required=True),
+                REMOTE_ID_OPTION,
             ),
             "CS sends a CALL with any action and payload",
             _remote_send,
+            example='remote_send -n Reset -p {"type":"Soft"}',
         )
     )
     ocpp_commands("cs")
@@ -445,22 +580,24 @@ def _build() -> dict[str, Command]:
         Command(
             "websocket_ping_cs",
             (),
-            (Option("--id", "id of charge point"),),
+            (ID_OPTION,),
             "CP pings its Central System",
             _ping_cs,
+            example="websocket_ping_cs --id cp01",
         )
     )
     add(
         Command(
             "websocket_ping_cp",
             (),
-            (Option("--remote-id", "id of charge point"),),
+            (REMOTE_ID_OPTION,),
             "CS pings a Charge Point",
             _ping_cp,
+            example="websocket_ping_cp --remote-id cp01",
         )
     )
     ocpp_commands("cp")
-    add(Command("quit", (), (), "leave the simulator", _quit))
+    add(Command("quit", (), (), "leave the simulator", _quit, example="quit"))
     return table
 
 

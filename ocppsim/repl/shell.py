@@ -26,7 +26,10 @@ _out = logging.getLogger("ocppsim.repl")
 #: Commands that finish before the next typed line is read; on a terminal the others run in
 #: the background so the prompt stays free, from a pipe every line waits for the one before
 #: (a script reads like a person who waits for each answer before typing on).
-INLINE = frozenset({"start_cs", "start_cp", "set", "help", "quit", "plugins", "load", "unload"})
+INLINE = frozenset(
+    {"start_cs", "start_cp", "stop_cs", "stop_cp", "set", "help", "quit"}
+    | {"plugins", "load", "unload"}
+)
 #: How long end of input waits for commands still in flight before leaving.
 DRAIN_SECONDS = 35.0
 
@@ -165,6 +168,8 @@ class Shell:
         try:
             await run(self, parsed)
         except SyntaxProblem as exc:
+            if exc.problem is not None:
+                self.print(exc.problem)
             if exc.stamped:  # a usage message: the prompt's own lines
                 self.print_stamped(str(exc), block=True)
             else:
@@ -183,15 +188,16 @@ class Shell:
 
     # -- the loop -------------------------------------------------------------------------------
 
-    async def interact(self) -> None:
-        """Read and run lines until `quit`, end of input or Ctrl-C."""
+    async def interact(self, terminal: bool | None = None) -> None:
+        """Read and run lines until `quit`, end of input or Ctrl-C; `terminal` forces the
+        terminal prompt (True) or plain lines (False) instead of asking stdin."""
         loop = asyncio.get_running_loop()
         try:
             loop.add_signal_handler(signal.SIGINT, self.request_quit)
             loop.add_signal_handler(signal.SIGTERM, self.request_quit)
         except (NotImplementedError, RuntimeError):  # pragma: no cover - not on this OS
             pass
-        reader = asyncio.create_task(self._read_loop())
+        reader = asyncio.create_task(self._read_loop(terminal))
         quitting = asyncio.create_task(self._quit.wait())
         try:
             await asyncio.wait({reader, quitting}, return_when=asyncio.FIRST_COMPLETED)
@@ -203,8 +209,10 @@ class Shell:
             await self.sim.shutdown()
             log.event(None, "End of simulation : interrupted by user.")
 
-    async def _read_loop(self) -> None:
-        if sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty():
+    async def _read_loop(self, terminal: bool | None) -> None:
+        if terminal is None:
+            terminal = sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty()
+        if terminal:
             from ocppsim.repl.terminal import read_terminal
 
             await read_terminal(self)

@@ -12,6 +12,7 @@ from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 from prompt_toolkit.history import FileHistory, InMemoryHistory
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.patch_stdout import patch_stdout
 
 from ocppsim.core.validation import load_schema
@@ -56,6 +57,13 @@ class OcppCompleter(Completer):
         command = COMMANDS.get(words[0])
         if command is None:
             return
+        typed = len(words) - (0 if text.endswith(" ") else 1)  # words before the current one
+        if command.name == "help" and typed == 1:
+            yield from (Completion(n, -len(current)) for n in COMMANDS if n.startswith(current))
+            return
+        if command.name == "stop_cp" and typed == 1:
+            yield from self._ids("--id", current)
+            return
         previous = words[-1] if text.endswith(" ") else (words[-2] if len(words) > 1 else "")
         if previous in ("--id", "--remote-id"):
             yield from self._ids(previous, current)
@@ -86,6 +94,24 @@ class OcppCompleter(Completer):
                 yield Completion(cp_id, -len(current))
 
 
+class LineCleared(Exception):
+    """Ctrl-C on a line being typed: drop the line, prompt again."""
+
+
+def key_bindings() -> KeyBindings:
+    """Ctrl-C clears a line being typed, as a shell does; on an empty line it leaves."""
+    bindings = KeyBindings()
+
+    @bindings.add("c-c")
+    def _interrupt(event: KeyPressEvent) -> None:
+        if event.app.current_buffer.text:
+            event.app.exit(exception=LineCleared())  # the typed text stays on screen
+        else:
+            event.app.exit(exception=KeyboardInterrupt())
+
+    return bindings
+
+
 async def read_terminal(shell: Shell) -> None:
     """Prompt until quit; log lines are printed above the prompt by patch_stdout."""
     try:
@@ -93,12 +119,17 @@ async def read_terminal(shell: Shell) -> None:
     except OSError:
         history = InMemoryHistory()
     session: PromptSession[str] = PromptSession(
-        history=history, completer=OcppCompleter(shell), complete_while_typing=False
+        history=history,
+        completer=OcppCompleter(shell),
+        complete_while_typing=False,
+        key_bindings=key_bindings(),
     )
     with patch_stdout(raw=True):
         while not shell.quitting:
             try:
                 line = await session.prompt_async("> ")
+            except LineCleared:
+                continue
             except (EOFError, KeyboardInterrupt):
                 shell.request_quit()
                 return

@@ -4,7 +4,9 @@ the Central System's CALLs and sends its own."""
 from __future__ import annotations
 
 import asyncio
+import math
 import os
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -16,6 +18,7 @@ from ocppsim.sim import log
 from ocppsim.sim.behaviour import Behaviour
 from ocppsim.sim.peer import JsonPeer, Peer
 from ocppsim.sim.pinger import Pinger
+from ocppsim.transport.urls import WEBSOCKET_SCHEMES, url_problem
 from ocppsim.transport.websocket import ConnectFailed, open_link
 
 
@@ -56,10 +59,19 @@ class ChargePoint:
         #: its configuration keys, kept across reconnections like a real Charge Point's
         self.configuration = Configuration.for_version(version)
         self.pinger = Pinger(ping_interval)
+        problem = url_problem(self.target, WEBSOCKET_SCHEMES)
+        if problem is not None:
+            raise OcppSimError(f"Error: invalid URL {url!r}: {problem}.")
         self.peer: Peer | None = None
-        self._settled = asyncio.Event()  # the first attempt ended (connected or failed)
+        self._settled = asyncio.Event()  # no connection attempt is under way
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        #: loop time of the next connection attempt while waiting to retry, else None
+        self._next_try: float | None = None
+        #: why the charge point stopped trying for good (a 404, a URL that cannot work)
+        self.failure: str | None = None
+        #: told when the charge point gives up for good (the simulator forgets it)
+        self.on_gave_up: Callable[[], None] | None = None
 
     @property
     def target(self) -> str:
@@ -77,27 +89,62 @@ class ChargePoint:
         """Close the link properly (close frame 1000), then stop dialling."""
         self._stopping = True
         peer = self.peer
+        task = self._task
         if isinstance(peer, JsonPeer) and peer.connected:
             try:
                 await asyncio.wait_for(peer.link.close(1000, "charge point stopped"), 2)
             except (asyncio.TimeoutError, OSError, ConnectionError):
                 pass
-        if self._task is not None:
-            self._task.cancel()
+            if task is not None:  # let it tell the listeners it is disconnected
+                await asyncio.wait({task}, timeout=2)
+        if task is not None:
+            task.cancel()
             try:
-                await self._task
+                await task
             except asyncio.CancelledError:
                 pass
             except Exception as exc:  # already reported where it happened
                 log.error(f"Error: charge point stopped on {exc!r}", self.speaker)
 
     async def ready(self) -> Peer:
-        """The link, waiting for the first connection attempt when it is still under way."""
+        """The link, waiting for a connection attempt that is under way; NotConnected says
+        why there is none and when the next try is."""
         if not self._settled.is_set():
             await self._settled.wait()
-        if self.peer is None or not self.peer.connected:
-            raise NotConnected("Error: not connected to any central system.")
-        return self.peer
+        if self.peer is not None and self.peer.connected:
+            return self.peer
+        raise NotConnected(f"Error: {self.speaker} is not connected ({self._state()}).")
+
+    def _state(self) -> str:
+        """Why there is no link: `reconnecting, next try in 7 s`, `stopped: …`."""
+        if self.failure is not None:
+            return f"stopped: {self.failure}"
+        if self._stopping:
+            return "stopped"
+        if self._next_try is not None:
+            wait = max(0.0, self._next_try - asyncio.get_running_loop().time())
+            return f"reconnecting, next try in {math.ceil(wait)} s"
+        return "connecting"
+
+    async def _wait_to_retry(self) -> None:
+        """Sleep until the next connection attempt (commands meanwhile say when it is)."""
+        loop = asyncio.get_running_loop()
+        delay = retry_delay()
+        self._next_try = loop.time() + delay
+        try:
+            await asyncio.sleep(delay)
+        finally:
+            self._next_try = None
+
+    def _give_up(self, reason: str) -> None:
+        """Stop for good: this start cannot succeed (the simulator forgets the charge point)."""
+        self.failure = reason
+        log.error(f"Connect Error: {reason}.", self.speaker)
+        if self.on_gave_up is not None:
+            self.on_gave_up()
+        log.event(
+            self.speaker, "Charge point removed: fix its URL or options and start_cp it again."
+        )
 
     async def _answer(self, peer: Peer, action: str, payload: Any) -> Any:
         """A plugin's answer, else this Charge Point's own (its configuration), else the default."""
@@ -112,19 +159,24 @@ class ChargePoint:
 
     async def _run(self) -> None:
         while True:
+            self._settled.clear()
             try:
                 link = await open_link(self.target, self.protocol)
             except ConnectFailed as exc:
-                self._settled.set()
                 if not exc.retry:
-                    log.error(f"Connect Error: {exc.reason}.", self.speaker)
+                    self._give_up(exc.reason)
+                    self._settled.set()
                     return
-                delay = retry_delay()
+                self._settled.set()
                 log.error(
-                    f"Connect Error: {exc.reason}. Retry in {delay:g} seconds ...", self.speaker
+                    f"Connect Error: {exc.reason}. Retry in {retry_delay():g} seconds ...",
+                    self.speaker,
                 )
-                await asyncio.sleep(delay)
+                await self._wait_to_retry()
                 continue
+            except BaseException:
+                self._settled.set()
+                raise
             session = RpcSession(self.version, "cp", variant=self.variant)
             peer = JsonPeer(
                 link,
@@ -152,6 +204,8 @@ class ChargePoint:
             await self.behaviour.connection("disconnected", self.charge_point_id)
             if self._stopping:
                 return
-            delay = retry_delay()
-            log.error(f"Connection lost, retry in {delay:g} seconds.", self.speaker)
-            await asyncio.sleep(delay)
+            log.error(
+                f"Connection lost ({link.close_description}), retry in {retry_delay():g} seconds.",
+                self.speaker,
+            )
+            await self._wait_to_retry()

@@ -25,9 +25,11 @@ from ocppsim.core.rpc import (
     CallReceived,
     CallRefused,
     ErrorReceived,
+    FrameError,
     ResultReceived,
     RpcSession,
     UnexpectedResponse,
+    parse_frame,
 )
 from ocppsim.sim import log
 from ocppsim.transport.websocket import Link
@@ -45,12 +47,16 @@ ResultListener = Callable[["Peer", str, Any, Any], Awaitable[None]]
 
 
 class CallFailed(OcppSimError):
-    """A CALL got no CALLRESULT: a CALLERROR, a timeout, or no connection."""
+    """A CALL got no CALLRESULT: a CALLERROR, a timeout, or no connection.
 
-    def __init__(self, reason: str, error: CallError | None = None):
+    `sent` says whether the CALL went out (its connection closed before the answer came).
+    """
+
+    def __init__(self, reason: str, error: CallError | None = None, *, sent: bool = False):
         super().__init__(reason)
         self.reason = reason
         self.error = error
+        self.sent = sent
 
 
 class Peer:
@@ -132,7 +138,9 @@ class JsonPeer(Peer):
         log.frame(self.speaker, log.SENT, self.label, text)
         try:
             await self.link.send(text)
-        except (ConnectionError, ConnectionClosed) as exc:
+        except ConnectionClosed:
+            raise CallFailed(f"connection closed ({self.link.close_description})") from None
+        except ConnectionError as exc:
             raise CallFailed(f"connection closed ({exc})") from None
 
     def _send_now(self, text: str) -> None:
@@ -164,9 +172,29 @@ class JsonPeer(Peer):
         return result
 
     async def send_raw(self, text: str, show_headers: bool = False) -> None:
+        """Send `text` as is; when it reads as a CALL, wait for its answer like `call` does,
+        so that the answer is logged and checked as one (a CALLERROR is no failure here)."""
         if not self.connected:
             raise CallFailed("not connected")
-        await self._send(text)
+        call = _raw_call(text)
+        if call is None or call.unique_id in self.session.pending:
+            await self._send(text)  # not a CALL, or its id is taken: nothing to wait for
+            return
+        pending = self.session.track(call.unique_id, call.action, call.payload)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiting[pending.unique_id] = future
+        try:
+            await self._send(text)
+            await asyncio.wait_for(future, self.session.timeout)
+        except asyncio.TimeoutError:
+            self.session.forget(pending.unique_id)
+            log.error(f"Error for the message #{pending.unique_id} : timeout", self.speaker)
+        except CallFailed as exc:
+            self.session.forget(pending.unique_id)
+            if exc.error is None:  # not sent, or no answer: say so; a CALLERROR was logged
+                raise
+        finally:
+            self._waiting.pop(pending.unique_id, None)
 
     async def ping(self) -> None:
         address = self.link.remote_address
@@ -182,9 +210,11 @@ class JsonPeer(Peer):
             await self.link.serve(self._on_frame)
         finally:
             self._open = False
-            for future in self._waiting.values():
-                if not future.done():
-                    future.set_exception(CallFailed("connection closed"))
+            if self._waiting:
+                reason = f"connection closed ({self.link.close_description})"
+                for future in self._waiting.values():
+                    if not future.done():
+                        future.set_exception(CallFailed(reason, sent=True))
             for task in list(self._handlers):
                 task.cancel()
 
@@ -266,6 +296,17 @@ class JsonPeer(Peer):
                 await self._send(reply)
             except Exception as exc:  # the link closed while we answered
                 log.error(f"Error: could not answer #{call.unique_id}: {exc}", self.speaker)
+
+
+def _raw_call(text: str) -> Call | None:
+    """The CALL a raw text is, when it parses as one (`[2,"id","Action",{...}]`)."""
+    if not text.lstrip().startswith("["):
+        return None
+    try:
+        message = parse_frame(text)
+    except FrameError:
+        return None
+    return message if isinstance(message, Call) else None
 
 
 def _shorten(text: str, limit: int = 200) -> str:

@@ -19,9 +19,20 @@ class CommandError(OcppSimError):
     """A command that cannot run; its text is the error line shown at the prompt."""
 
 
-SHORTENED = (
-    "Error: cannot use shortened command : there is no or more than one charge point connected."
-)
+#: How many ids an error line lists before it says how many more there are.
+LISTED_IDS = 10
+
+
+def _ids(ids: list[str]) -> str:
+    shown = ", ".join(ids[:LISTED_IDS])
+    return shown + (f", … ({len(ids) - LISTED_IDS} more)" if len(ids) > LISTED_IDS else "")
+
+
+def several_connected(flag: str, ids: list[str]) -> CommandError:
+    """The error of a command without `--id`/`--remote-id` when several CPs could be meant."""
+    return CommandError(
+        f"Error: more than one charge point is connected: use {flag} <id>; connected: {_ids(ids)}"
+    )
 
 
 def not_available(action: str, version: str) -> CommandError:
@@ -69,18 +80,59 @@ class Simulator:
         self.central_system = cs
 
     def add_charge_point(self, cp: Any) -> None:
-        if cp.charge_point_id in self.charge_points:
-            raise CommandError(f"Error: charge point #{cp.charge_point_id} already exists.")
-        self.charge_points[cp.charge_point_id] = cp
+        """Register a Charge Point; it is forgotten again if its start fails for good."""
+        cp_id: str = cp.charge_point_id
+        if cp_id in self.charge_points:
+            raise CommandError(f"Error: charge point #{cp_id} already exists.")
+        self.charge_points[cp_id] = cp
+
+        def forget() -> None:
+            if self.charge_points.get(cp_id) is cp:
+                del self.charge_points[cp_id]
+
+        cp.on_gave_up = forget
+
+    async def stop_charge_point(self, cp_id: str) -> None:
+        """Close a Charge Point's link (or stop its retries) and forget it."""
+        cp = self.charge_points.get(cp_id)
+        if cp is None:
+            raise CommandError(f"Error: charge point #{cp_id} does not exist.")
+        del self.charge_points[cp_id]
+        await cp.stop()
+        log.event(cp.speaker, "Charge point stopped.")
+
+    async def stop_central_system(self) -> None:
+        """Close every connection and stop listening (the port is free again)."""
+        cs = self.central_system
+        if cs is None:
+            raise CommandError("Error: no Central System is running.")
+        try:
+            await cs.stop()
+        finally:
+            self.central_system = None
+        log.event(None, "CentralSystem stopped.")
 
     # -- target selection -----------------------------------------------------------------------
 
     def charge_point(self, cp_id: str | None) -> Any:
-        """The local Charge Point `--id` names, or the only one."""
+        """The local Charge Point `--id` names, else the only one, else the only connected one."""
         if cp_id is None:
-            if len(self.charge_points) != 1:
-                raise CommandError(SHORTENED)
-            return next(iter(self.charge_points.values()))
+            running = self.charge_points
+            if len(running) == 1:
+                return next(iter(running.values()))
+            if not running:
+                raise CommandError(
+                    "Error: no charge point is running: start one with start_cp <url> <id>."
+                )
+            connected = [cp for cp in running.values() if cp.connected]
+            if len(connected) == 1:
+                return connected[0]
+            if not connected:
+                raise CommandError(
+                    "Error: no charge point is connected: use --id <id>; running: "
+                    + _ids(list(running))
+                )
+            raise several_connected("--id", [cp.charge_point_id for cp in connected])
         try:
             return self.charge_points[cp_id]
         except KeyError:
@@ -89,13 +141,15 @@ class Simulator:
     def remote_peer(self, remote_id: str | None) -> Peer:
         """The connected Charge Point `--remote-id` names, or the only one."""
         cs = self.central_system
-        peers: dict[str, Peer] = cs.peers if cs is not None else {}
-        if remote_id is None:
-            if len(peers) != 1:
-                raise CommandError(SHORTENED)
-            return next(iter(peers.values()))
         if cs is None:
-            raise CommandError("Error: no Central System is running.")
+            raise CommandError("Error: no Central System is running: start one with start_cs.")
+        peers: dict[str, Peer] = cs.peers
+        if remote_id is None:
+            if len(peers) == 1:
+                return next(iter(peers.values()))
+            if not peers:
+                raise CommandError("Error: no charge point is connected to the Central System.")
+            raise several_connected("--remote-id", list(peers))
         try:
             return peers[remote_id]
         except KeyError:
@@ -161,6 +215,8 @@ class Simulator:
             return await peer.call(action, payload)
         except CallFailed as exc:
             if exc.error is None and exc.reason != "timeout":
+                if exc.sent:
+                    raise CommandError(f"Error: {action}: no answer: {exc.reason}.") from exc
                 raise CommandError(f"Error: {action} not sent: {exc.reason}.") from exc
             return None
 
@@ -174,7 +230,9 @@ class Simulator:
     async def _raw(self, peer: Peer, text: str, show_headers: bool) -> None:
         try:
             await peer.send_raw(text, show_headers)
-        except (CallFailed, OcppSimError) as exc:
+        except CallFailed as exc:
+            raise CommandError(f"Error: {'no answer: ' if exc.sent else ''}{exc}") from exc
+        except OcppSimError as exc:
             raise CommandError(f"Error: {exc}") from exc
 
     async def cp_ping(self, cp_id: str | None) -> None:

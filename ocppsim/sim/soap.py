@@ -47,6 +47,7 @@ from ocppsim.transport.http import (
     HttpTimeout,
     local_address_towards,
 )
+from ocppsim.transport.urls import HTTP_SCHEMES, url_problem
 
 _log = logging.getLogger("ocppsim.sim")
 
@@ -515,6 +516,9 @@ class SoapChargePoint:
         scheme = urlsplit(url).scheme
         if scheme not in ("http", "https"):
             raise OcppSimError(f"Error: a SOAP Central System URL is http(s)://…, not `{url}'.")
+        problem = url_problem(url, HTTP_SCHEMES)
+        if problem is not None:
+            raise OcppSimError(f"Error: invalid URL {url!r}: {problem}.")
         self.url = url
         self.charge_point_id = charge_point_id
         self.protocol = protocol
@@ -547,6 +551,8 @@ class SoapChargePoint:
         self._settled = asyncio.Event()
         self._failure: str | None = None
         self._task: asyncio.Task[None] | None = None
+        #: told when the charge point gives up for good (the simulator forgets it)
+        self.on_gave_up: Callable[[], None] | None = None
 
     @property
     def connected(self) -> bool:
@@ -562,6 +568,11 @@ class SoapChargePoint:
         except OSError as exc:
             self._failure = f"cannot listen on port {self.listen_port}: {exc.strerror or exc}"
             log.error(f"Error: SOAP Server {self._failure}", self.speaker)
+            if self.on_gave_up is not None:
+                self.on_gave_up()
+            log.event(
+                self.speaker, "Charge point removed: fix its URL or options and start_cp it again."
+            )
             self._settled.set()
             return
         from_address = self.from_url

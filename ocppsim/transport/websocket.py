@@ -25,12 +25,14 @@ from typing import Any, cast
 from websockets.client import ClientProtocol
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
-from websockets.frames import CloseCode, Frame, Opcode
+from websockets.frames import CLOSE_CODE_EXPLANATIONS, CloseCode, Frame, Opcode
 from websockets.http11 import SERVER, USER_AGENT, Request, Response
 from websockets.protocol import Protocol, State
 from websockets.server import ServerProtocol
 from websockets.typing import BytesLike, Subprotocol
 from websockets.uri import parse_uri
+
+from ocppsim.transport.urls import WEBSOCKET_SCHEMES, url_problem
 
 #: Largest frame accepted; a larger one closes that connection (1009), never the process.
 MAX_FRAME_BYTES = 4 * 1024 * 1024
@@ -188,6 +190,24 @@ class Link(asyncio.Protocol):
         return f"code {protocol.close_code}" + (
             f" ({protocol.close_reason})" if protocol.close_reason else ""
         )
+
+    @property
+    def close_description(self) -> str:
+        """How the connection ended, for a log line: `1009 message too big` (the code of the
+        close frame that ended it, its meaning and its reason; RFC 6455 §7.4), `1006 abnormal
+        closure` when no close frame was exchanged."""
+        protocol = self._protocol
+        received, sent = protocol.close_rcvd, protocol.close_sent
+        close = received if received is not None else sent
+        if received is not None and sent is not None and not protocol.close_rcvd_then_sent:
+            close = sent  # we closed first: ours says why
+        if close is None:
+            return "1006 abnormal closure"
+        meaning = CLOSE_CODE_EXPLANATIONS.get(close.code, "unknown code")
+        meaning = meaning.removesuffix(" [internal]")
+        if close.reason and close.reason != meaning:
+            return f"{close.code} {meaning}: {close.reason}"
+        return f"{close.code} {meaning}"
 
     # -- asyncio.Protocol -------------------------------------------------------------------
 
@@ -626,6 +646,9 @@ async def _connect(url: str, subprotocol: str) -> Link:
 
 async def open_link(url: str, subprotocol: str, *, timeout: float = 10.0) -> Link:
     """Connect a Charge Point to `url` offering `subprotocol`."""
+    problem = url_problem(url, WEBSOCKET_SCHEMES)
+    if problem is not None:  # trying again cannot help
+        raise ConnectFailed(f"invalid URL {url!r}: {problem}", retry=False)
     try:
         return await asyncio.wait_for(_connect(url, subprotocol), timeout)
     except InvalidStatus as exc:
@@ -634,11 +657,8 @@ async def open_link(url: str, subprotocol: str, *, timeout: float = 10.0) -> Lin
             raise ConnectFailed("404 Not Found. Wrong endpoint URL", retry=False) from exc
         phrase = exc.response.reason_phrase
         raise ConnectFailed(f"server rejected the connection: HTTP {status} {phrase}") from exc
-    except InvalidURI as exc:
-        hint = " (add -t soap for an http:// Central System)" if url.startswith("http") else ""
-        raise ConnectFailed(
-            f"invalid URL {url!r}: a websocket URL starts with ws:// or wss://{hint}", retry=False
-        ) from exc
+    except (InvalidURI, ValueError) as exc:  # what url_problem did not foresee
+        raise ConnectFailed(f"invalid URL {url!r}: {exc}", retry=False) from exc
     except (OSError, asyncio.TimeoutError) as exc:
         raise ConnectFailed(str(exc) or type(exc).__name__) from exc
     except Exception as exc:  # websockets' handshake errors (InvalidHandshake, InvalidMessage…)

@@ -38,9 +38,7 @@ CS_COMMANDS_15 = {
 
 CS_COMMANDS = {"1.2": CS_COMMANDS_12, "1.5": CS_COMMANDS_15}
 
-SHORTENED = (
-    "Error: cannot use shortened command : there is no or more than one charge point connected."
-)
+SHORTENED = "Error: more than one charge point is connected: use --remote-id <id>; connected: a, b"
 
 
 def not_available(action: str) -> str:

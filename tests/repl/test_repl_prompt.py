@@ -62,10 +62,9 @@ def test_errors_at_the_prompt_never_stop_it() -> None:
     assert "  -p : websocket subprotocol, default: ocpp1.5" in text
     assert 'Error in command "set", syntax: set <cs|cp>' in text
     assert "Error: argument provided for websocket_ping_interval is not a number." in text
-    shortened = (
-        "Error: cannot use shortened command : there is no or more than one charge point connected."
-    )
-    assert text.count(shortened) == 3  # remote_reset, heartbeat, authorize: no CP running
+    assert text.count("Error: no Central System is running: start one with start_cs.") == 1
+    no_cp = "Error: no charge point is running: start one with start_cp <url> <id>."
+    assert text.count(no_cp) == 2  # heartbeat, authorize
     assert 'Error for command "send": syntax: send -n <procedure name> -p <payload>' in text
     assert 'Error in command "bootnotification", syntax: bootnotification\n' in text
     assert "  --id : id of charge point" in text
