@@ -39,3 +39,38 @@ def test_commands_fields_and_ids_complete() -> None:
 def test_history_lives_where_the_environment_says(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("OCPPSIM_HISTORY", str(tmp_path / "h"))
     assert history_path() == tmp_path / "h"
+
+
+def test_ctrl_c_clears_a_typed_line_and_leaves_on_an_empty_one(
+    lines, monkeypatch, tmp_path
+) -> None:
+    """Through a real prompt_toolkit prompt fed by a pipe: Ctrl-C drops `heartb`, the next
+    line runs alone, Ctrl-C on the empty prompt ends the simulation as `quit` does."""
+    import asyncio
+
+    from prompt_toolkit.application import create_app_session
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    monkeypatch.setenv("OCPPSIM_HISTORY", str(tmp_path / "history"))
+
+    async def scenario(keys: list[str]) -> Shell:
+        shell = Shell()
+        with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
+            session = asyncio.create_task(shell.interact(terminal=True))
+            for text in keys:
+                start = lines.mark()
+                pipe.send_text(text)
+                if text.endswith("\r"):  # a whole line: wait until it has run
+                    await lines.wait_for(r"Available commands|unknown command", start)
+            await asyncio.wait_for(session, 10)
+        return shell
+
+    asyncio.run(scenario(["heartb\x03", "help\r", "\x03"]))
+    assert not lines.matching("unknown command")  # `heartbhelp` would be one
+    assert len(lines.matching("Available commands")) == 1
+    assert lines.lines[-1].endswith("End of simulation : interrupted by user.")
+
+    mark = lines.mark()
+    asyncio.run(scenario(["\x04"]))  # Ctrl-D on an empty line leaves too
+    assert lines.matching("End of simulation : interrupted by user.", mark)

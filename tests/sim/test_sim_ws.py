@@ -152,7 +152,9 @@ def test_charge_point_retries_and_reconnects(watcher, monkeypatch) -> None:
         await watcher.wait_for(r"cp#cp1: Connected to Central System\.")
         assert (await sim.cp_call("cp1", "Heartbeat", [])) is not None
         await cs.stop()
-        await watcher.wait_for(r"cp#cp1: Connection lost \(1001 going away\), retry in 0\.1 seconds\.")
+        await watcher.wait_for(
+            r"cp#cp1: Connection lost \(1001 going away\), retry in 0\.1 seconds\."
+        )
         assert not cp.connected
         await sim.shutdown()
 

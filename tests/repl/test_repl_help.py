@@ -1,0 +1,121 @@
+"""`help`, `help <command>` and the syntax errors that name the wrong word."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from ocppsim.core.catalog import VERSIONS
+from ocppsim.repl.commands import COMMANDS, _fields
+from ocppsim.repl.parsing import parse_line
+from ocppsim.repl.shell import Shell
+from ocppsim.repl.usage import command_help
+
+
+def run(shell: Shell, *commands: str) -> None:
+    async def scenario() -> None:
+        shell.sequential = True
+        for line in commands:
+            await shell.execute(line)
+        await shell.sim.shutdown()
+
+    asyncio.run(scenario())
+
+
+def output(lines, *commands: str) -> str:
+    start = lines.mark()
+    run(Shell(), *commands)
+    return "\n".join(lines.lines[start:])
+
+
+def test_help_of_an_ocpp_command_shows_options_fields_and_an_example(lines) -> None:
+    text = output(lines, "help remote_reset")
+    assert text.splitlines()[:3] == [
+        "remote_reset [--remote-id <id>] [field=value …]",
+        "  CS sends Reset",
+        "Options:",
+    ]
+    assert "  --remote-id <id>  id of charge point (optional when only one is connected)" in text
+    assert "Payload fields of ResetRequest (OCPP 1.2 and 1.5):" in text
+    assert "  type  required  string, one of: Hard, Soft (default: Soft)" in text
+    assert text.endswith("Example:\n  remote_reset --remote-id cp01 type=Soft")
+
+
+def test_help_of_bootnotification_shows_each_versions_rules(lines) -> None:
+    text = output(lines, "help bootnotification")
+    assert "  --id <id>  id of charge point (optional when only one runs or is connected)" in text
+    block_15 = text.split("Payload fields of BootNotificationRequest (OCPP 1.5):")[1]
+    assert "chargePointVendor        required  string, at most 20 characters (default: DBT)" in (
+        block_15
+    )
+    assert "iccid                    optional  string, at most 20 characters" in block_15
+    assert "Payload fields of BootNotificationRequest (OCPP 1.2):" in text  # no maxLength there
+    assert "bootnotification --id cp01 chargePointVendor=DBT chargePointModel=NQC-ACDC" in text
+
+
+def test_help_of_nested_fields_and_of_other_commands(lines) -> None:
+    text = output(lines, "help remote_sendlocallist", "help start_cs", "help heartbeat")
+    assert "localAuthorisationList.<n>.idTagInfo.status" in text
+    assert "required  string, one of: Accepted, Blocked, Expired," in text
+    assert "start_cs <port> [-i <value>] [-u <value>] [-p <value>] [-t <value>]" in text
+    assert "  -p <value>  websocket subprotocol (default: ocpp1.2,ocpp1.5)" in text
+    assert "Example:\n  start_cs 9000 -u /ocpp -p ocpp1.5" in text
+    assert "Payload of HeartbeatRequest (OCPP 1.2 and 1.5): no fields, an empty object." in text
+    assert "Example:\n  heartbeat --id cp01" in text
+
+
+def test_plain_help_says_how_to_learn_more_and_how_to_target_a_charge_point(lines) -> None:
+    text = output(lines, "help", "help nosuch", "help a b")
+    assert "Type help <command> for its options, payload fields and an example." in text
+    assert "--id <id> picks one" in text and "--remote-id <id> picks one" in text
+    assert " - stop_cp <identifier>" in text and " - stop_cs " in text
+    assert "Error: `nosuch' unknown command. Type help for more informations." in text
+    assert "Error: `b' is an unexpected argument." in text
+
+
+def test_every_ocpp_example_is_a_line_the_prompt_accepts() -> None:
+    shell = Shell()
+    for command in COMMANDS.values():
+        if command.action is None:
+            continue
+        example = command_help(command).splitlines()[-1].strip()
+        parsed = parse_line(example)
+        assert parsed.command == command.name
+        for version in VERSIONS:
+            if command.action in ("DataTransfer", "GetConfiguration") and version == "1.2":
+                continue
+            try:
+                shell.sim.build_payload(version, command.service, command.action, _fields(parsed))  # type: ignore[arg-type]
+            except Exception as exc:  # 1.5-only actions on 1.2
+                assert "not available for a OCPP 1.2" in str(exc), example
+
+
+@pytest.mark.parametrize(
+    "line, problem",
+    [
+        ("start_cs 9705 -p ocpp1.5 ocpp1.2", "Error: `ocpp1.2' is an unexpected argument."),
+        ("start_cs 9000 -x", "Error: `-x' is an unknown option."),
+        ("start_cs 9000 -x 1", "Error: `-x' is an unknown option."),
+        ("start_cs", "Error: missing argument <port>."),
+        ("start_cs 9000 -u", "Error: option `-u' needs a value."),
+        ("start_cp ws://127.0.0.1:1/x", "Error: missing argument <identifier>."),
+        ("stop_cp", "Error: missing argument <identifier>."),
+        ("heartbeat --remote-id cp01", "Error: `--remote-id' is an unknown option."),
+        ("heartbeat cp01", "Error: `cp01' is an unexpected argument."),
+        ("set cs", "Error: missing setting=value"),
+        ("set xx ping=1", "Error: `xx' is neither cs nor cp."),
+        ("send -n Heartbeat", "Error: missing option -p <payload>."),
+        ("send -p {}", "Error: missing option -n <procedure name>."),
+        ("remote_send_raw -e x --id cp01", "Error: `--id' is an unknown option."),
+        ("send_raw", "Error: missing option -e <text>."),
+    ],
+)
+def test_a_syntax_error_names_the_wrong_word_then_shows_the_usage(
+    lines, line: str, problem: str
+) -> None:
+    start = lines.mark()
+    run(Shell(), line)
+    shown = lines.lines[start:]
+    assert shown[0].startswith(problem), shown
+    assert "syntax:" in shown[1], shown  # then the usage, as before
