@@ -13,8 +13,8 @@ here and committed under `tests/data/reference-facts/`, so the whole suite runs 
 * `fingerprints.json`: a SHA-256 of every reference file with its whitespace removed, so a
   test can tell that no project file is a copy of one.
 
-Run `python tests/reference_facts.py` where the reference data is at hand (`../shared/reference`
-beside the checkout, or `OCPPSIM_REFERENCE=<dir>`) to write them again;
+Run `python tests/reference_facts.py` where the reference data is at hand (a `shared` folder
+beside the checkout holding `reference/`, or `OCPPSIM_REFERENCE=<dir>`) to write them again;
 `tests/gen/test_reference_facts.py` checks there that the committed files are what it derives.
 """
 
@@ -81,8 +81,51 @@ def parse(path: Path) -> etree._Element:
 class WsdlFacts:
     """The wire-relevant facts of one WSDL document, as `section key -> lines`."""
 
-    #: top-level WSDL children the reduction reads (or, for documentation, leaves out)
-    _KNOWN = {"types", "message", "portType", "binding", "service", "Policy", "documentation"}
+    #: every element kind the reduction reads, with the attributes it reads (by local name);
+    #: anything else in a document becomes an `unread` fact, so two files with equal facts
+    #: cannot differ in something the reduction overlooks. A port's address is only "present":
+    #: it is a placeholder endpoint. `documentation` and `annotation` are left out whole.
+    _READ = {
+        "definitions": {"targetNamespace"},
+        "types": set(),
+        "schema": {"targetNamespace", "elementFormDefault", "attributeFormDefault"},
+        "element": {
+            "name",
+            "ref",
+            "type",
+            "minOccurs",
+            "maxOccurs",
+            "nillable",
+            "default",
+            "fixed",
+        },
+        "attribute": {"name", "ref", "type", "use", "default", "fixed", "form"},
+        "complexType": {"name", "mixed"},
+        "simpleType": {"name"},
+        **{
+            kind: set() for kind in ("sequence", "all", "choice", "simpleContent", "complexContent")
+        },
+        **{kind: {"minOccurs", "maxOccurs"} for kind in ("sequence", "all", "choice")},
+        "restriction": {"base"},
+        "extension": {"base"},
+        **{facet: {"value"} for facet in ("enumeration", "maxLength", "minLength", "length")},
+        **{facet: {"value"} for facet in ("pattern", "minInclusive", "maxInclusive")},
+        **{facet: {"value"} for facet in ("minExclusive", "maxExclusive", "totalDigits")},
+        "message": {"name"},
+        "part": {"name", "element", "type"},
+        "portType": {"name"},
+        "operation": {"name", "soapAction", "style"},
+        **{kind: {"message", f"{{{WSAW}}}Action"} for kind in ("input", "output", "fault")},
+        "binding": {"name", "type", "style", "transport"},
+        "body": {"use", "parts"},
+        "header": {"message", "part", "use"},
+        "service": {"name"},
+        "port": {"name", "binding"},
+        "address": {"location"},
+        "Policy": {f"{{{WSU}}}Id"},
+        "PolicyReference": {"URI"},
+        **{kind: set() for kind in ("ExactlyOne", "All", "UsingAddressing")},
+    }
 
     def __init__(self, path: Path) -> None:
         self.root = parse(path)
@@ -126,10 +169,26 @@ class WsdlFacts:
     # --- document and schema ---
     def _definitions(self) -> None:
         self.add("definitions", [f"targetNamespace={self.tns}"])
-        for child in self.root:
-            kind = etree.QName(child).localname
-            if kind not in self._KNOWN:
-                self.add(f"unhandled {kind}", [etree.QName(child).text])
+        unread: list[str] = []
+
+        def audit(node: etree._Element) -> None:
+            kind = etree.QName(node).localname
+            if kind in ("documentation", "annotation"):
+                return
+            if kind not in self._READ:
+                unread.append(f"element {etree.QName(node).text}")
+            unread.extend(
+                f"attribute {kind}@{name}"
+                for name in node.attrib
+                if name not in self._READ.get(kind, set())
+            )
+            for child in node:
+                if isinstance(child.tag, str):
+                    audit(child)
+
+        audit(self.root)
+        if unread:
+            self.add("unread", sorted(set(unread)))
 
     def _schema(self) -> None:
         schemas = self.root.findall("wsdl:types/xs:schema", NS)
@@ -466,7 +525,11 @@ def _jsonl(rows: list[dict[str, Any]]) -> str:
 
 def derive(reference: Path = REFERENCE) -> dict[str, str]:
     """Every facts file (name -> text) as derived from the reference data in `reference`."""
-    files: dict[str, str] = {}
+    files = {
+        "README.md": "# Reference facts\n\nWritten by `python tests/reference_facts.py` from the"
+        " original's files (not part of\nthe project); do not edit by hand. The script's"
+        " docstring says what each file holds.\n"
+    }
     for version in VERSIONS:
         for service in SERVICES:
             path = reference_wsdl(version, service, reference)
