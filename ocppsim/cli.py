@@ -21,7 +21,8 @@ def _parser() -> argparse.ArgumentParser:
         description=(
             "Interactive OCPP 1.2/1.5 simulator: a Central System and/or Charge Points over "
             "OCPP-J (WebSocket) or SOAP. Give a command (start_cs, start_cp, …) to run it "
-            "first, then type commands at the prompt; `help` lists them. "
+            "first, then type commands at the prompt; `help` lists them, `help <command>` "
+            "shows one. "
             "`ocppsim docs` regenerates the JSON Schemas and the message reference."
         ),
         epilog="examples: ocppsim start_cs 9000 -u /ocpp | "

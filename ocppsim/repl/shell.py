@@ -37,7 +37,7 @@ BANNER = """== ocppsim - OCPP Central System & Charge Point simulator ==
  > Quick start :
  - start_cs <port> [options] .ex: start_cs 9000 -u /ocpp
  - start_cp <url> <id> [options] .ex: start_cp ws://localhost:9000/ocpp cp01
- - help"""
+ - help, help <command> (its options, payload fields and an example)"""
 
 
 class Shell:

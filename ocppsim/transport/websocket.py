@@ -203,8 +203,11 @@ class Link(asyncio.Protocol):
             close = sent  # we closed first: ours says why
         if close is None:
             return "1006 abnormal closure"
-        meaning = CLOSE_CODE_EXPLANATIONS.get(close.code, "unknown code")
-        meaning = meaning.removesuffix(" [internal]")
+        if close.code == CloseCode.NORMAL_CLOSURE:
+            meaning = "normal closure"  # RFC 6455's name; websockets says "OK"
+        else:
+            meaning = CLOSE_CODE_EXPLANATIONS.get(close.code, "unknown code")
+            meaning = meaning.removesuffix(" [internal]")
         if close.reason and close.reason != meaning:
             return f"{close.code} {meaning}: {close.reason}"
         return f"{close.code} {meaning}"

@@ -74,3 +74,12 @@ def test_ctrl_c_clears_a_typed_line_and_leaves_on_an_empty_one(
     mark = lines.mark()
     asyncio.run(scenario(["\x04"]))  # Ctrl-D on an empty line leaves too
     assert lines.matching("End of simulation : interrupted by user.", mark)
+
+
+def test_help_completes_commands_and_stop_cp_completes_charge_point_ids() -> None:
+    shell = Shell()
+    assert complete(shell, "help remote_rese") == ["remote_reset", "remote_reservenow"]
+    assert "stop_cs" in complete(shell, "help stop")
+    shell.sim.charge_points["cp01"] = SimpleNamespace(version="1.5")
+    assert complete(shell, "stop_cp ") == ["cp01"]
+    assert complete(shell, "stop_") == ["stop_cp", "stop_cs"]

@@ -211,3 +211,26 @@ def test_a_call_whose_connection_closes_before_the_answer_says_why(lines, monkey
         await sim.shutdown()
 
     asyncio.run(scenario())
+
+
+def test_a_soap_charge_point_that_cannot_listen_is_forgotten_and_bad_urls_refused(lines) -> None:
+    from ocppsim.sim.soap import SoapChargePoint
+
+    with pytest.raises(OcppSimError, match=r"invalid URL 'http://127\.0\.0\.1:99999/': port"):
+        SoapChargePoint("http://127.0.0.1:99999/", "s1")
+
+    async def scenario() -> None:
+        busy = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+        port = busy.sockets[0].getsockname()[1]
+        sim = Simulator()
+        cp = SoapChargePoint("http://127.0.0.1:9/", "s1", remote_port=port, host="127.0.0.1")
+        sim.add_charge_point(cp)
+        cp.start()
+        await lines.wait_for(r"cp#s1: Charge point removed: fix its URL or options")
+        assert sim.charge_points == {}
+        busy.close()
+        await busy.wait_closed()
+        await sim.shutdown()
+        await cp.stop()
+
+    asyncio.run(scenario())

@@ -404,3 +404,27 @@ def test_a_send_to_a_peer_that_never_reads_gives_up(monkeypatch) -> None:
             writer.close()
 
     run(scenario)
+
+
+def test_close_description_names_the_code_its_meaning_and_the_reason() -> None:
+    from websockets.frames import Close
+    from websockets.protocol import Protocol
+
+    def described(received: Close | None, sent: Close | None, received_first: bool) -> str:
+        link = object.__new__(websocket.Link)
+        protocol = object.__new__(Protocol)
+        protocol.close_rcvd, protocol.close_sent = received, sent
+        protocol.close_rcvd_then_sent = received_first if received and sent else None
+        link._protocol = protocol  # type: ignore[assignment]
+        return link.close_description
+
+    too_big = Close(1009, "frame with 5000080 bytes exceeds limit of 4194304 bytes")
+    assert described(too_big, Close(1009, ""), True) == (
+        "1009 message too big: frame with 5000080 bytes exceeds limit of 4194304 bytes"
+    )
+    assert described(Close(1001, ""), Close(1001, ""), True) == "1001 going away"
+    assert described(Close(1000, ""), Close(1011, "keepalive timeout"), False) == (
+        "1011 internal error: keepalive timeout"
+    )
+    assert described(Close(1000, "bye"), None, True) == "1000 normal closure: bye"
+    assert described(None, None, True) == "1006 abnormal closure"
