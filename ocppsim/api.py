@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ocppsim.core.catalog import Service
@@ -190,7 +190,8 @@ class PluginApi:
         log_line(str(msg))
 
     def parse(self, line: str) -> ParsedCommand:
-        """Split a command line: `.command`, `.arguments`, `.options` (and `.fields`)."""
+        """Split a command line: `.command`, `.arguments`, `.options` (and `.fields`);
+        ValueError for a line the prompt cannot read (an unclosed quote or bracket)."""
         return self._manager.parse(line)
 
     # -- handlers ----------------------------------------------------------------------------------
@@ -236,9 +237,14 @@ class PluginApi:
             self._own(self._detached("on_client_connection_event", fn))
         )
 
-    def on_command(self, fn: Handler) -> None:
-        """`fn(line)` for every typed line; returning True consumes it (it is not a command)."""
+    def on_command(self, fn: Handler, commands: Iterable[str] = ()) -> None:
+        """`fn(line)` for every typed line; a truthy result consumes it (it is then not run as
+        a command). An async `fn` (or one returning an awaitable) is awaited first.
+
+        `commands` names the command words `fn` handles: the prompt completes them with Tab.
+        """
         self._plugin.command_handlers.append(fn)
+        self._plugin.commands.update(word for word in commands if word)
 
     def on_idle(self, fn: Handler) -> None:
         """`fn()` after each exchange (a CALL answered, a CALLRESULT handled)."""

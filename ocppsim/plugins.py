@@ -84,6 +84,8 @@ class Plugin:
     module_name: str | None
     metadata: dict[str, Any]
     command_handlers: list[Callable[..., Any]] = field(default_factory=list)
+    #: command words its `on_command` handlers declared (for tab completion)
+    commands: set[str] = field(default_factory=set)
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     api: PluginApi | None = None
 
@@ -209,12 +211,17 @@ class PluginManager:
             await self.unload(parsed.arguments[0])
 
     async def consume(self, line: str) -> bool:
-        """Offer a typed line to the plugins' `on_command` handlers; True when one took it."""
+        """Offer a typed line to the plugins' `on_command` handlers; True when one took it
+        (its result, awaited when it is awaitable, is truthy)."""
         for plugin in list(self.loaded.values()):
             for fn in list(plugin.command_handlers):
-                if await plugin.guard("on_command", fn, line) is True:
+                if await plugin.guard("on_command", fn, line):
                     return True
         return False
+
+    def commands(self) -> list[str]:
+        """The command words the loaded plugins add to the prompt, sorted."""
+        return sorted({word for plugin in self.loaded.values() for word in plugin.commands})
 
     # -- loading ----------------------------------------------------------------------------------
 
@@ -305,6 +312,7 @@ class PluginManager:
         self.sim.cs_behaviour.clear(plugin)
         self.sim.cp_behaviour.clear(plugin)
         plugin.command_handlers.clear()
+        plugin.commands.clear()
         current = asyncio.current_task()
         for task in list(plugin.tasks):
             if task is not current:

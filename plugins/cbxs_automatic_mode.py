@@ -3,8 +3,9 @@
 It boots when loaded, keeps its connectors' state and a whitelist cache of id tags, sends
 heartbeats at the interval the Central System gives, runs a whole transaction when a badge is
 presented (Authorize → StartTransaction → MeterValues, then StopTransaction when the same
-badge comes back), and obeys RemoteStartTransaction / RemoteStopTransaction, ClearCache,
-SendLocalList, GetLocalListVersion, ChangeAvailability, GetDiagnostics and UpdateFirmware.
+badge comes back; readings come from each connector's own meter, taken at the current time),
+and obeys RemoteStartTransaction / RemoteStopTransaction, ClearCache, SendLocalList,
+GetLocalListVersion, ChangeAvailability, GetDiagnostics and UpdateFirmware.
 
 Commands it adds to the prompt:
 
@@ -19,6 +20,7 @@ Port of the original's `cbxs-automatic-mode.js`; see docs/plugins.md for the bug
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 import time
 from dataclasses import dataclass
@@ -34,8 +36,16 @@ system = "cp"
 
 PREFIX = "[CBXS] "
 CONNECTORS = 2
+ENERGY = "Energy.Active.Import.Register"
 #: Energy a charging connector adds per second (Wh), so meter readings grow.
 WH_PER_SECOND = 10
+#: The prompt commands this plugin adds.
+COMMANDS = ("cache", "connectors", "connector_liaison", "identification")
+
+
+def now() -> str:
+    """The current UTC time as OCPP writes it."""
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -47,12 +57,20 @@ class Connector:
     operative: bool = True  # ChangeAvailability
     id_tag: str | None = None  # badge of the transaction starting or running here
     transaction_id: int | None = None
-    meter: int = 0  # Wh
+    meter: int = 0  # Wh, the connector's own energy meter
     started_at: float = 0.0
+    meter_start: int = 0  # the reading when its transaction started
+    start_time: str = ""  # and when (OCPP time)
 
     @property
     def free(self) -> bool:
         return self.liaison and self.operative and self.id_tag is None
+
+    def reading(self) -> int:
+        """The meter now: what it showed, plus what the running transaction has charged."""
+        if self.transaction_id is None:
+            return self.meter
+        return self.meter + round((time.monotonic() - self.started_at) * WH_PER_SECOND)
 
     def status(self) -> str:
         if not self.liaison:
@@ -165,6 +183,7 @@ class ChargeBox:
         payload = {
             "connectorId": connector.connector_id,
             "idTag": id_tag,
+            "timestamp": now(),
             "meterStart": connector.meter,
             "reservationId": None,  # no reservation: drop the default's field
         }
@@ -175,6 +194,7 @@ class ChargeBox:
             return
         connector.transaction_id = result.get("transactionId")
         connector.started_at = time.monotonic()
+        connector.meter_start, connector.start_time = connector.meter, payload["timestamp"]
         self.log(
             f"Transaction #{connector.transaction_id} started on connector "
             f"#{connector.connector_id} for {id_tag}."
@@ -182,8 +202,19 @@ class ChargeBox:
         await self.notify(connector)
         await self.meter_values(connector)
 
+    def sample(self, reading: int, at: str) -> dict[str, Any]:
+        """One meter value: the register reading (Wh) at time `at`, in the version's form."""
+        if self.api.ocpp_version == "1.2":
+            return {"timestamp": at, "value": reading}
+        register = {"value": str(reading), "unit": "Wh", "measurand": ENERGY}
+        return {"timestamp": at, "values": [register]}
+
     async def meter_values(self, connector: Connector) -> None:
-        payload: dict[str, Any] = {"connectorId": connector.connector_id}
+        """MeterValues with the connector's own reading, now."""
+        payload: dict[str, Any] = {
+            "connectorId": connector.connector_id,
+            "values": [self.sample(connector.reading(), now())],
+        }
         if self.api.ocpp_version != "1.2":  # 1.2 MeterValues has no transactionId
             payload["transactionId"] = connector.transaction_id
         await self.api.cp.call("MeterValues", payload)
@@ -194,13 +225,18 @@ class ChargeBox:
         if transaction_id is None:
             connector.id_tag = None
             return
-        charged = max(1, round((time.monotonic() - connector.started_at) * WH_PER_SECOND))
+        charged = max(1, connector.reading() - connector.meter)
         connector.meter += charged
-        payload = {
+        payload: dict[str, Any] = {
             "transactionId": transaction_id,
             "idTag": id_tag,
+            "timestamp": now(),
             "meterStop": connector.meter,
         }
+        if self.api.ocpp_version != "1.2":  # the readings of the transaction, not the defaults'
+            begin = self.sample(connector.meter_start, connector.start_time)
+            end = self.sample(connector.meter, payload["timestamp"])
+            payload["transactionData"] = [{"values": [begin, end]}]
         connector.transaction_id = None
         connector.id_tag = None
         await self.api.cp.call("StopTransaction", payload)
@@ -228,16 +264,24 @@ class ChargeBox:
         await self.start(connector)
 
     async def set_liaison(self, connector: Connector, working: bool) -> None:
-        if connector.liaison == working:
-            return
+        """Cut or restore the link; one StatusNotification says the new status (a cut during a
+        transaction stops it, and the StopTransaction's StatusNotification says Faulted)."""
         connector.liaison = working
         if not working and connector.transaction_id is not None:
             await self.stop(connector, "liaison lost")
+            return
         await self.notify(connector)
 
     def command(self, line: str) -> bool:
         """The plugin's prompt commands; True when the line was one of them."""
-        parsed = self.api.parse(line)
+        words = line.split(maxsplit=1)
+        if not words or words[0] not in COMMANDS:
+            return False  # not ours: the prompt runs it
+        try:
+            parsed = self.api.parse(line)
+        except ValueError as exc:  # an unclosed quote or bracket
+            self.log(f"Error: cannot read the line: {exc}.")
+            return True
         args = parsed.arguments
         if parsed.command == "cache":
             self.log(f"Whitelist content: {json.dumps(self.whitelist, separators=(',', ':'))}")
@@ -256,6 +300,13 @@ class ChargeBox:
                     f"interruption (connectors 1 to {CONNECTORS})."
                 )
                 return True
+            if connector.liaison == (args[1] == "on"):
+                self.log(
+                    f"Connector #{connector.connector_id} liaison is already {args[1]}: "
+                    "nothing changes."
+                )
+                return True
+            connector.liaison = args[1] == "on"  # at once: the next command sees it
             self.api.spawn(self.set_liaison(connector, args[1] == "on"), "cbxs liaison")
             return True
         if parsed.command == "identification":
@@ -347,7 +398,7 @@ def on_load(api: PluginApi) -> None:
             box.log("Disconnected from Central System.")
 
     api.on_connection_event(on_connection)
-    api.on_command(box.command)
+    api.on_command(box.command, COMMANDS)
     api.on_idle(box.idle)
     api.on_call("RemoteStartTransaction", box.remote_start)
     api.on_call("RemoteStopTransaction", box.remote_stop)

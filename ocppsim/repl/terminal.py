@@ -1,5 +1,6 @@
 """The prompt on a terminal: prompt_toolkit with history across runs and tab completion of
-commands, of the current command's payload fields and of charge point ids (SPEC §1)."""
+commands (plugins' too), of the current command's payload fields, of charge point ids and of
+plugin names (SPEC §1)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ def history_path() -> Path:
 
 
 class OcppCompleter(Completer):
-    """Completes command names, `field=` names of the command's payload, and CP ids."""
+    """Completes command names (the plugins' too), `field=` names of the command's payload,
+    CP ids, and plugin names after `load`/`unload`."""
 
     def __init__(self, shell: Shell):
         self.shell = shell
@@ -50,9 +52,12 @@ class OcppCompleter(Completer):
         words = text.split()
         current = "" if text.endswith(" ") else (words[-1] if words else "")
         if len(words) == 0 or (len(words) == 1 and not text.endswith(" ")):
-            for name in COMMANDS:
+            for name in dict.fromkeys([*COMMANDS, *self._plugin_commands()]):
                 if name.startswith(current):
                     yield Completion(name, -len(current))
+            return
+        if words[0] in ("load", "unload") and len(words) - (current != "") == 1:
+            yield from self._plugin_names(words[0], current)
             return
         command = COMMANDS.get(words[0])
         if command is None:
@@ -82,6 +87,23 @@ class OcppCompleter(Completer):
                     if name.startswith(current) and name not in seen:
                         seen.add(name)
                         yield Completion(name + "=", -len(current))
+
+    def _plugin_commands(self) -> list[str]:
+        plugins = self.shell.plugins
+        return plugins.commands() if plugins is not None else []
+
+    def _plugin_names(self, command: str, current: str) -> Iterable[Completion]:
+        """Plugins that can be loaded after `load`, the loaded ones after `unload`."""
+        plugins = self.shell.plugins
+        if plugins is None:
+            return
+        if command == "load":
+            names = sorted(source.name for source in plugins.available().values())
+        else:
+            names = sorted(plugin.name for plugin in plugins.loaded.values())
+        for name in names:
+            if name.startswith(current):
+                yield Completion(name, -len(current))
 
     def _ids(self, flag: str, current: str) -> Iterable[Completion]:
         sim = self.shell.sim

@@ -440,3 +440,48 @@ def test_shipped_plugins_import_only_the_public_api() -> None:
         }
         internal = {name for name in imported if name and name.startswith("ocppsim")}
         assert internal == {"ocppsim.api"}, (path.name, internal)
+
+
+def test_a_truthy_command_result_consumes_the_line_even_when_awaited(
+    lines: Lines, plugins_dir: Path
+) -> None:
+    """`on_command`'s result decides once awaited: any truthy value consumes the line."""
+    write_plugin(
+        plugins_dir,
+        "words",
+        """
+        import asyncio
+
+        def on_load(api):
+            async def later(line):
+                await asyncio.sleep(0)
+                return {"took": line} if line == "async-yes" else None
+
+            def returns_awaitable(line):
+                return later(line)
+
+            api.on_command(lambda line: 1 if line == "one" else 0)
+            api.on_command(lambda line: "yes" if line == "text" else "")
+            api.on_command(later)
+            api.on_command(returns_awaitable, ["async-yes", "text", "one"])
+        """,
+    )
+
+    async def scenario() -> None:
+        shell = _shell(plugins_dir)
+        await shell.execute("load words")
+        for taken in ("one", "text", "async-yes"):
+            assert await shell.plugins.consume(taken) is True, taken
+        assert await shell.plugins.consume("async-no") is False
+        mark = lines.mark()
+        for taken in ("one", "text", "async-yes"):
+            await shell.execute(taken)
+        assert not lines.matching("unknown command", mark)
+        await shell.execute("nothing-takes-this")
+        await lines.wait_for(r"Error: `nothing-takes-this' unknown command", mark)
+        assert shell.plugins.commands() == ["async-yes", "one", "text"]
+        await shell.execute("unload words")
+        assert shell.plugins.commands() == []
+        await close(shell)
+
+    asyncio.run(scenario())

@@ -4,6 +4,7 @@ and Charge Points talk over real WebSockets on 127.0.0.1 (SPEC §8)."""
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 import re
 
@@ -193,6 +194,80 @@ def test_cbxs_needs_a_charge_point(lines: Lines) -> None:
         await lines.wait_for(r"\[CBXS\] Error: this plugin needs one Charge Point Simulator")
         assert shell.plugins.loaded == {}
         assert not shell.sim.cp_behaviour.call_handlers.get("RemoteStartTransaction")
+        await close(shell)
+
+    asyncio.run(scenario())
+
+
+async def finished(shell: Shell, task_name: str) -> None:
+    """Wait until the cbxs plugin's tasks named `task_name` are done."""
+    plugin = shell.plugins.loaded["cbxs_automatic_mode"]
+    tasks = [task for task in plugin.tasks if task.get_name() == task_name]
+    assert tasks, task_name
+    await asyncio.gather(*tasks)
+
+
+@pytest.mark.parametrize("protocol", ["ocpp1.5", "ocpp1.2"])
+def test_cbxs_meters_its_connectors_and_cuts_a_liaison_once(lines: Lines, protocol: str) -> None:
+    """Meter values are the connector's own readings, taken now; a liaison cut during a
+    transaction stops it with one Faulted StatusNotification; a cut liaison cut again says so."""
+
+    async def scenario() -> None:
+        shell = Shell()
+        cs = await start_cs(shell)
+        await start_cp(shell, lines, cs, "box", protocol)
+        cp, to_cs = "cp#box", (">>", "cs")
+        mark = lines.mark()
+        await shell.execute("load cbxs_automatic_mode")
+        await lines.wait_for(r"\[CBXS\] BootNotification: Accepted\.", mark)
+        for _ in (1, 2):
+            _, mark = await exchange(lines, cp, "StatusNotification", mark)
+
+        await shell.execute("identification TAG1")
+        start, mark = await exchange(lines, cp, "StartTransaction", mark)
+        meter, mark = await exchange(lines, cp, "MeterValues", mark)
+        assert len(meter["values"]) == 1  # one reading, not the default's two
+        sample = meter["values"][0]
+        if protocol == "ocpp1.5":
+            (register,) = sample["values"]
+            assert (register["unit"], register["measurand"]) == (
+                "Wh",
+                "Energy.Active.Import.Register",
+            )
+            reading = int(register["value"])
+        else:
+            reading = sample["value"]
+        assert reading >= start["meterStart"]
+        taken = datetime.datetime.fromisoformat(sample["timestamp"].replace("Z", "+00:00"))
+        assert abs(datetime.datetime.now(datetime.timezone.utc) - taken).total_seconds() < 60
+
+        await shell.execute("connector_liaison 1 off")
+        stop, mark = await exchange(lines, cp, "StopTransaction", mark)
+        assert stop["meterStop"] >= reading
+        if protocol == "ocpp1.5":  # the transaction's own readings, not the default's zeros
+            begin, end = stop["transactionData"][0]["values"]
+            assert begin["values"][0]["value"] == str(start["meterStart"])
+            assert end["values"][0]["value"] == str(stop["meterStop"])
+        status, _ = await exchange(lines, cp, "StatusNotification", mark)
+        assert (status["connectorId"], status["status"]) == (1, "Faulted")
+        await finished(shell, "cbxs liaison")
+        statuses = lines.matching(frame(cp, *to_cs, 2, "StatusNotification"), mark)
+        assert len(statuses) == 1, statuses  # no second Faulted
+
+        done = lines.mark()
+        await shell.execute("connector_liaison 1 off")
+        await lines.wait_for(r"\[CBXS\] Connector #1 liaison is already off: nothing changes\.")
+        await shell.execute("connector_liaison 1 on")
+        status, _ = await exchange(lines, cp, "StatusNotification", done)
+        assert (status["connectorId"], status["status"]) == (1, "Available")
+        await finished(shell, "cbxs liaison")
+        assert len(lines.matching(frame(cp, *to_cs, 2, "StatusNotification"), done)) == 1
+        assert lines.errors() == []
+
+        mark = lines.mark()  # a line it cannot read is its error line, not a plugin failure
+        await shell.execute('identification "abc')
+        await lines.wait_for(r"\[CBXS\] Error: cannot read the line: unclosed quote", mark)
+        assert not lines.matching("Error in the", mark)
         await close(shell)
 
     asyncio.run(scenario())

@@ -41,6 +41,7 @@ def test_tutorial_plugin_works_as_written(lines: Lines, tmp_path: Path) -> None:
 
         await shell.execute("remote_starttransaction connectorId=1")
         await lines.wait_for(r'cs: <<cp#cp01 \[3,"\w+",\{"status":"Rejected"\}\]', mark)
+        assert shell.plugins.commands() == ["plug"]  # it completes with Tab
         await shell.execute("plug 1")
         await lines.wait_for(r'"StatusNotification",\{"connectorId":1,"status":"Occupied"', mark)
         await shell.execute("remote_starttransaction connectorId=1")

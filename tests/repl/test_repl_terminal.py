@@ -83,3 +83,29 @@ def test_help_completes_commands_and_stop_cp_completes_charge_point_ids() -> Non
     shell.sim.charge_points["cp01"] = SimpleNamespace(version="1.5")
     assert complete(shell, "stop_cp ") == ["cp01"]
     assert complete(shell, "stop_") == ["stop_cp", "stop_cs"]
+
+
+def test_plugin_names_and_plugin_commands_complete(tmp_path) -> None:
+    """`load <Tab>` offers the plugins there are, `unload <Tab>` the loaded ones, and the
+    commands a loaded plugin declared complete like the built-in ones."""
+    import asyncio
+
+    (tmp_path / "mine.py").write_text(
+        "def on_load(api):\n"
+        "    api.on_command(lambda line: line.startswith('plug'), ['plug', 'unplug'])\n"
+    )
+    shell = Shell(plugins_dirs=[tmp_path])
+    assert {"helloworld", "cbxs_automatic_mode", "mine"} <= set(complete(shell, "load "))
+    assert complete(shell, "load hel") == ["helloworld"]
+    assert complete(shell, "load mi") == ["mine"]
+    assert complete(shell, "unload ") == []
+    assert complete(shell, "plu") == ["plugins"]
+
+    async def load() -> None:
+        await shell.execute("load mine")
+
+    asyncio.run(load())
+    assert complete(shell, "unload ") == ["mine"]
+    assert complete(shell, "plu") == ["plugins", "plug"]
+    assert complete(shell, "unp") == ["unplug"]
+    assert complete(shell, "load mine ") == []
