@@ -56,13 +56,13 @@ class OcppCompleter(Completer):
                 if name.startswith(current):
                     yield Completion(name, -len(current))
             return
-        if words[0] in ("load", "unload") and len(words) - (current != "") == 1:
+        typed = len(words) - (0 if text.endswith(" ") else 1)  # words before the current one
+        if words[0] in ("load", "unload") and typed == 1:
             yield from self._plugin_names(words[0], current)
             return
         command = COMMANDS.get(words[0])
         if command is None:
             return
-        typed = len(words) - (0 if text.endswith(" ") else 1)  # words before the current one
         if command.name == "help" and typed == 1:
             yield from (Completion(n, -len(current)) for n in COMMANDS if n.startswith(current))
             return
