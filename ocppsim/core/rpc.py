@@ -8,6 +8,7 @@ the unique-id generator are injected so tests run without sockets or sleeping.
 
 from __future__ import annotations
 
+import codecs
 import json
 import random
 import re
@@ -98,19 +99,46 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+#: The start of a CALL, `[2,"<unique id>"`, read from a text that is not JSON as a whole.
+_CALL_START = re.compile(r'\s*\[\s*2\s*,\s*("(?:[^"\\\x00-\x1f]|\\.)*")\s*[,\]]')
+#: How far into such a text the id is looked for (an id of 36 characters, each escaped).
+_CALL_START_LIMIT = 16 + 6 * MAX_ID_LENGTH
+
+
+def _unique_id_of(text: str | bytes) -> str | None:
+    """The unique id of a text that starts like a CALL but is not JSON (NaN, nesting too
+    deep, a missing quote further on), or None; reads a bounded prefix only."""
+    start = text[:_CALL_START_LIMIT]
+    if isinstance(start, bytes):
+        try:  # a character cut at the end of the prefix is left for later, not an error
+            start = codecs.getincrementaldecoder("utf-8")().decode(start)
+        except UnicodeDecodeError:
+            return None
+    found = _CALL_START.match(start)
+    if found is None:
+        return None
+    try:
+        unique_id = json.loads(found.group(1))
+    except ValueError:  # a bad escape
+        return None
+    return unique_id if isinstance(unique_id, str) else None
+
+
 def parse_frame(text: str | bytes) -> Message | tuple[str, str]:
     """Decode one frame.
 
     Returns the message, or `(unique_id, reason)` for a CALL that has an id but is
-    otherwise malformed (it can still be answered with a CALLERROR); raises `FrameError`
-    when nothing can be answered.
+    otherwise malformed, JSON or not (it can still be answered with a CALLERROR, OCPP-J
+    §4.2.3); raises `FrameError` when nothing can be answered.
     """
     try:
         value = json.loads(text, parse_constant=_refuse_constant)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise FrameError("not JSON") from exc
-    except RecursionError as exc:
-        raise FrameError("nested too deeply") from exc
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else f"not JSON ({exc})"
+        unique_id = _unique_id_of(text)
+        if unique_id is None:
+            raise FrameError(reason) from exc
+        return (unique_id, reason)
     if not isinstance(value, list) or len(value) < 2 or not isinstance(value[1], str):
         raise FrameError("not an OCPP-J array")
     kind, unique_id = value[0], value[1]

@@ -152,11 +152,34 @@ def test_pending_calls_expire_on_the_injected_clock() -> None:
     assert s.expire() == [second] and s.pending == {}
 
 
-def test_nan_and_deep_nesting_are_not_frames() -> None:
+def test_a_call_that_is_not_json_is_refused_when_its_id_can_be_read() -> None:
+    """NaN, nesting too deep, a bare word: FormationViolation for the id `[2,"<id>"` gives."""
     s = make()
-    assert isinstance(s.receive('[2,"a","Heartbeat",{"x":NaN}]'), BadFrame)
-    assert isinstance(s.receive('[2,"a","Heartbeat",{"x":-Infinity}]'), BadFrame)
-    assert isinstance(s.receive("[" * 100000 + "]" * 100000), BadFrame)
+    deep = "[" * 100000 + "]" * 100000
+    for frame, unique_id in [
+        ('[2,"a","Heartbeat",{"x":NaN}]', "a"),
+        ('[2,"b","Heartbeat",{"x":-Infinity}]', "b"),
+        (f'[2,"c","Heartbeat",{deep}]', "c"),
+        (' [ 2 , "d\\u00e9" , "Heartbeat", {x}]', "d\u00e9"),
+        ('[2,"e"]]', "e"),
+        (b'[2,"f","Heartbeat",NaN]', "f"),
+    ]:
+        event = s.receive(frame)
+        assert isinstance(event, CallRefused), frame[:40]
+        assert event.unique_id == unique_id and event.error.code == "FormationViolation"
+        assert json.loads(event.reply)[:3] == [4, unique_id, "FormationViolation"]
+    # no readable CALL id: nothing can be answered (and an answer is never answered)
+    for junk in [
+        deep,
+        '[3,"a",{"x":NaN}]',
+        '[4,"a","GenericError",NaN]',
+        '[2.0,"a","Heartbeat",NaN]',
+        '[2,"a\\q","Heartbeat",NaN]',
+        '[2,"unterminated',
+        '[2,"' + "x" * 300 + '","Heartbeat",NaN]',  # the id is looked for in a bounded prefix
+        b'[2,"\xff","Heartbeat",NaN]',
+    ]:
+        assert isinstance(s.receive(junk), BadFrame), junk[:40]
 
 
 def test_ints_are_32_bit_as_in_the_wsdl() -> None:

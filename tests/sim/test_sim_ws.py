@@ -243,7 +243,8 @@ def test_with_attr_at_form_between_two_simulators_that_use_it(watcher) -> None:
 
 
 def test_pathological_frames_leave_both_sides_alive(lines) -> None:
-    """Deep nesting, NaN, control bytes: logged and refused, the links stay up (SPEC §4 [fix])."""
+    """Deep nesting, NaN, control bytes: logged and refused, the links stay up (SPEC §4 [fix]);
+    a CALL among them whose id can be read gets its FormationViolation."""
     from websockets.asyncio.server import serve
 
     nested = "[" * 5000 + "]" * 5000
@@ -252,10 +253,19 @@ def test_pathological_frames_leave_both_sides_alive(lines) -> None:
         sim = Simulator()
         cs = await _start_cs(sim)
         async with connect(f"ws://127.0.0.1:{cs.port}/raw", subprotocols=["ocpp1.5"]) as ws:  # type: ignore[list-item]
-            for junk in (nested, '[2,"n","Heartbeat",{"a":NaN}]', "[2,\x00"):
+            for junk in (
+                nested,
+                '[2,"n","Heartbeat",{"a":NaN}]',
+                "[2,\x00",
+                '[2,"deep","Heartbeat",' + nested + "]",
+            ):
                 await ws.send(junk)
             await ws.send('[2,"ok","Heartbeat",{}]')
+            assert json.loads(await ws.recv())[:3] == [4, "n", "FormationViolation"]
+            assert json.loads(await ws.recv())[:3] == [4, "deep", "FormationViolation"]
             assert json.loads(await ws.recv())[:2] == [3, "ok"]
+        await lines.wait_for(r"cs: WARNING : FormationViolation for CALL #n \(not JSON \(NaN")
+        await lines.wait_for(r"cs: WARNING : FormationViolation for CALL #deep \(nested too deeply")
         await lines.wait_for(r"cs: Error: message \[\[\[.*more characters\) can't be parsed\.")
         assert lines.matching(r"cs: <<cp#raw \[2,\\x00")  # control bytes shown escaped
 
