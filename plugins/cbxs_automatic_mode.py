@@ -88,7 +88,7 @@ class Connector:
             state = "not charging"
         return (
             f"Connector #{self.connector_id} - status: {self.status()}, {state}, "
-            f"liaison {'on' if self.liaison else 'off'}, meter {self.meter} Wh"
+            f"liaison {'on' if self.liaison else 'off'}, meter {self.reading()} Wh"
         )
 
 
