@@ -751,7 +751,7 @@ def test_interop_our_envelope_parses_with_zeep(
 def _without_message_id_and_to(envelope: etree._Element) -> bytes:
     """A zeep envelope without its random MessageID and its WSDL-given To address."""
     for name in ("MessageID", "To"):
-        for node in envelope.iter(f"{{{WSA}}}{name}"):
+        for node in list(envelope.iter(f"{{{WSA}}}{name}")):
             node.getparent().remove(node)
     return etree.tostring(envelope)
 
