@@ -84,6 +84,9 @@ class Peer:
         """One transport-level ping (websocket only)."""
         raise OcppSimError("websocket ping is not available in SOAP mode")
 
+    def abort(self, code: int, reason: str) -> None:
+        """Drop the link at once (a dead peer): close frame `code`/`reason` if it can go."""
+
 
 async def maybe_await(value: Any) -> Any:
     """Await `value` when a handler returned an awaitable (handlers may be plain or async)."""
@@ -195,6 +198,9 @@ class JsonPeer(Peer):
                 raise
         finally:
             self._waiting.pop(pending.unique_id, None)
+
+    def abort(self, code: int, reason: str) -> None:
+        self.link.abort(code, reason)
 
     async def ping(self) -> None:
         address = self.link.remote_address

@@ -182,6 +182,16 @@ class Link(asyncio.Protocol):
         self._start_closing(code, reason)
         await asyncio.shield(self._lost)
 
+    def abort(self, code: int = CloseCode.INTERNAL_ERROR, reason: str = "") -> None:
+        """Give the connection up at once: a close frame (`code`, `reason`) goes out if the
+        link is open, then the TCP connection is dropped without waiting for the peer's
+        answer (a dead peer never answers; RFC 6455 §7.1.7, fail the connection)."""
+        if self._protocol.state is _OPEN:
+            self._protocol.fail(code, reason)
+            self._write_out()
+        if self._transport is not None:
+            self._transport.abort()
+
     @property
     def close_reason(self) -> str:
         protocol = self._protocol

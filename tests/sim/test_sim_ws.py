@@ -315,7 +315,9 @@ def test_a_stopping_charge_point_closes_its_link_properly(lines) -> None:
     assert not lines.matching("Connection lost")
 
 
-async def _half_dead_client(port: int, path: str) -> asyncio.StreamWriter:
+async def _half_dead_client(
+    port: int, path: str
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """A client that completes the handshake, then never reads or answers anything."""
     from websockets.client import ClientProtocol
     from websockets.uri import parse_uri
@@ -326,7 +328,7 @@ async def _half_dead_client(port: int, path: str) -> asyncio.StreamWriter:
     client.send_request(client.connect())
     writer.write(b"".join(client.data_to_send()))
     await reader.readuntil(b"\r\n\r\n")
-    return writer
+    return reader, writer
 
 
 def test_a_half_dead_old_connection_neither_delays_the_new_one_nor_quit(lines, monkeypatch) -> None:
@@ -337,13 +339,13 @@ def test_a_half_dead_old_connection_neither_delays_the_new_one_nor_quit(lines, m
     async def scenario() -> None:
         sim = Simulator()
         cs = await _start_cs(sim)
-        old = await _half_dead_client(cs.port, "/cpX")
+        _, old = await _half_dead_client(cs.port, "/cpX")
         await lines.wait_for(r"#cpX connected")
         async with connect(f"ws://127.0.0.1:{cs.port}/cpX", subprotocols=["ocpp1.5"]) as ws:  # type: ignore[list-item]
             await ws.send('[2,"hb","Heartbeat",{}]')
             # answered at once, not after the old link's 10 s closing timeout
             assert json.loads(await asyncio.wait_for(ws.recv(), 3))[:2] == [3, "hb"]
-        stuck = await _half_dead_client(cs.port, "/cpY")
+        _, stuck = await _half_dead_client(cs.port, "/cpY")
         await lines.wait_for(r"#cpY connected")
         await asyncio.wait_for(sim.shutdown(), 5)  # a peer that never closes: dropped
         old.close()
@@ -425,5 +427,89 @@ def test_each_charge_point_keeps_its_configuration(watcher) -> None:
         assert await change("two", "HeartbeatInterval", "5") == "Rejected"
         assert second.configuration.get("HeartbeatInterval") == "300"
         await sim.shutdown()
+
+    asyncio.run(scenario())
+
+
+def _close_frames(data: bytes) -> list[tuple[int, str]]:
+    """The close frames (code, reason) in what a server sent after the handshake."""
+    from websockets.frames import Close, Opcode
+    from websockets.protocol import Protocol, Side
+
+    parser = Protocol(Side.CLIENT)  # reads server frames (unmasked)
+    parser.receive_data(data)
+    parser.receive_eof()
+    closes = []
+    for event in parser.events_received():
+        if event.opcode is Opcode.CLOSE:
+            close = Close.parse(event.data)
+            closes.append((close.code, close.reason))
+    return closes
+
+
+def test_a_cp_that_leaves_a_ping_unanswered_is_disconnected(lines) -> None:
+    """The dead link is closed (1011 keepalive timeout) after one ping interval without a
+    PONG; the CP is no longer registered, so a remote command says so at once."""
+
+    async def scenario() -> None:
+        sim = Simulator()
+        cs = await _start_cs(sim, ping_interval=0.2)
+        reader, writer = await _half_dead_client(cs.port, "/dead")
+        await lines.wait_for(r"cs: ChargePoint #dead connected")
+        await lines.wait_for(r"cs: PING sent to: 127\.0\.0\.1:\d+")
+        await lines.wait_for(
+            r"cs: Error: no PONG within 0\.2 seconds: closing the connection"
+            r" \(1011 keepalive timeout\)\.$"
+        )
+        await lines.wait_for(r"cp#dead: Disconnected$")
+        assert "dead" not in cs.peers
+        with pytest.raises(CommandError, match="#dead does not exist"):
+            await sim.remote_call("dead", "Reset", [])
+        received = await asyncio.wait_for(reader.read(), 5)  # what the CS sent, up to its end
+        assert _close_frames(received) == [(1011, "keepalive timeout")]
+        assert len(lines.matching("no PONG")) == 1 and not lines.matching("ping failed")
+        writer.close()
+        await sim.shutdown()
+
+    asyncio.run(scenario())
+
+
+def test_a_cp_whose_cs_leaves_a_ping_unanswered_reconnects(lines, monkeypatch) -> None:
+    from websockets.server import ServerProtocol
+
+    monkeypatch.setenv("OCPPSIM_RETRY_SECONDS", "0.1")
+    tcp_ends: list[asyncio.StreamWriter] = []
+
+    async def dead_cs(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Completes the handshake, then never reads (nor answers a ping) again."""
+        server = ServerProtocol(subprotocols=["ocpp1.5"])  # type: ignore[list-item]
+        server.receive_data(await reader.readuntil(b"\r\n\r\n"))
+        request = server.events_received()[0]
+        server.send_response(server.accept(request))  # type: ignore[arg-type]
+        writer.write(b"".join(server.data_to_send()))
+        tcp_ends.append(writer)
+
+    async def scenario() -> None:
+        listener = await asyncio.start_server(dead_cs, "127.0.0.1", 0)
+        port = listener.sockets[0].getsockname()[1]
+        sim = Simulator()
+        cp = ChargePoint(f"ws://127.0.0.1:{port}", "cp1", ping_interval=0.2)
+        sim.add_charge_point(cp)
+        cp.start()
+        first = await lines.wait_for(r"cp#cp1: Connected to Central System\.")
+        await lines.wait_for(
+            r"cp#cp1: Error: no PONG within 0\.2 seconds: closing the connection"
+            r" \(1011 keepalive timeout\)\.$"
+        )
+        await lines.wait_for(r"cp#cp1: Connection lost \(1011 .*keepalive timeout\), retry in")
+        start = lines.lines.index(first) + 1
+        monkeypatch.setenv("OCPPSIM_RETRY_SECONDS", "60")  # no third try during the test
+        await lines.wait_for(r"cp#cp1: Connected to Central System\.", start=start)
+        assert len(lines.matching("no PONG")) == 1 and not lines.matching("ping failed")
+        await lines.wait_for(r"cp#cp1: Connection lost .*, retry in 60 seconds", start=start)
+        await sim.shutdown()
+        listener.close()
+        for writer in tcp_ends:
+            writer.close()
 
     asyncio.run(scenario())

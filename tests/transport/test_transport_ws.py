@@ -271,6 +271,37 @@ def test_our_client_and_server_close_both_ways_and_ping() -> None:
     run(scenario)
 
 
+def test_abort_drops_a_peer_that_reads_nothing_at_once_with_its_close_frame() -> None:
+    """A dead peer never answers a close: `abort` sends the close frame it can and drops the
+    TCP connection without the closing handshake's 10 s wait (keepalive timeouts use it)."""
+    from websockets.frames import Close, Opcode
+    from websockets.protocol import Protocol, Side
+
+    async def scenario() -> None:
+        recorder = Recorder()
+        async with server(recorder) as url:
+            reader, writer = await silent_client(url + "/ocpp/CP1")
+            link = await recorder.links.get()
+            unanswered = asyncio.ensure_future(link.ping())
+            await asyncio.sleep(0)  # the ping goes out (and is never answered)
+            link.abort(1011, "keepalive timeout")
+            assert not link.is_open
+            with pytest.raises(ConnectionClosed):
+                await asyncio.wait_for(unanswered, 5)
+            await asyncio.wait_for(link._lost, 5)  # the TCP connection is gone already
+            received = await asyncio.wait_for(reader.read(), 5)
+            parser = Protocol(Side.CLIENT)
+            parser.receive_data(received)
+            frames = parser.events_received()
+            assert [f.opcode for f in frames] == [Opcode.PING, Opcode.CLOSE]
+            closes = [Close.parse(f.data) for f in frames if f.opcode is Opcode.CLOSE]
+            assert [(c.code, c.reason) for c in closes] == [(1011, "keepalive timeout")]
+            assert link.close_description == "1011 internal error: keepalive timeout"
+            writer.close()
+
+    run(scenario)
+
+
 def test_a_frame_above_max_size_closes_that_connection_with_1009() -> None:
     async def scenario() -> int | None:
         recorder = Recorder(echo)
