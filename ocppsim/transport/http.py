@@ -1,10 +1,14 @@
 """HTTP for the SOAP transport with aiohttp (SPEC §7): a POST-only server on one path and a
 client that posts bodies. Only bytes, status codes and headers; no OCPP logic.
+
+The server drops peers that hold a connection without using it (see `HttpLimits`), and
+listens on one port for every address family it binds.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import socket
 from collections.abc import Awaitable, Callable, Mapping
@@ -17,6 +21,18 @@ from aiohttp import web
 #: Largest request body the server reads; the SOAP parser has its own, smaller cap, so
 #: bodies in between get a SOAP Fault and only bigger ones a bare HTTP 413.
 MAX_BODY_BYTES = 4 * 1024 * 1024
+#: Seconds a connection may sit idle (before its first request, between requests) and the
+#: most the request line and headers of one request may take.
+IDLE_TIMEOUT = 30.0
+#: Seconds the body of one request may take to arrive once its headers are in.
+BODY_TIMEOUT = 30.0
+#: How long, at most, an unread body is drained before the connection closes (aiohttp's
+#: `lingering_time`, 10 s by default), so the answer reaches the peer before the reset.
+LINGER_SECONDS = 2.0
+#: Tries at finding a random port free on every family (another process may hold it on one).
+_PORT_TRIES = 8
+#: bind() errors meaning "this machine has no such address or family": skip that address.
+_ADDRESS_MISSING = {errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT}
 
 _quiet = logging.getLogger("ocppsim.transport.aiohttp")
 _quiet.addHandler(logging.NullHandler())
@@ -31,6 +47,8 @@ class HttpRequest:
     body: bytes
     headers: Mapping[str, str]
     remote: str
+    #: the media type of its Content-Type, lower case without parameters ("" when absent)
+    content_type: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,40 +82,124 @@ class HttpTimeout(HttpFailed):
 Responder = Callable[[HttpRequest], Awaitable[HttpReply]]
 
 
+@dataclass(frozen=True)
+class HttpLimits:
+    """How long and how much the server waits for a peer before dropping its connection.
+
+    `idle_timeout` is aiohttp's `keepalive_timeout`: its timer starts when a connection
+    opens and again after each answer, and only a complete request (line and headers)
+    stops it, so it bounds idle keep-alive connections and slow headers alike.
+    `body_timeout` bounds reading one body (aiohttp has no such setting): a late body gets
+    408 and the connection closes. `max_body_bytes` is aiohttp's `client_max_size` (413).
+    """
+
+    idle_timeout: float = IDLE_TIMEOUT
+    body_timeout: float = BODY_TIMEOUT
+    max_body_bytes: int = MAX_BODY_BYTES
+
+
 def normalise_path(path: str) -> str:
     """`ocpp/` → `/ocpp`; an empty path is `/`."""
     stripped = path.strip().strip("/")
     return "/" + stripped if stripped else "/"
 
 
+async def _listen_addresses(host: str | None) -> list[str]:
+    """The addresses to bind for `host`, IPv4 first: every interface of both families for
+    None or "", else what the name resolves to (OSError when it resolves to nothing)."""
+    if not host:
+        return ["0.0.0.0", "::"] if socket.has_ipv6 else ["0.0.0.0"]
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    found: list[str] = []
+    for family in (socket.AF_INET, socket.AF_INET6):
+        for info in infos:
+            address = str(info[4][0])
+            if info[0] == family and address not in found:
+                found.append(address)
+    if not found:
+        raise OSError(errno.EADDRNOTAVAIL, f"{host} has no IPv4 or IPv6 address")
+    return found
+
+
 class HttpServer:
     """An aiohttp server answering POSTs to one path with `respond` (404/405 otherwise)."""
 
-    def __init__(self, host: str | None, port: int, path: str, respond: Responder):
+    def __init__(
+        self,
+        host: str | None,
+        port: int,
+        path: str,
+        respond: Responder,
+        limits: HttpLimits | None = None,
+    ):
         self.host = host
         self.port = port
         self.path = normalise_path(path)
+        self.limits = limits or HttpLimits()
+        #: (address, port) of each listening socket once started
+        self.addresses: list[tuple[str, int]] = []
         self._respond = respond
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> int:
-        """Listen; returns the bound port (raises OSError when it cannot be bound)."""
-        app = web.Application(client_max_size=MAX_BODY_BYTES)
+        """Listen on every address of `host` (all interfaces when None), on one port for all
+        of them; returns that port (raises OSError when it cannot be bound)."""
+        limits = self.limits
+        app = web.Application(client_max_size=limits.max_body_bytes)
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        runner = web.AppRunner(app, access_log=None, logger=_quiet, handle_signals=False)
+        runner = web.AppRunner(
+            app,
+            access_log=None,
+            logger=_quiet,
+            handle_signals=False,
+            keepalive_timeout=limits.idle_timeout,
+            lingering_time=min(LINGER_SECONDS, limits.body_timeout),
+        )
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port, reuse_address=True)
         try:
-            await site.start()
+            self.port = await self._bind(runner, await _listen_addresses(self.host))
         except BaseException:
             await runner.cleanup()
             raise
         self._runner = runner
-        for address in runner.addresses:
-            if isinstance(address, tuple) and len(address) >= 2:
-                self.port = int(address[1])
-                break
+        self.addresses = [
+            (str(address[0]), int(address[1]))
+            for address in runner.addresses
+            if isinstance(address, tuple) and len(address) >= 2
+        ]
         return self.port
+
+    async def _bind(self, runner: web.AppRunner, addresses: list[str]) -> int:
+        """Bind each address on the same port: the first picks it when `port` is 0, the
+        others follow (a random port taken on another family is tried again)."""
+        tries = _PORT_TRIES if self.port == 0 else 1
+        for attempt in range(tries):
+            port = self.port
+            sites: list[web.TCPSite] = []
+            missing: OSError | None = None
+            try:
+                for address in addresses:
+                    site = web.TCPSite(runner, address, port, reuse_address=True)
+                    try:
+                        await site.start()
+                    except OSError as exc:
+                        await site.stop()
+                        if exc.errno not in _ADDRESS_MISSING:
+                            raise
+                        missing = missing or exc  # e.g. no IPv6 on this machine
+                        continue
+                    sites.append(site)
+                    port = port or _bound_port(runner)
+                if not sites:
+                    raise missing or OSError(errno.EADDRNOTAVAIL, "no address to listen on")
+                return port
+            except OSError as exc:
+                for site in sites:
+                    await site.stop()
+                if exc.errno != errno.EADDRINUSE or attempt == tries - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     async def stop(self) -> None:
         """Stop listening and close open connections."""
@@ -111,15 +213,35 @@ class HttpServer:
         if request.method != "POST":
             return web.Response(status=405, text="Method Not Allowed: POST only\n")
         try:
-            body = await request.read()
+            body = await asyncio.wait_for(request.read(), self.limits.body_timeout)
         except web.HTTPRequestEntityTooLarge:
-            return web.Response(status=413, text="Request Entity Too Large\n")
+            return _closing(web.Response(status=413, text="Request Entity Too Large\n"))
+        except asyncio.TimeoutError:
+            text = f"Request Timeout: body not received within {self.limits.body_timeout:g} s\n"
+            return _closing(web.Response(status=408, text=text))
         peer = request.transport.get_extra_info("peername") if request.transport else None
         remote = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(request.remote)
-        reply = await self._respond(HttpRequest(request.path, body, dict(request.headers), remote))
+        media = request.content_type if "Content-Type" in request.headers else ""
+        reply = await self._respond(
+            HttpRequest(request.path, body, dict(request.headers), remote, media)
+        )
         response = web.Response(status=reply.status, body=reply.body)
         response.headers["Content-Type"] = reply.content_type
         return response
+
+
+def _bound_port(runner: web.AppRunner) -> int:
+    """The port of the runner's first listening socket."""
+    for address in runner.addresses:
+        if isinstance(address, tuple) and len(address) >= 2:
+            return int(address[1])
+    raise OSError(errno.EADDRNOTAVAIL, "no listening socket")
+
+
+def _closing(response: web.Response) -> web.Response:
+    """`response`, closing the connection after it (the rest of the body is not read)."""
+    response.force_close()
+    return response
 
 
 class HttpClient:
