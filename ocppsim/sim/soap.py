@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import socket
 import uuid
 from collections.abc import Awaitable, Callable
+from errno import EADDRNOTAVAIL
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,11 +39,19 @@ from ocppsim.soap import (
     get_codec,
     request_version,
 )
-from ocppsim.soap.codec import fault_of, parse_envelope
+from ocppsim.soap.codec import (
+    build_envelope_fault,
+    check_must_understand,
+    envelope_namespace,
+    fault_of,
+    parse_envelope,
+)
+from ocppsim.soap.faults import SOAP11_ENV, SOAP_ENV, SoapEnvelopeFault
 from ocppsim.transport.http import (
     HttpClient,
     HttpExchange,
     HttpFailed,
+    HttpLimits,
     HttpReply,
     HttpRequest,
     HttpServer,
@@ -56,6 +67,13 @@ PrintXml = Callable[[], bool]
 Identify = Callable[[SoapRequest, str], Awaitable[Peer]]
 
 _SERVICE_NAMES = {"cs": "Central System", "cp": "Charge Point"}
+
+#: A Central System forgets a charge box it has not heard from for this long (seconds): a
+#: real one sends a Heartbeat at least every heartbeatInterval (1200 s by default).
+FORGET_AFTER = 3600.0
+#: The most charge boxes a Central System remembers; a new one beyond it makes it forget the
+#: one heard from least recently (ids from a flood of requests never exhaust memory).
+MAX_CHARGE_BOXES = 100_000
 
 
 def new_message_id() -> str:
@@ -82,6 +100,12 @@ def _fault_text(action: str | None, code: str, reason: str) -> str:
 def _fault_status(code: str) -> int:
     """HTTP status of a Fault (SOAP 1.2 HTTP binding: 400 for the sender's, 500 for ours)."""
     return 500 if code == "InternalError" else 400
+
+
+#: the media type of SOAP 1.2 messages (SOAP 1.2 Part 2 §7.1.4, RFC 3902)
+SOAP12_MEDIA_TYPE = "application/soap+xml"
+#: SOAP 1.1's media type: accepted only to answer a SOAP 1.1 Envelope with VersionMismatch
+SOAP11_MEDIA_TYPE = "text/xml"
 
 
 class SoapPeer(Peer):
@@ -117,7 +141,14 @@ class SoapPeer(Peer):
         self._client = client
         self._print_xml = print_xml
         self._on_result = on_result
-        self._call_lock = asyncio.Lock()
+        self._lock: asyncio.Lock | None = None  # made on the first CALL: most boxes get none
+
+    @property
+    def _call_lock(self) -> asyncio.Lock:
+        """One CALL at a time to this peer."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        return self._lock
 
     @property
     def connected(self) -> bool:
@@ -282,11 +313,15 @@ class SoapResponder:
             )
 
     async def _respond(self, request: HttpRequest) -> HttpReply:
-        """The steps of `respond` (SPEC §4 order: form, action, payload, handler)."""
+        """The steps of `respond` (media type; SPEC §4 order: form, action, payload, handler)."""
         label = f"cp#?@{request.remote}" if self.service == "cs" else "cs"
+        if not self._soap_media_type(request):
+            log.frame(self.speaker, log.RECEIVED, label, _decoded(request.body) or '""')
+            return self._unsupported_media_type(label, request.content_type)
         envelope: etree._Element | None = None
         try:
             envelope = parse_envelope(request.body)  # parsed once, read twice
+            check_must_understand(envelope)
             version = self._version_of(envelope)
             parsed = get_codec(version, self.service).parse_request(envelope)
         except SoapFaultError as exc:
@@ -294,6 +329,9 @@ class SoapResponder:
             if box and self.service == "cs":
                 label = f"cp#{box}"  # the body is bad, but the sender said who it is
             log.frame(self.speaker, log.RECEIVED, label, _decoded(request.body) or '""')
+            if isinstance(exc, SoapEnvelopeFault):
+                message_id = _header_of(envelope, "MessageID") if envelope is not None else None
+                return self._envelope_fault(label, exc, message_id)
             return self._fault(label, None, exc.code, exc.reason, None)
         label = self._label(parsed) or label
         shown = _decoded(request.body) if self._print_xml() else self._json(parsed)
@@ -356,6 +394,43 @@ class SoapResponder:
         return version
 
     @staticmethod
+    def _soap_media_type(request: HttpRequest) -> bool:
+        """True for a SOAP 1.2 request, and for a SOAP 1.1 Envelope sent as SOAP 1.1's
+        `text/xml` (answered with VersionMismatch, SOAP 1.2 Part 1 Appendix A); any other
+        Content-Type, a SOAP 1.2 Envelope as `text/xml` included, gets 415."""
+        if request.content_type == SOAP12_MEDIA_TYPE:
+            return True
+        return (
+            request.content_type == SOAP11_MEDIA_TYPE
+            and envelope_namespace(request.body) == SOAP11_ENV
+        )
+
+    def _unsupported_media_type(self, label: str, media_type: str) -> HttpReply:
+        """HTTP 415 (SOAP 1.2 Part 2 §7.5.2.2): the request is not `application/soap+xml`."""
+        shown = repr(media_type[:100]) if media_type else "none"
+        text = (
+            f"Unsupported Media Type: Content-Type {shown}; a SOAP 1.2 request is"
+            f" {SOAP12_MEDIA_TYPE}"
+        )
+        log.frame(self.speaker, log.SENT, label, f"HTTP 415 {text}")
+        return HttpReply(415, (text + "\n").encode(), "text/plain; charset=utf-8")
+
+    def _envelope_fault(
+        self, label: str, fault: SoapEnvelopeFault, relates_to: str | None
+    ) -> HttpReply:
+        """A VersionMismatch or MustUnderstand Fault, HTTP 500 (SOAP 1.2 Part 2 §7.5.2.2)."""
+        body, content_type = build_envelope_fault(
+            fault, relates_to=relates_to, message_id=new_message_id()
+        )
+        shown = (
+            _decoded(body)
+            if self._print_xml()
+            else f"Fault {dumps({'code': fault.soap_code, 'reason': fault.reason})}"
+        )
+        log.frame(self.speaker, log.SENT, label, shown)
+        return HttpReply(500, body, content_type)
+
+    @staticmethod
     def _json(parsed: SoapRequest) -> str:
         return f"/{parsed.action} {dumps(parsed.payload)}"
 
@@ -394,6 +469,9 @@ class SoapCentralSystem:
         host: str | None = None,
         behaviour: Behaviour | None = None,
         print_xml: PrintXml = lambda: False,
+        limits: HttpLimits | None = None,
+        forget_after: float = FORGET_AFTER,
+        max_charge_boxes: int = MAX_CHARGE_BOXES,
     ):
         self.port = port
         self.endpoint = normalise_endpoint(endpoint)
@@ -403,6 +481,12 @@ class SoapCentralSystem:
         self.behaviour = behaviour or Behaviour("cs")
         self.print_xml = print_xml
         self.peers: dict[str, Peer] = {}
+        self.forget_after = forget_after
+        self.max_charge_boxes = max_charge_boxes
+        #: when each charge box was last heard from (loop time), least recent first
+        self._heard: dict[str, float] = {}
+        self._forgetting: asyncio.Task[None] | None = None
+        self._on_answer = self._answered  # one bound method shared by every peer
         self.pinger = Pinger(ping_interval)  # stored only: SOAP has no pings
         self._client = HttpClient()
         self._responder = SoapResponder(
@@ -415,7 +499,7 @@ class SoapCentralSystem:
             print_xml=print_xml,
             variant=variant,
         )
-        self._server = HttpServer(host, port, self.endpoint, self._responder.respond)
+        self._server = HttpServer(host, port, self.endpoint, self._responder.respond, limits)
 
     @property
     def ping_interval(self) -> float:
@@ -428,12 +512,57 @@ class SoapCentralSystem:
     async def start(self) -> None:
         """Listen; raises OSError when the port cannot be bound."""
         self.port = await self._server.start()
+        if 0 < self.forget_after < math.inf:
+            self._forgetting = asyncio.create_task(self._forget_idle(), name="forget idle boxes")
         log.event(self.speaker, f"SOAP Server listening on port {self.port}")
         log.event(None, "CentralSystem started.")
 
     async def stop(self) -> None:
+        if self._forgetting is not None:
+            self._forgetting.cancel()
+            await asyncio.wait({self._forgetting})  # our own cancellation still propagates
+            self._forgetting = None
         await self._server.stop()
         await self._client.close()
+
+    # -- the charge boxes it knows --------------------------------------------------------
+
+    def _heard_from(self, cp_id: str) -> None:
+        """Note that `cp_id` was heard from now (it becomes the most recent)."""
+        heard = self._heard
+        heard.pop(cp_id, None)
+        heard[cp_id] = asyncio.get_running_loop().time()
+
+    async def _forget(self, cp_id: str, why: str) -> None:
+        """Drop a charge box from the table; a later request registers it again."""
+        self._heard.pop(cp_id, None)
+        if self.peers.pop(cp_id, None) is None:
+            return
+        log.event(self.speaker, f"ChargePoint #{cp_id} forgotten ({why}).")
+        try:
+            await self.behaviour.connection("disconnected", cp_id)
+        except OcppError as exc:  # a plugin's: it concerns no request being answered
+            log.error(f"Error: disconnected listener failed: {exc}", self.speaker)
+
+    async def _forget_idle(self) -> None:
+        """Forget each charge box not heard from for `forget_after` seconds, when it is due
+        (one task per Central System, sleeping until the least recent one's time)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            due = loop.time() + self.forget_after
+            if self._heard:
+                cp_id, last = next(iter(self._heard.items()))
+                due = last + self.forget_after
+                if due <= loop.time():
+                    await self._forget(cp_id, f"not heard from for {self.forget_after:g} s")
+                    continue
+            await asyncio.sleep(due - loop.time())
+
+    async def _answered(self, peer: Peer, action: str, request: Any, result: Any) -> None:
+        """A charge box answered one of our CALLs: it is heard from, and plugins are told."""
+        if self.peers.get(peer.charge_point_id) is peer:
+            self._heard_from(peer.charge_point_id)
+        await self.behaviour.result(peer, action, request, result)
 
     async def _identify(self, request: SoapRequest, version: str) -> Peer:
         """The peer of the request's chargeBoxIdentity, registered on its first request."""
@@ -442,14 +571,20 @@ class SoapCentralSystem:
             raise SoapFaultError("ProtocolError", "the chargeBoxIdentity header is missing")
         peer = self.peers.get(cp_id)
         if isinstance(peer, SoapPeer):
+            self._heard_from(cp_id)
             peer.version = version
             if request.from_address and request.from_address != peer.address:
-                peer.address = request.from_address
-                log.event(
+                # another host may be using this identity: the operator should know
+                log.warning(
+                    f"WARNING : ChargePoint #{cp_id} changed its From address: now called back"
+                    f" at {request.from_address} (was {peer.address})",
                     self.speaker,
-                    f"ChargePoint #{cp_id} now called back at {request.from_address}",
                 )
+                peer.address = request.from_address
             return peer
+        while 0 < self.max_charge_boxes <= len(self.peers) and self._heard:
+            oldest = next(iter(self._heard))
+            await self._forget(oldest, f"{self.max_charge_boxes} charge boxes known already")
         peer = SoapPeer(
             version=version,
             service="cp",
@@ -459,10 +594,11 @@ class SoapCentralSystem:
             address=request.from_address,
             client=self._client,
             print_xml=self.print_xml,
-            on_result=self.behaviour.result,
+            on_result=self._on_answer,
             variant=self.variant,
         )
         self.peers[cp_id] = peer
+        self._heard_from(cp_id)
         log.event(self.speaker, f"ChargePoint #{cp_id} connected.")
         if request.from_address is None:
             log.warning(
@@ -509,6 +645,7 @@ class SoapChargePoint:
         from_url: str | None = None,
         remote_port: int | None = None,
         host: str | None = None,
+        limits: HttpLimits | None = None,
     ):
         version = version_of_subprotocol(protocol)
         if version is None:
@@ -547,7 +684,7 @@ class SoapChargePoint:
             variant=variant,
             local=self.configuration.answer,
         )
-        self._server = HttpServer(host, self.listen_port, path, self._responder.respond)
+        self._server = HttpServer(host, self.listen_port, path, self._responder.respond, limits)
         self._settled = asyncio.Event()
         self._failure: str | None = None
         self._task: asyncio.Task[None] | None = None
@@ -563,8 +700,11 @@ class SoapChargePoint:
         self._task = asyncio.create_task(self._run(), name=f"charge point {self.speaker}")
 
     async def _run(self) -> None:
+        local = None
+        if not self.from_url:
+            local = await asyncio.to_thread(local_address_towards, self.url)
         try:
-            port = await self._server.start()
+            port = await self._listen(local)
         except OSError as exc:
             self._failure = f"cannot listen on port {self.listen_port}: {exc.strerror or exc}"
             log.error(f"Error: SOAP Server {self._failure}", self.speaker)
@@ -575,10 +715,7 @@ class SoapChargePoint:
             )
             self._settled.set()
             return
-        from_address = self.from_url
-        if not from_address:
-            local = await asyncio.to_thread(local_address_towards, self.url)
-            from_address = f"http://{local}:{port}/"
+        from_address = self.from_url or f"http://{local}:{port}/"
         self.peer = SoapPeer(
             version=self.version,
             service="cs",
@@ -600,6 +737,29 @@ class SoapChargePoint:
     async def _on_result(self, peer: Peer, action: str, request: Any, result: Any) -> None:
         self.configuration.heard(action, result)
         await self.behaviour.result(peer, action, request, result)
+
+    async def _listen(self, local: str | None) -> int:
+        """Start the callback server on the host of the address the CS is told (`-f`'s, or
+        `local`), not on every interface; `host` when given wins. An `-f` host that is no
+        address of this machine (a port mapping, a NAT) means every interface."""
+        server = self._server
+        if self.host is not None:
+            return await server.start()
+        bind_host = urlsplit(self.from_url).hostname if self.from_url else local
+        server.host = bind_host
+        try:
+            return await server.start()
+        except OSError as exc:
+            resolved = not isinstance(exc, socket.gaierror)
+            if not self.from_url or not bind_host or (resolved and exc.errno != EADDRNOTAVAIL):
+                raise
+        server.host = None
+        port = await server.start()
+        log.event(
+            self.speaker,
+            f"{bind_host} (-f) is not an address of this machine: listening on every interface",
+        )
+        return port
 
     async def _tell(self, state: str) -> None:
         """Tell the connection listeners; a plugin's OCPP error is reported, not raised."""
@@ -634,6 +794,14 @@ class SoapChargePoint:
                 "SecurityError", f"this is charge box {self.charge_point_id}, not {box}"
             )
         return await self.ready()
+
+
+def _header_of(envelope: etree._Element, name: str) -> str | None:
+    """The text of the first header block called `name` of any namespace."""
+    header = envelope.find(f"{{{SOAP_ENV}}}Header")
+    node = header.find(f"{{*}}{name}") if header is not None else None
+    text = (node.text or "").strip() if node is not None else ""
+    return text or None
 
 
 def _charge_box_of(envelope: etree._Element) -> str | None:

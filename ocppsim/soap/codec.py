@@ -25,7 +25,17 @@ from zeep.xsd.types.complex import ComplexType
 from zeep.xsd.types.simple import AnySimpleType
 
 from ocppsim.core.resources import wsdl_path
-from ocppsim.soap.faults import SOAP_ENV, WSA, WSA_FAULT_ACTION, SoapFaultError, add_fault
+from ocppsim.soap.faults import (
+    SOAP11_ENV,
+    SOAP_ENV,
+    WSA,
+    WSA_FAULT_ACTION,
+    MustUnderstandFault,
+    SoapEnvelopeFault,
+    SoapFaultError,
+    VersionMismatchFault,
+    add_fault,
+)
 from ocppsim.soap.faults import fault_from_element as _fault_from_element
 from ocppsim.soap.xml import parse_xml
 
@@ -35,7 +45,10 @@ __all__ = [
     "SoapFaultError",
     "SoapRequest",
     "SoapResponse",
+    "build_envelope_fault",
     "build_fault",
+    "check_must_understand",
+    "envelope_namespace",
     "get_codec",
     "parse_envelope",
     "fault_of",
@@ -49,6 +62,8 @@ Service = Literal["cs", "cp"]
 
 #: HTTP Content-Type of a SOAP 1.2 message (RFC 3902); add `; action="/<Action>"` on requests
 CONTENT_TYPE = "application/soap+xml; charset=utf-8"
+#: HTTP Content-Type of a SOAP 1.1 message: only the VersionMismatch Fault is sent in it
+SOAP11_CONTENT_TYPE = "text/xml; charset=utf-8"
 
 _NAMESPACES: dict[tuple[str, str], str] = {
     ("1.2", "cs"): "urn://Ocpp/Cs/2010/08/",
@@ -59,6 +74,10 @@ _NAMESPACES: dict[tuple[str, str], str] = {
 _WSAW = "http://www.w3.org/2006/05/addressing/wsdl"
 _WSDL = "http://schemas.xmlsoap.org/wsdl/"
 _MUST_UNDERSTAND = f"{{{SOAP_ENV}}}mustUnderstand"
+_ROLE = f"{{{SOAP_ENV}}}role"
+#: the roles a header block may target and still be for ocppsim (SOAP 1.2 Part 1 §2.2):
+#: none (no role attribute), `next` and `ultimateReceiver`; `none` and any other are not
+_OUR_ROLES = {f"{SOAP_ENV}/role/next", f"{SOAP_ENV}/role/ultimateReceiver"}
 _FRACTION = re.compile(r"T\d\d:\d\d:\d\d\.(\d+)")
 
 # JSON names that differ from the XML element names, per (complex type, element) (SPEC §4:
@@ -68,6 +87,14 @@ _JSON_RENAMES: dict[tuple[str, str], str] = {("MeterValue", "value"): "values"}
 _TEXT_KEY = "value"
 #: zeep's name for the text of a simple-content element
 _ZEEP_TEXT = "_value_1"
+
+
+#: header blocks ocppsim understands, so a `mustUnderstand` on them is fine (SOAP 1.2 Part 1
+#: §5.2.3): OCPP's chargeBoxIdentity and the WS-Addressing 1.0 headers it reads or ignores
+_UNDERSTOOD = frozenset(
+    {f"{{{namespace}}}chargeBoxIdentity" for namespace in _NAMESPACES.values()}
+    | {f"{{{WSA}}}{name}" for name in ("Action", "To", "MessageID", "From", "RelatesTo", "ReplyTo")}
+)
 
 
 def service_namespace(version: str, service: str) -> str:
@@ -378,13 +405,55 @@ def _serialize(envelope: etree._Element) -> bytes:
 
 
 def parse_envelope(data: bytes | etree._Element) -> etree._Element:
-    """Parse (hardened) and check a SOAP 1.2 envelope; FormationViolation when it is not one."""
+    """Parse (hardened) and check a SOAP 1.2 envelope: VersionMismatchFault for an Envelope of
+    another version (SOAP 1.2 Part 1 §5.4.7), FormationViolation for anything else."""
     root = data if isinstance(data, etree._Element) else parse_xml(data)
     if root.tag != f"{{{SOAP_ENV}}}Envelope":
+        name = etree.QName(root)
+        if name.localname == "Envelope":
+            raise VersionMismatchFault(name.namespace)
         raise SoapFaultError("FormationViolation", f"not a SOAP 1.2 Envelope: {root.tag}")
     if root.find(f"{{{SOAP_ENV}}}Body") is None:
         raise SoapFaultError("FormationViolation", "SOAP Envelope without a Body")
     return root
+
+
+def envelope_namespace(data: bytes) -> str | None:
+    """The namespace of the document's root if it is an `Envelope`, else None (not SOAP)."""
+    try:
+        root = parse_xml(data)
+    except SoapFaultError:
+        return None
+    name = etree.QName(root)
+    return name.namespace if name.localname == "Envelope" else None
+
+
+def check_must_understand(envelope: etree._Element) -> None:
+    """MustUnderstandFault when a header block for this node is mandatory and not one ocppsim
+    understands (SOAP 1.2 Part 1 §5.2.3: `mustUnderstand` is "true" or "1")."""
+    header = envelope.find(f"{{{SOAP_ENV}}}Header")
+    if header is None:
+        return
+    not_understood = []
+    for block in header:
+        if not isinstance(block.tag, str):
+            continue
+        flag = block.get(_MUST_UNDERSTAND)
+        if flag is None:
+            continue
+        flag = flag.strip()
+        if flag not in ("true", "1", "false", "0"):
+            raise SoapFaultError(
+                "FormationViolation",
+                f"mustUnderstand={flag[:20]!r} on header {block.tag} is not a boolean",
+            )
+        role = (block.get(_ROLE) or "").strip()
+        if flag in ("false", "0") or (role and role not in _OUR_ROLES):
+            continue
+        if block.tag not in _UNDERSTOOD:
+            not_understood.append(block.tag)
+    if not_understood:
+        raise MustUnderstandFault(not_understood)
 
 
 def _body_child(envelope: etree._Element) -> etree._Element:
@@ -430,6 +499,51 @@ def build_fault(
         _wsa(header, "MessageID", message_id)
     add_fault(body, code, reason)
     return _serialize(envelope)
+
+
+def build_envelope_fault(
+    fault: SoapEnvelopeFault, *, relates_to: str | None = None, message_id: str | None = None
+) -> tuple[bytes, str]:
+    """(envelope, Content-Type) of a VersionMismatch or MustUnderstand Fault (SOAP 1.2 Part 1
+    §5.4.7, §5.4.8): an Upgrade header naming SOAP 1.2, or a NotUnderstood header per block.
+    A SOAP 1.1 sender gets the SOAP 1.1 form it can read (SOAP 1.2 Part 1 Appendix A)."""
+    if isinstance(fault, VersionMismatchFault) and fault.soap11:
+        nsmap = {"soap11": SOAP11_ENV}
+        envelope = etree.Element(f"{{{SOAP11_ENV}}}Envelope", nsmap=nsmap)
+        _upgrade(etree.SubElement(envelope, f"{{{SOAP11_ENV}}}Header"))
+        body = etree.SubElement(envelope, f"{{{SOAP11_ENV}}}Body")
+        soap11_fault = etree.SubElement(body, f"{{{SOAP11_ENV}}}Fault")
+        etree.SubElement(soap11_fault, "faultcode").text = "soap11:VersionMismatch"
+        etree.SubElement(soap11_fault, "faultstring").text = fault.reason
+        return _serialize(envelope), SOAP11_CONTENT_TYPE
+    envelope, header, body = _new_envelope()
+    if isinstance(fault, VersionMismatchFault):
+        _upgrade(header)
+    elif isinstance(fault, MustUnderstandFault):
+        for tag in fault.not_understood:
+            qname = etree.QName(tag)
+            if qname.namespace:
+                block = etree.SubElement(
+                    header, f"{{{SOAP_ENV}}}NotUnderstood", nsmap={"ns": qname.namespace}
+                )
+                block.set("qname", f"ns:{qname.localname}")
+            else:
+                block = etree.SubElement(header, f"{{{SOAP_ENV}}}NotUnderstood")
+                block.set("qname", qname.localname)
+    _wsa(header, "Action", WSA_FAULT_ACTION)
+    if relates_to is not None:
+        _wsa(header, "RelatesTo", relates_to)
+    if message_id is not None:
+        _wsa(header, "MessageID", message_id)
+    add_fault(body, None, fault.reason, value=fault.soap_code)
+    return _serialize(envelope), CONTENT_TYPE
+
+
+def _upgrade(header: etree._Element) -> None:
+    """Append the `env:Upgrade` header block listing SOAP 1.2 (SOAP 1.2 Part 1 §5.4.7)."""
+    upgrade = etree.SubElement(header, f"{{{SOAP_ENV}}}Upgrade", nsmap={"soap": SOAP_ENV})
+    supported = etree.SubElement(upgrade, f"{{{SOAP_ENV}}}SupportedEnvelope")
+    supported.set("qname", "soap:Envelope")
 
 
 def fault_of(envelope: etree._Element) -> SoapFaultError | None:
@@ -614,6 +728,7 @@ class SoapCodec:
     def parse_request(self, data: bytes | etree._Element) -> SoapRequest:
         """Read a request envelope into its action, JSON payload and headers."""
         envelope = parse_envelope(data)
+        check_must_understand(envelope)
         body = _body_child(envelope)
         headers = _headers(envelope)
         operation = self._request_operation(headers, body)

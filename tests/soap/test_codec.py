@@ -22,15 +22,20 @@ from ocppsim.soap.codec import (
     SoapCodec,
     SoapFaultError,
     _NoNetworkTransport,
+    build_envelope_fault,
     build_fault,
+    check_must_understand,
     get_codec,
+    parse_envelope,
     parse_fault,
     request_version,
 )
+from ocppsim.soap.faults import MustUnderstandFault, VersionMismatchFault
 from ocppsim.soap.xml import MAX_XML_BYTES, parse_xml
 
 REPO = Path(__file__).resolve().parents[2]
 SOAP_ENV = "http://www.w3.org/2003/05/soap-envelope"
+SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 WSA = "http://www.w3.org/2005/08/addressing"
 NS = {
     ("1.2", "cs"): "urn://Ocpp/Cs/2010/08/",
@@ -355,10 +360,155 @@ def test_not_a_soap12_envelope_is_formation_violation() -> None:
         b'<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body/></e:Envelope>'
     )
     assert _fault_code(lambda: codec.parse_request(soap11))[0] == "FormationViolation"
+    with pytest.raises(SoapFaultError) as not_soap:
+        codec.parse_request(b"<Body/>")
+    assert not isinstance(not_soap.value, VersionMismatchFault)
     no_body = f'<e:Envelope xmlns:e="{SOAP_ENV}"><e:Header/></e:Envelope>'.encode()
     assert _fault_code(lambda: codec.parse_request(no_body))[0] == "FormationViolation"
     empty_body = f'<e:Envelope xmlns:e="{SOAP_ENV}"><e:Body/></e:Envelope>'.encode()
     assert _fault_code(lambda: codec.parse_request(empty_body))[0] == "FormationViolation"
+
+
+def _qname_value(node: etree._Element, value: str | None) -> str:
+    """The Clark name a QName-valued text or attribute stands for, in `node`'s scope."""
+    assert value is not None
+    prefix, _, local = value.strip().rpartition(":")
+    return f"{{{node.nsmap[prefix or None]}}}{local}"
+
+
+def test_an_envelope_of_another_soap_version_is_a_version_mismatch() -> None:
+    """SOAP 1.2 Part 1 §5.4.7: an Envelope in another namespace is a VersionMismatch;
+    the nearest OCPP code (for a side reading it as an answer) stays FormationViolation."""
+    soap11 = f'<e:Envelope xmlns:e="{SOAP11_ENV}"><e:Body/></e:Envelope>'.encode()
+    with pytest.raises(VersionMismatchFault) as info:
+        parse_envelope(soap11)
+    assert info.value.soap11 and info.value.soap_code == "VersionMismatch"
+    assert info.value.code == "FormationViolation"
+    assert "SOAP 1.1" in info.value.reason
+    other = b'<Envelope xmlns="urn:soap:2.0"><Body/></Envelope>'
+    with pytest.raises(VersionMismatchFault) as info:
+        parse_envelope(other)
+    assert not info.value.soap11 and "urn:soap:2.0" in info.value.reason
+
+
+def test_a_soap11_sender_gets_a_soap11_version_mismatch_fault_with_upgrade() -> None:
+    """SOAP 1.2 Part 1 Appendix A: a SOAP 1.1 message is answered in SOAP 1.1, with an
+    Upgrade header naming the SOAP 1.2 Envelope."""
+    body, content_type = build_envelope_fault(VersionMismatchFault(SOAP11_ENV))
+    assert content_type.startswith("text/xml")
+    root = etree.fromstring(body)
+    assert root.tag == f"{{{SOAP11_ENV}}}Envelope"
+    fault = root.find(f"{{{SOAP11_ENV}}}Body/{{{SOAP11_ENV}}}Fault")
+    assert fault is not None
+    code = fault.find("faultcode")
+    assert code is not None
+    assert _qname_value(code, code.text) == f"{{{SOAP11_ENV}}}VersionMismatch"
+    assert "SOAP 1.2 only" in (fault.findtext("faultstring") or "")
+    supported = root.find(f".//{{{SOAP_ENV}}}Upgrade/{{{SOAP_ENV}}}SupportedEnvelope")
+    assert supported is not None
+    assert _qname_value(supported, supported.get("qname")) == f"{{{SOAP_ENV}}}Envelope"
+
+
+def test_a_soap12_version_mismatch_fault_has_no_ocpp_subcode() -> None:
+    body, content_type = build_envelope_fault(VersionMismatchFault("urn:x"), message_id="urn:1")
+    assert content_type.startswith("application/soap+xml")
+    root = parse_envelope(body)
+    value = root.find(f".//{{{SOAP_ENV}}}Fault/{{{SOAP_ENV}}}Code/{{{SOAP_ENV}}}Value")
+    assert value is not None
+    assert _qname_value(value, value.text) == f"{{{SOAP_ENV}}}VersionMismatch"
+    assert root.find(f".//{{{SOAP_ENV}}}Subcode") is None
+    assert root.find(f"{{{SOAP_ENV}}}Header/{{{SOAP_ENV}}}Upgrade") is not None
+    # read back as an answer, it is no OCPP code: GenericError, saying what it was
+    code, reason = parse_fault(body)
+    assert code == "GenericError" and reason.startswith("VersionMismatch ")
+
+
+def _with_header(data: bytes, block: str) -> bytes:
+    """`data` with one more header block (namespaces soap, tns and wsa are in scope)."""
+    return data.replace(b"</soap:Header>", block.encode() + b"</soap:Header>")
+
+
+@pytest.mark.parametrize(
+    ("block", "refused"),
+    [
+        ('<x:Security xmlns:x="urn:sec" soap:mustUnderstand="true"/>', True),
+        ('<x:Security xmlns:x="urn:sec" soap:mustUnderstand=" 1 "/>', True),
+        ('<x:Security xmlns:x="urn:sec" soap:mustUnderstand="false"/>', False),
+        ('<x:Security xmlns:x="urn:sec" soap:mustUnderstand="0"/>', False),
+        ('<x:Security xmlns:x="urn:sec"/>', False),
+        # roles: `next` and `ultimateReceiver` are this node; `none` and others are not
+        (
+            '<x:Security xmlns:x="urn:sec" soap:mustUnderstand="1"'
+            ' soap:role="http://www.w3.org/2003/05/soap-envelope/role/next"/>',
+            True,
+        ),
+        (
+            '<x:Security xmlns:x="urn:sec" soap:mustUnderstand="1"'
+            ' soap:role="http://www.w3.org/2003/05/soap-envelope/role/ultimateReceiver"/>',
+            True,
+        ),
+        (
+            '<x:Security xmlns:x="urn:sec" soap:mustUnderstand="1"'
+            ' soap:role="http://www.w3.org/2003/05/soap-envelope/role/none"/>',
+            False,
+        ),
+        ('<x:Security xmlns:x="urn:sec" soap:mustUnderstand="1" soap:role="urn:gw"/>', False),
+        # a WS-Addressing header ocppsim does not read, and one in another namespace
+        ('<wsa:FaultTo soap:mustUnderstand="true"><wsa:Address/></wsa:FaultTo>', True),
+        ('<a:Action xmlns:a="urn:not-wsa" soap:mustUnderstand="true">x</a:Action>', True),
+        # the headers it understands, all mandatory at once
+        (
+            '<wsa:ReplyTo soap:mustUnderstand="true"><wsa:Address>http://r/</wsa:Address>'
+            '</wsa:ReplyTo><wsa:RelatesTo soap:mustUnderstand="1">urn:uuid:1</wsa:RelatesTo>',
+            False,
+        ),
+    ],
+)
+def test_must_understand(block: str, refused: bool) -> None:
+    """SOAP 1.2 Part 1 §5.2.3: a mandatory header block for this node that ocppsim does not
+    understand is a MustUnderstand Fault; chargeBoxIdentity and WS-Addressing are fine."""
+    codec = get_codec("1.5", "cs")
+    data = _request(codec, "Heartbeat", {})
+    data = data.replace(b"<wsa:MessageID>", b'<wsa:MessageID soap:mustUnderstand="true">')
+    data = data.replace(b"<wsa:From>", b'<wsa:From soap:mustUnderstand="1">')
+    assert codec.parse_request(data).action == "Heartbeat"  # our own headers, all mandatory
+    data = _with_header(data, block)
+    if not refused:
+        assert codec.parse_request(data).message_id == "urn:uuid:42"
+        return
+    with pytest.raises(MustUnderstandFault) as info:
+        codec.parse_request(data)
+    fault = info.value
+    assert fault.soap_code == "MustUnderstand" and fault.code == "ProtocolError"
+    assert len(fault.not_understood) == 1
+    body, _ = build_envelope_fault(fault, relates_to="urn:uuid:42")
+    root = parse_envelope(body)
+    value = root.find(f".//{{{SOAP_ENV}}}Code/{{{SOAP_ENV}}}Value")
+    assert value is not None
+    assert _qname_value(value, value.text) == f"{{{SOAP_ENV}}}MustUnderstand"
+    assert root.find(f".//{{{SOAP_ENV}}}Subcode") is None
+    (not_understood,) = root.iterfind(f"{{{SOAP_ENV}}}Header/{{{SOAP_ENV}}}NotUnderstood")
+    assert _qname_value(not_understood, not_understood.get("qname")) == fault.not_understood[0]
+    assert root.findtext(f"{{{SOAP_ENV}}}Header/{{{WSA}}}RelatesTo") == "urn:uuid:42"
+
+
+def test_must_understand_names_every_block_and_refuses_a_non_boolean() -> None:
+    codec = get_codec("1.2", "cp")
+    data = _request(codec, "Reset", {"type": "Soft"})
+    two = _with_header(
+        data,
+        '<x:A xmlns:x="urn:a" soap:mustUnderstand="1"/><y:B xmlns:y="urn:b"'
+        ' soap:mustUnderstand="true"/>',
+    )
+    with pytest.raises(MustUnderstandFault) as info:
+        check_must_understand(parse_envelope(two))
+    assert info.value.not_understood == ("{urn:a}A", "{urn:b}B")
+    assert "{urn:a}A, {urn:b}B" in info.value.reason
+    body, _ = build_envelope_fault(info.value)
+    names = parse_envelope(body).iterfind(f".//{{{SOAP_ENV}}}NotUnderstood")
+    assert [_qname_value(node, node.get("qname")) for node in names] == ["{urn:a}A", "{urn:b}B"]
+    maybe = _with_header(data, '<x:A xmlns:x="urn:a" soap:mustUnderstand="maybe"/>')
+    assert _fault_code(lambda: codec.parse_request(maybe))[0] == "FormationViolation"
 
 
 def test_billion_laughs_fails_fast_without_expansion() -> None:

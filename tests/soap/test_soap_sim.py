@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import re
+import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -17,6 +18,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from lxml import etree
 from ocppsim_testing import Lines
 
 from ocppsim.core.catalog import ACTIONS
@@ -233,8 +235,13 @@ def test_from_is_sent_with_f_and_a_new_from_updates_the_callback(lines: Lines) -
                 assert await cs.peers["a"].call("ClearCache", {}) == {"status": "Accepted"}
 
     run(scenario())
-    assert lines.matching(r"cs: ChargePoint #a now called back at http://127\.0\.0\.1:\d+/cb")
-    assert lines.problems() == []
+    # another host may be using the identity: a WARNING line, with both addresses
+    changed = (
+        r"cs: WARNING : ChargePoint #a changed its From address: now called back at "
+        r"http://127\.0\.0\.1:\d+/cb \(was http://127\.0\.0\.1:\d+/\)$"
+    )
+    assert len(lines.matching(changed)) == 1
+    assert lines.problems() == lines.matching(changed)
 
 
 # ----------------------------------------------------------------------------- faults
@@ -301,10 +308,16 @@ FAULT_CASES = {
 
 
 async def _post(url: str, body: bytes) -> tuple[int, bytes]:
-    async with aiohttp.ClientSession() as session:
-        headers = {"Content-Type": CONTENT_TYPE}
+    status, answer, _ = await _post_as(url, body, CONTENT_TYPE)
+    return status, answer
+
+
+async def _post_as(url: str, body: bytes, content_type: str | None) -> tuple[int, bytes, str]:
+    """POST `body` with that Content-Type (none when None): status, body, Content-Type."""
+    async with aiohttp.ClientSession(skip_auto_headers=["Content-Type"]) as session:
+        headers = {"Content-Type": content_type} if content_type is not None else {}
         async with session.post(url, data=body, headers=headers) as response:
-            return response.status, await response.read()
+            return response.status, await response.read(), response.headers["Content-Type"]
 
 
 @pytest.mark.parametrize("case", list(FAULT_CASES))
@@ -325,6 +338,168 @@ def test_bad_requests_get_a_fault_and_the_server_stays_up(case: str, lines: Line
     assert lines.matching(r"cs: >>cp#f1 /Heartbeat \{")
     if case in ("wrong-type", "unknown-action"):  # unreadable body, readable header
         assert lines.matching(rf'cs: >>cp#f1 (/\w+ )?Fault \{{"code":"{code}"')
+
+
+SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
+
+
+def _soap11_heartbeat() -> bytes:
+    """What a SOAP 1.1 client would send: the same body in a SOAP 1.1 Envelope."""
+    return _heartbeat().replace(SOAP12_ENV.encode(), SOAP11_ENV.encode())
+
+
+def _fault_code_of(body: bytes) -> tuple[str, str]:
+    """(Envelope namespace, Code Value or faultcode) of a SOAP 1.1 or 1.2 Fault."""
+    root = etree.fromstring(body)
+    namespace = etree.QName(root).namespace or ""
+    if namespace == SOAP11_ENV:
+        return namespace, root.findtext(f".//{{{SOAP11_ENV}}}Fault/faultcode") or ""
+    return namespace, root.findtext(f".//{{{SOAP12_ENV}}}Code/{{{SOAP12_ENV}}}Value") or ""
+
+
+# (body, Content-Type) -> (HTTP status, Content-Type answered, envelope namespace, code)
+MEDIA_CASES: dict[str, tuple[Callable[[], bytes], str | None, int, str, str, str]] = {
+    "soap12-with-action": (
+        _heartbeat,
+        'application/soap+xml; charset=utf-8; action="/Heartbeat"',
+        200,
+        "application/soap+xml",
+        SOAP12_ENV,
+        "",
+    ),
+    "soap12-upper-case": (_heartbeat, "Application/SOAP+XML", 200, "application/soap+xml", "", ""),
+    "no-content-type": (_heartbeat, None, 415, "text/plain", "", ""),
+    "text-plain": (_heartbeat, "text/plain", 415, "text/plain", "", ""),
+    "json": (lambda: b'[2,"1","Heartbeat",{}]', "application/json", 415, "text/plain", "", ""),
+    # text/xml is SOAP 1.1's media type: a SOAP 1.2 Envelope in it is refused...
+    "soap12-as-text-xml": (_heartbeat, "text/xml; charset=utf-8", 415, "text/plain", "", ""),
+    # ...a SOAP 1.1 Envelope gets the SOAP 1.1 VersionMismatch it can read (Appendix A)
+    "soap11-as-text-xml": (
+        _soap11_heartbeat,
+        "text/xml; charset=utf-8",
+        500,
+        "text/xml",
+        SOAP11_ENV,
+        "soap11:VersionMismatch",
+    ),
+    "soap11-as-soap12-type": (
+        _soap11_heartbeat,
+        CONTENT_TYPE,
+        500,
+        "text/xml",
+        SOAP11_ENV,
+        "soap11:VersionMismatch",
+    ),
+    "unknown-envelope-namespace": (
+        lambda: _heartbeat().replace(SOAP12_ENV.encode(), b"urn:soap:2"),
+        CONTENT_TYPE,
+        500,
+        "application/soap+xml",
+        SOAP12_ENV,
+        "soap:VersionMismatch",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(MEDIA_CASES))
+def test_content_type_and_soap_version(case: str, lines: Lines) -> None:
+    """SOAP 1.2 Part 2 §7.5.2.2: a request that is not application/soap+xml gets 415; an
+    Envelope of another SOAP version gets a VersionMismatch Fault, HTTP 500."""
+    make, content_type, status, answered_type, namespace, code = MEDIA_CASES[case]
+
+    async def scenario() -> None:
+        async with central_system() as cs:
+            url = f"http://127.0.0.1:{cs.port}/"
+            got_status, body, got_type = await _post_as(url, make(), content_type)
+            assert (got_status, got_type.split(";")[0]) == (status, answered_type)
+            if status == 415:
+                assert b"a SOAP 1.2 request is application/soap+xml" in body
+            elif namespace:
+                assert _fault_code_of(body) == (namespace, code)
+            assert (await _post(url, _heartbeat()))[0] == 200  # still serving
+
+    run(scenario())
+    if status == 415:
+        assert lines.matching(r"cs: >>cp#\?@127\.0\.0\.1:\d+ HTTP 415 Unsupported Media Type")
+    if code:
+        assert lines.matching(r'cs: >>cp#\S+ Fault \{"code":"VersionMismatch"')
+
+
+def test_an_unknown_mandatory_header_gets_a_must_understand_fault(lines: Lines) -> None:
+    """SOAP 1.2 Part 1 §5.2.3/§5.4.8: a MustUnderstand Fault naming the block, HTTP 500;
+    ocppsim's own headers (all sent with mustUnderstand) are understood."""
+    security = b'<x:Security xmlns:x="urn:sec" soap:mustUnderstand="1"/></soap:Header>'
+
+    async def scenario() -> None:
+        async with central_system() as cs:
+            url = f"http://127.0.0.1:{cs.port}/"
+            request = _heartbeat()
+            message_id = parse_envelope(request).findtext(f".//{{{WSA}}}MessageID")
+            status, body = await _post(url, request.replace(b"</soap:Header>", security))
+            assert status == 500
+            root = parse_envelope(body)
+            assert _fault_code_of(body) == (SOAP12_ENV, "soap:MustUnderstand")
+            (block,) = root.iterfind(f".//{{{SOAP12_ENV}}}NotUnderstood")
+            prefix, _, local = (block.get("qname") or "").partition(":")
+            assert (block.nsmap[prefix], local) == ("urn:sec", "Security")
+            assert root.findtext(f".//{{{WSA}}}RelatesTo") == message_id
+            assert "f1" not in cs.peers  # refused before anything was processed
+            assert (await _post(url, request))[0] == 200
+
+    run(scenario())
+    assert lines.matching(r'cs: >>cp#f1 Fault \{"code":"MustUnderstand","reason":".*urn:sec')
+
+
+# ----------------------------------------------------------------------------- the box table
+
+
+def test_a_box_not_heard_from_is_forgotten_and_registered_again(lines: Lines) -> None:
+    events: list[tuple[str, str]] = []
+
+    async def scenario() -> None:
+        async with central_system(forget_after=0.3) as cs:
+            cs.behaviour.connection_listeners.append(lambda state, cp: events.append((state, cp)))
+            url = f"http://127.0.0.1:{cs.port}/"
+            assert (await _post(url, _request("Heartbeat", {}, box="idle")))[0] == 200
+            assert list(cs.peers) == ["idle"]
+            await lines.wait_for(r"cs: ChargePoint #idle forgotten \(not heard from for 0\.3 s\)")
+            assert cs.peers == {}
+            assert (await _post(url, _request("Heartbeat", {}, box="idle")))[0] == 200
+            assert list(cs.peers) == ["idle"]
+
+    run(scenario())
+    assert len(lines.matching(r"cs: ChargePoint #idle connected\.$")) == 2
+    assert events == [("connected", "idle"), ("disconnected", "idle"), ("connected", "idle")]
+
+
+def test_the_box_table_is_capped_least_recently_heard_from_first(lines: Lines) -> None:
+    async def scenario() -> None:
+        async with central_system(max_charge_boxes=3) as cs:
+            url = f"http://127.0.0.1:{cs.port}/"
+            for box in ("a", "b", "c", "a", "d", "e"):  # a is heard from again before d
+                assert (await _post(url, _request("Heartbeat", {}, box=box)))[0] == 200
+            assert sorted(cs.peers) == ["a", "d", "e"]
+            assert len(cs._heard) == 3
+
+    run(scenario())
+    forgotten = lines.matching(r"cs: ChargePoint #\w forgotten \(3 charge boxes known already\)")
+    assert [line.split("#")[1][0] for line in forgotten] == ["b", "c"]
+
+
+def test_a_box_answering_the_cs_is_heard_from(lines: Lines) -> None:
+    async def scenario() -> None:
+        async with central_system(max_charge_boxes=2) as cs:
+            url = f"http://127.0.0.1:{cs.port}/"
+            async with charge_point(url, "called") as cp:
+                await (await cp.ready()).call("Heartbeat", {})
+                assert (await _post(url, _request("Heartbeat", {}, box="x")))[0] == 200
+                await cs.peers["called"].call("ClearCache", {})  # "called" is now the latest
+                assert (await _post(url, _request("Heartbeat", {}, box="y")))[0] == 200
+                assert sorted(cs.peers) == ["called", "y"]
+
+    run(scenario())
+    assert lines.matching(r"cs: ChargePoint #x forgotten")
 
 
 def test_fault_relates_to_the_request() -> None:
@@ -534,6 +709,70 @@ def test_callback_port_in_use_is_reported(lines: Lines) -> None:
 
     run(scenario())
     assert lines.matching(r"cp#busy: Error: SOAP Server cannot listen on port \d+")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_the_callback_server_listens_on_the_address_it_advertises(lines: Lines) -> None:
+    """Not on every interface: on the host of the From address (local CS: loopback)."""
+
+    async def scenario() -> None:
+        async with central_system() as cs:
+            url = f"http://127.0.0.1:{cs.port}/"
+            cp = SoapChargePoint(url, "here")  # no host: the one of its From address
+            cp.start()
+            try:
+                peer = await cp.ready()
+                port = cp._server.port
+                assert cp._server.addresses == [("127.0.0.1", port)]
+                assert peer.from_address == f"http://127.0.0.1:{port}/"  # type: ignore[attr-defined]
+                await peer.call("Heartbeat", {})
+                assert await cs.peers["here"].call("ClearCache", {}) == {"status": "Accepted"}
+            finally:
+                await cp.stop()
+
+            port = _free_port()
+            cp = SoapChargePoint(url, "named", from_url=f"http://localhost:{port}/cb")
+            cp.start()
+            try:
+                await (await cp.ready()).call("Heartbeat", {})
+                assert {address for address, _ in cp._server.addresses} <= {"127.0.0.1", "::1"}
+                assert {p for _, p in cp._server.addresses} == {port}
+                assert await cs.peers["named"].call("ClearCache", {}) == {"status": "Accepted"}
+            finally:
+                await cp.stop()
+
+    run(scenario())
+    assert lines.problems() == lines.matching("changed its From address")
+
+
+@pytest.mark.parametrize("host", ["192.0.2.1", "box.invalid"])
+def test_a_from_host_that_is_not_local_means_every_interface(host: str, lines: Lines) -> None:
+    """`-f` behind a port mapping or a NAT names an address this machine does not have."""
+
+    async def scenario() -> None:
+        async with central_system() as cs:
+            from_url = f"http://{host}:9100/cb"
+            cp = SoapChargePoint(
+                f"http://127.0.0.1:{cs.port}/", "nat", from_url=from_url, remote_port=0
+            )
+            cp.start()
+            try:
+                peer = await cp.ready()
+                assert peer.from_address == from_url  # type: ignore[attr-defined]
+                assert "0.0.0.0" in {address for address, _ in cp._server.addresses}
+            finally:
+                await cp.stop()
+
+    run(scenario())
+    assert lines.matching(
+        rf"cp#nat: {re.escape(host)} \(-f\) is not an address of this machine: listening on"
+        " every interface"
+    )
 
 
 def test_the_default_from_address_is_reachable_from_the_cs() -> None:
