@@ -1,0 +1,190 @@
+"""`ssl.SSLContext` builders for the security profiles, and what a TLS failure means.
+
+Profile 2 is TLS with a server certificate the charge point checks (chain to its CA, host name);
+profile 3 adds a client certificate the central system checks (chain to its client CA, CN = the
+charge point id). Both require TLS 1.2 or newer (OCPP 2.0.1 Part 2 §A00, security profiles 2 and 3;
+1.6 security whitepaper §2.3). The contexts use the standard `ssl` module only.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import ssl
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from ocppsim.security.pem import CertificateProblem, CertifiedKey, certificates_pem
+from ocppsim.security.verify import check_common_name
+
+#: the oldest TLS version either end accepts
+MINIMUM_TLS_VERSION = ssl.TLSVersion.TLSv1_2
+
+
+def load_identity(context: ssl.SSLContext, identity: CertifiedKey) -> None:
+    """Make `context` present `identity` (certificate, chain, key) from memory.
+
+    `ssl` reads a key only from a file: the key goes to a private temporary file encrypted with
+    a one-time password, and the file is gone when this returns.
+    """
+    password = secrets.token_bytes(32)
+    key_pem = identity.key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(password),
+    )
+    with tempfile.TemporaryDirectory(prefix="ocppsim-tls-") as folder:
+        certificate_file = os.path.join(folder, "certificate.pem")
+        key_file = os.path.join(folder, "key.pem")
+        with open(certificate_file, "w", encoding="ascii") as out:
+            out.write(identity.certificate_pem())
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as out:
+            out.write(key_pem)
+        try:
+            context.load_cert_chain(certificate_file, key_file, password=password)
+        except ssl.SSLError as exc:
+            raise CertificateProblem(
+                f"TLS cannot use the certificate {identity.certificate.subject.rfc4514_string()} "
+                f"({exc.reason or exc})",
+                "unusable",
+            ) from exc
+
+
+def _load_trusted(context: ssl.SSLContext, trusted: Sequence[x509.Certificate], what: str) -> None:
+    if not trusted:
+        raise CertificateProblem(f"no {what} certificate given", "missing")
+    try:
+        context.load_verify_locations(cadata=certificates_pem(trusted))
+    except ssl.SSLError as exc:
+        raise CertificateProblem(
+            f"TLS cannot use the {what} certificates ({exc})", "unusable"
+        ) from exc
+
+
+def server_context(
+    identity: CertifiedKey,
+    *,
+    client_ca: Sequence[x509.Certificate] | None = None,
+    require_client_certificate: bool = True,
+) -> ssl.SSLContext:
+    """A central system's TLS context: its certificate and key, TLS ≥ 1.2; with `client_ca`,
+    client certificates are requested and must chain to it (profile 3; with
+    `require_client_certificate=False` a client without one is let through)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = MINIMUM_TLS_VERSION
+    load_identity(context, identity)
+    if client_ca is not None:
+        _load_trusted(context, client_ca, "client CA")
+        context.verify_mode = ssl.CERT_REQUIRED if require_client_certificate else ssl.CERT_OPTIONAL
+    return context
+
+
+def client_context(
+    trusted: Sequence[x509.Certificate] | None = None,
+    *,
+    identity: CertifiedKey | None = None,
+    check_hostname: bool = True,
+) -> ssl.SSLContext:
+    """A charge point's TLS context: the server's chain checked against `trusted` CAs (the
+    system's when None) and its host name checked, TLS ≥ 1.2; `identity` is the client
+    certificate for profile 3."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.minimum_version = MINIMUM_TLS_VERSION
+    context.check_hostname = check_hostname
+    context.verify_mode = ssl.CERT_REQUIRED
+    if trusted is None:
+        context.load_default_certs(ssl.Purpose.SERVER_AUTH)
+    else:
+        _load_trusted(context, trusted, "CA")
+    if identity is not None:
+        load_identity(context, identity)
+    return context
+
+
+def peer_certificate(connection: ssl.SSLSocket | ssl.SSLObject) -> x509.Certificate | None:
+    """The certificate the other end presented on a TLS connection (None if it sent none)."""
+    der = connection.getpeercert(binary_form=True)
+    return x509.load_der_x509_certificate(der) if der else None
+
+
+def check_peer_identity(connection: ssl.SSLSocket | ssl.SSLObject, cp_id: str) -> x509.Certificate:
+    """The central system's profile-3 check after the handshake (the chain was checked by it):
+    the charge point sent a certificate whose CN is the id it connects as; else a
+    CertificateProblem `no-certificate` or `cn-mismatch`."""
+    certificate = peer_certificate(connection)
+    if certificate is None:
+        raise CertificateProblem("the charge point sent no client certificate", "no-certificate")
+    check_common_name(certificate, cp_id)
+    return certificate
+
+
+@dataclass(frozen=True)
+class TlsFailure:
+    """Why a TLS handshake (or the first read after it) failed: a stable `code` and a message."""
+
+    code: str
+    message: str
+
+
+#: X.509 verification errors (OpenSSL's X509_V_ERR_* numbers) this end saw in the peer's chain
+_VERIFY_CODES = {
+    9: "not-yet-valid",
+    10: "expired",
+    2: "untrusted",
+    7: "untrusted",
+    18: "untrusted",
+    19: "untrusted",
+    20: "untrusted",
+    21: "untrusted",
+    26: "wrong-purpose",
+    62: "hostname-mismatch",
+    64: "hostname-mismatch",
+}
+
+#: OpenSSL reasons, among them the alerts by which the peer refused this end's certificate
+_REASONS = {
+    "SSLV3_ALERT_CERTIFICATE_EXPIRED": ("expired", "the peer refused our certificate: expired"),
+    "TLSV1_ALERT_UNKNOWN_CA": ("untrusted", "the peer does not trust our certificate's CA"),
+    "SSLV3_ALERT_BAD_CERTIFICATE": ("untrusted", "the peer refused our certificate"),
+    "SSLV3_ALERT_UNSUPPORTED_CERTIFICATE": ("wrong-purpose", "the peer refused our certificate"),
+    "TLSV13_ALERT_CERTIFICATE_REQUIRED": (
+        "no-certificate",
+        "the peer requires a client certificate and we sent none",
+    ),
+    "PEER_DID_NOT_RETURN_A_CERTIFICATE": (
+        "no-certificate",
+        "the peer sent no client certificate",
+    ),
+    "UNSUPPORTED_PROTOCOL": ("protocol-version", "no TLS version both ends accept (≥ 1.2 here)"),
+    "TLSV1_ALERT_PROTOCOL_VERSION": (
+        "protocol-version",
+        "the peer accepts none of our TLS versions",
+    ),
+    "NO_PROTOCOLS_AVAILABLE": ("protocol-version", "no TLS version enabled"),
+    "VERSION_TOO_LOW": ("protocol-version", "the peer offered a TLS version below 1.2"),
+    "WRONG_VERSION_NUMBER": ("not-tls", "the peer does not speak TLS on this port"),
+    "HTTP_REQUEST": ("not-tls", "the peer sent plain HTTP to the TLS port"),
+    "RECORD_LAYER_FAILURE": ("not-tls", "the peer's bytes are not TLS records"),
+}
+
+
+def tls_failure(exc: BaseException) -> TlsFailure:
+    """What an exception from a TLS handshake means, as a code (`expired`, `untrusted`,
+    `hostname-mismatch`, `no-certificate`, `protocol-version`, `not-tls`, …) and a message."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        code = _VERIFY_CODES.get(exc.verify_code, "untrusted")
+        return TlsFailure(code, f"certificate check failed: {exc.verify_message}")
+    if isinstance(exc, ssl.SSLError):
+        reason = exc.reason or ""
+        if reason in _REASONS:
+            code, message = _REASONS[reason]
+            return TlsFailure(code, message)
+        return TlsFailure("tls-error", f"TLS failed: {reason or exc}")
+    if isinstance(exc, (ConnectionResetError, BrokenPipeError)):
+        return TlsFailure("closed", "the peer closed the connection during the TLS handshake")
+    return TlsFailure("error", f"{type(exc).__name__}: {exc}")
