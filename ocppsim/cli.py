@@ -1,7 +1,8 @@
 """`ocppsim [options] [command …]`: the process entry point (SPEC §1).
 
 Runs the command given on the command line (if any), then the prompt. `ocppsim docs`
-regenerates `schemas/` and the message reference instead.
+regenerates `schemas/` and the message reference instead; `ocppsim certs DIR` writes test
+certificates.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ def _parser() -> argparse.ArgumentParser:
             "OCPP-J (WebSocket) or SOAP. Give a command (start_cs, start_cp, …) to run it "
             "first, then type commands at the prompt; `help` lists them, `help <command>` "
             "shows one. "
-            "`ocppsim docs` regenerates the JSON Schemas and the message reference."
+            "`ocppsim docs` regenerates the JSON Schemas and the message reference; "
+            "`ocppsim certs DIR` writes test certificates (see `ocppsim certs --help`)."
         ),
         epilog="examples: ocppsim start_cs 9000 -u /ocpp | "
         "ocppsim start_cp ws://localhost:9000/ocpp cp01 -p ocpp1.5",
@@ -116,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["docs"]:
         return _docs(argv[1:])
+    if argv[:1] == ["certs"]:
+        from ocppsim.security.command import certs_main
+
+        return certs_main(argv[1:])
     args = _parser().parse_args(argv)
     try:
         return _run(_main(args))
