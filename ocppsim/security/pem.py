@@ -200,6 +200,8 @@ class CertifiedKey:
     certificate: x509.Certificate
     key: PrivateKey = field(repr=False)
     chain: tuple[x509.Certificate, ...] = ()
+    #: the (certificate, key) files it was read from, if any: TLS loads them directly (faster)
+    files: tuple[Path, Path] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if public_key_der(self.key) != public_key_der(self.certificate):
@@ -237,7 +239,12 @@ def load_certified_key(
     certificates = load_certificates(certificate_path)
     key = load_private_key(key_path)
     try:
-        return CertifiedKey(certificates[0], key, tuple(certificates[1:]))
+        return CertifiedKey(
+            certificates[0],
+            key,
+            tuple(certificates[1:]),
+            files=(Path(certificate_path), Path(key_path)),
+        )
     except CertificateProblem as exc:
         raise CertificateProblem(
             f"{key_path} is not the private key of {certificate_path} "

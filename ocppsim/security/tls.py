@@ -26,11 +26,18 @@ MINIMUM_TLS_VERSION = ssl.TLSVersion.TLSv1_2
 
 
 def load_identity(context: ssl.SSLContext, identity: CertifiedKey) -> None:
-    """Make `context` present `identity` (certificate, chain, key) from memory.
+    """Make `context` present `identity` (certificate, chain, key).
 
-    `ssl` reads a key only from a file: the key goes to a private temporary file encrypted with
-    a one-time password, and the file is gone when this returns.
+    An identity read from files is loaded from them. Otherwise (`ssl` reads keys only from
+    files) the key goes to a private temporary file, encrypted with a one-time password, that is
+    gone when this returns.
     """
+    if identity.files is not None:
+        try:
+            context.load_cert_chain(*identity.files)
+            return
+        except (OSError, ssl.SSLError):
+            pass  # changed or gone since it was read: present what was read
     password = secrets.token_bytes(32)
     key_pem = identity.key.private_bytes(
         serialization.Encoding.PEM,

@@ -192,3 +192,26 @@ def test_a_client_ca_list_cannot_be_empty(pki: Pki) -> None:
     with pytest.raises(CertificateProblem) as caught:
         server_context(pki.server, client_ca=[])
     assert caught.value.code == "missing"
+
+
+def test_an_identity_read_from_files_or_made_in_memory_is_presented(
+    pki: Pki, profile3: ssl.SSLContext, tmp_path
+) -> None:
+    from ocppsim.security import load_certified_key
+
+    pki.clients["cp02"].write(tmp_path / "cp02.pem", tmp_path / "cp02.key")
+    from_files = load_certified_key(tmp_path / "cp02.pem", tmp_path / "cp02.key")
+    assert from_files.files == (tmp_path / "cp02.pem", tmp_path / "cp02.key")
+    seen: list[str | None] = []
+
+    def on_server(tls: ssl.SSLSocket, result: object) -> None:
+        seen.append(check_peer_identity(tls, "cp02").subject.rfc4514_string())
+
+    client = client_context([pki.ca.certificate], identity=from_files)
+    # the files may go away once the context is built; the context keeps what it loaded
+    (tmp_path / "cp02.key").unlink()
+    assert handshake(profile3, client, on_server=on_server).ok
+    # gone before the context is built: what was read is presented
+    client = client_context([pki.ca.certificate], identity=from_files)
+    assert handshake(profile3, client, on_server=on_server).ok
+    assert seen == ["CN=cp02", "CN=cp02"]
