@@ -4,6 +4,7 @@ certificate per charge point) and say how to use it. A command-line entry: it pr
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from ocppsim.security.pem import CertificateProblem
 from ocppsim.security.pki import (
     DEFAULT_SERVER_HOSTS,
     KEY_TYPES,
+    Pki,
     check_cp_id_for_file,
     make_pki,
     write_pki,
@@ -111,6 +113,15 @@ def certs_main(argv: list[str]) -> int:
     except (CertificateProblem, ValueError) as exc:
         print(f"ocppsim certs: error: {exc}", file=sys.stderr)
         return 1
+    try:
+        _report(pki, written, ids, hosts, folder)
+    except BrokenPipeError:  # `ocppsim certs DIR | head`: the files are written all the same
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+def _report(pki: Pki, written: list[Path], ids: list[str], hosts: list[str], folder: Path) -> None:
+    """Print what was written and the commands that use it."""
     notes = {
         "ca.pem": f"test CA {pki.ca.common_name!r}: trust it at both ends",
         "ca.key": "the CA's key (signs certificates: keep it for `start_cs --ca-key`)",
@@ -143,4 +154,3 @@ def certs_main(argv: list[str]) -> int:
     print("Check them:")
     first_pem = _shown(folder / f"{first}.pem")
     print(f"  openssl verify -CAfile {_shown(ca)} {_shown(server_pem)} {first_pem}")
-    return 0

@@ -326,6 +326,8 @@ def write_pki(pki: Pki, folder: str | os.PathLike[str], *, force: bool = False) 
                 "replace them)",
                 "exists",
             )
+    if folder.exists() and not folder.is_dir():
+        raise CertificateProblem(f"{folder}: exists and is not a folder", "exists")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

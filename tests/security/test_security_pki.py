@@ -195,3 +195,11 @@ def test_write_pki_refuses_ids_that_cannot_name_a_file(tmp_path, cp_id: str) -> 
         write_pki(bad, tmp_path)
     assert caught.value.code == "bad-id"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_write_pki_into_a_file_says_so(tmp_path, pki: Pki) -> None:
+    blocker = tmp_path / "certs"
+    blocker.write_text("")
+    with pytest.raises(CertificateProblem) as caught:
+        write_pki(pki, blocker)
+    assert str(caught.value) == f"{blocker}: exists and is not a folder"
