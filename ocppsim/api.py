@@ -6,8 +6,12 @@ exceptions a handler raises to refuse a CALL.
     def on_load(api: PluginApi) -> None:
         api.log("Hi !")
         api.on_call("Reset", lambda payload: {"status": "Rejected"})
+        api.on_call("DataTransfer", lambda payload, ctx: {"status": "Accepted",
+                                                          "data": ctx.charge_point_id})
 
-Handlers may be plain functions or `async` ones. See docs/plugins.md for the guide.
+Handlers may be plain functions or `async` ones; an `on_call`/`on_result` handler that takes
+a second parameter gets a `Context` (which charge point, its version and transport, and
+`ctx.call` back to it). See docs/plugins.md for the guide.
 """
 
 from __future__ import annotations
@@ -19,13 +23,27 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ocppsim.core.catalog import Service
 from ocppsim.core.errors import NotSupportedAnswer, OcppError, OcppSimError
+from ocppsim.sim.behaviour import (
+    ConfigurationView,
+    Context,
+    request_payload,
+    takes_context,
+    with_context,
+)
 from ocppsim.sim.peer import maybe_await
 
 if TYPE_CHECKING:
     from ocppsim.plugins import Plugin, PluginManager
     from ocppsim.sim.behaviour import Behaviour
 
-__all__ = ["CallError", "NotSupported", "ParsedCommand", "PluginApi"]
+__all__ = [
+    "CallError",
+    "ConfigurationView",
+    "Context",
+    "NotSupported",
+    "ParsedCommand",
+    "PluginApi",
+]
 
 _log = logging.getLogger("ocppsim.plugins")
 
@@ -59,25 +77,10 @@ class _Side:
     def __init__(self, api: PluginApi):
         self._api = api
 
-    def _payload(
-        self, version: str, service: Service, action: str, payload: Any, defaults: bool
-    ) -> Any:
+    @staticmethod
+    def _payload(version: str, service: Service, action: str, payload: Any, defaults: bool) -> Any:
         """The default request of `action` updated with `payload` (a None value drops a field)."""
-        sim = self._api._manager.sim
-        if not defaults or (payload is not None and not isinstance(payload, dict)):
-            return payload if payload is not None else {}
-        try:
-            body: dict[str, Any] = sim.build_payload(version, service, action, [])
-        except OcppSimError:
-            if sim.known_action(action):
-                raise
-            body = {}  # an action no version defines: sent as given (to test NotImplemented)
-        for key, value in (payload or {}).items():
-            if value is None:
-                body.pop(key, None)
-            else:
-                body[key] = value
-        return body
+        return request_payload(version, service, action, payload, defaults)
 
     def _start(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Run a CALL as a task the Simulator tracks; errors become log lines, the result None."""
@@ -126,6 +129,14 @@ class ChargePointSide(_Side):
     def ids(self) -> list[str]:
         """The ids of the Charge Points this process simulates."""
         return list(self._api._manager.sim.charge_points)
+
+    def version(self, id: str | None = None) -> str | None:
+        """The OCPP version of a simulated CP (the only one, or `id`); None if there is none."""
+        charge_points = self._api._manager.sim.charge_points
+        if id is None:
+            return next(iter(charge_points.values())).version if len(charge_points) == 1 else None
+        cp = charge_points.get(id)
+        return cp.version if cp is not None else None
 
 
 class CentralSystemSide(_Side):
@@ -197,33 +208,36 @@ class PluginApi:
     # -- handlers ----------------------------------------------------------------------------------
 
     def on_call(self, action: str, fn: Handler) -> None:
-        """`fn(payload)` when a CALL `action` arrives; a dict returned is the answer.
+        """`fn(payload)` or `fn(payload, ctx)` when a CALL `action` arrives; a dict returned
+        is the answer. `ctx` (a `Context`) says which charge point sent it and calls it back.
 
         Raising `NotSupported` answers NotSupported, any other exception InternalError.
         """
         plugin = self._plugin
 
-        async def handler(payload: Any) -> Any:
+        async def handler(*args: Any) -> Any:  # (payload) or (payload, ctx)
             try:
-                return await maybe_await(fn(payload))
+                return await maybe_await(fn(*args))
             except (OcppError, asyncio.CancelledError):
                 raise
             except Exception as exc:
                 plugin.report(f"on_call {action}", exc)
                 raise OcppError("InternalError") from exc
 
+        stored = self._own(with_context(handler) if takes_context(fn, 1) else handler)
         for behaviour in self._behaviours():
-            behaviour.call_handlers.setdefault(action, []).append(self._own(handler))
+            behaviour.call_handlers.setdefault(action, []).append(stored)
 
     def on_result(self, action: str, fn: Handler) -> None:
-        """`fn(payload)` when the CALLRESULT of a CALL `action` arrives."""
+        """`fn(payload)` or `fn(payload, ctx)` when the CALLRESULT of a CALL `action` arrives."""
         plugin = self._plugin
 
-        async def handler(payload: Any) -> None:
-            await plugin.guard(f"on_result {action}", fn, payload)
+        async def handler(*args: Any) -> None:  # (payload) or (payload, ctx)
+            await plugin.guard(f"on_result {action}", fn, *args)
 
+        stored = self._own(with_context(handler) if takes_context(fn, 1) else handler)
         for behaviour in self._behaviours():
-            behaviour.result_handlers.setdefault(action, []).append(self._own(handler))
+            behaviour.result_handlers.setdefault(action, []).append(stored)
 
     def on_connection_event(self, fn: Handler) -> None:
         """CP side: `fn('connected' | 'disconnected', cp_id)` when a CP's link goes up or down."""
@@ -247,8 +261,10 @@ class PluginApi:
         self._plugin.commands.update(word for word in commands if word)
 
     def on_idle(self, fn: Handler) -> None:
-        """`fn()` after each exchange (a CALL answered, a CALLRESULT handled)."""
-        detached = self._own(self._detached("on_idle", fn))
+        """`fn()` or `fn(ctx)` after each exchange (a CALL answered, a CALLRESULT handled);
+        `ctx` is the `Context` of the link the exchange was on."""
+        detached = self._detached("on_idle", fn)
+        detached = self._own(with_context(detached) if takes_context(fn, 0) else detached)
         for behaviour in self._behaviours():
             behaviour.idle_listeners.append(detached)
 

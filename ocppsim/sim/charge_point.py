@@ -188,6 +188,7 @@ class ChargePoint:
                 quick_answer=self._quick_answer,
                 on_result=self._on_result,
             )
+            peer.configuration = self.configuration
             self.peer = peer
             log.event(self.speaker, "Connected to Central System.")
             self._settled.set()

@@ -12,7 +12,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from websockets.exceptions import ConnectionClosed
 
@@ -33,6 +33,9 @@ from ocppsim.core.rpc import (
 )
 from ocppsim.sim import log
 from ocppsim.transport.websocket import Link
+
+if TYPE_CHECKING:
+    from ocppsim.core.configuration import Configuration
 
 Payload = dict[str, Any]
 
@@ -67,6 +70,8 @@ class Peer:
     label: str
     charge_point_id: str
     transport = "websocket"
+    #: a Charge Point's link to its CS: that CP's configuration keys (handlers read them)
+    configuration: Configuration | None = None
 
     @property
     def connected(self) -> bool:

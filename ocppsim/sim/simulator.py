@@ -48,8 +48,8 @@ class Simulator:
         self.variant = variant
         self.central_system: Any = None
         self.charge_points: dict[str, Any] = {}
-        self.cs_behaviour = Behaviour("cs")
-        self.cp_behaviour = Behaviour("cp")
+        self.cs_behaviour = Behaviour("cs", spawn=self.spawn)
+        self.cp_behaviour = Behaviour("cp", spawn=self.spawn)
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- lifecycle ------------------------------------------------------------------------------

@@ -729,6 +729,7 @@ class SoapChargePoint:
             on_result=self._on_result,
             variant=self.variant,
         )
+        self.peer.configuration = self.configuration
         log.event(self.speaker, f"SOAP Server listening on port {port}")
         log.event(self.speaker, f"Central System at {self.url}, From address {from_address}")
         self._settled.set()

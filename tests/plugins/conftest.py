@@ -13,7 +13,7 @@ from ocppsim_testing import Lines
 
 from ocppsim.repl.shell import Shell
 from ocppsim.sim.central_system import CentralSystem
-from ocppsim.sim.charge_point import ChargePoint
+from ocppsim.sim.soap import SoapCentralSystem
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))  # the e2e harness
 
@@ -32,9 +32,10 @@ def write_plugin(folder: Path, name: str, source: str) -> Path:
     return path
 
 
-async def start_cs(shell: Shell, endpoint: str = "/ocpp") -> CentralSystem:
-    """A websocket CS of `shell` on 127.0.0.1, a free port."""
-    cs = CentralSystem(0, host="127.0.0.1", endpoint=endpoint, behaviour=shell.sim.cs_behaviour)
+async def start_cs(shell: Shell, endpoint: str = "/ocpp", transport: str = "websocket") -> Any:
+    """A websocket (or SOAP) CS of `shell` on 127.0.0.1, a free port."""
+    kind = SoapCentralSystem if transport == "soap" else CentralSystem
+    cs = kind(0, host="127.0.0.1", endpoint=endpoint, behaviour=shell.sim.cs_behaviour)
     shell.sim.add_central_system(cs)
     await cs.start()
     return cs
@@ -42,14 +43,20 @@ async def start_cs(shell: Shell, endpoint: str = "/ocpp") -> CentralSystem:
 
 async def start_cp(
     shell: Shell, lines: Lines, cs: Any, cp_id: str, protocol: str = "ocpp1.5"
-) -> ChargePoint:
-    """`start_cp` typed at the prompt, returned once the CS saw it connect."""
+) -> Any:
+    """`start_cp` typed at the prompt (`-t soap` for a SOAP CS), returned once the CS saw it
+    connect (a SOAP CP: once its callback server listens, as a SOAP CS hears of it later)."""
     mark = lines.mark()
-    await shell.execute(f"start_cp ws://127.0.0.1:{cs.port}/ocpp {cp_id} -p {protocol}")
-    await lines.wait_for(rf"cs: ChargePoint #{cp_id} connected", mark)
-    await lines.wait_for(rf"cp#{cp_id}: Connected to Central System\.", mark)
-    cp: ChargePoint = shell.sim.charge_points[cp_id]
-    return cp
+    if getattr(cs, "transport", "websocket") == "soap":
+        await shell.execute(
+            f"start_cp http://127.0.0.1:{cs.port}/ocpp {cp_id} -p {protocol} -t soap"
+        )
+        await lines.wait_for(rf"cp#{cp_id}: SOAP Server listening on port", mark)
+    else:
+        await shell.execute(f"start_cp ws://127.0.0.1:{cs.port}/ocpp {cp_id} -p {protocol}")
+        await lines.wait_for(rf"cs: ChargePoint #{cp_id} connected", mark)
+        await lines.wait_for(rf"cp#{cp_id}: Connected to Central System\.", mark)
+    return shell.sim.charge_points[cp_id]
 
 
 async def close(shell: Shell) -> None:
