@@ -191,7 +191,7 @@ def test_cbxs_needs_a_charge_point(lines: Lines) -> None:
     async def scenario() -> None:
         shell = Shell()
         await shell.execute("load cbxs_automatic_mode")
-        await lines.wait_for(r"\[CBXS\] Error: this plugin needs one Charge Point Simulator")
+        await lines.wait_for(r"\[CBXS\] Error: this plugin needs a Charge Point Simulator to run")
         assert shell.plugins.loaded == {}
         assert not shell.sim.cp_behaviour.call_handlers.get("RemoteStartTransaction")
         await close(shell)
