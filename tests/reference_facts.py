@@ -34,7 +34,8 @@ from typing import Any
 from jsonschema import Draft4Validator
 from lxml import etree
 
-from ocppsim.core.validation import ERROR_CODE_OF_KEYWORD
+from ocppsim.core.errors import OCPP_1X
+from ocppsim.core.validation import KIND_OF_KEYWORD
 
 REPO = Path(__file__).resolve().parents[1]
 FACTS_DIR = Path(__file__).resolve().parent / "data" / "reference-facts"
@@ -440,7 +441,7 @@ def original_verdict(schema: dict[str, Any], payload: Any) -> tuple[str | None, 
     if error is None:
         return None, None
     keyword = str(error.validator)
-    return keyword, ERROR_CODE_OF_KEYWORD[keyword]
+    return keyword, OCPP_1X.code(KIND_OF_KEYWORD[keyword])
 
 
 def leaves(value: Any, path: tuple = ()) -> list[tuple]:

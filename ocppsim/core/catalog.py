@@ -1,91 +1,59 @@
-"""Which OCPP actions exist, per version and per service (SPEC §3).
-
-`cs` is the Central System service (CALLs a Charge Point sends, the CS answers);
-`cp` is the Charge Point service (CALLs the Central System sends, the CP answers).
-A test checks these lists against the project's WSDL files.
-"""
+"""Thin views of the version registry under their former names, while call sites move to
+`ocppsim.core.versions` (which they should use instead)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from ocppsim.core.versions import Service, all_versions, by_subprotocol, command_name, get
 
-Version = Literal["1.2", "1.5"]
-Service = Literal["cs", "cp"]
+__all__ = [
+    "ACTIONS",
+    "SUBPROTOCOLS",
+    "VERSIONS",
+    "Service",
+    "Version",
+    "all_actions",
+    "command_name",
+    "handles",
+    "subprotocol_of",
+    "version_of_subprotocol",
+]
 
-VERSIONS: tuple[Version, ...] = ("1.2", "1.5")
+Version = str
+
+VERSIONS: tuple[str, ...] = tuple(entry.name for entry in all_versions())
 
 #: websocket subprotocol name -> OCPP version
-SUBPROTOCOLS: dict[str, Version] = {"ocpp1.2": "1.2", "ocpp1.5": "1.5"}
+SUBPROTOCOLS: dict[str, str] = {entry.subprotocol: entry.name for entry in all_versions()}
 
-_CS_12 = (
-    "BootNotification",
-    "Heartbeat",
-    "MeterValues",
-    "StartTransaction",
-    "StopTransaction",
-    "StatusNotification",
-    "Authorize",
-    "FirmwareStatusNotification",
-    "DiagnosticsStatusNotification",
-)
-_CP_12 = (
-    "Reset",
-    "UnlockConnector",
-    "ChangeAvailability",
-    "ClearCache",
-    "ChangeConfiguration",
-    "GetDiagnostics",
-    "UpdateFirmware",
-    "RemoteStartTransaction",
-    "RemoteStopTransaction",
-)
-
-#: actions per version and service, in the order the original's help lists them
-ACTIONS: dict[Version, dict[Service, tuple[str, ...]]] = {
-    "1.2": {"cs": _CS_12, "cp": _CP_12},
-    "1.5": {
-        "cs": _CS_12 + ("DataTransfer",),
-        "cp": _CP_12
-        + (
-            "CancelReservation",
-            "DataTransfer",
-            "GetConfiguration",
-            "GetLocalListVersion",
-            "ReserveNow",
-            "SendLocalList",
-        ),
-    },
+#: actions per version and service, in the order help lists them
+ACTIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    entry.name: {service: actions for service, actions in entry.actions.items()}
+    for entry in all_versions()
 }
 
 
-def version_of_subprotocol(name: str) -> Version | None:
-    """Map `ocpp1.5` to `1.5`; None for a subprotocol ocppsim does not speak."""
-    return SUBPROTOCOLS.get(name)
+def version_of_subprotocol(name: str) -> str | None:
+    """Map a subprotocol to its version name; None for one ocppsim does not speak."""
+    try:
+        return by_subprotocol(name).name
+    except LookupError:
+        return None
 
 
-def subprotocol_of(version: Version) -> str:
-    """Map `1.5` to `ocpp1.5`."""
-    return "ocpp" + version
+def subprotocol_of(version: str) -> str:
+    """Map a version name to its subprotocol."""
+    return get(version).subprotocol
 
 
-def handles(version: str, service: Service, action: str) -> bool:
+def handles(version: str, service: str, action: str) -> bool:
     """True when `service` of `version` answers CALLs named `action`."""
-    per_version = ACTIONS.get(version)  # type: ignore[call-overload]
-    return per_version is not None and action in per_version[service]
+    try:
+        entry = get(version)
+    except LookupError:
+        return False
+    return entry.handles(service, action)
 
 
-def all_actions(version: Version) -> tuple[str, ...]:
+def all_actions(version: str) -> tuple[str, ...]:
     """Every action of both services of a version, each once."""
-    seen: dict[str, None] = {}
-    for service in ("cs", "cp"):
-        for action in ACTIONS[version][service]:  # type: ignore[index]
-            seen[action] = None
-    return tuple(seen)
-
-
-def command_name(service: Service, action: str) -> str:
-    """The prompt command that sends `action` (`heartbeat`, `remote_starttransaction`)."""
-    word = action.lower()
-    if service == "cs":
-        return word
-    return "remote_" + word.removeprefix("remote")
+    return get(version).all_actions()

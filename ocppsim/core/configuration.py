@@ -2,96 +2,30 @@
 ChangeConfiguration changes (the OCPP 1.5 operations of those names; OCPP 1.6 §5.3, §5.8).
 
 Every simulated Charge Point owns one `Configuration`, built from the key definitions of its
-OCPP version (`KEYS`). A definition is data (name, type, read-only flag, initial value), so a
-version adds its standard keys as a table; values are strings, as on the wire.
+OCPP version (the registry entry's `configuration`). A definition is data (name, type, read-only
+flag, initial value), so a version adds its standard keys as a table; values are strings, as on
+the wire.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-Kind = Literal["integer", "boolean", "string", "list"]
+from ocppsim.core.versions import KeyDefinition, get
+from ocppsim.core.versions.model import MAX_VALUE_LENGTH
 
-#: The longest value a key takes (OCPP 1.6 gives values as CiString500Type).
-MAX_VALUE_LENGTH = 500
+__all__ = [
+    "ACCEPTED",
+    "MAX_VALUE_LENGTH",
+    "NOT_SUPPORTED",
+    "REJECTED",
+    "Configuration",
+    "KeyDefinition",
+]
 
 #: ChangeConfiguration.conf statuses (OCPP 1.5 ConfigurationStatus).
 ACCEPTED, REJECTED, NOT_SUPPORTED = "Accepted", "Rejected", "NotSupported"
-
-
-@dataclass(frozen=True)
-class KeyDefinition:
-    """One configuration key: its name, value type, initial value and whether it is read-only.
-
-    `allowed` limits a `string` value, or each item of a comma-separated `list`, to those words.
-    """
-
-    name: str
-    value: str
-    kind: Kind = "string"
-    readonly: bool = False
-    allowed: frozenset[str] | None = None
-
-    def accepts(self, value: str) -> bool:
-        """True when `value` is a valid value of this key."""
-        if len(value) > MAX_VALUE_LENGTH:
-            return False
-        if self.kind == "integer":
-            return value.isascii() and value.isdigit()  # counts and seconds: never negative
-        if self.kind == "boolean":
-            return value.lower() in ("true", "false")
-        if self.kind == "list":
-            items = [item.strip() for item in value.split(",")] if value else []
-            return all(items) and (self.allowed is None or set(items) <= self.allowed)
-        return self.allowed is None or value in self.allowed
-
-
-#: OCPP 1.5 measurands, the items of the meter value keys.
-MEASURANDS_15 = frozenset(
-    {
-        "Energy.Active.Export.Register",
-        "Energy.Active.Import.Register",
-        "Energy.Reactive.Export.Register",
-        "Energy.Reactive.Import.Register",
-        "Energy.Active.Export.Interval",
-        "Energy.Active.Import.Interval",
-        "Energy.Reactive.Export.Interval",
-        "Energy.Reactive.Import.Interval",
-        "Power.Active.Export",
-        "Power.Active.Import",
-        "Power.Reactive.Export",
-        "Power.Reactive.Import",
-        "Current.Export",
-        "Current.Import",
-        "Voltage",
-        "Temperature",
-    }
-)
-_ENERGY = "Energy.Active.Import.Register"
-
-#: The keys OCPP 1.5 names, and the original simulator's two vendor keys (`KVCBX_*`, those of
-#: the default GetConfiguration and ChangeConfiguration requests).
-KEYS_15: tuple[KeyDefinition, ...] = (
-    KeyDefinition("HeartbeatInterval", "1200", "integer"),
-    KeyDefinition("ConnectionTimeOut", "60", "integer"),
-    KeyDefinition("ResetRetries", "3", "integer"),
-    KeyDefinition("BlinkRepeat", "3", "integer"),
-    KeyDefinition("LightIntensity", "100", "integer"),
-    KeyDefinition("MeterValueSampleInterval", "0", "integer"),
-    KeyDefinition("ClockAlignedDataInterval", "0", "integer"),
-    KeyDefinition("MeterValuesSampledData", _ENERGY, "list", allowed=MEASURANDS_15),
-    KeyDefinition("MeterValuesAlignedData", _ENERGY, "list", allowed=MEASURANDS_15),
-    KeyDefinition("StopTxnSampledData", _ENERGY, "list", allowed=MEASURANDS_15),
-    KeyDefinition("StopTxnAlignedData", _ENERGY, "list", allowed=MEASURANDS_15),
-    KeyDefinition("KVCBX_PROFILE", "NQC-ACDC", readonly=True),
-    KeyDefinition("KVCBX_LANG", "EN"),
-)
-
-#: The key definitions of each version. OCPP 1.2 has ChangeConfiguration but names no keys:
-#: its Charge Points get the 1.5 ones.
-KEYS: dict[str, tuple[KeyDefinition, ...]] = {"1.2": KEYS_15, "1.5": KEYS_15}
 
 
 class Configuration:
@@ -108,7 +42,7 @@ class Configuration:
     @classmethod
     def for_version(cls, version: str) -> Configuration:
         """A fresh configuration with the initial values of `version`'s keys."""
-        return cls(KEYS.get(version, KEYS_15))
+        return cls(get(version).configuration)
 
     def definition(self, key: str) -> KeyDefinition | None:
         return self._definitions.get(key.lower())

@@ -1,9 +1,80 @@
-"""The project's exception root and the one table of OCPP error codes (SPEC §4)."""
+"""The project's exception root and the OCPP error codes: one dialect per family of versions.
+
+A refusal is decided as a *kind* of failure (`ErrorKind`: what went wrong); the version's
+`ErrorDialect` names it on the wire. OCPP 1.x and 2.x name some kinds differently
+(`FormationViolation`/`FormatViolation`, `OccurenceConstraintViolation`/
+`OccurrenceConstraintViolation`), and 2.x has codes 1.x lacks (`RpcFrameworkError`,
+`MessageTypeNotSupported`). Each version entry of the registry (`ocppsim.core.versions`) says
+which dialect it speaks.
+"""
 
 from __future__ import annotations
 
-#: OCPP-J error codes and their default descriptions (OCPP-J §4.2.3, SPEC §4).
-ERROR_DESCRIPTIONS: dict[str, str] = {
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal, get_args
+
+#: What went wrong, whatever a version calls it:
+#: `format` the message is not well-formed (and no finer kind applies);
+#: `type` a field has the wrong JSON type; `value` a field's value is not allowed (enumeration,
+#: length, bounds, date-time or URI format); `occurrence` a required field is missing or a list
+#: has too few or too many items; `unknown_field` a field the message does not define;
+#: `protocol` the RPC rules are broken (a unique id too long); `not_implemented` an unknown
+#: action; `not_supported` a known action this side does not support; `internal`, `security`,
+#: `generic` as their codes say; `rpc_framework` not a valid RPC frame; `message_type` a
+#: message type number the receiver does not support.
+ErrorKind = Literal[
+    "format",
+    "type",
+    "value",
+    "occurrence",
+    "unknown_field",
+    "protocol",
+    "not_implemented",
+    "not_supported",
+    "internal",
+    "security",
+    "generic",
+    "rpc_framework",
+    "message_type",
+]
+ERROR_KINDS: tuple[ErrorKind, ...] = get_args(ErrorKind)
+
+
+@dataclass(frozen=True, eq=False)
+class ErrorDialect:
+    """The error codes of a family of OCPP versions and the code of each kind of failure.
+
+    `descriptions` holds every code the dialect sends, with its default description; `codes`
+    names each `ErrorKind`. `malformed` is the kind a CALL gets whose unique id can be read
+    but which is not well-formed (not JSON, wrong element count); `unreadable_id` is the id
+    of the error answering a frame whose id cannot be read (None: such a frame is not
+    answered); `unknown_message_type` the kind a frame of an unknown message type number gets
+    (None: not answered). `aliases` are other spellings accepted on receipt.
+    """
+
+    name: str
+    descriptions: Mapping[str, str]
+    codes: Mapping[ErrorKind, str]
+    malformed: ErrorKind = "format"
+    unreadable_id: str | None = None
+    unknown_message_type: ErrorKind | None = None
+    aliases: Mapping[str, str] = field(default_factory=dict)
+
+    def code(self, kind: ErrorKind) -> str:
+        """The code this dialect sends for `kind`."""
+        return self.codes[kind]
+
+    def describe(self, code: str) -> str:
+        """The default description of `code`."""
+        return self.descriptions[self.aliases.get(code, code)]
+
+    def knows(self, code: str) -> bool:
+        """True for a code of this dialect, under any accepted spelling."""
+        return code in self.descriptions or code in self.aliases
+
+
+_COMMON_DESCRIPTIONS: dict[str, str] = {
     "NotImplemented": "Method name is not recognized.",
     "NotSupported": "Method name is recognized but not supported by the receiver.",
     "InternalError": (
@@ -13,14 +84,87 @@ ERROR_DESCRIPTIONS: dict[str, str] = {
     "SecurityError": (
         "Sender failed authentication or is not authorized to use the requested operation."
     ),
-    "FormationViolation": "Sender's message is not well-formed.",
-    "PropertyConstraintViolation": (
-        "A property name in sender's message is not conform to the PDU structure."
-    ),
-    "OccurenceConstraintViolation": "Sender's message violates occurence constraints.",
     "TypeConstraintViolation": "Sender's message violates data type constraints.",
     "GenericError": "Other error.",
 }
+
+#: OCPP 1.x (OCPP-J 1.5 draft and 1.6 §4.2.3, both spellings kept by the 1.6 errata):
+#: a value not allowed is a TypeConstraintViolation, an unknown field a PropertyConstraintViolation.
+OCPP_1X = ErrorDialect(
+    name="OCPP 1.x",
+    descriptions={
+        **_COMMON_DESCRIPTIONS,
+        "FormationViolation": "Sender's message is not well-formed.",
+        "PropertyConstraintViolation": (
+            "A property name in sender's message is not conform to the PDU structure."
+        ),
+        "OccurenceConstraintViolation": "Sender's message violates occurence constraints.",
+    },
+    codes={
+        "format": "FormationViolation",
+        "type": "TypeConstraintViolation",
+        "value": "TypeConstraintViolation",
+        "occurrence": "OccurenceConstraintViolation",
+        "unknown_field": "PropertyConstraintViolation",
+        "protocol": "ProtocolError",
+        "not_implemented": "NotImplemented",
+        "not_supported": "NotSupported",
+        "internal": "InternalError",
+        "security": "SecurityError",
+        "generic": "GenericError",
+        # 1.x has no code of its own for these two: the frame is not well-formed
+        "rpc_framework": "FormationViolation",
+        "message_type": "FormationViolation",
+    },
+    aliases={
+        "FormatViolation": "FormationViolation",
+        "OccurrenceConstraintViolation": "OccurenceConstraintViolation",
+    },
+)
+
+#: OCPP 2.x (OCPP-J 2.0.1 and 2.1 Part 4 §4.3): an unparseable frame is an RpcFrameworkError,
+#: answered with the id "-1" when its id cannot be read (§4.2.3); an unknown message type is
+#: MessageTypeNotSupported (2.0.1 §4.4; 2.1 ignores it instead); a value not allowed is a
+#: PropertyConstraintViolation; an unknown field breaks the payload's format.
+OCPP_2X = ErrorDialect(
+    name="OCPP 2.x",
+    descriptions={
+        **_COMMON_DESCRIPTIONS,
+        "FormatViolation": "Sender's payload is not well-formed.",
+        "PropertyConstraintViolation": "A field of sender's message holds a value not allowed.",
+        "OccurrenceConstraintViolation": "Sender's message violates occurrence constraints.",
+        "RpcFrameworkError": "Sender's message is not a valid RPC request.",
+        "MessageTypeNotSupported": "The message type number is not supported by the receiver.",
+    },
+    codes={
+        "format": "FormatViolation",
+        "type": "TypeConstraintViolation",
+        "value": "PropertyConstraintViolation",
+        "occurrence": "OccurrenceConstraintViolation",
+        "unknown_field": "FormatViolation",
+        "protocol": "ProtocolError",
+        "not_implemented": "NotImplemented",
+        "not_supported": "NotSupported",
+        "internal": "InternalError",
+        "security": "SecurityError",
+        "generic": "GenericError",
+        "rpc_framework": "RpcFrameworkError",
+        "message_type": "MessageTypeNotSupported",
+    },
+    malformed="rpc_framework",
+    unreadable_id="-1",
+    unknown_message_type="message_type",
+    aliases={
+        "FormationViolation": "FormatViolation",
+        "OccurenceConstraintViolation": "OccurrenceConstraintViolation",
+    },
+)
+
+DIALECTS: tuple[ErrorDialect, ...] = (OCPP_1X, OCPP_2X)
+
+#: Every error code ocppsim knows and its default description (a name both dialects send keeps
+#: the 1.x wording): what a handler's `OcppError(code)` may carry, what a SOAP Fault is read as.
+ERROR_DESCRIPTIONS: dict[str, str] = {**OCPP_2X.descriptions, **OCPP_1X.descriptions}
 
 
 #: The longest errorDescription (or SOAP Fault reason) ocppsim sends: a reason quotes values

@@ -1,7 +1,8 @@
 """Locate the data folders (wsdl/, schemas/, plugins/) of an installed or a source tree ocppsim.
 
 In a wheel they live in `ocppsim/data/<name>` (force-included at build time); in a source
-checkout or an editable install they are the top-level folders of the repository.
+checkout or an editable install they are the top-level folders of the repository. Which file
+of a folder belongs to which OCPP version is the version registry's (`ocppsim.core.versions`).
 """
 
 from __future__ import annotations
@@ -21,17 +22,3 @@ def data_dir(name: str) -> Path:
     if source.is_dir():
         return source
     raise FileNotFoundError(f"ocppsim data folder {name!r} not found (looked in {packaged})")
-
-
-def wsdl_path(version: str, service: str) -> Path:
-    """The project's WSDL of `service` ('cs' or 'cp') for OCPP `version` ('1.2', '1.5')."""
-    name = {"cs": "centralsystem", "cp": "chargepoint"}[service]
-    return data_dir("wsdl") / f"ocpp{version}-{name}.wsdl"
-
-
-def schema_path(version: str, message: str, variant: str | None = None) -> Path:
-    """The committed JSON Schema of `message` (e.g. `BootNotificationRequest`)."""
-    base = data_dir("schemas") / f"ocpp{version}"
-    if variant:
-        base = base / variant
-    return base / f"{message}.json"

@@ -1,13 +1,15 @@
 """Validate a payload against its message's JSON Schema and name the OCPP error (SPEC §4).
 
-Schemas are the committed files under `schemas/`; each validator is built once per
-(version, message, variant) and reused. The verdict is the first failure, mapped to its
-OCPP error code through the one table `ERROR_CODE_OF_KEYWORD`.
+Schemas come from each version's schema source (`ocppsim.core.versions`), in the JSON Schema
+draft the version names; each validator is built once per (version, message, variant) and
+reused. The verdict is the first failure, mapped to a kind of failure through the one table
+`KIND_OF_KEYWORD`; the version's error dialect names the kind on the wire.
 
 `jsonschema` is the reference and explains every failure. Valid payloads, the common case
 on the hot path, are recognised first by a `fastjsonschema` validator compiled from the same
-schema with the same format checks (20-30 times faster); whatever it refuses goes through
-`jsonschema`, whose verdict stands. A test checks that the two never disagree on "valid".
+schema in the same draft with the same format checks (20-30 times faster); whatever it refuses
+goes through `jsonschema`, whose verdict stands. A test checks that the two never disagree on
+"valid".
 
 Refusing costs about what accepting costs: `jsonschema` does not re-validate the whole
 payload (30 times slower, for a peer that put one bad value at the end of 4 MB). It starts
@@ -17,52 +19,111 @@ finds valid; its verdict is the one it would give on the whole payload (see `_fi
 
 from __future__ import annotations
 
-import json
 import reprlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import fastjsonschema
-from jsonschema import Draft4Validator, validators
+from jsonschema import Draft4Validator, Draft6Validator, validators
 from jsonschema.exceptions import ValidationError
+from jsonschema.protocols import Validator
 
-from ocppsim.core.resources import schema_path
+from ocppsim.core.errors import ErrorKind, OcppSimError
+from ocppsim.core.versions import ATTR_AT, Dialect, get
 
-#: The one table from a failing JSON Schema keyword to the OCPP-J error code (SPEC §4).
-ERROR_CODE_OF_KEYWORD: dict[str, str] = {
-    "type": "TypeConstraintViolation",
-    "enum": "TypeConstraintViolation",
-    "maxLength": "TypeConstraintViolation",
-    "format": "TypeConstraintViolation",
-    "minimum": "TypeConstraintViolation",
-    "maximum": "TypeConstraintViolation",
-    "required": "OccurenceConstraintViolation",
-    "minItems": "OccurenceConstraintViolation",
-    "additionalProperties": "PropertyConstraintViolation",
+__all__ = [
+    "ATTR_AT",
+    "KIND_OF_KEYWORD",
+    "UnknownMessage",
+    "Violation",
+    "fast_validator_for",
+    "load_schema",
+    "validate",
+    "validator_for",
+    "violation_of",
+]
+
+#: The one table from a failing JSON Schema keyword to the kind of failure (SPEC §4); the
+#: version's error dialect names the kind (`ErrorDialect.code`). Any other keyword: `format`.
+KIND_OF_KEYWORD: dict[str, ErrorKind] = {
+    "type": "type",
+    "enum": "value",
+    "const": "value",
+    "maxLength": "value",
+    "minLength": "value",
+    "pattern": "value",
+    "format": "value",
+    "minimum": "value",
+    "maximum": "value",
+    "exclusiveMinimum": "value",
+    "exclusiveMaximum": "value",
+    "multipleOf": "value",
+    "required": "occurrence",
+    "minItems": "occurrence",
+    "maxItems": "occurrence",
+    "additionalProperties": "unknown_field",
 }
 
-#: The `--with-attr-at` variant: the older JSON form of 1.5 MeterValue items (SPEC §4).
-ATTR_AT = "with-attr-at"
-ATTR_AT_MESSAGES = frozenset({"MeterValuesRequest", "StopTransactionRequest"})
 
-_FORMAT_CHECKER = Draft4Validator.FORMAT_CHECKER
-if "date-time" not in _FORMAT_CHECKER.checkers:  # pragma: no cover - packaging guard
-    raise ImportError("jsonschema cannot check date-time: install rfc3339-validator")
+@dataclass(frozen=True)
+class _Draft:
+    """How one JSON Schema draft is validated: jsonschema's class and the `$schema` URI that
+    makes fastjsonschema compile in the same draft."""
+
+    validator: type[Validator]
+    uri: str
+    explainer: type[Validator]
+
+
+def _items_skipping_valid(draft: Dialect, draft_items: Callable[..., Any]) -> Callable[..., Any]:
+    def items(
+        validator: Any, items: Any, instance: Any, schema: dict[str, Any]
+    ) -> Iterator[ValidationError]:
+        """`items`, without descending into the items fastjsonschema finds valid (the two
+        agree on validity, so the errors and their order are those of plain jsonschema)."""
+        if not validator.is_type(instance, "array"):
+            return
+        if not validator.is_type(items, "object"):
+            yield from draft_items(validator, items, instance, schema)
+            return
+        valid = _fast_check_of(items, draft)
+        for index, item in enumerate(instance):
+            if not valid(item):
+                yield from validator.descend(item, items, path=index)
+
+    return items
+
+
+def _draft(name: Dialect, validator: Any, uri: str) -> _Draft:
+    items = _items_skipping_valid(name, validator.VALIDATORS["items"])
+    return _Draft(validator, uri, validators.extend(validator, {"items": items}))
+
+
+_DRAFTS: dict[Dialect, _Draft] = {
+    "draft4": _draft("draft4", Draft4Validator, "http://json-schema.org/draft-04/schema#"),
+    "draft6": _draft("draft6", Draft6Validator, "http://json-schema.org/draft-06/schema#"),
+}
+
+for _checked in _DRAFTS.values():
+    if "date-time" not in _checked.validator.FORMAT_CHECKER.checkers:  # pragma: no cover
+        raise ImportError("jsonschema cannot check date-time: install rfc3339-validator")
 
 
 @dataclass(frozen=True)
 class Violation:
     """Why a payload is refused: the OCPP error code, a readable reason and the field at fault.
 
-    `field` is the path of the offending field (`idTag`, `values[0].timestamp`), None when the
-    payload as a whole is wrong (it is not an object).
+    `code` is the name the version validated for gives the failure's `kind`; `field` is the
+    path of the offending field (`idTag`, `values[0].timestamp`), None when the payload as a
+    whole is wrong (it is not an object).
     """
 
     code: str
     reason: str
     field: str | None = None
+    kind: ErrorKind = "format"
 
     @property
     def details(self) -> dict[str, str]:
@@ -70,46 +131,54 @@ class Violation:
         return {"field": self.field} if self.field is not None else {}
 
 
-class UnknownMessage(LookupError):
+class UnknownMessage(OcppSimError, LookupError):
     """No schema exists for that (version, message)."""
 
 
 @cache
 def load_schema(version: str, message: str, variant: str | None = None) -> dict[str, Any]:
-    """The committed JSON Schema of `message` for OCPP `version`."""
-    if variant == ATTR_AT and message not in ATTR_AT_MESSAGES:
-        variant = None
-    path = schema_path(version, message, variant)
+    """The JSON Schema of `message` in OCPP `version` (in `variant`'s form when the version
+    has that variant for this message, else the plain one)."""
+    entry = get(version)
     try:
-        with path.open(encoding="utf-8") as handle:
-            schema: dict[str, Any] = json.load(handle)
+        return entry.schemas.load(message, entry.variant_for(variant, message))
     except FileNotFoundError as exc:
-        raise UnknownMessage(f"no schema for {message} in OCPP {version}") from exc
-    return schema
+        raise UnknownMessage(f"no schema for {message} in {entry.title}") from exc
 
 
-def _format_check(name: str) -> Any:
+def _format_check(checker: Any, name: str) -> Any:
     def check(value: Any) -> bool:
-        return _FORMAT_CHECKER.conforms(value, name)
+        return bool(checker.conforms(value, name))
 
     return check
 
 
-_FAST_FORMATS = {name: _format_check(name) for name in ("date-time", "uri")}
+def _fast_formats(draft: _Draft) -> dict[str, Any]:
+    """fastjsonschema's format checks: jsonschema's own, so the two agree on every format."""
+    checker = draft.validator.FORMAT_CHECKER
+    return {name: _format_check(checker, name) for name in ("date-time", "uri")}
+
+
+def _draft_of(version: str) -> _Draft:
+    return _DRAFTS[get(version).schemas.dialect]
 
 
 @cache
 def fast_validator_for(version: str, message: str, variant: str | None = None) -> Any:
-    """A compiled fastjsonschema validator of the same schema (it raises on any failure)."""
+    """A compiled fastjsonschema validator of the same schema in the version's draft (it
+    raises on any failure)."""
+    schema, draft = load_schema(version, message, variant), _draft_of(version)
     return fastjsonschema.compile(
-        load_schema(version, message, variant), formats=_FAST_FORMATS, use_default=False
+        {**schema, "$schema": draft.uri}, formats=_fast_formats(draft), use_default=False
     )
 
 
 @cache
-def validator_for(version: str, message: str, variant: str | None = None) -> Draft4Validator:
-    """The compiled validator of a message, built once."""
-    return Draft4Validator(load_schema(version, message, variant), format_checker=_FORMAT_CHECKER)
+def validator_for(version: str, message: str, variant: str | None = None) -> Validator:
+    """The jsonschema validator of a message in the version's draft, built once."""
+    draft = _draft_of(version)
+    schema = load_schema(version, message, variant)
+    return draft.validator(schema, format_checker=draft.validator.FORMAT_CHECKER)
 
 
 #: A value quoted in a reason is cut to about this many characters (it travels to the peer).
@@ -173,17 +242,18 @@ def _reason(error: ValidationError) -> str:
     return f"{where}: {error.message}"
 
 
-def violation_of(error: ValidationError) -> Violation:
-    """Map one jsonschema error to its OCPP error code, a reason and the field at fault."""
-    code = ERROR_CODE_OF_KEYWORD.get(str(error.validator), "FormationViolation")
-    return Violation(code, _reason(error), _field(error))
+def violation_of(error: ValidationError, version: str) -> Violation:
+    """Map one jsonschema error to its kind, the code `version` gives it, a reason and the
+    field at fault."""
+    kind = KIND_OF_KEYWORD.get(str(error.validator), "format")
+    return Violation(get(version).errors.code(kind), _reason(error), _field(error), kind)
 
 
-def _fast_check(schema: dict[str, Any]) -> Any:
+def _fast_check(schema: dict[str, Any], draft: Dialect) -> Any:
     """`check(value) -> bool`: a compiled fastjsonschema validator of a part of a schema."""
     compiled = fastjsonschema.compile(
-        {**schema, "$schema": Draft4Validator.META_SCHEMA["id"]},
-        formats=_FAST_FORMATS,
+        {**schema, "$schema": _DRAFTS[draft].uri},
+        formats=_fast_formats(_DRAFTS[draft]),
         use_default=False,
     )
 
@@ -197,42 +267,26 @@ def _fast_check(schema: dict[str, Any]) -> Any:
     return check
 
 
-#: id(part of a cached schema) -> (that part, its fast check); the parts live forever.
-_fast_checks: dict[int, tuple[dict[str, Any], Any]] = {}
+#: (id(part of a cached schema), draft) -> (that part, its fast check); the parts live forever.
+_fast_checks: dict[tuple[int, Dialect], tuple[dict[str, Any], Any]] = {}
 
 
-def _fast_check_of(schema: dict[str, Any]) -> Any:
-    entry = _fast_checks.get(id(schema))
+def _fast_check_of(schema: dict[str, Any], draft: Dialect) -> Any:
+    key = (id(schema), draft)
+    entry = _fast_checks.get(key)
     if entry is None or entry[0] is not schema:
-        entry = _fast_checks[id(schema)] = (schema, _fast_check(schema))
+        entry = _fast_checks[key] = (schema, _fast_check(schema, draft))
     return entry[1]
 
-
-def _items_skipping_valid(
-    validator: Any, items: Any, instance: Any, schema: dict[str, Any]
-) -> Iterator[ValidationError]:
-    """Draft 4 `items`, without descending into the items fastjsonschema finds valid (the
-    two agree on validity, so the errors and their order are those of plain Draft 4)."""
-    if not validator.is_type(instance, "array"):
-        return
-    if not validator.is_type(items, "object"):
-        yield from _DRAFT4_ITEMS(validator, items, instance, schema)
-        return
-    valid = _fast_check_of(items)
-    for index, item in enumerate(instance):
-        if not valid(item):
-            yield from validator.descend(item, items, path=index)
-
-
-_DRAFT4_ITEMS = Draft4Validator.VALIDATORS["items"]
-_Explainer = validators.extend(Draft4Validator, {"items": _items_skipping_valid})
 
 #: Keywords fastjsonschema checks after `properties`: if one came before `properties` in a
 #: schema, jsonschema would check it first, and an error there would come first.
 _AFTER_PROPERTIES = frozenset({"patternProperties", "additionalProperties"})
 
 
-def _first_error(schema: dict[str, Any], payload: Any, steps: list[str]) -> ValidationError | None:
+def _first_error(
+    schema: dict[str, Any], payload: Any, steps: list[str], draft: _Draft
+) -> ValidationError | None:
     """jsonschema's first error on `payload`, found from where fastjsonschema failed.
 
     `steps` is the path of fastjsonschema's first error. Along it, everything jsonschema
@@ -262,9 +316,8 @@ def _first_error(schema: dict[str, Any], payload: Any, steps: list[str]) -> Vali
             schema_path.append("items")
         else:
             break
-    error: ValidationError | None = next(
-        _Explainer(node, format_checker=_FORMAT_CHECKER).iter_errors(instance), None
-    )
+    explainer = draft.explainer(node, format_checker=draft.validator.FORMAT_CHECKER)
+    error: ValidationError | None = next(explainer.iter_errors(instance), None)
     if error is not None and path:
         error.path.extendleft(reversed(path))
         error.schema_path.extendleft(reversed(schema_path))
@@ -283,7 +336,8 @@ def validate(
         steps = exc.path[1:]  # refused there: let the reference validator say why
     except (fastjsonschema.JsonSchemaException, TypeError, ValueError):
         pass
-    error = _first_error(load_schema(version, message, variant), payload, steps)
+    schema = load_schema(version, message, variant)
+    error = _first_error(schema, payload, steps, _draft_of(version))
     if error is None:  # the two disagree (never seen): jsonschema alone, on the whole payload
         error = next(validator_for(version, message, variant).iter_errors(payload), None)
-    return None if error is None else violation_of(error)
+    return None if error is None else violation_of(error, version)

@@ -1,7 +1,10 @@
-"""Write `schemas/ocpp<version>/<Message>.json` from the project's WSDL files (SPEC §10).
+"""Write the committed JSON Schemas of the versions whose schemas are derived from the
+project's WSDL files (SPEC §10): `schemas/<folder>/<Message>.json`, the folder being the
+version's schema source.
 
 Both services of a version share one folder; a message both define (1.5 DataTransfer) is
-written once, and only if both definitions are identical.
+written once, and only if both definitions are identical. A variant's messages (the
+`--with-attr-at` meter values) go to a sub-folder named after the variant.
 """
 
 from __future__ import annotations
@@ -10,11 +13,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ocppsim.core.catalog import VERSIONS
-from ocppsim.core.resources import wsdl_path
-from ocppsim.core.validation import ATTR_AT, ATTR_AT_MESSAGES
+from ocppsim.core.versions import ATTR_AT, SERVICES, all_versions
 from ocppsim.gen import write_tree
 from ocppsim.gen.derive import describe
+
+#: How the WSDL is read for each variant's schemas.
+_DERIVATION: dict[str, dict[str, bool]] = {ATTR_AT: {"attr_at": True}}
 
 
 class ConflictingDefinitions(ValueError):
@@ -28,22 +32,24 @@ def _dump(schema: dict[str, Any]) -> str:
 def render_schemas() -> dict[str, str]:
     """Every schema file's relative path and text, derived from the WSDL files."""
     files: dict[str, str] = {}
-    for version in VERSIONS:
+    for entry in all_versions():
+        source = entry.schemas
+        if not source.derived_from_wsdl or entry.soap is None:
+            continue
         merged: dict[str, dict[str, Any]] = {}
-        for service in ("cs", "cp"):
-            path = wsdl_path(version, service)
+        for service in SERVICES:
+            path = entry.soap.wsdl_path(service)
             for name, schema in describe(path).schemas.items():
                 if name in merged and merged[name] != schema:
-                    raise ConflictingDefinitions(
-                        f"OCPP {version} defines {name} twice, differently"
-                    )
+                    raise ConflictingDefinitions(f"{entry.title} defines {name} twice, differently")
                 merged[name] = schema
-            if version != "1.2":
-                for name, schema in describe(path, attr_at=True).schemas.items():
-                    if name in ATTR_AT_MESSAGES:
-                        files[f"ocpp{version}/{ATTR_AT}/{name}.json"] = _dump(schema)
+            for variant in entry.variants:
+                derived = describe(path, **_DERIVATION[variant]).schemas
+                for name, schema in derived.items():
+                    if entry.variant_for(variant, name) is not None:
+                        files[f"{source.folder}/{variant}/{source.file_name(name)}"] = _dump(schema)
         for name in sorted(merged):
-            files[f"ocpp{version}/{name}.json"] = _dump(merged[name])
+            files[f"{source.folder}/{source.file_name(name)}"] = _dump(merged[name])
     return dict(sorted(files.items()))
 
 

@@ -1,4 +1,4 @@
-"""SOAP 1.2 envelope codec for OCPP 1.2/1.5 (SPEC §7): zeep + hardened lxml, no sockets."""
+"""SOAP 1.2 envelope codec of the OCPP versions with a SOAP binding (SPEC §7): zeep, lxml."""
 
 from ocppsim.soap.codec import (
     CONTENT_TYPE,

@@ -1,8 +1,9 @@
-"""SOAP 1.2 envelopes of OCPP 1.2/1.5 from and to the JSON view of their bodies (SPEC §4, §7).
+"""SOAP 1.2 envelopes of OCPP from and to the JSON view of their bodies (SPEC §4, §7).
 
-Sans-I/O: bytes in, bytes out. The WSDL of each (version, service) is loaded once per process
-from a local file by zeep, which renders bodies from its types; incoming bodies are read by a
-walker over those same types so every conversion failure maps to an OCPP error code.
+Sans-I/O: bytes in, bytes out. Which versions have a SOAP binding, their namespaces and WSDL
+files are the version registry's. The WSDL of each (version, service) is loaded once per
+process from a local file by zeep, which renders bodies from its types; incoming bodies are
+read by a walker over those same types so every conversion failure maps to an OCPP error code.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from zeep.xsd.types.builtins import Boolean, DateTime, String
 from zeep.xsd.types.complex import ComplexType
 from zeep.xsd.types.simple import AnySimpleType
 
-from ocppsim.core.resources import wsdl_path
+from ocppsim.core.versions import all_versions, get
 from ocppsim.soap.faults import (
     SOAP11_ENV,
     SOAP_ENV,
@@ -57,7 +58,6 @@ __all__ = [
     "service_namespace",
 ]
 
-Version = Literal["1.2", "1.5"]
 Service = Literal["cs", "cp"]
 
 #: HTTP Content-Type of a SOAP 1.2 message (RFC 3902); add `; action="/<Action>"` on requests
@@ -65,11 +65,12 @@ CONTENT_TYPE = "application/soap+xml; charset=utf-8"
 #: HTTP Content-Type of a SOAP 1.1 message: only the VersionMismatch Fault is sent in it
 SOAP11_CONTENT_TYPE = "text/xml; charset=utf-8"
 
+#: (version, service) -> the OCPP XML namespace of that service, for every SOAP binding
 _NAMESPACES: dict[tuple[str, str], str] = {
-    ("1.2", "cs"): "urn://Ocpp/Cs/2010/08/",
-    ("1.2", "cp"): "urn://Ocpp/Cp/2010/08/",
-    ("1.5", "cs"): "urn://Ocpp/Cs/2012/06/",
-    ("1.5", "cp"): "urn://Ocpp/Cp/2012/06/",
+    (entry.name, service): namespace
+    for entry in all_versions()
+    if entry.soap is not None
+    for service, namespace in entry.soap.namespaces.items()
 }
 _WSAW = "http://www.w3.org/2006/05/addressing/wsdl"
 _WSDL = "http://schemas.xmlsoap.org/wsdl/"
@@ -567,11 +568,13 @@ class SoapCodec:
 
     def __init__(self, version: str, service: str, wsdl: str | Path | None = None):
         if (version, service) not in _NAMESPACES:
-            raise ValueError(f"no SOAP service {service!r} in OCPP {version!r}")
+            raise ValueError(f"no SOAP service {service!r} in OCPP version {version!r}")
         self.version = version
         self.service = service
         self.namespace = _NAMESPACES[(version, service)]
-        self.wsdl = Path(wsdl) if wsdl is not None else wsdl_path(version, service)
+        soap = get(version).soap
+        assert soap is not None  # every (version, service) of _NAMESPACES has one
+        self.wsdl = Path(wsdl) if wsdl is not None else soap.wsdl_path(service)
         transport = _NoNetworkTransport()
         document = Document(str(self.wsdl), transport, settings=_zeep_settings())  # type: ignore[arg-type]
         self._box_id_element: Element = document.types.get_element(
@@ -775,12 +778,12 @@ def _cached_codec(version: str, service: str, wsdl: str | None) -> SoapCodec:
 
 
 def get_codec(version: str, service: str, wsdl: str | Path | None = None) -> SoapCodec:
-    """The process-wide codec of `service` ('cs'/'cp') for `version` ('1.2'/'1.5')."""
+    """The process-wide codec of `service` ('cs'/'cp') for `version` (a registry name)."""
     return _cached_codec(version, service, str(Path(wsdl).resolve()) if wsdl else None)
 
 
 def request_version(data: bytes | etree._Element, service: str) -> str | None:
-    """The OCPP version whose `service` namespace the request body uses, None if neither."""
+    """The OCPP version whose `service` namespace the request body uses, None if none."""
     body = _body_child(parse_envelope(data))
     namespace = etree.QName(body).namespace
     for (version, svc), ns in _NAMESPACES.items():

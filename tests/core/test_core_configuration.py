@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ocppsim.core.configuration import KEYS, Configuration, KeyDefinition
+from ocppsim.core import versions
+from ocppsim.core.configuration import Configuration, KeyDefinition
 from ocppsim.core.defaults import default_payload
 from ocppsim.core.validation import validate
 
@@ -86,4 +87,4 @@ def test_key_definitions_are_data_a_version_can_add() -> None:
     assert config.change("LocalAuthListEnabled", "FALSE") == "Accepted"
     assert config.get("LocalAuthListEnabled") == "false"
     assert config.change("LocalAuthListEnabled", "maybe") == "Rejected"
-    assert all(isinstance(d, KeyDefinition) for d in KEYS["1.5"])
+    assert all(isinstance(d, KeyDefinition) for d in versions.get("1.5").configuration)

@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 
-from ocppsim.core.catalog import ACTIONS, VERSIONS
+from ocppsim.core import versions
 from ocppsim.core.defaults import default_payload
-from ocppsim.core.validation import ATTR_AT, ATTR_AT_MESSAGES
+from ocppsim.core.versions import ATTR_AT
+
+VERSIONS = versions.names()
 
 NOW = calendar.timegm((2031, 5, 6, 7, 8, 9, 0, 0, 0))
 AT = {
@@ -25,12 +27,13 @@ _DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 
 def every_default(version: str) -> Iterator[tuple[str, str | None]]:
-    for service in ("cs", "cp"):
-        for action in ACTIONS[version][service]:  # type: ignore[index]
-            for kind in ("Request", "Response"):
-                yield action + kind, None
-                if version == "1.5" and action + kind in ATTR_AT_MESSAGES:
-                    yield action + kind, ATTR_AT
+    entry = versions.get(version)
+    for action in entry.all_actions():
+        for kind in ("Request", "Response"):
+            yield action + kind, None
+            for variant in entry.variants:
+                if entry.variant_for(variant, action + kind):
+                    yield action + kind, variant
 
 
 def at(version: str, message: str, variant: str | None = None) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from reference_facts import get_at, leaves, mutate, original_payloads, verdict_cases
 
-from ocppsim.core.catalog import ACTIONS, VERSIONS
+from ocppsim.core import versions
 from ocppsim.core.defaults import default_payload
 from ocppsim.core.validation import (
     ATTR_AT,
@@ -26,7 +26,7 @@ from ocppsim.core.validation import (
 def whole(version: str, name: str, payload: Any, variant: str | None = None) -> Violation | None:
     """The verdict of jsonschema alone on the whole payload: the reference."""
     error = next(validator_for(version, name, variant).iter_errors(payload), None)
-    return None if error is None else violation_of(error)
+    return None if error is None else violation_of(error, version)
 
 
 def mismatches(cases: list[tuple[str, str, Any, str | None]]) -> list[str]:
@@ -64,15 +64,14 @@ def test_single_and_paired_mutations_get_the_verdict_of_the_whole_payload() -> N
 )
 def test_edge_values_at_every_field_get_the_verdict_of_the_whole_payload(value: Any) -> None:
     cases: list[tuple[str, str, Any, str | None]] = []
-    for version in VERSIONS:
-        for service in ("cs", "cp"):
-            for action in ACTIONS[version][service]:  # type: ignore[index]
-                for name in (action + "Request", action + "Response"):
-                    payload = default_payload(version, name)
-                    for path in leaves(payload):
-                        mutated = copy.deepcopy(payload)
-                        get_at(mutated, path[:-1])[path[-1]] = value
-                        cases.append((version, name, mutated, None))
+    for version in versions.names():
+        for action in versions.get(version).all_actions():
+            for name in (action + "Request", action + "Response"):
+                payload = default_payload(version, name)
+                for path in leaves(payload):
+                    mutated = copy.deepcopy(payload)
+                    get_at(mutated, path[:-1])[path[-1]] = value
+                    cases.append((version, name, mutated, None))
     assert not mismatches(cases)
 
 
@@ -123,16 +122,17 @@ def test_refusing_one_bad_value_at_the_end_checks_about_what_accepting_checks(
 ) -> None:
     """Counted, not timed: jsonschema explaining the refusal used to check every item
     again (3000 more date-times, at 30 times the fast path's cost); now it checks one."""
-    from ocppsim.core import validation
+    from jsonschema import Draft4Validator  # the draft of the 1.x schemas
 
+    checker = Draft4Validator.FORMAT_CHECKER
     checked: list[object] = []
-    check, raises = validation._FORMAT_CHECKER.checkers["date-time"]
+    check, raises = checker.checkers["date-time"]
 
     def counting(value: object) -> bool:
         checked.append(value)
         return bool(check(value))
 
-    monkeypatch.setitem(validation._FORMAT_CHECKER.checkers, "date-time", (counting, raises))
+    monkeypatch.setitem(checker.checkers, "date-time", (counting, raises))
     payload = _meter_values(3000)
     assert validate("1.5", "MeterValuesRequest", payload) is None
     accepting = len(checked)
@@ -144,6 +144,7 @@ def test_refusing_one_bad_value_at_the_end_checks_about_what_accepting_checks(
         "TypeConstraintViolation",
         "values[2999].timestamp: 'not-a-date' is not a valid date-time",
         "values[2999].timestamp",
+        "value",
     )
     assert len(checked) <= accepting + 1
     payload["values"][-1]["timestamp"] = "2024-05-01T12:00:00Z"

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from ocppsim.cli import main
-from ocppsim.core.catalog import ACTIONS, VERSIONS
+from ocppsim.core import versions
 from ocppsim.gen.docs import render_docs
 
+VERSIONS = versions.names()
+ACTIONS = {entry.name: entry.actions for entry in versions.all_versions()}
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "messages"
 
 
@@ -23,7 +25,7 @@ def test_every_message_is_documented_with_example_and_schemas() -> None:
     for version in VERSIONS:
         page = pages[f"ocpp{version}.md"]
         for service in ("cs", "cp"):
-            for action in ACTIONS[version][service]:  # type: ignore[index]
+            for action in ACTIONS[version][service]:
                 for kind in ("Request", "Response"):
                     assert f"#### {action}{kind}: example" in page
                     assert f"#### {action}{kind}: schema" in page

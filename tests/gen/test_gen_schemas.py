@@ -11,17 +11,21 @@ from typing import Any
 import pytest
 from reference_facts import get_at, leaves, mutate, verdict_cases
 
-from ocppsim.core.catalog import ACTIONS, VERSIONS
+from ocppsim.core import versions
 from ocppsim.core.defaults import default_payload
-from ocppsim.core.resources import data_dir, wsdl_path
+from ocppsim.core.resources import data_dir
 from ocppsim.core.validation import (
     ATTR_AT,
     fast_validator_for,
     validate,
     validator_for,
 )
+from ocppsim.core.versions import wsdl_path
 from ocppsim.gen.derive import describe
 from ocppsim.gen.schemas import render_schemas
+
+VERSIONS = versions.names()
+ACTIONS = {entry.name: entry.actions for entry in versions.all_versions()}
 
 
 def test_committed_schemas_are_not_stale() -> None:
@@ -42,7 +46,7 @@ def test_every_request_and_response_has_a_schema_file() -> None:
     files = render_schemas()
     for version in VERSIONS:
         for service in ("cs", "cp"):
-            for action in ACTIONS[version][service]:  # type: ignore[index]
+            for action in ACTIONS[version][service]:
                 for kind in ("Request", "Response"):
                     assert f"ocpp{version}/{action}{kind}.json" in files
     assert "ocpp1.5/with-attr-at/MeterValuesRequest.json" in files
@@ -61,7 +65,7 @@ def test_operations_of_the_wsdl_are_the_catalog() -> None:
     for version in VERSIONS:
         for service in ("cs", "cp"):
             ops = {op.name for op in describe(wsdl_path(version, service)).operations}
-            assert ops == set(ACTIONS[version][service])  # type: ignore[index]
+            assert ops == set(ACTIONS[version][service])
 
 
 def test_mapping_of_types() -> None:
@@ -153,7 +157,7 @@ def test_our_defaults_are_the_originals_but_for_dates(original_payloads: dict[st
 @pytest.mark.parametrize("version", VERSIONS)
 def test_every_default_is_valid_against_its_own_schema(version: str) -> None:
     for service in ("cs", "cp"):
-        for action in ACTIONS[version][service]:  # type: ignore[index]
+        for action in ACTIONS[version][service]:
             for kind in ("Request", "Response"):
                 name = action + kind
                 assert validate(version, name, default_payload(version, name)) is None, name
@@ -192,7 +196,7 @@ def test_fast_path_agrees_with_jsonschema_on_edge_values(value: Any) -> None:
     """Booleans are not integers, 1.0 is not an integer, null is nothing, at every field."""
     for version in VERSIONS:
         for service in ("cs", "cp"):
-            for action in ACTIONS[version][service]:  # type: ignore[index]
+            for action in ACTIONS[version][service]:
                 name = action + "Request"
                 payload = default_payload(version, name)
                 for path in leaves(payload):

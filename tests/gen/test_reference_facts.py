@@ -19,8 +19,9 @@ from reference_facts import (
     verdict_cases,
 )
 
-from ocppsim.core.catalog import ACTIONS
+from ocppsim.core import versions
 
+ACTIONS = {entry.name: entry.actions for entry in versions.all_versions()}
 REPO = Path(__file__).resolve().parents[2]
 #: folders of a checkout that are not the project's files
 NOT_OURS = {".git", ".venv", ".venv310", "node_modules", "__pycache__", "build", "dist"}
@@ -54,7 +55,7 @@ def test_facts_cover_every_message_of_the_original() -> None:
         names = {
             action + kind
             for service in ("cs", "cp")
-            for action in ACTIONS[version][service]  # type: ignore[index]
+            for action in ACTIONS[version][service]
             for kind in ("Request", "Response")
         }
         assert set(payloads["default"][version]) == names

@@ -14,9 +14,10 @@ from lxml import etree
 from reference_facts import WSP, WsdlFacts, diff_lines, fingerprints, squeezed_sha256, wire_facts
 from zeep.wsdl.bindings.soap import Soap12Binding
 
-from ocppsim.core.resources import wsdl_path
+from ocppsim.core import versions
+from ocppsim.core.versions import wsdl_path
 
-VERSIONS = ("1.2", "1.5")
+VERSIONS = versions.names()
 SERVICES = ("cs", "cp")
 CASES = [(v, s) for v in VERSIONS for s in SERVICES]
 

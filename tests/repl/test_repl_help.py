@@ -6,11 +6,13 @@ import asyncio
 
 import pytest
 
-from ocppsim.core.catalog import VERSIONS
+from ocppsim.core import versions
 from ocppsim.repl.commands import COMMANDS, _fields
 from ocppsim.repl.parsing import parse_line
 from ocppsim.repl.shell import Shell
 from ocppsim.repl.usage import command_help
+
+VERSIONS = versions.names()
 
 
 def run(shell: Shell, *commands: str) -> None:

@@ -16,8 +16,8 @@ import pytest
 import reference_facts
 from lxml import etree
 
-from ocppsim.core.catalog import ACTIONS
-from ocppsim.core.resources import wsdl_path
+from ocppsim.core import versions
+from ocppsim.core.versions import wsdl_path
 from ocppsim.soap.codec import (
     SoapCodec,
     SoapFaultError,
@@ -33,6 +33,8 @@ from ocppsim.soap.codec import (
 from ocppsim.soap.faults import MustUnderstandFault, VersionMismatchFault
 from ocppsim.soap.xml import MAX_XML_BYTES, parse_xml
 
+ACTIONS = {entry.name: entry.actions for entry in versions.all_versions()}
+
 REPO = Path(__file__).resolve().parents[2]
 SOAP_ENV = "http://www.w3.org/2003/05/soap-envelope"
 SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -47,7 +49,7 @@ SERVICES = [(v, s) for v in ("1.2", "1.5") for s in ("cs", "cp")]
 MESSAGES = [
     (v, s, action, kind)
     for v, s in SERVICES
-    for action in ACTIONS[v][s]  # type: ignore[index]
+    for action in ACTIONS[v][s]
     for kind in ("Request", "Response")
 ]
 
@@ -120,7 +122,7 @@ HAND_WRITTEN: dict[tuple[str, str, str], dict[str, Any]] = {
 
 def _service_of(version: str, action: str, hint: str) -> str:
     """The service whose WSDL holds `action` (DataTransfer is in both 1.5 services)."""
-    return hint if action in ACTIONS[version][hint] else ("cp" if hint == "cs" else "cs")  # type: ignore[index]
+    return hint if action in ACTIONS[version][hint] else ("cp" if hint == "cs" else "cs")
 
 
 @cache
@@ -174,7 +176,7 @@ def _swap_body(data: bytes, old: bytes, new: bytes) -> bytes:
 
 def test_codec_operations_match_the_action_catalog() -> None:
     for version, service in SERVICES:
-        assert set(get_codec(version, service).actions) == set(ACTIONS[version][service])  # type: ignore[index]
+        assert set(get_codec(version, service).actions) == set(ACTIONS[version][service])
 
 
 @pytest.mark.parametrize(("version", "action", "kind"), sorted(HAND_WRITTEN))

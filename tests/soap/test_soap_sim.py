@@ -21,17 +21,18 @@ import pytest
 from lxml import etree
 from ocppsim_testing import Lines
 
-from ocppsim.core.catalog import ACTIONS
+from ocppsim.core import versions
 from ocppsim.core.defaults import default_payload
 from ocppsim.core.errors import NotSupportedAnswer, OcppSimError
-from ocppsim.core.resources import wsdl_path
 from ocppsim.core.validation import validate
+from ocppsim.core.versions import wsdl_path
 from ocppsim.sim.peer import CallFailed
 from ocppsim.sim.soap import SoapCentralSystem, SoapChargePoint, SoapPeer
 from ocppsim.soap import CONTENT_TYPE, MAX_XML_BYTES, get_codec, parse_envelope, parse_fault
 from ocppsim.transport.http import local_address_towards
 
-VERSIONS = ["1.2", "1.5"]
+VERSIONS = versions.names()
+ACTIONS = {entry.name: entry.actions for entry in versions.all_versions()}
 WSA = "http://www.w3.org/2005/08/addressing"
 
 BOMB = b"""<?xml version="1.0"?>
@@ -103,12 +104,12 @@ def test_every_action_both_ways(version: str, lines: Lines) -> None:
             async with charge_point(url, "box", protocol=f"ocpp{version}") as cp:
                 peer = await cp.ready()
                 received: dict[str, Any] = {}
-                for action in ACTIONS[version]["cs"]:  # type: ignore[index]
+                for action in ACTIONS[version]["cs"]:
                     cs.behaviour.call_handlers[action] = [_recorder(received)(action)]
-                for action in ACTIONS[version]["cp"]:  # type: ignore[index]
+                for action in ACTIONS[version]["cp"]:
                     cp.behaviour.call_handlers[action] = [_recorder(received)(action)]
 
-                for action in ACTIONS[version]["cs"]:  # type: ignore[index]
+                for action in ACTIONS[version]["cs"]:
                     request = default_payload(version, action + "Request")
                     result = await peer.call(action, request)
                     assert validate(version, action + "Response", result) is None, action
@@ -123,7 +124,7 @@ def test_every_action_both_ways(version: str, lines: Lines) -> None:
                 assert isinstance(remote, SoapPeer)
                 assert isinstance(peer, SoapPeer)
                 assert remote.address == peer.from_address  # From is always sent
-                for action in ACTIONS[version]["cp"]:  # type: ignore[index]
+                for action in ACTIONS[version]["cp"]:
                     request = default_payload(version, action + "Request")
                     clock = time.time()  # answers' dates are those of the second they are made
                     result = await remote.call(action, request)

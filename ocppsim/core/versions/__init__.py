@@ -1,0 +1,163 @@
+"""The OCPP versions ocppsim speaks, as data: one registry entry (`OcppVersion`) per version.
+
+Each entry lives in its own module (`v12.py`, `v15.py`) and holds its subprotocol name, its
+actions per service, where its JSON Schemas come from and their draft, its error dialect, its
+SOAP binding if it has one, its default payloads and their variants, and its Charge Point
+configuration keys. Everything that lists versions or actions (the prompt's commands and
+completion, `-p`, `help`, the docs generator, validation, SOAP's namespaces) is built from
+here, so adding a version is adding an entry and its data (see docs/architecture.md).
+
+No other module of ocppsim names an OCPP version; a test pins that.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ocppsim.core.errors import (
+    ERROR_KINDS,
+    OCPP_1X,
+    OCPP_2X,
+    ErrorDialect,
+    ErrorKind,
+    OcppSimError,
+)
+from ocppsim.core.versions import v12, v15
+from ocppsim.core.versions.model import (
+    ATTR_AT,
+    DAY_AHEAD,
+    DAY_BEFORE,
+    NOW,
+    NOW_STAMP,
+    SERVICES,
+    Dialect,
+    Erratum,
+    KeyDefinition,
+    OcppVersion,
+    Payload,
+    SchemaSource,
+    Service,
+    SoapBinding,
+    Transport,
+)
+
+__all__ = [
+    "ATTR_AT",
+    "DAY_AHEAD",
+    "DAY_BEFORE",
+    "DEFAULT_VERSION",
+    "ERROR_KINDS",
+    "NOW",
+    "NOW_STAMP",
+    "OCPP_1X",
+    "OCPP_2X",
+    "SERVICES",
+    "Dialect",
+    "ErrorDialect",
+    "ErrorKind",
+    "Erratum",
+    "KeyDefinition",
+    "OcppVersion",
+    "Payload",
+    "SchemaSource",
+    "Service",
+    "SoapBinding",
+    "Transport",
+    "UnknownVersion",
+    "all_versions",
+    "by_subprotocol",
+    "command_name",
+    "default",
+    "get",
+    "known_action",
+    "names",
+    "one_of",
+    "subprotocols",
+    "with_transport",
+    "wsdl_path",
+]
+
+#: Every version, oldest first (the order help, docs and `-p` defaults list them in).
+_ENTRIES: tuple[OcppVersion, ...] = (v12.VERSION, v15.VERSION)
+_BY_NAME: dict[str, OcppVersion] = {entry.name: entry for entry in _ENTRIES}
+_BY_SUBPROTOCOL: dict[str, OcppVersion] = {entry.subprotocol: entry for entry in _ENTRIES}
+
+#: The version a Charge Point speaks when no `-p` is given.
+DEFAULT_VERSION = v15.VERSION.name
+
+
+def one_of(words: list[str] | tuple[str, ...], final: str = "or") -> str:
+    """`a`, `a or b`, `a, b or c`: how an error line lists the valid choices."""
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + f" {final} " + words[-1]
+
+
+class UnknownVersion(OcppSimError, LookupError):
+    """A version name or subprotocol ocppsim does not speak; the text lists the known ones."""
+
+
+def get(name: str) -> OcppVersion:
+    """The entry of version `name` (`1.5`)."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        known = one_of(names())
+        raise UnknownVersion(f"unknown OCPP version `{name}' (use {known})") from None
+
+
+def by_subprotocol(subprotocol: str) -> OcppVersion:
+    """The entry whose websocket subprotocol is `subprotocol` (`ocpp1.5`)."""
+    try:
+        return _BY_SUBPROTOCOL[subprotocol]
+    except KeyError:
+        known = one_of(subprotocols())
+        raise UnknownVersion(f"unknown protocol `{subprotocol}' (use {known})") from None
+
+
+def all_versions() -> tuple[OcppVersion, ...]:
+    """Every entry, oldest first."""
+    return _ENTRIES
+
+
+def names() -> tuple[str, ...]:
+    """Every version name, oldest first (`1.2`, `1.5`)."""
+    return tuple(entry.name for entry in _ENTRIES)
+
+
+def with_transport(transport: str) -> tuple[OcppVersion, ...]:
+    """The entries that run on `transport` (`websocket` or `soap`), oldest first."""
+    return tuple(entry for entry in _ENTRIES if transport in entry.transports)
+
+
+def subprotocols(transport: str | None = None) -> tuple[str, ...]:
+    """The subprotocol names of every version (that runs on `transport`), oldest first."""
+    entries = _ENTRIES if transport is None else with_transport(transport)
+    return tuple(entry.subprotocol for entry in entries)
+
+
+def default() -> OcppVersion:
+    """The entry a Charge Point speaks when no `-p` is given."""
+    return _BY_NAME[DEFAULT_VERSION]
+
+
+def known_action(action: str) -> bool:
+    """True when some version has an action named `action`."""
+    return any(action in entry.all_actions() for entry in _ENTRIES)
+
+
+def command_name(service: Service | str, action: str) -> str:
+    """The prompt command that sends `action`: `heartbeat` (a CP's), `remote_reset` (the CS's;
+    a leading `Remote` is not repeated: `remote_starttransaction`)."""
+    word = action.lower()
+    if service == "cs":
+        return word
+    return "remote_" + word.removeprefix("remote")
+
+
+def wsdl_path(version: str, service: Service | str) -> Path:
+    """The project's WSDL file of `service` in `version`; UnknownVersion when it has no SOAP."""
+    entry = get(version)
+    if entry.soap is None:
+        raise UnknownVersion(f"{entry.title} has no SOAP binding")
+    return entry.soap.wsdl_path(service)

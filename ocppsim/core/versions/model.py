@@ -1,0 +1,207 @@
+"""What a version entry of the registry holds: the shapes of its data, and nothing version-specific.
+
+A leaf module (it imports nothing else of ocppsim but the error dialects), so the data modules
+(`v12.py`, `v15.py`, …) and the modules built on the registry (`defaults`, `validation`,
+`configuration`, the prompt, the docs generator, the SOAP codec) can all import it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+from typing import Any, Literal
+
+from ocppsim.core.errors import ErrorDialect
+from ocppsim.core.resources import data_dir
+
+#: `cs` is the Central System service (CALLs a Charge Point sends and the CS answers);
+#: `cp` is the Charge Point service (CALLs the Central System sends and a CP answers).
+Service = Literal["cs", "cp"]
+SERVICES: tuple[Service, ...] = ("cs", "cp")
+
+#: How a simulator reaches its peer: OCPP-J frames over a websocket, or SOAP over HTTP.
+Transport = Literal["websocket", "soap"]
+
+#: The JSON Schema draft a version's schemas are validated with.
+Dialect = Literal["draft4", "draft6"]
+
+Payload = dict[str, Any]
+
+#: Placeholders for dates in default payload templates, filled in when a payload is built:
+#: now, a day ahead (expiry dates), a day before (a diagnostics window), now in a file name.
+NOW, DAY_AHEAD, DAY_BEFORE, NOW_STAMP = "@now@", "@now+1d@", "@now-1d@", "@stamp@"
+
+#: The `--with-attr-at` variant: the older JSON form of meter values (a version that has it
+#: lists the messages it changes in `OcppVersion.variants`).
+ATTR_AT = "with-attr-at"
+
+
+@dataclass(frozen=True, eq=False)
+class Erratum:
+    """A fix applied to a published schema when it is loaded: the messages it touches, what it
+    changes (a line of the docs) and the change itself (in place, on the loaded schema)."""
+
+    messages: frozenset[str]
+    note: str
+    apply: Callable[[dict[str, Any]], None]
+
+
+@dataclass(frozen=True, eq=False)
+class SchemaSource:
+    """Where a version's JSON Schemas are read from, in which draft, and what is fixed on load.
+
+    `folder` is a folder of ocppsim's data set `schemas/` or, with `package`, a folder inside
+    that installed package (read with importlib.resources, never copied). A message's file is
+    its name (`BootNotificationRequest`) with the `Request`/`Response` suffix replaced by
+    `request_suffix`/`response_suffix`, plus `.json`; a variant's files are in a sub-folder
+    named after the variant. `derived_from_wsdl`: `ocppsim docs` writes the files from the
+    version's WSDL (the committed schemas of the SOAP-era versions). `origin` says where they
+    come from, in the message reference.
+    """
+
+    folder: str
+    dialect: Dialect = "draft4"
+    package: str | None = None
+    request_suffix: str = "Request"
+    response_suffix: str = "Response"
+    derived_from_wsdl: bool = False
+    origin: str = "the project's WSDL files"
+    errata: tuple[Erratum, ...] = ()
+
+    def root(self) -> Path:
+        """The folder holding the schema files."""
+        if self.package is not None:
+            return Path(str(files(self.package))) / self.folder
+        return data_dir("schemas") / self.folder
+
+    def file_name(self, message: str) -> str:
+        """`BootNotificationRequest` → `BootNotificationRequest.json` (or the source's naming)."""
+        for suffix, replacement in (
+            ("Request", self.request_suffix),
+            ("Response", self.response_suffix),
+        ):
+            if message.endswith(suffix):
+                return message.removesuffix(suffix) + replacement + ".json"
+        return message + ".json"
+
+    def path(self, message: str, variant: str | None = None) -> Path:
+        """The file of `message` (in its variant's sub-folder when `variant` is given)."""
+        base = self.root() / variant if variant else self.root()
+        return base / self.file_name(message)
+
+    def load(self, message: str, variant: str | None = None) -> dict[str, Any]:
+        """The schema of `message` with the errata applied; FileNotFoundError when none."""
+        with self.path(message, variant).open(encoding="utf-8") as handle:
+            schema: dict[str, Any] = json.load(handle)
+        for erratum in self.errata:
+            if message in erratum.messages:
+                erratum.apply(schema)
+        return schema
+
+
+@dataclass(frozen=True, eq=False)
+class SoapBinding:
+    """A version's SOAP binding: each service's XML namespace and WSDL file (in `wsdl/`)."""
+
+    namespaces: Mapping[Service, str]
+    wsdl: Mapping[Service, str]
+
+    def wsdl_path(self, service: Service | str) -> Path:
+        """The project's WSDL file of `service`."""
+        return data_dir("wsdl") / self.wsdl[service]  # type: ignore[index]
+
+
+#: The longest value a configuration key takes (OCPP 1.6 gives values as CiString500Type).
+MAX_VALUE_LENGTH = 500
+
+KeyKind = Literal["integer", "boolean", "string", "list"]
+
+
+@dataclass(frozen=True)
+class KeyDefinition:
+    """One configuration key: its name, value type, initial value and whether it is read-only.
+
+    `allowed` limits a `string` value, or each item of a comma-separated `list`, to those words.
+    """
+
+    name: str
+    value: str
+    kind: KeyKind = "string"
+    readonly: bool = False
+    allowed: frozenset[str] | None = None
+
+    def accepts(self, value: str) -> bool:
+        """True when `value` is a valid value of this key."""
+        if len(value) > MAX_VALUE_LENGTH:
+            return False
+        if self.kind == "integer":
+            return value.isascii() and value.isdigit()  # counts and seconds: never negative
+        if self.kind == "boolean":
+            return value.lower() in ("true", "false")
+        if self.kind == "list":
+            items = [item.strip() for item in value.split(",")] if value else []
+            return all(items) and (self.allowed is None or set(items) <= self.allowed)
+        return self.allowed is None or value in self.allowed
+
+
+@dataclass(frozen=True, eq=False)
+class OcppVersion:
+    """One OCPP version as data: everything ocppsim needs to speak it.
+
+    `actions` lists each service's actions in the order help shows them. `defaults` holds the
+    default payload template of every message (`BootNotificationRequest`; dates as the
+    placeholders above); `variants` maps a variant name to the messages whose JSON form it
+    changes and their templates (their schemas are in the variant's sub-folder). A variant a
+    version does not have, or a message it does not change, falls back to the plain form.
+    `message_types` are the OCPP-J message type numbers the version knows (CALL 2, CALLRESULT
+    3, CALLERROR 4). `configuration` defines a Charge Point's configuration keys.
+    """
+
+    name: str
+    title: str
+    subprotocol: str
+    actions: Mapping[Service, tuple[str, ...]]
+    schemas: SchemaSource
+    errors: ErrorDialect
+    defaults: Mapping[str, Payload]
+    variants: Mapping[str, Mapping[str, Payload]] = field(default_factory=dict)
+    soap: SoapBinding | None = None
+    message_types: frozenset[int] = frozenset({2, 3, 4})
+    configuration: tuple[KeyDefinition, ...] = ()
+    _handled: Mapping[str, frozenset[str]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        handled = {service: frozenset(self.actions.get(service, ())) for service in SERVICES}
+        object.__setattr__(self, "_handled", handled)
+
+    @property
+    def transports(self) -> tuple[Transport, ...]:
+        """The transports this version runs on: OCPP-J always, SOAP when it has a binding."""
+        return ("websocket", "soap") if self.soap is not None else ("websocket",)
+
+    def handles(self, service: str, action: str) -> bool:
+        """True when `service` of this version answers CALLs named `action`."""
+        handled = self._handled.get(service)
+        return handled is not None and action in handled
+
+    def all_actions(self) -> tuple[str, ...]:
+        """Every action of both services, each once, in help order."""
+        return tuple(dict.fromkeys(a for s in SERVICES for a in self.actions.get(s, ())))
+
+    def variant_for(self, variant: str | None, message: str) -> str | None:
+        """`variant` when it changes `message` in this version, else None (the plain form)."""
+        if variant is None or message not in self.variants.get(variant, ()):
+            return None
+        return variant
+
+    def template(self, message: str, variant: str | None = None) -> Payload:
+        """The default payload template of `message` (in `variant`'s form when it has one)."""
+        variant = self.variant_for(variant, message)
+        table = self.variants[variant] if variant is not None else self.defaults
+        try:
+            return table[message]
+        except KeyError:
+            raise KeyError(f"no default payload for {message} in {self.title}") from None
