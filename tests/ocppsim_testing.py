@@ -7,7 +7,10 @@ import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+from ocppsim.core import versions
+from ocppsim.core.resources import data_dir
 from ocppsim.repl.console import LineFormatter
 
 
@@ -83,3 +86,24 @@ def captured_lines() -> Iterator[Lines]:
     finally:
         root.removeHandler(handler)
         root.setLevel(old)
+
+
+#: the project's WSDL files of versions that have no registry entry yet (1.6's come before its
+#: entry, which will name the same files)
+UNREGISTERED_WSDL = {
+    ("1.6", "cs"): "ocpp1.6-centralsystem.wsdl",
+    ("1.6", "cp"): "ocpp1.6-chargepoint.wsdl",
+}
+
+
+def our_wsdl(version: str, service: str) -> Path:
+    """The project's WSDL file of `service` ('cs'/'cp') in `version`, registered or not yet."""
+    if version in versions.names():
+        return versions.wsdl_path(version, service)
+    return data_dir("wsdl") / UNREGISTERED_WSDL[(version, service)]
+
+
+def wsdl_versions() -> tuple[str, ...]:
+    """Every version the project has WSDL files of, oldest first."""
+    registered = [entry.name for entry in versions.with_transport("soap")]
+    return tuple(dict.fromkeys([*registered, *(v for v, _ in UNREGISTERED_WSDL)]))

@@ -1,8 +1,9 @@
 """Facts the tests need from the original's reference data, kept as the project's own data.
 
-The reference data (the published OCPP 1.2/1.5 WSDLs, and the JSON Schemas and default payloads
-of the original simulator) is not part of the project. What the tests need from it is derived
-here and committed under `tests/data/reference-facts/`, so the whole suite runs in a fresh clone:
+The reference data (the published OCPP 1.2/1.5/1.6 WSDLs, and the JSON Schemas and default
+payloads of the original simulator, 1.2/1.5 only) is not part of the project. What the tests
+need from it is derived here and committed under `tests/data/reference-facts/`, so the whole
+suite runs in a fresh clone:
 
 * `wsdl-<version>-<service>.txt`: each WSDL reduced to what decides what goes on the wire
   (operations, messages, WS-Addressing actions and policy, the SOAP 1.2 binding, every schema
@@ -41,7 +42,10 @@ REPO = Path(__file__).resolve().parents[1]
 FACTS_DIR = Path(__file__).resolve().parent / "data" / "reference-facts"
 REFERENCE = Path(os.environ.get("OCPPSIM_REFERENCE") or REPO.parent / "shared" / "reference")
 
+#: the versions the original simulator played: its default payloads and schemas
 VERSIONS = ("1.2", "1.5")
+#: the versions whose published WSDLs are reduced to wire facts
+WSDL_VERSIONS = ("1.2", "1.5", "1.6")
 SERVICES = ("cs", "cp")
 #: the two forms of payload: the default one, and the 1.5 `--with-attr-at` MeterValue form
 DEFAULT, ATTR_AT = "default", "with-attr-at"
@@ -112,6 +116,7 @@ class WsdlFacts:
         **{facet: {"value"} for facet in ("enumeration", "maxLength", "minLength", "length")},
         **{facet: {"value"} for facet in ("pattern", "minInclusive", "maxInclusive")},
         **{facet: {"value"} for facet in ("minExclusive", "maxExclusive", "totalDigits")},
+        "fractionDigits": {"value"},
         "message": {"name"},
         "part": {"name", "element", "type"},
         "portType": {"name"},
@@ -531,7 +536,7 @@ def derive(reference: Path = REFERENCE) -> dict[str, str]:
         " original's files (not part of\nthe project); do not edit by hand. The script's"
         " docstring says what each file holds.\n"
     }
-    for version in VERSIONS:
+    for version in WSDL_VERSIONS:
         for service in SERVICES:
             path = reference_wsdl(version, service, reference)
             lines = WsdlFacts(path).lines()
