@@ -1,13 +1,16 @@
-"""The one module plugins import (SPEC §8): the `PluginApi` given to `on_load(api)`, and the
-exceptions a handler raises to refuse a CALL.
+"""The one module plugins import (SPEC §8): the `PluginApi` given to `on_load(api)`, the
+`Context` a handler may take, and the exceptions a handler raises to refuse a CALL.
 
-    from ocppsim.api import NotSupported, PluginApi
+    from ocppsim.api import Context, NotSupported, PluginApi
 
     def on_load(api: PluginApi) -> None:
         api.log("Hi !")
         api.on_call("Reset", lambda payload: {"status": "Rejected"})
-        api.on_call("DataTransfer", lambda payload, ctx: {"status": "Accepted",
-                                                          "data": ctx.charge_point_id})
+
+        def data_transfer(payload: dict, ctx: Context) -> dict:
+            return {"status": "Accepted", "data": ctx.charge_point_id}
+
+        api.on_call("DataTransfer", data_transfer)
 
 Handlers may be plain functions or `async` ones; an `on_call`/`on_result` handler that takes
 a second parameter gets a `Context` (which charge point, its version and transport, and

@@ -60,6 +60,10 @@ class OcppCompleter(Completer):
         if words[0] in ("load", "unload") and typed == 1:
             yield from self._plugin_names(words[0], current)
             return
+        previous = words[-1] if text.endswith(" ") else (words[-2] if len(words) > 1 else "")
+        if previous in ("--id", "--remote-id"):  # a plugin's commands take them too
+            yield from self._ids(previous, current)
+            return
         command = COMMANDS.get(words[0])
         if command is None:
             return
@@ -68,10 +72,6 @@ class OcppCompleter(Completer):
             return
         if command.name == "stop_cp" and typed == 1:
             yield from self._ids("--id", current)
-            return
-        previous = words[-1] if text.endswith(" ") else (words[-2] if len(words) > 1 else "")
-        if previous in ("--id", "--remote-id"):
-            yield from self._ids(previous, current)
             return
         for option in command.options:
             if current.startswith("-") and option.flag.startswith(current):

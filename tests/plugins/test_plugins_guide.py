@@ -1,6 +1,8 @@
-"""The tutorial plugin of docs/plugins.md, copied from the guide as written, does what the
-guide says: boots on load, hears the result, refuses then accepts a remote start, adds
-`plug`, refuses UpdateFirmware."""
+"""The plugins of docs/plugins.md, copied from the guide as written, do what the guide says.
+
+The tutorial: boots on load, hears the result, refuses then accepts a remote start, adds
+`plug`, refuses UpdateFirmware. The CS plugin with a context: answers each CP by its id and
+calls each one that boots back, over OCPP-J and SOAP."""
 
 from __future__ import annotations
 
@@ -16,14 +18,18 @@ from ocppsim.repl.shell import Shell
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
 
 
-def tutorial_source() -> str:
-    """The ```python block that follows the `tutorial-plugin` marker in the guide."""
+def guide_block(marker: str) -> str:
+    """The ```python block that follows the `<!-- marker: … -->` comment in the guide."""
     if not GUIDE.is_file():
         pytest.skip("docs/plugins.md is not here (installed copy)")
     text = GUIDE.read_text(encoding="utf-8")
-    match = re.search(r"<!-- tutorial-plugin:.*?-->\s*```python\n(.*?)```", text, re.S)
-    assert match, "the guide lost its tutorial-plugin block"
+    match = re.search(rf"<!-- {marker}:.*?-->\s*```python\n(.*?)```", text, re.S)
+    assert match, f"the guide lost its {marker} block"
     return match.group(1)
+
+
+def tutorial_source() -> str:
+    return guide_block("tutorial-plugin")
 
 
 def test_tutorial_plugin_works_as_written(lines: Lines, tmp_path: Path) -> None:
@@ -50,6 +56,38 @@ def test_tutorial_plugin_works_as_written(lines: Lines, tmp_path: Path) -> None:
         await shell.execute("remote_updatefirmware")
         await lines.wait_for(r'cs: <<cp#cp01 \[4,"\w+","NotSupported"', mark)
         assert not lines.errors(mark)
+        await close(shell)
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("transport", ["websocket", "soap"])
+def test_the_cs_plugin_with_a_context_works_as_written(
+    lines: Lines, tmp_path: Path, transport: str
+) -> None:
+    (tmp_path / "by_id.py").write_text(guide_block("cs-by-id-plugin"))
+
+    async def scenario() -> None:
+        shell = Shell(plugins_dirs=[tmp_path])
+        shell.sequential = True
+        cs = await start_cs(shell, transport=transport)
+        for cp_id in ("cp01", "cp02"):
+            await start_cp(shell, lines, cs, cp_id)
+        assert await shell.plugins.load("by_id")
+        mark = lines.mark()
+        for cp_id in ("cp01", "cp02"):
+            await shell.execute(f"datatransfer --id {cp_id} data=ping")
+            answer = rf'cp#{cp_id}: <<cs \S+ ?\{{"status":"Accepted","data":"hello {cp_id}"\}}'
+            await lines.wait_for(answer, mark)
+            await lines.wait_for(rf"by_id: {cp_id} sent 'ping' over {transport}$", mark)
+
+        for cp_id in ("cp02", "cp01"):  # each boot: a GetConfiguration to that CP only
+            mark = lines.mark()
+            await shell.execute(f"bootnotification --id {cp_id}")
+            await lines.wait_for(rf"by_id: {cp_id} beats every 1200 s$", mark)
+            assert len(lines.matching(r"cs: >>cp#\S+ \S+GetConfiguration", mark)) == 1
+            assert lines.matching(rf"cs: >>cp#{cp_id} \S+GetConfiguration", mark)
+        assert not lines.errors()
         await close(shell)
 
     asyncio.run(scenario())

@@ -108,4 +108,6 @@ def test_plugin_names_and_plugin_commands_complete(tmp_path) -> None:
     assert complete(shell, "unload ") == ["mine"]
     assert complete(shell, "plu") == ["plugins", "plug"]
     assert complete(shell, "unp") == ["unplug"]
+    shell.sim.charge_points["box1"] = SimpleNamespace(version="1.5")
+    assert complete(shell, "plug --id b") == ["box1"]  # a plugin command's --id too
     assert complete(shell, "load mine ") == []
