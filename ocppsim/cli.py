@@ -14,13 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from ocppsim import __version__
+from ocppsim.core import versions
 
 
 def _parser() -> argparse.ArgumentParser:
+    spoken = "OCPP " + "/".join(versions.names())
+    attr_at = [v.title for v in versions.all_versions() if versions.ATTR_AT in v.variants]
     parser = argparse.ArgumentParser(
         prog="ocppsim",
         description=(
-            "Interactive OCPP 1.2/1.5 simulator: a Central System and/or Charge Points over "
+            f"Interactive {spoken} simulator: a Central System and/or Charge Points over "
             "OCPP-J (WebSocket) or SOAP. Give a command (start_cs, start_cp, …) to run it "
             "first, then type commands at the prompt; `help` lists them, `help <command>` "
             "shows one. "
@@ -28,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
             "`ocppsim certs DIR` writes test certificates (see `ocppsim certs --help`)."
         ),
         epilog="examples: ocppsim start_cs 9000 -u /ocpp | "
-        "ocppsim start_cp ws://localhost:9000/ocpp cp01 -p ocpp1.5",
+        f"ocppsim start_cp ws://localhost:9000/ocpp cp01 -p {versions.default().subprotocol}",
     )
     parser.add_argument("--version", action="version", version=f"ocppsim {__version__}")
     parser.add_argument("--log-file", metavar="PATH", help="also write every event to PATH")
@@ -39,9 +42,10 @@ def _parser() -> argparse.ArgumentParser:
         help="text lines (default) or one JSON object per event",
     )
     parser.add_argument(
-        "--with-attr-at",
+        "--" + versions.ATTR_AT,
         action="store_true",
-        help="OCPP 1.5 meter values in the older {value:[…], @value:[…]} JSON form",
+        help=f"{versions.one_of(attr_at, 'and')} meter values in the older"
+        " {value:[…], @value:[…]} JSON form",
     )
     parser.add_argument(
         "--plugins-dir",
@@ -85,13 +89,12 @@ def _docs(argv: list[str]) -> int:
 
 
 async def _main(args: argparse.Namespace) -> int:
-    from ocppsim.core.validation import ATTR_AT
     from ocppsim.repl import console
     from ocppsim.repl.shell import BANNER, Shell
 
     console.install(args.log_format, args.log_file)
     shell = Shell(
-        variant=ATTR_AT if args.with_attr_at else None,
+        variant=versions.ATTR_AT if args.with_attr_at else None,
         plugins_dirs=[Path(d) for d in args.plugins_dir],
     )
     if args.command:

@@ -8,8 +8,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ocppsim.core.catalog import ACTIONS, Service, command_name
+from ocppsim.core import versions
 from ocppsim.core.errors import OcppSimError
+from ocppsim.core.versions import Service, command_name
 from ocppsim.repl.parsing import ParsedLine, parse_value
 from ocppsim.repl.usage import command_help
 from ocppsim.sim.simulator import CommandError
@@ -155,15 +156,20 @@ async def _start_cs(shell: Shell, parsed: ParsedLine) -> None:
         raise CommandError(f"Error: invalid port `{parsed.arguments[0]}'.") from None
     interval = _number(_option(parsed, command, "-i", "300"), "websocket_ping_interval")
     endpoint = _option(parsed, command, "-u", "/")
-    protocols = tuple(
-        p.strip() for p in _option(parsed, command, "-p", "ocpp1.2,ocpp1.5").split(",") if p
-    )
-    unknown = [p for p in protocols if p not in ("ocpp1.2", "ocpp1.5")]
-    if unknown or not protocols:
-        raise CommandError(f"Error: unknown protocol `{','.join(unknown)}' (use ocpp1.2,ocpp1.5).")
+    requested = _option(parsed, command, "-p")
+    if requested is not None:
+        protocols = tuple(p.strip() for p in requested.split(",") if p.strip())
+        unknown = [p for p in protocols if p not in versions.subprotocols()]
+        if unknown or not protocols:
+            known = ",".join(versions.subprotocols())
+            raise CommandError(f"Error: unknown protocol `{','.join(unknown)}' (use {known}).")
     transport = _option(parsed, command, "-t", "websocket")
     if transport not in TRANSPORTS:
         raise CommandError(f"Error: unknown transport `{transport}' (use websocket or soap).")
+    served = versions.subprotocols(transport)  # the default: every version it can carry
+    if requested is None:
+        protocols = served
+    _check_transport(protocols, transport, ",".join(served))
     cs = shell.make_central_system(
         transport, port=port, endpoint=endpoint, protocols=protocols, ping_interval=interval
     )
@@ -175,19 +181,31 @@ async def _start_cs(shell: Shell, parsed: ParsedLine) -> None:
         raise CommandError(f"Error: cannot listen on port {port}: {exc.strerror or exc}") from exc
 
 
+def _check_transport(protocols: tuple[str, ...], transport: str, choices: str) -> None:
+    """Refuse a version that does not run on `transport` (one without a SOAP binding)."""
+    without = [p for p in protocols if transport not in versions.by_subprotocol(p).transports]
+    if without:
+        raise CommandError(
+            f"Error: {versions.one_of(without, 'and')} cannot run on {transport}"
+            f" (use {choices} with -t {transport})."
+        )
+
+
 async def _start_cp(shell: Shell, parsed: ParsedLine) -> None:
     command = COMMANDS["start_cp"]
     _check(parsed, command)
     url, cp_id = parsed.arguments
     if not cp_id.strip():
         raise CommandError("Error: the charge point identifier must not be empty.")
-    protocol = _option(parsed, command, "-p", "ocpp1.5")
-    if protocol not in ("ocpp1.2", "ocpp1.5"):
-        raise CommandError(f"Error: unknown protocol `{protocol}' (use ocpp1.2 or ocpp1.5).")
+    protocol = _option(parsed, command, "-p", versions.default().subprotocol)
+    if protocol not in versions.subprotocols():
+        known = versions.one_of(versions.subprotocols())
+        raise CommandError(f"Error: unknown protocol `{protocol}' (use {known}).")
     interval = _number(_option(parsed, command, "-i", "0"), "websocket_ping_interval")
     transport = _option(parsed, command, "-t", "websocket")
     if transport not in TRANSPORTS:
         raise CommandError(f"Error: unknown transport `{transport}' (use websocket or soap).")
+    _check_transport((protocol,), transport, versions.one_of(versions.subprotocols(transport)))
     from_url = _option(parsed, command, "-f")
     remote_port = _option(parsed, command, "-r")
     if transport == "websocket" and (from_url or remote_port):
@@ -403,6 +421,33 @@ REMOTE_ID_OPTION = Option(
 )
 
 
+def versions_note(names: list[str]) -> str:
+    """` (OCPP 1.5)`: the versions that have an action, when not every version has it
+    (a run of three or more consecutive versions is written `OCPP a to c`)."""
+    every = versions.names()
+    if list(names) == list(every):
+        return ""
+    positions = [every.index(name) for name in names]
+    runs: list[list[str]] = []
+    for position, name in zip(positions, names, strict=True):
+        if runs and every.index(runs[-1][-1]) == position - 1:
+            runs[-1].append(name)
+        else:
+            runs.append([name])
+    parts = [run[0] + " to " + run[-1] if len(run) > 2 else ", ".join(run) for run in runs]
+    return f" (OCPP {', '.join(parts)})"
+
+
+def _actions_with_notes(service: Service) -> list[tuple[str, str]]:
+    """Every action of `service` in any version, in the order the versions list them (the
+    oldest first), each with the note of the versions that have it."""
+    found: dict[str, list[str]] = {}
+    for entry in versions.all_versions():
+        for action in entry.actions[service]:
+            found.setdefault(action, []).append(entry.name)
+    return [(action, versions_note(names)) for action, names in found.items()]
+
+
 def _build() -> dict[str, Command]:
     table: dict[str, Command] = {}
 
@@ -416,8 +461,7 @@ def _build() -> dict[str, Command]:
             if service == "cs"
             else ("CS", REMOTE_ID_OPTION, _remote_command)
         )
-        for action in ACTIONS["1.5"][service]:
-            note = " (OCPP 1.5)" if action not in ACTIONS["1.2"][service] else ""
+        for action, note in _actions_with_notes(service):
             add(
                 Command(
                     command_name(service, action),
@@ -438,12 +482,12 @@ def _build() -> dict[str, Command]:
             (
                 Option("-i", "websocket ping interval", "300"),
                 Option("-u", "endpoint URL", "/"),
-                Option("-p", "websocket subprotocol", "ocpp1.2,ocpp1.5"),
+                Option("-p", "websocket subprotocol", ",".join(versions.subprotocols("websocket"))),
                 Option("-t", "transport layer mode (websocket or soap)", "websocket"),
             ),
             "start the Central System (ex: start_cs 9000 -u /ocpp)",
             _start_cs,
-            example="start_cs 9000 -u /ocpp -p ocpp1.5",
+            example=f"start_cs 9000 -u /ocpp -p {versions.default().subprotocol}",
         )
     )
     add(
@@ -451,7 +495,7 @@ def _build() -> dict[str, Command]:
             "start_cp",
             ("<url>", "<identifier>"),
             (
-                Option("-p", "websocket subprotocol", "ocpp1.5"),
+                Option("-p", "websocket subprotocol", versions.default().subprotocol),
                 Option("-i", "websocket ping interval (use 0 for disabling)", "0"),
                 Option("-t", "transport layer mode (websocket or soap)", "websocket"),
                 Option("-f", "In SOAP mode, value for FROM header."),
@@ -459,7 +503,7 @@ def _build() -> dict[str, Command]:
             ),
             "start a Charge Point (ex: start_cp ws://localhost:9000/ocpp cp01)",
             _start_cp,
-            example="start_cp ws://localhost:9000/ocpp cp01 -p ocpp1.5",
+            example=f"start_cp ws://localhost:9000/ocpp cp01 -p {versions.default().subprotocol}",
         )
     )
     add(

@@ -17,6 +17,7 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.patch_stdout import patch_stdout
 
 from ocppsim.core.validation import load_schema
+from ocppsim.core.versions import default
 from ocppsim.repl.commands import COMMANDS
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ class OcppCompleter(Completer):
             versions = {peer.version for peer in sim.central_system.peers.values()}
         else:
             versions = set()
-        return sorted(versions) or ["1.5"]
+        return sorted(versions) or [default().name]
 
     def get_completions(
         self, document: Document, complete_event: CompleteEvent

@@ -8,7 +8,7 @@ import json
 import textwrap
 from typing import TYPE_CHECKING, Any
 
-from ocppsim.core.catalog import ACTIONS, VERSIONS
+from ocppsim.core import versions
 from ocppsim.core.defaults import default_payload
 from ocppsim.core.fields import Field, fields_of, value_at
 from ocppsim.core.validation import load_schema
@@ -60,36 +60,33 @@ def command_help(command: Command, variant: str | None = None) -> str:
 
 
 def _versions(action: str, service: str) -> list[str]:
-    return [v for v in VERSIONS if action in ACTIONS[v][service]]  # type: ignore[index]
-
-
-def _variant(version: str, variant: str | None) -> str | None:
-    """`--with-attr-at` is a form of OCPP 1.5 only."""
-    return variant if version != "1.2" else None
+    """The versions whose `service` has `action`, oldest first."""
+    return [v.name for v in versions.all_versions() if v.handles(service, action)]
 
 
 def _payload_help(action: str, service: str, variant: str | None) -> list[str]:
-    """One block per distinct schema of the request (1.2 and 1.5 share most of them)."""
+    """One block per distinct schema of the request (versions share most of them; a variant
+    such as `--with-attr-at` applies where a version has it, and is the plain form elsewhere)."""
     message = action + "Request"
     groups: list[tuple[list[str], dict[str, Any]]] = []
     for version in _versions(action, service):
-        schema = load_schema(version, message, _variant(version, variant))
-        for versions, seen in groups:
+        schema = load_schema(version, message, variant)
+        for names, seen in groups:
             if seen == schema:
-                versions.append(version)
+                names.append(version)
                 break
         else:
             groups.append(([version], schema))
     lines: list[str] = []
-    for versions, schema in groups:
-        where = "OCPP " + " and ".join(versions)
+    for names, schema in groups:
+        where = "OCPP " + versions.one_of(names, "and")
         fields = fields_of(schema)
         if not fields:
             lines.append(f"Payload of {message} ({where}): no fields, an empty object.")
             continue
         lines.append(f"Payload fields of {message} ({where}):")
-        last = versions[-1]
-        lines += _field_rows(fields, default_payload(last, message, _variant(last, variant)))
+        last = names[-1]
+        lines += _field_rows(fields, default_payload(last, message, variant))
     return lines
 
 
@@ -127,7 +124,6 @@ def _example(command: Command, variant: str | None) -> str:
     words += [flag, "cp01"]
     version = _versions(command.action, command.service)[-1]
     message = command.action + "Request"
-    variant = _variant(version, variant)
     defaults = default_payload(version, message, variant)
     usable = [
         f

@@ -215,7 +215,7 @@ def test_pings_both_ways_are_logged(watcher) -> None:
 
 
 def test_with_attr_at_form_between_two_simulators_that_use_it(watcher) -> None:
-    from ocppsim.core.validation import ATTR_AT
+    from ocppsim.core.versions import ATTR_AT
 
     async def scenario() -> None:
         sim = Simulator(variant=ATTR_AT)
@@ -237,6 +237,30 @@ def test_with_attr_at_form_between_two_simulators_that_use_it(watcher) -> None:
             r"cs: WARNING : OccurenceConstraintViolation for CALL #\w+ "
             r"\(values\[0\]\.value: missing \(required\)"
         )
+        await sim.shutdown()
+
+    asyncio.run(scenario())
+
+
+def test_with_attr_at_leaves_versions_without_that_form_alone(watcher) -> None:
+    """`--with-attr-at` is a form of the versions that have it: a 1.2 Charge Point in a
+    process started with it sends (and its Central System checks) 1.2's own MeterValues."""
+    from ocppsim.core.versions import ATTR_AT
+
+    async def scenario() -> None:
+        sim = Simulator(variant=ATTR_AT)
+        cs = CentralSystem(0, host="127.0.0.1", behaviour=sim.cs_behaviour, variant=ATTR_AT)
+        sim.add_central_system(cs)
+        await cs.start()
+        url = f"ws://127.0.0.1:{cs.port}"
+        cp = ChargePoint(url, "v12", protocol="ocpp1.2", variant=ATTR_AT)
+        sim.add_charge_point(cp)
+        cp.start()
+        for action in ("MeterValues", "StopTransaction"):
+            assert await sim.cp_call("v12", action, []) is not None, action
+        await watcher.wait_for(r'cp#v12: >>cs \[2,"\w+","MeterValues",\{"connectorId":2,"values"')
+        await watcher.wait_for(r'cp#v12: <<cs \[3,"\w+",\{"idTagInfo"')
+        assert not watcher.matching(r"Violation|UnknownMessage|Error")
         await sim.shutdown()
 
     asyncio.run(scenario())

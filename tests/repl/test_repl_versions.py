@@ -1,0 +1,107 @@
+"""The prompt's commands, `-p` choices and their error lines come from the version registry."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from ocppsim.core import versions
+from ocppsim.core.versions import OCPP_2X, OcppVersion, SchemaSource
+from ocppsim.repl.commands import COMMANDS, versions_note
+from ocppsim.repl.shell import Shell
+
+
+def run(shell: Shell, *commands: str) -> None:
+    async def scenario() -> None:
+        shell.sequential = True
+        for line in commands:
+            await shell.execute(line)
+        await shell.sim.shutdown()
+
+    asyncio.run(scenario())
+
+
+def output(lines, *commands: str, shell: Shell | None = None) -> str:
+    start = lines.mark()
+    run(shell or Shell(), *commands)
+    return "\n".join(lines.lines[start:])
+
+
+def test_one_command_per_action_of_any_version_noting_the_versions_that_have_it() -> None:
+    expected: dict[str, tuple[str, str, list[str]]] = {}
+    for entry in versions.all_versions():
+        for service in versions.SERVICES:
+            for action in entry.actions[service]:
+                name = versions.command_name(service, action)
+                expected.setdefault(name, (service, action, []))[2].append(entry.name)
+    ocpp = {name: c for name, c in COMMANDS.items() if c.action is not None}
+    assert set(ocpp) == set(expected)
+    for name, (service, action, names) in expected.items():
+        assert (ocpp[name].service, ocpp[name].action) == (service, action)
+        assert ocpp[name].help.endswith(action + versions_note(names)), name
+    assert COMMANDS["heartbeat"].help == "CP sends Heartbeat"
+    assert COMMANDS["remote_reservenow"].help == "CS sends ReserveNow (OCPP 1.5)"
+
+
+def test_versions_note_names_runs_of_versions(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(versions, "names", lambda: ("a", "b", "c", "d", "e"))
+    assert versions_note(["a", "b", "c", "d", "e"]) == ""
+    assert versions_note(["b"]) == " (OCPP b)"
+    assert versions_note(["b", "c"]) == " (OCPP b, c)"
+    assert versions_note(["b", "c", "d"]) == " (OCPP b to d)"
+    assert versions_note(["a", "c", "d", "e"]) == " (OCPP a, c to e)"
+
+
+def test_unknown_protocols_get_the_known_ones(lines) -> None:
+    text = output(
+        lines,
+        "start_cp ws://127.0.0.1:1/ocpp cp01 -p ocpp9",
+        "start_cs 0 -p ocpp1.5,ocpp9",
+        "start_cs 0 -p ,",
+    )
+    assert "Error: unknown protocol `ocpp9' (use ocpp1.2 or ocpp1.5)." in text
+    assert "Error: unknown protocol `ocpp9' (use ocpp1.2,ocpp1.5)." in text
+    assert "Error: unknown protocol `' (use ocpp1.2,ocpp1.5)." in text
+
+
+@pytest.mark.parametrize("transport", ["websocket", "soap"])
+def test_a_central_system_serves_every_version_of_its_transport_by_default(
+    lines, transport: str
+) -> None:
+    shell = Shell()
+    seen: list[tuple[str, ...]] = []
+
+    async def scenario() -> None:
+        shell.sequential = True
+        await shell.execute(f"start_cs 0 -t {transport}")
+        seen.append(tuple(shell.sim.central_system.protocols))
+        await shell.sim.shutdown()
+
+    asyncio.run(scenario())
+    assert seen == [versions.subprotocols(transport)]
+
+
+def test_a_version_without_soap_is_refused_on_soap(lines, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a 2.x entry (OCPP-J only) gets at the prompt with `-t soap`."""
+    entry = OcppVersion(
+        name="9.9",
+        title="OCPP 9.9",
+        subprotocol="ocpp9.9",
+        actions={"cs": (), "cp": ()},
+        schemas=SchemaSource("nowhere", dialect="draft6"),
+        errors=OCPP_2X,
+        defaults={},
+    )
+    monkeypatch.setattr(versions, "_ENTRIES", (*versions._ENTRIES, entry))
+    monkeypatch.setitem(versions._BY_NAME, entry.name, entry)
+    monkeypatch.setitem(versions._BY_SUBPROTOCOL, entry.subprotocol, entry)
+    assert "ocpp9.9" in versions.subprotocols("websocket")
+    assert "ocpp9.9" not in versions.subprotocols("soap")
+    text = output(
+        lines,
+        "start_cs 0 -t soap -p ocpp1.5,ocpp9.9",
+        "start_cp http://127.0.0.1:1/ocpp cp01 -t soap -p ocpp9.9",
+    )
+    assert "Error: ocpp9.9 cannot run on soap (use ocpp1.2,ocpp1.5 with -t soap)." in text
+    assert "Error: ocpp9.9 cannot run on soap (use ocpp1.2 or ocpp1.5 with -t soap)." in text
