@@ -24,8 +24,8 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ocppsim.core.catalog import Service
 from ocppsim.core.errors import NotSupportedAnswer, OcppError, OcppSimError
+from ocppsim.core.versions import Service
 from ocppsim.sim.behaviour import (
     ConfigurationView,
     Context,

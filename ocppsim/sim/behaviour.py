@@ -14,9 +14,9 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ocppsim.core.catalog import VERSIONS, Service, handles
 from ocppsim.core.defaults import default_payload
 from ocppsim.core.errors import OcppError, OcppSimError
+from ocppsim.core.versions import Service, get, known_action
 from ocppsim.sim import log
 from ocppsim.sim.peer import CallFailed, maybe_await
 
@@ -84,9 +84,9 @@ def request_payload(
     peer's NotImplemented). OcppSimError for an action of another version only."""
     if not defaults or (payload is not None and not isinstance(payload, dict)):
         return payload if payload is not None else {}
-    if handles(version, service, action):
+    if get(version).handles(service, action):
         body: dict[str, Any] = default_payload(version, action + "Request")
-    elif any(handles(other, side, action) for other in VERSIONS for side in ("cs", "cp")):
+    elif known_action(action):
         raise OcppSimError(
             f"Error: procedure `{action}' is not available for a OCPP {version} "
             "Charge Point Simulator"

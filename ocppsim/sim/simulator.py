@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from ocppsim.core.catalog import ACTIONS, Service, all_actions
+from ocppsim.core.catalog import ACTIONS, Service
 from ocppsim.core.customise import apply_fields
 from ocppsim.core.defaults import default_payload
 from ocppsim.core.errors import OcppSimError
@@ -251,7 +251,3 @@ class Simulator:
             raise CommandError(f"Error: {exc}") from exc
         except Exception as exc:
             raise CommandError(f"Error: ping failed: {exc}") from exc
-
-    @staticmethod
-    def known_action(name: str) -> bool:
-        return any(name in all_actions(v) for v in ("1.2", "1.5"))  # type: ignore[arg-type]
