@@ -1,9 +1,16 @@
-"""The OCPP-J RPC session, sans-I/O: frames in, events out; calls in, frames out (SPEC §4).
+"""The OCPP RPC session, sans-I/O: messages in, events out; calls in, messages out (SPEC §4).
 
-One `RpcSession` serves both directions of one connection: it answers the CALLs its
-service handles (`cs` on a Central System, `cp` on a Charge Point) and tracks the CALLs it
-sent until their CALLRESULT or CALLERROR arrives or their deadline passes. The clock and
-the unique-id generator are injected so tests run without sockets or sleeping.
+One `RpcSession` serves both directions of one link: it answers the CALLs its service
+handles (`cs` on a Central System, `cp` on a Charge Point) and tracks the CALLs it sent
+until their CALLRESULT or CALLERROR arrives or their deadline passes. The clock and the
+unique-id generator are injected so tests run without sockets or sleeping.
+
+Both transports use it: `receive(text)` takes an OCPP-J frame (and applies OCPP-J's framing
+rules), `receive_message(message)` a message a link has already decoded (a SOAP request is a
+`Call` whose unique id is its MessageID, its HTTP response a `CallResult` or a `CallError`).
+From there the checks are the same: unknown action, schema (switchable), pending CALLs.
+What the session sends is a message (`Call`, `CallResult`, `CallError`); the link encodes it
+(`to_frame()` for OCPP-J, an envelope for SOAP).
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ocppsim.core.catalog import Service, handles
-from ocppsim.core.errors import ERROR_DESCRIPTIONS, bounded_description
+from ocppsim.core.errors import ERROR_DESCRIPTIONS, OcppSimError, bounded_description
 from ocppsim.core.validation import UnknownMessage, Violation, validate
 
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
@@ -90,7 +97,7 @@ class CallError:
 Message = Call | CallResult | CallError
 
 
-class FrameError(ValueError):
+class FrameError(OcppSimError, ValueError):
     """A text that is not an OCPP-J frame at all; no answer is possible."""
 
 
@@ -124,6 +131,30 @@ def _unique_id_of(text: str | bytes) -> str | None:
     return unique_id if isinstance(unique_id, str) else None
 
 
+def _parse_call(value: list[Any]) -> Message | tuple[str, str]:
+    if len(value) != 4 or not isinstance(value[2], str):
+        return (value[1], "a CALL is [2, uniqueId, action, {payload}]")
+    return Call(value[1], value[2], value[3])
+
+
+def _parse_result(value: list[Any]) -> Message | None:
+    return CallResult(value[1], value[2]) if len(value) == 3 else None
+
+
+def _parse_error(value: list[Any]) -> Message | None:
+    if len(value) in (4, 5) and isinstance(value[2], str) and isinstance(value[3], str):
+        return CallError(value[1], value[2], value[3], value[4] if len(value) == 5 else {})
+    return None
+
+
+#: How each message type id of OCPP-J is read (OCPP-J §4.1.3); 2.1 adds 5 and 6 here.
+_PARSERS: dict[int, Callable[[list[Any]], Message | tuple[str, str] | None]] = {
+    CALL: _parse_call,
+    CALLRESULT: _parse_result,
+    CALLERROR: _parse_error,
+}
+
+
 def parse_frame(text: str | bytes) -> Message | tuple[str, str]:
     """Decode one frame.
 
@@ -141,18 +172,12 @@ def parse_frame(text: str | bytes) -> Message | tuple[str, str]:
         return (unique_id, reason)
     if not isinstance(value, list) or len(value) < 2 or not isinstance(value[1], str):
         raise FrameError("not an OCPP-J array")
-    kind, unique_id = value[0], value[1]
-    if kind == CALL and type(kind) is int:
-        if len(value) != 4 or not isinstance(value[2], str):
-            return (unique_id, "a CALL is [2, uniqueId, action, {payload}]")
-        return Call(unique_id, value[2], value[3])
-    if kind == CALLRESULT and type(kind) is int and len(value) == 3:
-        return CallResult(unique_id, value[2])
-    if kind == CALLERROR and type(kind) is int and len(value) in (4, 5):
-        if isinstance(value[2], str) and isinstance(value[3], str):
-            details = value[4] if len(value) == 5 else {}
-            return CallError(unique_id, value[2], value[3], details)
-    raise FrameError("unknown message type or wrong element types")
+    kind = value[0]
+    parser = _PARSERS.get(kind) if type(kind) is int else None
+    message = parser(value) if parser is not None else None
+    if message is None:
+        raise FrameError("unknown message type or wrong element types")
+    return message
 
 
 # -- events -------------------------------------------------------------------------------
@@ -177,13 +202,17 @@ class CallReceived:
 
 @dataclass(frozen=True)
 class CallRefused:
-    """A CALL answered at once with a CALLERROR (`reply` is the frame to send)."""
+    """A CALL to answer at once with the CALLERROR `error`; `reason` says why, for the log."""
 
     unique_id: str
     action: str | None
     error: CallError
-    reply: str
     reason: str
+
+    @property
+    def reply(self) -> str:
+        """The CALLERROR as an OCPP-J frame."""
+        return self.error.to_frame()
 
 
 @dataclass(frozen=True)
@@ -222,7 +251,7 @@ Event = CallReceived | CallRefused | ResultReceived | ErrorReceived | Unexpected
 
 
 class RpcSession:
-    """Both RPC channels of one OCPP-J connection, as plain data and functions."""
+    """Both RPC channels of one link, as plain data and functions."""
 
     def __init__(
         self,
@@ -248,10 +277,10 @@ class RpcSession:
 
     # -- sending ----------------------------------------------------------------------------
 
-    def call(self, action: str, payload: Any, unique_id: str | None = None) -> tuple[Pending, str]:
-        """Register a CALL as pending and return it with the frame to send."""
+    def call(self, action: str, payload: Any, unique_id: str | None = None) -> Call:
+        """The CALL to send, registered as pending (its answer is awaited by unique id)."""
         pending = self.track(unique_id or self._unique_id(), action, payload)
-        return pending, Call(pending.unique_id, action, payload).to_frame()
+        return Call(pending.unique_id, action, payload)
 
     def track(self, unique_id: str, action: str, payload: Any) -> Pending:
         """Register a CALL sent by other means (a raw text) as pending, so its answer is
@@ -260,16 +289,16 @@ class RpcSession:
         self.pending[unique_id] = pending
         return pending
 
-    def answer(self, call: Call, payload: Any) -> str:
-        """The CALLRESULT frame answering `call`."""
-        return CallResult(call.unique_id, payload).to_frame()
+    def answer(self, call: Call, payload: Any) -> CallResult:
+        """The CALLRESULT answering `call`."""
+        return CallResult(call.unique_id, payload)
 
     def refuse(
         self, unique_id: str, code: str, description: str | None = None, details: Any = None
-    ) -> str:
-        """The CALLERROR frame answering the CALL `unique_id` with an OCPP error code."""
+    ) -> CallError:
+        """The CALLERROR answering the CALL `unique_id` with an OCPP error code."""
         text = ERROR_DESCRIPTIONS[code] if description is None else bounded_description(description)
-        return CallError(unique_id, code, text, {} if details is None else details).to_frame()
+        return CallError(unique_id, code, text, {} if details is None else details)
 
     def forget(self, unique_id: str) -> Pending | None:
         """Drop a pending CALL (its caller gave up)."""
@@ -301,10 +330,10 @@ class RpcSession:
             error = CallError(uid, code, bounded_description(violation.reason), violation.details)
         elif code == "ProtocolError" and len(uid) > MAX_ID_LENGTH:
             error = CallError(uid, code, "callId is too long (>36 chars)", {})
-        return CallRefused(uid, action, error, error.to_frame(), reason)
+        return CallRefused(uid, action, error, reason)
 
     def receive(self, text: str | bytes) -> Event:
-        """Turn one received frame into the event the simulator must act on."""
+        """Turn one received OCPP-J frame into the event the simulator must act on."""
         try:
             message = parse_frame(text)
         except FrameError as exc:
@@ -313,6 +342,15 @@ class RpcSession:
         if isinstance(message, tuple):
             uid, reason = message
             return self._refused(uid, None, "FormationViolation", reason)
+        if isinstance(message, Call) and len(message.unique_id) > MAX_ID_LENGTH:
+            # OCPP-J §4.1.4: a unique id is at most 36 characters (SOAP's MessageID is longer)
+            return self._refused(
+                message.unique_id, message.action, "ProtocolError", "callId too long"
+            )
+        return self.receive_message(message)
+
+    def receive_message(self, message: Message) -> Event:
+        """Turn one message a link has decoded into the event the simulator must act on."""
         if isinstance(message, Call):
             return self._receive_call(message)
         pending = self.pending.pop(message.unique_id, None)
@@ -329,8 +367,6 @@ class RpcSession:
         return ResultReceived(pending, message, violation)
 
     def _receive_call(self, call: Call) -> Event:
-        if len(call.unique_id) > MAX_ID_LENGTH:
-            return self._refused(call.unique_id, call.action, "ProtocolError", "callId too long")
         if not handles(self.version, self.service, call.action):
             reason = f"unknown action `{call.action}' for OCPP {self.version}"
             return self._refused(call.unique_id, call.action, "NotImplemented", reason)

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ocppsim.core.errors import OcppSimError
 from ocppsim.core.versions import ATTR_AT, SERVICES, all_versions
 from ocppsim.gen import write_tree
 from ocppsim.gen.derive import describe
@@ -21,7 +22,7 @@ from ocppsim.gen.derive import describe
 _DERIVATION: dict[str, dict[str, bool]] = {ATTR_AT: {"attr_at": True}}
 
 
-class ConflictingDefinitions(ValueError):
+class ConflictingDefinitions(OcppSimError, ValueError):
     """Two services of one version define the same message differently."""
 
 

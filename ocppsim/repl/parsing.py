@@ -12,10 +12,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ocppsim.core.errors import OcppSimError
+
 _FIELD_NAME = re.compile(r"^[A-Za-z_@][\w@]*(\.[\w@]+)*$")
 
 
-class ParseError(ValueError):
+class ParseError(OcppSimError, ValueError):
     """A line that cannot be split (an unclosed quote or bracket)."""
 
 

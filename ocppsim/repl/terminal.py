@@ -16,6 +16,7 @@ from prompt_toolkit.history import FileHistory, InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.patch_stdout import patch_stdout
 
+from ocppsim.core.errors import OcppSimError
 from ocppsim.core.validation import load_schema
 from ocppsim.core.versions import default
 from ocppsim.repl.commands import COMMANDS
@@ -117,7 +118,7 @@ class OcppCompleter(Completer):
                 yield Completion(cp_id, -len(current))
 
 
-class LineCleared(Exception):
+class LineCleared(OcppSimError):
     """Ctrl-C on a line being typed: drop the line, prompt again."""
 
 

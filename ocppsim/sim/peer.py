@@ -163,18 +163,18 @@ class JsonPeer(Peer):
         if not self.connected:
             raise CallFailed("not connected")
         async with self._call_lock:
-            pending, text = self.session.call(action, payload)
+            call = self.session.call(action, payload)
             future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-            self._waiting[pending.unique_id] = future
+            self._waiting[call.unique_id] = future
             try:
-                await self._send(text)
+                await self._send(call.to_frame())
                 result = await asyncio.wait_for(future, self.session.timeout)
             except asyncio.TimeoutError:
-                self.session.forget(pending.unique_id)
-                log.error(f"Error for the message #{pending.unique_id} : timeout", self.speaker)
+                self.session.forget(call.unique_id)
+                log.error(f"Error for the message #{call.unique_id} : timeout", self.speaker)
                 raise CallFailed("timeout") from None
             finally:
-                self._waiting.pop(pending.unique_id, None)
+                self._waiting.pop(call.unique_id, None)
         if self._on_result is not None:
             await self._on_result(self, action, payload, result)
         return result
@@ -256,7 +256,7 @@ class JsonPeer(Peer):
             if self._quick_answer is not None:
                 quick = self._quick_answer(self, event.call.action, event.call.payload)
             if quick is not None:  # no handler to run: answer without a task
-                self._send_now(self.session.answer(event.call, quick))
+                self._send_now(self.session.answer(event.call, quick).to_frame())
                 return
             task = asyncio.create_task(self._handle_call(event.call))
             self._handlers.add(task)
@@ -293,15 +293,17 @@ class JsonPeer(Peer):
     async def _handle_call(self, call: Call) -> None:
         try:
             payload = await self._answer(self, call.action, call.payload)
-            reply = self.session.answer(call, payload)
+            reply = self.session.answer(call, payload).to_frame()
         except OcppError as exc:
-            reply = self.session.refuse(call.unique_id, exc.code, exc.description, exc.details)
+            reply = self.session.refuse(
+                call.unique_id, exc.code, exc.description, exc.details
+            ).to_frame()
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a handler's bug answers InternalError, never kills the link
             logging.getLogger("ocppsim.sim").debug("handler failed", exc_info=True)
             log.error(f"Error: handler for {call.action} failed: {exc!r}", self.speaker)
-            reply = self.session.refuse(call.unique_id, "InternalError")
+            reply = self.session.refuse(call.unique_id, "InternalError").to_frame()
         if self.connected:
             try:
                 await self._send(reply)

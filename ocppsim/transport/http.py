@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
+from ocppsim.core.errors import OcppSimError
+
 #: Largest request body the server reads; the SOAP parser has its own, smaller cap, so
 #: bodies in between get a SOAP Fault and only bigger ones a bare HTTP 413.
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -71,7 +73,7 @@ class HttpExchange:
     response_headers: dict[str, str] = field(default_factory=dict)
 
 
-class HttpFailed(Exception):
+class HttpFailed(OcppSimError):
     """No HTTP answer: the peer is unreachable or the connection broke."""
 
 

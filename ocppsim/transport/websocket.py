@@ -32,6 +32,7 @@ from websockets.server import ServerProtocol
 from websockets.typing import BytesLike, Subprotocol
 from websockets.uri import parse_uri
 
+from ocppsim.core.errors import OcppSimError
 from ocppsim.transport.urls import WEBSOCKET_SCHEMES, url_problem
 
 #: Largest frame accepted; a larger one closes that connection (1009), never the process.
@@ -600,7 +601,7 @@ async def start_server(
     return server
 
 
-class ConnectFailed(Exception):
+class ConnectFailed(OcppSimError):
     """A Charge Point could not open its WebSocket; `retry` says whether trying again helps."""
 
     def __init__(self, reason: str, retry: bool = True):

@@ -12,6 +12,7 @@ def test_core_imports_no_io_libraries() -> None:
         "import ocppsim.core.rpc, ocppsim.core.defaults, ocppsim.core.validation\n"
         "import ocppsim.core.catalog, ocppsim.core.errors, ocppsim.core.resources\n"
         "import ocppsim.core.versions, ocppsim.core.configuration\n"
+        "import ocppsim.core.events\n"
         "bad = [m for m in ('asyncio', 'websockets', 'lxml', 'prompt_toolkit', 'socket',"
         " 'aiohttp', 'zeep') if m in sys.modules]\n"
         "print(','.join(bad))\n"

@@ -5,16 +5,24 @@ from __future__ import annotations
 import itertools
 import json
 
+import pytest
+
+from ocppsim.core.errors import OcppSimError
 from ocppsim.core.rpc import (
     BadFrame,
     Call,
+    CallError,
     CallReceived,
     CallRefused,
+    CallResult,
     ErrorReceived,
+    FrameError,
+    Pending,
     ResultReceived,
     RpcSession,
     UnexpectedResponse,
     new_unique_id,
+    parse_frame,
 )
 
 
@@ -39,9 +47,10 @@ def test_unique_ids_are_32_letters_and_digits() -> None:
 
 def test_call_frame_is_compact_and_pending() -> None:
     session = make()
-    pending, frame = session.call("Reset", {"type": "Soft"})
-    assert frame == '[2,"id1","Reset",{"type":"Soft"}]'
-    assert session.pending == {"id1": pending}
+    call = session.call("Reset", {"type": "Soft"})
+    assert call == Call("id1", "Reset", {"type": "Soft"})
+    assert call.to_frame() == '[2,"id1","Reset",{"type":"Soft"}]'
+    assert list(session.pending) == ["id1"] and session.pending["id1"].action == "Reset"
 
 
 def test_valid_call_is_received() -> None:
@@ -52,8 +61,8 @@ def test_valid_call_is_received() -> None:
 def test_answer_and_refuse_frames() -> None:
     session = make()
     call = Call("a", "Heartbeat", {})
-    assert session.answer(call, {"currentTime": "x"}) == '[3,"a",{"currentTime":"x"}]'
-    assert json.loads(session.refuse("a", "NotSupported")) == [
+    assert session.answer(call, {"currentTime": "x"}).to_frame() == '[3,"a",{"currentTime":"x"}]'
+    assert json.loads(session.refuse("a", "NotSupported").to_frame()) == [
         4,
         "a",
         "NotSupported",
@@ -142,9 +151,10 @@ def test_error_and_unknown_ids() -> None:
 def test_pending_calls_expire_on_the_injected_clock() -> None:
     now = [100.0]
     s = RpcSession("1.5", "cp", clock=lambda: now[0], timeout=30)
-    first, _ = s.call("Reset", {"type": "Soft"})
+    first = s.pending[s.call("Reset", {"type": "Soft"}).unique_id]
     now[0] = 110.0
-    second, _ = s.call("ClearCache", {})
+    second = s.pending[s.call("ClearCache", {}).unique_id]
+    assert (first.deadline, second.deadline) == (130.0, 140.0)
     now[0] = 130.0
     assert s.expire() == [first]
     assert list(s.pending) == [second.unique_id]
@@ -235,7 +245,7 @@ def test_descriptions_are_bounded_to_255_characters() -> None:
     description = json.loads(event.reply)[3]
     assert len(description) == 255 and description.endswith("…")
     assert description.startswith("kkkk")
-    refused = json.loads(s.refuse("b", "GenericError", "why " * 200))
+    refused = json.loads(s.refuse("b", "GenericError", "why " * 200).to_frame())
     assert len(refused[3]) == 255
 
 
@@ -244,10 +254,207 @@ def test_lone_surrogates_are_strings_and_every_answer_is_sendable() -> None:
     s = make()
     event = s.receive('[2,"\\ud800","Heartbeat",{}]')
     assert isinstance(event, CallReceived) and event.call.unique_id == "\ud800"
-    reply = s.answer(event.call, {"currentTime": "x"})
+    reply = s.answer(event.call, {"currentTime": "x"}).to_frame()
     assert reply == '[3,"\\ud800",{"currentTime":"x"}]'
     assert isinstance(s.receive('[2,"a","Authorize",{"idTag":"\\udfff"}]'), CallReceived)
     refused = s.receive('[2,"\\udc00","Authorize",{"idTag":"' + "\\ud800" * 21 + '"}]')
     assert isinstance(refused, CallRefused)
     refused.reply.encode("utf-8")
     assert json.loads(refused.reply)[:3] == [4, "\udc00", "TypeConstraintViolation"]
+
+
+# -- framing ------------------------------------------------------------------------------
+
+
+def test_each_message_type_is_parsed_into_its_message() -> None:
+    assert parse_frame('[2,"a","Heartbeat",{}]') == Call("a", "Heartbeat", {})
+    assert parse_frame(b'[3,"a",{"x":1}]') == CallResult("a", {"x": 1})
+    assert parse_frame('[4,"a","GenericError","why",{"k":1}]') == CallError(
+        "a", "GenericError", "why", {"k": 1}
+    )
+    # errorDetails may be left out: it is then an empty object
+    assert parse_frame('[4,"a","GenericError","why"]') == CallError("a", "GenericError", "why", {})
+    assert CallError("a", "GenericError", "why").to_frame() == '[4,"a","GenericError","why",{}]'
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        '[true,"a","Heartbeat",{}]',  # a bool is no message type id
+        '[2.0,"a","Heartbeat",{}]',
+        '["2","a","Heartbeat",{}]',
+        '[5,"a",{}]',  # CALLRESULTERROR and SEND are 2.1's; 1.x has no such type
+        '[6,"a","NotifyPeriodicEventStream",{}]',
+        '[3,"a"]',
+        '[3,"a",{},{}]',
+        '[4,"a","GenericError"]',
+        '[4,"a",5,"why",{}]',
+        '[4,"a","GenericError","why",{},1]',
+        '[2,5,"Heartbeat",{}]',
+        '{"2":"a"}',
+        '"text"',
+    ],
+)
+def test_what_is_no_ocpp_j_message_is_a_frame_error(frame: str) -> None:
+    with pytest.raises(FrameError):
+        parse_frame(frame)
+    assert isinstance(make().receive(frame), BadFrame)
+
+
+def test_a_malformed_call_with_a_readable_id_is_answerable() -> None:
+    assert parse_frame('[2,"a","Heartbeat"]') == ("a", "a CALL is [2, uniqueId, action, {payload}]")
+    assert parse_frame('[2,"a",7,{}]')[0] == "a"  # type: ignore[index]
+    assert parse_frame('[2,"a","Heartbeat",{},{}]')[0] == "a"  # type: ignore[index]
+
+
+def test_frame_errors_are_ocppsim_errors() -> None:
+    with pytest.raises(OcppSimError):
+        parse_frame("nope")
+
+
+def test_a_frame_with_blanks_and_unicode_is_read_and_answered_compactly() -> None:
+    s = make()
+    event = s.receive(' [ 2 , "é1" , "DataTransfer" , { "vendorId" : "ü" } ] ')
+    assert event == CallReceived(Call("é1", "DataTransfer", {"vendorId": "ü"}))
+    answer = s.answer(event.call, {"status": "Accepted", "data": "ü"})
+    assert answer.to_frame() == '[3,"é1",{"status":"Accepted","data":"ü"}]'
+
+
+# -- the CALLs this side sends ------------------------------------------------------------
+
+
+def test_unique_ids_come_from_the_injected_generator_unless_given() -> None:
+    s = make()
+    assert [s.call("Heartbeat", {}).unique_id for _ in range(3)] == ["id1", "id2", "id3"]
+    assert s.call("Heartbeat", {}, unique_id="mine").unique_id == "mine"
+    assert list(s.pending) == ["id1", "id2", "id3", "mine"]
+
+
+def test_the_answer_goes_to_its_pending_call_and_only_once() -> None:
+    s = make()
+    first, second = s.call("Heartbeat", {}), s.call("ClearCache", {})
+    event = s.receive(f'[3,"{second.unique_id}",{{"status":"Accepted"}}]')
+    assert isinstance(event, ResultReceived)
+    assert event.pending.action == "ClearCache" and event.pending.payload == {}
+    assert list(s.pending) == [first.unique_id]
+    again = s.receive(f'[3,"{second.unique_id}",{{"status":"Accepted"}}]')
+    assert again == UnexpectedResponse(CallResult(second.unique_id, {"status": "Accepted"}))
+
+
+def test_a_result_is_checked_against_the_response_of_its_action() -> None:
+    s = make("1.5", "cp")  # a CP's session: the CALLs it sends are the CS service's
+    s.call("Authorize", {"idTag": "A"}, unique_id="a")
+    event = s.receive('[3,"a",{"idTagInfo":{"status":"Maybe"}}]')
+    assert isinstance(event, ResultReceived) and event.violation is not None
+    assert event.violation.code == "TypeConstraintViolation"
+    assert "idTagInfo.status" in event.violation.reason
+    s.call("Authorize", {"idTag": "A"}, unique_id="b")
+    event = s.receive('[3,"b",{"idTagInfo":{"status":"Accepted"}}]')
+    assert isinstance(event, ResultReceived) and event.violation is None
+
+
+def test_result_validation_can_be_switched_off() -> None:
+    s = make(validate_results=False)
+    s.call("Heartbeat", {}, unique_id="a")
+    event = s.receive('[3,"a",{"bogus":1}]')
+    assert isinstance(event, ResultReceived) and event.violation is None
+
+
+def test_the_result_of_a_call_ocpp_does_not_have_is_taken_unchecked() -> None:
+    s = make()
+    s.call("NoSuchThing", {}, unique_id="a")  # sent on purpose (send -n, a raw text)
+    event = s.receive('[3,"a",{"anything":1}]')
+    assert isinstance(event, ResultReceived) and event.violation is None
+
+
+def test_a_raw_call_is_tracked_and_its_answer_checked() -> None:
+    s = make()
+    pending = s.track("raw1", "Heartbeat", {})
+    assert s.pending == {"raw1": pending}
+    event = s.receive('[3,"raw1",{"currentTime":"yesterday"}]')
+    assert isinstance(event, ResultReceived) and event.violation is not None
+
+
+def test_a_call_given_up_is_forgotten_and_its_late_answer_unexpected() -> None:
+    s = make()
+    call = s.call("Heartbeat", {})
+    assert s.forget(call.unique_id) is not None and s.forget(call.unique_id) is None
+    late = s.receive(f'[3,"{call.unique_id}",{{"currentTime":"2024-01-01T00:00:00Z"}}]')
+    assert isinstance(late, UnexpectedResponse)
+
+
+def test_an_error_answer_resolves_its_call_whatever_its_code() -> None:
+    s = make()
+    s.call("Heartbeat", {}, unique_id="a")
+    event = s.receive('[4,"a","SomethingElse","not a 1.x code",[1,2]]')
+    assert isinstance(event, ErrorReceived)
+    assert event.error == CallError("a", "SomethingElse", "not a 1.x code", [1, 2])
+    assert s.pending == {}
+
+
+# -- the CALLs this side receives ---------------------------------------------------------
+
+
+def test_answers_and_refusals_are_messages() -> None:
+    s = make()
+    call = Call("a", "Heartbeat", {})
+    assert s.answer(call, {"currentTime": "x"}) == CallResult("a", {"currentTime": "x"})
+    assert s.refuse("a", "GenericError") == CallError("a", "GenericError", "Other error.", {})
+    assert s.refuse("a", "GenericError", "why", {"k": 1}) == CallError(
+        "a", "GenericError", "why", {"k": 1}
+    )
+
+
+def test_an_unknown_action_names_itself_and_the_version() -> None:
+    event = make("1.2").receive('[2,"a","DataTransfer",{"vendorId":"v"}]')
+    assert isinstance(event, CallRefused)
+    assert event.action == "DataTransfer" and event.error.code == "NotImplemented"
+    assert event.reason == "unknown action `DataTransfer' for OCPP 1.2"
+
+
+def test_the_variant_decides_the_meter_value_form() -> None:
+    old_form = {
+        "connectorId": 1,
+        "values": [{"timestamp": "2024-01-01T00:00:00Z", "value": ["1"], "@value": [{}]}],
+    }
+    frame = json.dumps([2, "a", "MeterValues", old_form])
+    assert isinstance(make().receive(frame), CallRefused)
+    assert isinstance(make(variant="with-attr-at").receive(frame), CallReceived)
+
+
+# -- messages a link decoded (SOAP) ---------------------------------------------------------
+
+
+def test_a_decoded_call_gets_the_same_checks_as_a_frame() -> None:
+    s = make()
+    message_id = "urn:uuid:" + "0" * 36  # 45 characters: OCPP-J's 36 do not apply
+    assert s.receive_message(Call(message_id, "Heartbeat", {})) == CallReceived(
+        Call(message_id, "Heartbeat", {})
+    )
+    refused = s.receive_message(Call(message_id, "Authorize", {}))
+    assert isinstance(refused, CallRefused)
+    assert refused.error == CallError(
+        message_id, "OccurenceConstraintViolation", "idTag: missing (required)", {"field": "idTag"}
+    )
+    unknown = s.receive_message(Call(message_id, "Reset", {"type": "Soft"}))
+    assert isinstance(unknown, CallRefused) and unknown.error.code == "NotImplemented"
+
+
+def test_a_decoded_call_is_not_validated_when_validation_is_off() -> None:
+    s = make(validate_calls=False)
+    assert isinstance(s.receive_message(Call("m", "Authorize", {})), CallReceived)
+    # an action the version does not have is refused even so: nothing could answer it
+    assert isinstance(s.receive_message(Call("m", "Reset", {})), CallRefused)
+
+
+def test_a_decoded_answer_resolves_its_pending_call() -> None:
+    s = RpcSession("1.5", "cp", unique_id=lambda: "urn:uuid:1", clock=lambda: 5.0, timeout=30)
+    call = s.call("Heartbeat", {})
+    event = s.receive_message(CallResult(call.unique_id, {"currentTime": "2024-01-01T00:00:00Z"}))
+    assert isinstance(event, ResultReceived) and event.violation is None
+    s.call("Heartbeat", {})
+    fault = CallError("urn:uuid:1", "TypeConstraintViolation", "bad", {})
+    assert s.receive_message(fault) == ErrorReceived(
+        Pending("urn:uuid:1", "Heartbeat", {}, 35.0), fault
+    )
+    assert s.receive_message(fault) == UnexpectedResponse(fault)
