@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ocppsim.core.errors import NotSupportedAnswer, OcppError, OcppSimError
-from ocppsim.core.versions import Service
+from ocppsim.core.versions import Service, get
 from ocppsim.sim.behaviour import (
     ConfigurationView,
     Context,
@@ -286,7 +286,7 @@ class PluginApi:
 
     @property
     def ocpp_version(self) -> str | None:
-        """`'1.2'` or `'1.5'`: of the only CP, else of the only CP connected to the CS."""
+        """Its OCPP version (`'1.5'`): of the only CP, else of the only CP connected to the CS."""
         link = self._single()
         return link.version if link is not None else None
 
@@ -294,7 +294,7 @@ class PluginApi:
     def protocol(self) -> str | None:
         """The websocket subprotocol of that link (`'ocpp1.5'`)."""
         version = self.ocpp_version
-        return f"ocpp{version}" if version else None
+        return get(version).subprotocol if version else None
 
     @property
     def transport(self) -> str | None:

@@ -66,8 +66,10 @@ class ErrorDialect:
         return self.codes[kind]
 
     def describe(self, code: str) -> str:
-        """The default description of `code`."""
-        return self.descriptions[self.aliases.get(code, code)]
+        """The default description of `code` (a code of another dialect, which a handler may
+        choose to send, keeps its own; an unknown one has none)."""
+        code = self.aliases.get(code, code)
+        return self.descriptions.get(code) or ERROR_DESCRIPTIONS.get(code, "")
 
     def knows(self, code: str) -> bool:
         """True for a code of this dialect, under any accepted spelling."""

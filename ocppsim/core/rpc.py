@@ -25,9 +25,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ocppsim.core.catalog import Service, handles
-from ocppsim.core.errors import ERROR_DESCRIPTIONS, OcppSimError, bounded_description
+from ocppsim.core.errors import ErrorKind, OcppSimError, bounded_description
 from ocppsim.core.validation import UnknownMessage, Violation, validate
+from ocppsim.core.versions import Service, get
 
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
 MAX_ID_LENGTH = 36
@@ -266,6 +266,9 @@ class RpcSession:
         clock: Callable[[], float] = time.monotonic,
     ):
         self.version = version
+        self.entry = get(version)
+        #: the error codes of this version (1.x and 2.x name some failures differently)
+        self.errors = self.entry.errors
         self.service: Service = service
         self.validate_calls = validate_calls
         self.validate_results = validate_results
@@ -297,7 +300,9 @@ class RpcSession:
         self, unique_id: str, code: str, description: str | None = None, details: Any = None
     ) -> CallError:
         """The CALLERROR answering the CALL `unique_id` with an OCPP error code."""
-        text = ERROR_DESCRIPTIONS[code] if description is None else bounded_description(description)
+        text = (
+            self.errors.describe(code) if description is None else bounded_description(description)
+        )
         return CallError(unique_id, code, text, {} if details is None else details)
 
     def forget(self, unique_id: str) -> Pending | None:
@@ -318,17 +323,19 @@ class RpcSession:
         self,
         uid: str,
         action: str | None,
-        code: str,
+        kind: ErrorKind,
         reason: str,
         violation: Violation | None = None,
     ) -> CallRefused:
-        """The CALLERROR for a refused CALL: a schema violation tells the peer its reason
-        (errorDescription, at most 255 characters) and the field (errorDetails); other
-        refusals carry the code's standard description (OCPP-J §4.2.3)."""
-        error = CallError(uid, code, ERROR_DESCRIPTIONS[code], {})
+        """The CALLERROR for a refused CALL, its code the version's name of `kind`: a schema
+        violation tells the peer its reason (errorDescription, at most 255 characters) and the
+        field (errorDetails); other refusals carry the code's standard description (OCPP-J
+        §4.2.3)."""
+        code = self.errors.code(kind)
+        error = CallError(uid, code, self.errors.describe(code), {})
         if violation is not None:
             error = CallError(uid, code, bounded_description(violation.reason), violation.details)
-        elif code == "ProtocolError" and len(uid) > MAX_ID_LENGTH:
+        elif kind == "protocol" and len(uid) > MAX_ID_LENGTH:
             error = CallError(uid, code, "callId is too long (>36 chars)", {})
         return CallRefused(uid, action, error, reason)
 
@@ -341,12 +348,10 @@ class RpcSession:
             return BadFrame(shown, str(exc))
         if isinstance(message, tuple):
             uid, reason = message
-            return self._refused(uid, None, "FormationViolation", reason)
+            return self._refused(uid, None, self.errors.malformed, reason)
         if isinstance(message, Call) and len(message.unique_id) > MAX_ID_LENGTH:
             # OCPP-J §4.1.4: a unique id is at most 36 characters (SOAP's MessageID is longer)
-            return self._refused(
-                message.unique_id, message.action, "ProtocolError", "callId too long"
-            )
+            return self._refused(message.unique_id, message.action, "protocol", "callId too long")
         return self.receive_message(message)
 
     def receive_message(self, message: Message) -> Event:
@@ -367,13 +372,13 @@ class RpcSession:
         return ResultReceived(pending, message, violation)
 
     def _receive_call(self, call: Call) -> Event:
-        if not handles(self.version, self.service, call.action):
-            reason = f"unknown action `{call.action}' for OCPP {self.version}"
-            return self._refused(call.unique_id, call.action, "NotImplemented", reason)
+        if not self.entry.handles(self.service, call.action):
+            reason = f"unknown action `{call.action}' for {self.entry.title}"
+            return self._refused(call.unique_id, call.action, "not_implemented", reason)
         if self.validate_calls:
             violation = validate(self.version, call.action + "Request", call.payload, self.variant)
             if violation is not None:
                 return self._refused(
-                    call.unique_id, call.action, violation.code, violation.reason, violation
+                    call.unique_id, call.action, violation.kind, violation.reason, violation
                 )
         return CallReceived(call)

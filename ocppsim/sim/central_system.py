@@ -8,15 +8,16 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from ocppsim.core.catalog import version_of_subprotocol
 from ocppsim.core.rpc import RpcSession
+from ocppsim.core.versions import by_subprotocol, subprotocols
 from ocppsim.sim import log
 from ocppsim.sim.behaviour import Behaviour
 from ocppsim.sim.peer import JsonPeer, Peer
 from ocppsim.sim.pinger import Pinger
 from ocppsim.transport.websocket import Link, Rejection, start_server
 
-DEFAULT_PROTOCOLS = ("ocpp1.2", "ocpp1.5")
+#: every version that runs over OCPP-J
+DEFAULT_PROTOCOLS = subprotocols("websocket")
 #: On quit, how long connections get to finish their closing handshake.
 SHUTDOWN_GRACE = 2.0
 
@@ -98,7 +99,7 @@ class CentralSystem:
             log.error(f"Error: connection refused: {text}", self.speaker)
             return Rejection(HTTPStatus.BAD_REQUEST, text + "\n")
         for name in offered:
-            if name in self.protocols and version_of_subprotocol(name):
+            if name in self.protocols and name in subprotocols("websocket"):
                 return cp_id, name
         if not offered:
             text = "No subprotocol offered"
@@ -108,8 +109,7 @@ class CentralSystem:
         return Rejection(HTTPStatus.BAD_REQUEST, text + "\n")
 
     async def _on_link(self, link: Link, cp_id: str) -> None:
-        version = version_of_subprotocol(link.subprotocol or "")
-        assert version is not None  # _admit only accepts known subprotocols
+        version = by_subprotocol(link.subprotocol or "").name  # _admit accepts known ones only
         session = RpcSession(version, "cs", variant=self.variant)
         peer = JsonPeer(
             link,

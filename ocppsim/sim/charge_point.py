@@ -10,10 +10,10 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from ocppsim.core.catalog import version_of_subprotocol
 from ocppsim.core.configuration import Configuration
 from ocppsim.core.errors import OcppSimError
 from ocppsim.core.rpc import RpcSession
+from ocppsim.core.versions import by_subprotocol, default
 from ocppsim.sim import log
 from ocppsim.sim.behaviour import Behaviour
 from ocppsim.sim.peer import JsonPeer, Peer
@@ -41,14 +41,12 @@ class ChargePoint:
         url: str,
         charge_point_id: str,
         *,
-        protocol: str = "ocpp1.5",
+        protocol: str = default().subprotocol,
         ping_interval: float = 0,
         variant: str | None = None,
         behaviour: Behaviour | None = None,
     ):
-        version = version_of_subprotocol(protocol)
-        if version is None:
-            raise OcppSimError(f"unknown protocol `{protocol}' (use ocpp1.2 or ocpp1.5)")
+        version = by_subprotocol(protocol).name  # UnknownVersion (an OcppSimError) names them
         self.url = url
         self.charge_point_id = charge_point_id
         self.protocol = protocol

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from websockets.exceptions import ConnectionClosed
 
-from ocppsim.core.catalog import Service
 from ocppsim.core.errors import OcppError, OcppSimError
 from ocppsim.core.rpc import (
     BadFrame,
@@ -31,6 +30,7 @@ from ocppsim.core.rpc import (
     UnexpectedResponse,
     parse_frame,
 )
+from ocppsim.core.versions import Service
 from ocppsim.sim import log
 from ocppsim.transport.websocket import Link
 

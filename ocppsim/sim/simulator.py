@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from ocppsim.core.catalog import ACTIONS, Service
 from ocppsim.core.customise import apply_fields
 from ocppsim.core.defaults import default_payload
 from ocppsim.core.errors import OcppSimError
+from ocppsim.core.versions import Service, get
 from ocppsim.sim import log
 from ocppsim.sim.behaviour import Behaviour
 from ocppsim.sim.peer import CallFailed, Peer
@@ -166,7 +166,7 @@ class Simulator:
         variant: str | None = None,
     ) -> dict[str, Any]:
         """The default request of `action` (in the sender's JSON form) with `fields` applied."""
-        if action not in ACTIONS[version][service]:  # type: ignore[index]
+        if not get(version).handles(service, action):
             raise not_available(action, version)
         message = action + "Request"
         payload = default_payload(version, message, variant)

@@ -20,11 +20,11 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from ocppsim.core.catalog import Service, version_of_subprotocol
 from ocppsim.core.configuration import Configuration
 from ocppsim.core.errors import OcppError, OcppSimError, bounded_description
 from ocppsim.core.rpc import DEFAULT_TIMEOUT, CallError, dumps
 from ocppsim.core.validation import validate
+from ocppsim.core.versions import Service, by_subprotocol, default, get, subprotocols
 from ocppsim.sim import log
 from ocppsim.sim.behaviour import Behaviour, LocalAnswer
 from ocppsim.sim.central_system import DEFAULT_PROTOCOLS, normalise_endpoint
@@ -388,7 +388,7 @@ class SoapResponder:
             raise SoapFaultError(
                 "NotSupported",
                 f"OCPP {version} is not served here (served: "
-                + ",".join("ocpp" + v for v in served)
+                + ",".join(get(v).subprotocol for v in served)
                 + ")",
             )
         return version
@@ -506,8 +506,7 @@ class SoapCentralSystem:
         return self.pinger.interval
 
     def _versions(self) -> tuple[str, ...]:
-        found = (version_of_subprotocol(p) for p in self.protocols)
-        return tuple(v for v in found if v is not None)
+        return tuple(by_subprotocol(p).name for p in self.protocols if p in subprotocols("soap"))
 
     async def start(self) -> None:
         """Listen; raises OSError when the port cannot be bound."""
@@ -637,7 +636,7 @@ class SoapChargePoint:
         url: str,
         charge_point_id: str,
         *,
-        protocol: str = "ocpp1.5",
+        protocol: str = default().subprotocol,
         ping_interval: float = 0,
         variant: str | None = None,
         behaviour: Behaviour | None = None,
@@ -647,9 +646,7 @@ class SoapChargePoint:
         host: str | None = None,
         limits: HttpLimits | None = None,
     ):
-        version = version_of_subprotocol(protocol)
-        if version is None:
-            raise OcppSimError(f"unknown protocol `{protocol}' (use ocpp1.2 or ocpp1.5)")
+        version = by_subprotocol(protocol).name  # UnknownVersion (an OcppSimError) names them
         scheme = urlsplit(url).scheme
         if scheme not in ("http", "https"):
             raise OcppSimError(f"Error: a SOAP Central System URL is http(s)://…, not `{url}'.")

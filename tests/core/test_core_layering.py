@@ -1,16 +1,23 @@
-"""`ocppsim.core` stays sans-I/O: it imports no asyncio, sockets, lxml or prompt_toolkit."""
+"""`ocppsim.core` stays sans-I/O: it imports no asyncio, sockets, lxml or prompt_toolkit; and
+OCPP versions are named in the version registry only."""
 
 from __future__ import annotations
 
+import ast
+import re
 import subprocess
 import sys
+from pathlib import Path
+
+import ocppsim
+from ocppsim.core import versions
 
 
 def test_core_imports_no_io_libraries() -> None:
     code = (
         "import sys\n"
         "import ocppsim.core.rpc, ocppsim.core.defaults, ocppsim.core.validation\n"
-        "import ocppsim.core.catalog, ocppsim.core.errors, ocppsim.core.resources\n"
+        "import ocppsim.core.errors, ocppsim.core.resources\n"
         "import ocppsim.core.versions, ocppsim.core.configuration\n"
         "import ocppsim.core.events\n"
         "bad = [m for m in ('asyncio', 'websockets', 'lxml', 'prompt_toolkit', 'socket',"
@@ -34,3 +41,75 @@ def test_ocpp_j_path_needs_no_xml() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+#: OCPP version names: the registry's and those still to come.
+_NAMES = sorted({*versions.names(), "1.6", "2.0", "2.0.1", "2.1"}, key=len, reverse=True)
+_VERSION = "(?:" + "|".join(re.escape(name) for name in _NAMES) + ")"
+#: a literal that is a version or a subprotocol (`"1.5"`, `"ocpp1.5"`)
+_EXACT = re.compile(rf"(?:ocpp)?{_VERSION}")
+#: a literal that names one (`"OCPP 1.5 meter values"`, `"-p ocpp1.5"`)
+_NAMED = re.compile(rf"(?i:ocpp) ?{_VERSION}(?![\w.])")
+#: a literal that builds a subprotocol from a version (`"ocpp" + v`, `f"ocpp{v}"`)
+_PREFIX = re.compile(r"(?<![\w./-])ocpp$")
+
+
+def _program_strings(tree: ast.AST) -> list[ast.Constant]:
+    """The string literals that reach the program: not docstrings, nor other bare strings."""
+    bare = {
+        id(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+    }
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in bare
+    ]
+
+
+def test_no_ocpp_version_is_named_outside_the_registry() -> None:
+    """Which versions exist, their subprotocols and what differs between them is the version
+    registry's data (`ocppsim/core/versions/`): no other module's string literals name an OCPP
+    version or subprotocol, or build one from `"ocpp"`. Docstrings and comments may cite a
+    version where they explain a rule ("OCPP 1.6 §5.3"); `SOAP 1.2` or `TLS 1.2` are not OCPP
+    versions."""
+    package = Path(ocppsim.__file__).resolve().parent
+    registry = package / "core" / "versions"
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        if registry in path.parents:
+            continue
+        for node in _program_strings(ast.parse(path.read_text(encoding="utf-8"))):
+            text = node.value
+            if _EXACT.fullmatch(text) or _NAMED.search(text) or _PREFIX.search(text):
+                found.append(f"{path.relative_to(package)}:{node.lineno}: {text[:60]!r}")
+    assert not found, "take these from ocppsim.core.versions:\n" + "\n".join(found)
+
+
+def test_the_version_rule_catches_what_it_should() -> None:
+    caught = [
+        'version != "1.2"',
+        'protocol = "ocpp1.5"',
+        'help="OCPP 1.5 meter values"',
+        'x = "ocpp" + version',
+        'x = f"ocpp{version}"',
+        'x = "use ocpp2.0.1 or ocpp1.6"',
+    ]
+    allowed = [
+        '"""Cites OCPP 1.6 §5.3 in a docstring."""',
+        'x = "not a SOAP 1.2 Envelope"',
+        'x = "a TLS version below 1.2"',
+        'x = "/ocpp"',
+        'logger = "ocppsim.sim"',
+        'x = f"OCPP {version}"',
+    ]
+
+    def flagged(source: str) -> bool:
+        return any(
+            _EXACT.fullmatch(n.value) or _NAMED.search(n.value) or _PREFIX.search(n.value)
+            for n in _program_strings(ast.parse(source))
+        )
+
+    assert [s for s in caught if not flagged(s)] == []
+    assert [s for s in allowed if flagged(s)] == []
