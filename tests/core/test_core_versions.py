@@ -367,3 +367,40 @@ def test_errata_are_applied_when_a_schema_is_loaded(
     assert validate("t-errata", "ThingRequest", {"n": 1, "s": "c"}) is not None
     assert source.path("ThingRequest").name == "Thing.json"
     assert json.loads(source.path("ThingRequest").read_text())["properties"]["s"]["const"] == "a"
+
+
+def test_the_rpc_session_refuses_in_its_versions_dialect(
+    register: Callable[[OcppVersion], None], schema_package: str
+) -> None:
+    """The same refusals, named by OCPP_2X for a 2.x-like entry and by OCPP_1X for 1.5."""
+    from ocppsim.core.rpc import CallRefused, RpcSession
+
+    six = SchemaSource("v9/schemas", dialect="draft6", package=schema_package, request_suffix="")
+    register(_entry("t-rpc", six, OCPP_2X))
+
+    def refusal(version: str, frame: str) -> tuple[str, str]:
+        event = RpcSession(version, "cs").receive(frame)
+        assert isinstance(event, CallRefused), event
+        return event.error.unique_id, event.error.code
+
+    long_id = "g" * 37
+    cases = [
+        ("t-rpc", '[2,"a","Nope",{}]', "a", "NotImplemented"),
+        ("t-rpc", '[2,"b","Thing"]', "b", "RpcFrameworkError"),
+        ("t-rpc", '[2,"c","Thing",{"n":NaN}]', "c", "RpcFrameworkError"),
+        ("t-rpc", '[2,"d","Thing",{}]', "d", "OccurrenceConstraintViolation"),
+        ("t-rpc", '[2,"e","Thing",{"n":1,"zz":1}]', "e", "FormatViolation"),
+        ("t-rpc", '[2,"f","Thing",{"n":"1"}]', "f", "TypeConstraintViolation"),
+        ("t-rpc", '[2,"f","Thing",{"n":0}]', "f", "PropertyConstraintViolation"),
+        ("t-rpc", f'[2,"{long_id}","Thing",{{"n":1}}]', long_id, "ProtocolError"),
+        ("1.5", '[2,"a","Nope",{}]', "a", "NotImplemented"),
+        ("1.5", '[2,"b","Authorize"]', "b", "FormationViolation"),
+        ("1.5", '[2,"c","Authorize",{"idTag":NaN}]', "c", "FormationViolation"),
+        ("1.5", '[2,"d","Authorize",{}]', "d", "OccurenceConstraintViolation"),
+        ("1.5", '[2,"e","Authorize",{"idTag":"1","zz":1}]', "e", "PropertyConstraintViolation"),
+        ("1.5", '[2,"f","Authorize",{"idTag":1}]', "f", "TypeConstraintViolation"),
+        ("1.5", '[2,"f","Authorize",{"idTag":"' + "x" * 21 + '"}]', "f", "TypeConstraintViolation"),
+        ("1.5", f'[2,"{long_id}","Authorize",{{"idTag":"1"}}]', long_id, "ProtocolError"),
+    ]
+    for version, frame, uid, code in cases:
+        assert refusal(version, frame) == (uid, code), frame
