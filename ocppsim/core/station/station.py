@@ -38,22 +38,22 @@ Payload = dict[str, Any]
 #: The OCPP versions a station model plays (registry names).
 VERSIONS = ("2.0.1", "2.1")
 
-#: CSMS → station CALLs the station answers from its state (`on_call`).
-HANDLED_CALLS = frozenset(
-    {
-        "ChangeAvailability",
-        "GetBaseReport",
-        "GetReport",
-        "GetTransactionStatus",
-        "GetVariables",
-        "RequestStartTransaction",
-        "RequestStopTransaction",
-        "Reset",
-        "SetVariables",
-        "TriggerMessage",
-        "UnlockConnector",
-    }
-)
+#: CSMS → station CALLs the station answers from its state (`on_call`), and the method that
+#: answers each (a class-wide table: a fleet of stations holds one).
+_HANDLERS = {
+    "ChangeAvailability": "_change_availability",
+    "GetBaseReport": "_get_base_report",
+    "GetReport": "_get_report",
+    "GetTransactionStatus": "_get_transaction_status",
+    "GetVariables": "_get_variables",
+    "RequestStartTransaction": "_request_start_transaction",
+    "RequestStopTransaction": "_request_stop_transaction",
+    "Reset": "_reset",
+    "SetVariables": "_set_variables",
+    "TriggerMessage": "_trigger_message",
+    "UnlockConnector": "_unlock_connector",
+}
+HANDLED_CALLS = frozenset(_HANDLERS)
 
 #: How many ended transactions the station remembers for GetTransactionStatus.
 REMEMBERED_TRANSACTIONS = 16
@@ -202,6 +202,27 @@ class ChargingStation:
     NotImplemented. `new_transaction_id` makes transaction ids (at most 36 characters).
     """
 
+    __slots__ = (
+        "version",
+        "info",
+        "model",
+        "evses",
+        "operative",
+        "pending_operative",
+        "registration",
+        "_new_transaction_id",
+        "_make_csr",
+        "_pending",
+        "_reset_scheduled",
+        "_reset_evse",
+        "_reported",
+        "_ended",
+        "_unconfirmed",
+        "_last_activity",
+        "_boot_retry_at",
+        "_aligned_slot",
+    )
+
     def __init__(
         self,
         version: str = "2.0.1",
@@ -233,19 +254,6 @@ class ChargingStation:
         self._last_activity: datetime | None = None
         self._boot_retry_at: datetime | None = None
         self._aligned_slot: int | None = None
-        self._handlers: dict[str, Callable[[Payload, datetime], Reply]] = {
-            "ChangeAvailability": self._change_availability,
-            "GetBaseReport": self._get_base_report,
-            "GetReport": self._get_report,
-            "GetTransactionStatus": self._get_transaction_status,
-            "GetVariables": self._get_variables,
-            "RequestStartTransaction": self._request_start_transaction,
-            "RequestStopTransaction": self._request_stop_transaction,
-            "Reset": self._reset,
-            "SetVariables": self._set_variables,
-            "TriggerMessage": self._trigger_message,
-            "UnlockConnector": self._unlock_connector,
-        }
 
     # --- what the simulator reads ---------------------------------------------------------------
 
@@ -438,15 +446,16 @@ class ChargingStation:
 
     def handles(self, action: str) -> bool:
         """True for a CSMS CALL the station answers from its state."""
-        return action in self._handlers
+        return action in _HANDLERS
 
     def on_call(self, action: str, payload: Payload, now: datetime) -> Reply | None:
         """The answer to a CSMS CALL and the CALLs that follow it, or None for an action the
         station leaves to the simulator (default answers, plugins). Raises `StationRefusal`
         for a CALL to be answered with a CALLERROR."""
-        handler = self._handlers.get(action)
-        if handler is None:
+        name = _HANDLERS.get(action)
+        if name is None:
             return None
+        handler: Callable[[Payload, datetime], Reply] = getattr(self, name)
         self._advance(now)
         self._last_activity = now
         self.model.update("ClockCtrlr", "DateTime", wire_time(now))
