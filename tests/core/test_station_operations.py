@@ -359,12 +359,22 @@ def test_unreadable_payloads_are_refused_not_crashed_on(version: str) -> None:
         ),
         ("RequestStopTransaction", {}),
         ("ChangeAvailability", {"evse": {"id": 1}}),
+        ("ChangeAvailability", {"operationalStatus": "Closed"}),
         ("TriggerMessage", {"requestedMessage": "Heartbeat", "evse": []}),
     ]:
         with pytest.raises(StationRefusal) as refused:
             station.on_call(action, payload, now)
         assert refused.value.kind == "format"
         assert refused.value.description.startswith(f"{action}: cannot read the payload")
+    # nothing of a refused SetVariables is set
+    good = {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}
+    with pytest.raises(StationRefusal):
+        station.on_call(
+            "SetVariables",
+            {"setVariableData": [{**good, "attributeValue": "42"}, {"component": {}}]},
+            now,
+        )
+    assert station.heartbeat_interval == 300
     # and a result it cannot read is ignored
     assert station.on_result("BootNotification", {}, {"status": "Accepted"}, now) == []
 

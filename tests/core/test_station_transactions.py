@@ -256,6 +256,11 @@ def test_updated_interval_and_measurands_follow_the_device_model(version: str) -
     set_variable(driven, "SampledDataCtrlr", "TxUpdatedInterval", "0")  # 0: no Updated at all
     driven.at(100)
     assert driven.tick() == []
+    set_variable(driven, "SampledDataCtrlr", "TxUpdatedInterval", "20")  # on again
+    driven.at(110)
+    assert driven.tick() == []
+    driven.at(130)
+    assert len(events(driven.tick())) == 1
     (ended,) = events(driven.badge("B"))
     assert "meterValue" not in ended
 
@@ -474,3 +479,27 @@ def test_the_clock_must_be_aware_and_may_not_run_back() -> None:
     driven.at(101)
     driven.tick()
     assert driven.station.evses[1].energy_wh == pytest.approx(reading + 11000 / 3600)
+
+
+def test_presenting_the_badge_again_before_the_ev_cancels(version: str) -> None:
+    driven = booted(version)
+    driven.answer_all(driven.badge("B"))  # PowerPathClosed: waits for the EV
+    assert driven.station.evses[1].authorization is not None
+    assert driven.badge("B") == []
+    assert driven.station.evses[1].authorization is None
+    assert events(driven.plug()) == []  # nobody is authorized any more
+
+
+def test_a_pending_station_rejects_remote_start_and_stop(version: str) -> None:
+    driven = Driven(version)
+    (boot,) = driven.station.boot(driven.now)
+    driven.result(
+        boot, {"status": "Pending", "interval": 60, "currentTime": "2026-11-24T10:00:00Z"}
+    )
+    token = {"idToken": "APP-1", "type": "Central"}
+    start = driven.call("RequestStartTransaction", {"idToken": token, "remoteStartId": 1})
+    stop = driven.call("RequestStopTransaction", {"transactionId": "tx-1"})
+    for reply in (start, stop):
+        assert reply.payload["status"] == "Rejected"
+        assert reply.payload["statusInfo"]["reasonCode"] == "CSNotAccepted"  # B02.FR.05
+        assert reply.outgoing == []

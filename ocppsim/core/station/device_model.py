@@ -413,12 +413,15 @@ class DeviceModel:
         """SetVariableResult for each SetVariableData, in order, setting the accepted values
         (B05.FR.01-12, B10.FR.01 for RebootRequired)."""
         value_size = self.integer("DeviceDataCtrlr", "ConfigurationValueSize", 1000)
+        for item in data:  # read every item before setting any: all or nothing
+            Component.from_wire(item["component"])
+            Variable.from_wire(item["variable"])
+            if not isinstance(item["attributeValue"], str):
+                raise TypeError("attributeValue must be a string")
         results = []
         for item in data:
             kind = item.get("attributeType", "Actual")
             value = item["attributeValue"]
-            if not isinstance(value, str):
-                raise TypeError("attributeValue must be a string")
             result: Payload = {
                 "attributeType": kind,
                 "component": copy.deepcopy(item["component"]),

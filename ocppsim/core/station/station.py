@@ -14,6 +14,19 @@ Every method takes `now`, an aware datetime: the station never reads a clock. Tr
 come from an injected generator. Payloads are wire dicts as the OCPP 2.0.1 (and 2.1) JSON
 schemas define them, optional fields omitted when empty. Requirements cited are OCPP 2.0.1
 Part 2 (2.1 Part 2 keeps their numbers).
+
+The station does not hold back its own CALLs before its boot is accepted (B01.FR.08): a
+simulator sends what its user asks for; heartbeats wait for the acceptance, and a Pending
+station rejects remote starts and stops (B02.FR.05).
+
+OCPP 2.1 has the same core, and the station sends what is valid in both. Where 2.1 differs:
+Reset `ImmediateAndResume` is Rejected (no transaction resumption, 2.1 B13.FR.01); the new
+TriggerMessage values (`SignV2G20Certificate`, `CustomTrigger`) are NotImplemented;
+ConfigurationValueSize is 2500 (2.1 SetVariables values may be that long); the optional fields
+2.1 adds (NotifyReport `maxElements`, TransactionEvent `costDetails`/`preconditioningStatus`,
+statusInfo of Log/FirmwareStatusNotification, SignCertificate `requestId`) are not sent. 2.1
+makes IdToken `type` a free string of up to 20 characters (2.0.1: an enumeration) and allows
+longer idTokens (255); the tokens given are passed through as they are.
 """
 
 from __future__ import annotations
@@ -411,6 +424,15 @@ class ChargingStation:
         for evse in self.evses.values():
             tx = evse.transaction
             if tx is not None:
+                # an interval switched off (0) and on again starts a new grid from now
+                if updated_interval <= 0:
+                    tx.next_update = None
+                elif tx.next_update is None:
+                    tx.next_update = now + timedelta(seconds=updated_interval)
+                if ended_interval <= 0:
+                    tx.next_ended_sample = None
+                elif tx.next_ended_sample is None:
+                    tx.next_ended_sample = now + timedelta(seconds=ended_interval)
                 if updated_interval > 0 and tx.next_update is not None and now >= tx.next_update:
                     measurands = self.model.members("SampledDataCtrlr", "TxUpdatedMeasurands")
                     sample = self._sample(evse, measurands, "Sample.Periodic", now)
@@ -435,7 +457,8 @@ class ChargingStation:
         if self.registration == "Accepted":
             interval = self.heartbeat_interval
             last = self._last_activity
-            if interval > 0 and last is not None and (now - last).total_seconds() >= interval:
+            silent = last is not None and (now - last).total_seconds() >= interval
+            if interval > 0 and silent and not out:  # anything else sent is a sign of life
                 out.append(Outgoing("Heartbeat", {}))
         elif self._boot_retry_at is not None and now >= self._boot_retry_at:
             self._boot_retry_at = None
@@ -506,9 +529,7 @@ class ChargingStation:
     def _check_limits(self, action: str, payload: Payload, items: list[Any], name: str) -> None:
         """Refuse a request with more items or bytes than DeviceDataCtrlr allows (B06.FR.16/17,
         B08.FR.17/18)."""
-        instance = {"GetVariables": "GetVariables", "SetVariables": "SetVariables"}.get(
-            action, "GetReport"
-        )
+        instance = action if action in ("GetVariables", "SetVariables") else "GetReport"
         most = self.model.integer("DeviceDataCtrlr", "ItemsPerMessage", 0, instance=instance)
         if most > 0 and len(items) > most:
             raise StationRefusal(
@@ -561,7 +582,10 @@ class ChargingStation:
     def _change_availability(self, payload: Payload, now: datetime) -> Reply:
         """ChangeAvailability of the station, an EVSE or a connector (G03, G04): Scheduled while a
         transaction runs there, Accepted otherwise (also when nothing changes)."""
-        operative = payload["operationalStatus"] == "Operative"
+        status = payload["operationalStatus"]
+        if status not in ("Operative", "Inoperative"):
+            raise ValueError(f"operationalStatus {status!r} is neither Operative nor Inoperative")
+        operative = status == "Operative"
         target = payload.get("evse")
         if target is None or target["id"] == 0:
             if self.operative == operative:
@@ -716,6 +740,9 @@ class ChargingStation:
         the token, authorized first when AuthorizeRemoteStart is true."""
         token = payload["idToken"]
         remote_start_id = payload["remoteStartId"]
+        if self.registration == "Pending":  # B02.FR.05
+            info = _status_info("CSNotAccepted", "the boot is still Pending")
+            return Reply({"status": "Rejected", "statusInfo": info}, [])
         evse_id = payload.get("evseId")
         if evse_id is None:
             free = [e for e in self.evses.values() if self._free(e)]
@@ -749,6 +776,9 @@ class ChargingStation:
     def _request_stop_transaction(self, payload: Payload, now: datetime) -> Reply:
         """RequestStopTransaction (F03, F04): Rejected for a transaction not ongoing here."""
         wanted = payload["transactionId"]
+        if self.registration == "Pending":  # B02.FR.05
+            info = _status_info("CSNotAccepted", "the boot is still Pending")
+            return Reply({"status": "Rejected", "statusInfo": info}, [])
         for evse in self.evses.values():
             tx = evse.transaction
             if tx is not None and tx.transaction_id == wanted:
