@@ -33,6 +33,10 @@ CALL, CALLRESULT, CALLERROR = 2, 3, 4
 MAX_ID_LENGTH = 36
 DEFAULT_TIMEOUT = 30.0
 
+#: The role that answers the CALLs of each service, and the other service.
+_ROLE: dict[Service, str] = {"cs": "Central System", "cp": "Charge Point"}
+_OTHER: dict[Service, Service] = {"cs": "cp", "cp": "cs"}
+
 _ID_ALPHABET = string.ascii_letters + string.digits
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -327,16 +331,16 @@ class RpcSession:
         reason: str,
         violation: Violation | None = None,
     ) -> CallRefused:
-        """The CALLERROR for a refused CALL, its code the version's name of `kind`: a schema
-        violation tells the peer its reason (errorDescription, at most 255 characters) and the
-        field (errorDetails); other refusals carry the code's standard description (OCPP-J
-        §4.2.3)."""
+        """The CALLERROR for a refused CALL, its code the version's name of `kind`:
+        errorDescription tells the peer the reason (at most 255 characters; OCPP-J §4.2.3
+        leaves its text free), errorDetails names the field of a schema violation."""
         code = self.errors.code(kind)
-        error = CallError(uid, code, self.errors.describe(code), {})
         if violation is not None:
             error = CallError(uid, code, bounded_description(violation.reason), violation.details)
         elif kind == "protocol" and len(uid) > MAX_ID_LENGTH:
             error = CallError(uid, code, "callId is too long (>36 chars)", {})
+        else:
+            error = CallError(uid, code, bounded_description(reason), {})
         return CallRefused(uid, action, error, reason)
 
     def receive(self, text: str | bytes) -> Event:
@@ -374,6 +378,12 @@ class RpcSession:
     def _receive_call(self, call: Call) -> Event:
         if not self.entry.handles(self.service, call.action):
             reason = f"unknown action `{call.action}' for {self.entry.title}"
+            other = _OTHER[self.service]
+            if self.entry.handles(other, call.action):
+                reason = (
+                    f"a {_ROLE[self.service]} does not answer `{call.action}'"
+                    f" (a {_ROLE[other]} does, {self.entry.title})"
+                )
             return self._refused(call.unique_id, call.action, "not_implemented", reason)
         if self.validate_calls:
             violation = validate(self.version, call.action + "Request", call.payload, self.variant)

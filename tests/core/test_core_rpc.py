@@ -231,10 +231,28 @@ def test_a_refused_call_tells_the_peer_the_reason_and_the_field() -> None:
         "values[0].values[0].bogus: unexpected field",
         {"field": "values[0].values[0].bogus"},
     ]
-    # no specific reason: the code's standard description, no details
-    event = s.receive('[2,"d","NoSuchThing",{}]')
-    assert isinstance(event, CallRefused)
-    assert json.loads(event.reply)[3:] == ["Method name is not recognized.", {}]
+
+
+def test_every_refusal_tells_the_peer_why() -> None:
+    """Not only schema violations: an unknown action, an action of the other role and a
+    frame that is not a CALL say why in errorDescription, as their SOAP Faults do."""
+    cs, cp = make(service="cs"), make(version="1.2", service="cp")
+    expected = [
+        (cs, '[2,"d","NoSuchThing",{}]', "NotImplemented", "unknown action `NoSuchThing'"),
+        (cs, '[2,"e","Reset",{"type":"Soft"}]', "NotImplemented", "a Central System does not"),
+        (cp, '[2,"f","GetConfiguration",{}]', "NotImplemented", "for OCPP 1.2"),
+        (cp, '[2,"g","BootNotification",{}]', "NotImplemented", "a Charge Point does not"),
+        (cs, '[2,"h","Heartbeat",{"a":NaN}]', "FormationViolation", "NaN is not JSON"),
+        (cs, '[2,"i","Heartbeat",' + "[" * 5000 + "]" * 5000 + "]", "FormationViolation", "deep"),
+        (cs, '[2,"j",5,{}]', "FormationViolation", "a CALL is [2, uniqueId, action, {payload}]"),
+    ]
+    for session, frame, code, reason in expected:
+        event = session.receive(frame)
+        assert isinstance(event, CallRefused), frame
+        sent_code, description, details = json.loads(event.reply)[2:]
+        assert (sent_code, details) == (code, {}), frame
+        assert reason in description, (frame, description)
+        assert description == event.reason  # the log line says what the peer reads
 
 
 def test_descriptions_are_bounded_to_255_characters() -> None:
