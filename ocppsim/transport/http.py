@@ -247,10 +247,15 @@ def _closing(response: web.Response) -> web.Response:
 
 
 class HttpClient:
-    """Posts bodies to any URL over one aiohttp session (keep-alive connections reused)."""
+    """Posts bodies to any URL over one aiohttp session (keep-alive connections reused).
 
-    def __init__(self) -> None:
+    An answer is read up to `max_answer_bytes` (after decompression): a peer cannot fill
+    the memory with a huge body, nor with a small gzip one that inflates.
+    """
+
+    def __init__(self, max_answer_bytes: int = MAX_BODY_BYTES) -> None:
         self._session: aiohttp.ClientSession | None = None
+        self.max_answer_bytes = max_answer_bytes
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -269,7 +274,7 @@ class HttpClient:
                 timeout=aiohttp.ClientTimeout(total=timeout),
                 allow_redirects=False,
             ) as response:
-                data = await response.read()
+                data = await self._read(response)
                 return HttpExchange(
                     status=response.status,
                     reason=response.reason or "",
@@ -286,6 +291,21 @@ class HttpClient:
             raise HttpFailed(f"cannot connect to {url}: {reason}") from exc
         except (aiohttp.ClientError, OSError, ValueError) as exc:
             raise HttpFailed(f"HTTP request to {url} failed: {exc or type(exc).__name__}") from exc
+
+    async def _read(self, response: aiohttp.ClientResponse) -> bytes:
+        """The answer's body, at most `max_answer_bytes` of it once decompressed."""
+        limit = self.max_answer_bytes
+        too_large = HttpFailed(f"answer larger than {limit} bytes: not read")
+        if response.content_length is not None and response.content_length > limit:
+            raise too_large  # Content-Length counts the (compressed) bytes on the wire
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.content.iter_chunked(64 * 1024):
+            size += len(chunk)
+            if size > limit:
+                raise too_large
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     async def close(self) -> None:
         """Close the session and its connections."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gzip
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -13,7 +14,14 @@ from typing import Any
 
 import pytest
 
-from ocppsim.transport.http import HttpLimits, HttpReply, HttpRequest, HttpServer
+from ocppsim.transport.http import (
+    HttpClient,
+    HttpFailed,
+    HttpLimits,
+    HttpReply,
+    HttpRequest,
+    HttpServer,
+)
 
 #: short limits, so a test waits for them in well under a second each
 SHORT = HttpLimits(idle_timeout=0.5, body_timeout=0.5)
@@ -159,6 +167,61 @@ def test_default_limits() -> None:
     limits = HttpServer(None, 0, "/", echo).limits
     assert (limits.idle_timeout, limits.body_timeout) == (30.0, 30.0)
     assert limits.max_body_bytes == 4 * 1024 * 1024
+
+
+# ----------------------------------------------------------------------------- the client
+
+
+@asynccontextmanager
+async def answering(*answers: bytes) -> AsyncIterator[str]:
+    """A raw HTTP peer giving each POST the next canned answer (then closing); its URL."""
+    queue = list(answers)
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        try:
+            writer.write(queue.pop(0))
+            await writer.drain()
+        except (ConnectionError, IndexError):
+            pass
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/"
+    finally:
+        server.close()
+
+
+def answer(body: bytes, *headers: str) -> bytes:
+    head = "".join(f"{h}\r\n" for h in (*headers, f"Content-Length: {len(body)}"))
+    return f"HTTP/1.1 200 OK\r\nConnection: close\r\n{head}\r\n".encode() + body
+
+
+def test_the_client_reads_at_most_max_answer_bytes_even_compressed() -> None:
+    """A hostile peer cannot fill the memory with a huge answer, nor with a small gzip one
+    that inflates (a 1 KB gzip of 1 MB of zeros): past the limit the POST fails."""
+    bomb = gzip.compress(b"\0" * (1 << 20))
+    assert len(bomb) < 2000
+
+    async def scenario() -> None:
+        client = HttpClient(max_answer_bytes=64 * 1024)
+        try:
+            async with answering(
+                answer(b"<ok/>"),
+                answer(b"x" * (1 << 20)),
+                answer(bomb, "Content-Encoding: gzip"),
+                b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + b"y" * (1 << 20),
+            ) as url:
+                assert (await client.post(url, b"a", {}, 5)).body == b"<ok/>"
+                for _ in range(3):
+                    with pytest.raises(HttpFailed, match="answer larger than 65536 bytes"):
+                        await client.post(url, b"a", {}, 5)
+        finally:
+            await client.close()
+        assert HttpClient().max_answer_bytes == 4 * 1024 * 1024
+
+    run(scenario)
 
 
 # ----------------------------------------------------------------------------- one port
