@@ -5,6 +5,7 @@ Usage (from the repository root, with the project's venv; Linux, it reads /proc)
 
     python bench/bench_soap_boxes.py                  # 20000 requests each
     python bench/bench_soap_boxes.py --boxes 120000   # past the table's cap (100000)
+    python bench/bench_soap_boxes.py --longest        # ids and From as long as accepted
 
 Two runs, each on a fresh `ocppsim start_cs <port> -t soap` subprocess (stdout to a
 temporary file), warmed up with 300 requests, then sent N Heartbeats over 8 keep-alive
@@ -12,7 +13,9 @@ connections: `one box` (the same chargeBoxIdentity every time: the baseline, wha
 the requests themselves leave behind) and `distinct` (a new chargeBoxIdentity, and From,
 each time: what a flood of invented ids does). Prints the resident memory (VmRSS) each
 run grew by, and their difference per box: the cost of one entry in the table of charge
-boxes. Past the cap the table stops growing: the per-box figure then falls. Numbers depend
+boxes. With `--longest`, every chargeBoxIdentity and From is as long as a Central System
+accepts (255 and 512 characters): the most a box can cost. Past the cap the table stops
+growing: the per-box figure then falls. Numbers depend
 on the machine and the allocator. This is not part of the test suite.
 """
 
@@ -29,6 +32,8 @@ from pathlib import Path
 
 from bench_ws import free_port, ocppsim_command, wait_for_port
 
+from ocppsim.soap.codec import MAX_CHARGE_BOX_ID, MAX_FROM_ADDRESS
+
 CONCURRENCY = 8
 WARM_UP = 300
 
@@ -41,7 +46,15 @@ def resident_bytes(pid: int) -> int:
     raise RuntimeError("no VmRSS in /proc: Linux only")
 
 
-async def post_heartbeats(url: str, ids: list[str], timeout: float) -> int:
+def from_address(box: str, longest: bool) -> str:
+    """The From of a box's requests: short, or as long as a Central System accepts."""
+    if not longest:
+        return f"http://{box}.example:8080/"
+    start = f"http://{box[:10]}.example:8080/"
+    return start + "p" * (MAX_FROM_ADDRESS - len(start))
+
+
+async def post_heartbeats(url: str, ids: list[str], timeout: float, longest: bool = False) -> int:
     """POST one Heartbeat per id (CONCURRENCY at a time); the number of non-200 answers."""
     import aiohttp
 
@@ -61,7 +74,7 @@ async def post_heartbeats(url: str, ids: list[str], timeout: float) -> int:
                 charge_box_id=box,
                 to=url,
                 message_id=f"urn:uuid:{uuid.uuid4()}",
-                from_address=f"http://{box}.example:8080/",
+                from_address=from_address(box, longest),
             )
             async with session.post(url, data=body, headers=headers) as response:
                 await response.read()
@@ -74,7 +87,7 @@ async def post_heartbeats(url: str, ids: list[str], timeout: float) -> int:
     return errors
 
 
-def run(name: str, ids: list[str], timeout: float) -> tuple[int, float, int]:
+def run(name: str, ids: list[str], timeout: float, longest: bool) -> tuple[int, float, int]:
     """(RSS growth in bytes, seconds, errors) of one fresh Central System sent `ids`."""
     port = free_port()
     with tempfile.TemporaryFile() as log:
@@ -90,7 +103,7 @@ def run(name: str, ids: list[str], timeout: float) -> tuple[int, float, int]:
             asyncio.run(post_heartbeats(url, [f"warm{i % 20}" for i in range(WARM_UP)], timeout))
             before = resident_bytes(proc.pid)
             started = time.perf_counter()
-            errors = asyncio.run(post_heartbeats(url, ids, timeout))
+            errors = asyncio.run(post_heartbeats(url, ids, timeout, longest))
             seconds = time.perf_counter() - started
             grown = resident_bytes(proc.pid) - before
         finally:
@@ -111,13 +124,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--boxes", type=int, default=20000, help="requests per run")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per run")
+    parser.add_argument("--longest", action="store_true", help="ids and From as long as accepted")
     args = parser.parse_args(argv)
     if not Path("/proc/self/status").exists():
         print("this benchmark reads /proc: Linux only")
         return 1
-    n = args.boxes
-    one, _, _ = run("one box", ["box"] * n, args.timeout)
-    distinct, _, _ = run("distinct", [f"box{i:07d}" for i in range(n)], args.timeout)
+    n, longest = args.boxes, args.longest
+    width = MAX_CHARGE_BOX_ID if longest else 0
+    one, _, _ = run("one box", ["box".ljust(width, "x")] * n, args.timeout, longest)
+    ids = [f"box{i:07d}".ljust(width, "x") for i in range(n)]
+    distinct, _, _ = run("distinct", ids, args.timeout, longest)
     print(f"\nper distinct box: {(distinct - one) / n:.0f} bytes (distinct - one box) / {n}")
     return 0
 

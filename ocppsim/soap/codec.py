@@ -98,6 +98,22 @@ _UNDERSTOOD = frozenset(
 )
 
 
+#: The longest chargeBoxIdentity and From address read: a Central System keeps both for
+#: every box it hears from, so their length is what a peer could make each box cost.
+MAX_CHARGE_BOX_ID = 255
+MAX_FROM_ADDRESS = 512
+
+
+def _bounded_headers(headers: Mapping[str, str]) -> None:
+    """Refuse a chargeBoxIdentity or From address longer than what is kept of them."""
+    for name, shown, limit in (
+        ("chargeBoxIdentity", "chargeBoxIdentity", MAX_CHARGE_BOX_ID),
+        ("From", "From Address", MAX_FROM_ADDRESS),
+    ):
+        if len(headers.get(name, "")) > limit:
+            raise SoapFaultError("ProtocolError", f"{shown}: longer than {limit} characters")
+
+
 def service_namespace(version: str, service: str) -> str:
     """The OCPP XML namespace of `service` ('cs' or 'cp') in `version` (SPEC §7)."""
     return _NAMESPACES[(version, service)]
@@ -734,6 +750,7 @@ class SoapCodec:
         check_must_understand(envelope)
         body = _body_child(envelope)
         headers = _headers(envelope)
+        _bounded_headers(headers)
         operation = self._request_operation(headers, body)
         payload = _node_to_json(operation.request_shape, body, "")
         return SoapRequest(

@@ -296,6 +296,26 @@ def test_request_without_from_has_no_from_header() -> None:
     assert codec.parse_request(data).charge_box_id == "b"
 
 
+def test_the_headers_a_central_system_keeps_are_bounded() -> None:
+    """A Central System keeps each box's chargeBoxIdentity and From for an hour: a peer
+    must not make each of them cost a megabyte (100 boxes of 450,000-character ids took
+    140 MB). Longer than 255 and 512 characters: a ProtocolError Fault saying so."""
+    codec = get_codec("1.5", "cs")
+
+    def request(box: str, address: str) -> bytes:
+        return codec.build_request(
+            "Heartbeat", {}, charge_box_id=box, to="t", message_id="m", from_address=address
+        )
+
+    longest = codec.parse_request(request("b" * 255, "http://h/" + "p" * 503))
+    assert (len(longest.charge_box_id or ""), len(longest.from_address or "")) == (255, 512)
+    code, reason = _fault_code(lambda: codec.parse_request(request("b" * 256, "http://h/")))
+    assert (code, reason) == ("ProtocolError", "chargeBoxIdentity: longer than 255 characters")
+    long_from = request("box", "http://h/" + "p" * 504)
+    code, reason = _fault_code(lambda: codec.parse_request(long_from))
+    assert (code, reason) == ("ProtocolError", "From Address: longer than 512 characters")
+
+
 def test_response_headers_follow_the_wsdl_output_action() -> None:
     codec = get_codec("1.2", "cs")
     data = codec.build_response(

@@ -305,6 +305,11 @@ FAULT_CASES = {
     ),
     "ocpp1.2-to-a-1.5-cs": (_version_12, "NotSupported", 400),
     "no-chargeBoxIdentity": (_no_box_id, "ProtocolError", 400),
+    "chargeBoxIdentity-too-long": (
+        lambda: _request("Heartbeat", {}, box="B" * 256),
+        "ProtocolError",
+        400,
+    ),
 }
 
 
