@@ -116,6 +116,20 @@ def _run(main_coroutine: Any) -> int:
     return int(uvloop.run(main_coroutine))
 
 
+def _check_paths(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """A log file that cannot be written or a plugins folder that does not exist is a usage
+    error (exit 2) before anything starts, not a traceback or a silent no-op."""
+    if args.log_file:
+        try:
+            with open(args.log_file, "a", encoding="utf-8"):
+                pass
+        except OSError as exc:
+            parser.error(f"--log-file {args.log_file}: {exc.strerror or exc}")
+    for folder in args.plugins_dir:
+        if not Path(folder).is_dir():
+            parser.error(f"--plugins-dir {folder}: no such folder")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point."""
     argv = sys.argv[1:] if argv is None else argv
@@ -125,7 +139,9 @@ def main(argv: list[str] | None = None) -> int:
         from ocppsim.security.command import certs_main
 
         return certs_main(argv[1:])
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _check_paths(parser, args)
     try:
         return _run(_main(args))
     except KeyboardInterrupt:

@@ -14,6 +14,7 @@ from ocppsim.core.versions import Service, command_name
 from ocppsim.repl.parsing import ParsedLine, parse_value
 from ocppsim.repl.usage import command_help
 from ocppsim.sim.simulator import CommandError
+from ocppsim.transport.urls import HTTP_SCHEMES, url_problem
 
 if TYPE_CHECKING:
     from ocppsim.repl.shell import Shell
@@ -50,10 +51,14 @@ class Command:
 
     def syntax_error(self) -> str:
         lines = [f'Error in command "{self.name}", syntax: {self.syntax()}']
-        lines.append("With optional arguments:")
+        if self.options:
+            lines.append("With optional arguments:")
         for opt in self.options:
             default = f", default: {opt.default}" if opt.default is not None else ""
             lines.append(f"  {opt.flag} : {opt.help}{default}")
+        more = ", payload fields" if self.takes_fields else ""
+        options = f"its options{more} and " if self.options else ""
+        lines.append(f"Type help {self.name} for {options}an example.")
         return "\n".join(lines) + "\n"
 
 
@@ -147,7 +152,7 @@ async def _start_cs(shell: Shell, parsed: ParsedLine) -> None:
     command = COMMANDS["start_cs"]
     _check(parsed, command)
     if shell.sim.central_system is not None:
-        raise CommandError("Central System already started.")
+        raise CommandError("Error: Central System already started (stop_cs stops it).")
     try:
         port = int(parsed.arguments[0])
         if not 0 <= port <= 65535:
@@ -212,6 +217,9 @@ async def _start_cp(shell: Shell, parsed: ParsedLine) -> None:
         raise CommandError("Error: -f and -r are SOAP options (add -t soap).")
     if remote_port is not None and not (remote_port.isdigit() and int(remote_port) <= 65535):
         raise CommandError(f"Error: invalid port `{remote_port}' for -r.")
+    problem = url_problem(from_url, HTTP_SCHEMES) if from_url is not None else None
+    if problem is not None:  # the Central System could never call back
+        raise CommandError(f"Error: invalid -f URL {from_url!r}: {problem}.")
     if cp_id in shell.sim.charge_points:
         raise CommandError(
             f"Error: charge point #{cp_id} already exists (stop_cp {cp_id} stops it)."

@@ -85,7 +85,7 @@ def test_command_line_runs_one_command_then_the_prompt() -> None:
     assert out.returncode == 0
     assert re.search(STAMP + "CentralSystem started.", out.stdout)
     assert re.search(STAMP + r"cs: Server is listening on port \d+", out.stdout)
-    assert "Central System already started." in out.stdout
+    assert "Error: Central System already started (stop_cs stops it)." in out.stdout
 
 
 @pytest.mark.parametrize(
@@ -101,6 +101,54 @@ def test_command_line_errors_exit_non_zero(args: list[str], expected: str) -> No
     out = ocppsim(*args)
     assert out.returncode != 0
     assert expected in out.stdout
+
+
+def test_usage_lines_point_at_help_and_show_no_empty_section() -> None:
+    """A syntax error ends with where to read more; a command without options shows no
+    empty `With optional arguments:` header."""
+    out = ocppsim(stdin="stop_cp\nheartbeat -x\nset\nquit\n")
+    text = out.stdout
+    assert re.search(
+        STAMP + r'Error in command "stop_cp", syntax: stop_cp <identifier>\n'
+        r"Type help stop_cp for an example\.\n",
+        text,
+    ), text
+    assert "Type help heartbeat for its options, payload fields and an example." in text
+    assert "Type help set for an example." in text
+    assert not re.search(r"With optional arguments:\n(?!  )", text), text
+
+
+def test_a_soap_from_url_that_cannot_work_is_refused_at_once() -> None:
+    """`-f notaurl` listened on port 80 and told the Central System to call `notaurl`."""
+    lines = [
+        "start_cp http://127.0.0.1:9/ocpp cpA -t soap -f notaurl",
+        "start_cp http://127.0.0.1:9/ocpp cpB -t soap -f http://127.0.0.1:99999/cb",
+        "quit",
+    ]
+    out = ocppsim(stdin="\n".join(lines) + "\n")
+    text = out.stdout
+    assert (
+        "Error: invalid -f URL 'notaurl': the URL must start with http:// or https://." in text
+    ), text
+    assert "Error: invalid -f URL 'http://127.0.0.1:99999/cb': port 99999 is not a number" in text
+    assert "listening" not in text and "cp#cpA" not in text and "cp#cpB" not in text
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["--log-file", "/nonexistent-dir/sim.log"], "--log-file /nonexistent-dir/sim.log: "),
+        (["--plugins-dir", "/nonexistent-dir"], "--plugins-dir /nonexistent-dir: no such folder"),
+    ],
+)
+def test_start_options_that_cannot_work_are_usage_errors(args: list[str], expected: str) -> None:
+    """A log file that cannot be written was a traceback; a plugins folder that does not
+    exist was taken silently (a typo and `load` says the plugin does not exist)."""
+    out = ocppsim(*args, "start_cs", "0", stdin="quit\n")
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr + out.stdout
+    assert expected in out.stderr, out.stderr
+    assert "CentralSystem started" not in out.stdout
 
 
 def test_version_and_help() -> None:
