@@ -1,6 +1,6 @@
 """The prompt on a terminal: prompt_toolkit with history across runs and tab completion of
-commands (plugins' too), of the current command's payload fields, of charge point ids and of
-plugin names (SPEC §1)."""
+commands (plugins' too), of the current command's payload fields, of charge point ids, of
+subprotocols after `-p` and of plugin names (SPEC §1)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from prompt_toolkit.patch_stdout import patch_stdout
 
 from ocppsim.core.errors import OcppSimError
 from ocppsim.core.validation import load_schema
-from ocppsim.core.versions import default
+from ocppsim.core.versions import all_versions, default, subprotocols
 from ocppsim.repl.commands import COMMANDS
 
 if TYPE_CHECKING:
@@ -37,7 +37,9 @@ class OcppCompleter(Completer):
     def __init__(self, shell: Shell):
         self.shell = shell
 
-    def _versions(self, service: str | None) -> list[str]:
+    def _versions(self, service: str | None, action: str) -> list[str]:
+        """The versions whose fields to offer: those of the running peers, else the default
+        version's, else every version that has the action."""
         sim = self.shell.sim
         if service == "cs":
             versions = {cp.version for cp in sim.charge_points.values()}
@@ -45,7 +47,11 @@ class OcppCompleter(Completer):
             versions = {peer.version for peer in sim.central_system.peers.values()}
         else:
             versions = set()
-        return sorted(versions) or [default().name]
+        if versions:
+            return sorted(versions)
+        having = [v.name for v in all_versions() if service and v.handles(service, action)]
+        first = default().name
+        return [first] if first in having else having
 
     def get_completions(
         self, document: Document, complete_event: CompleteEvent
@@ -75,12 +81,15 @@ class OcppCompleter(Completer):
         if command.name == "stop_cp" and typed == 1:
             yield from self._ids("--id", current)
             return
+        if previous == "-p" and command.name in ("start_cs", "start_cp"):
+            yield from self._subprotocols(current, several=command.name == "start_cs")
+            return
         for option in command.options:
             if current.startswith("-") and option.flag.startswith(current):
                 yield Completion(option.flag, -len(current))
         if command.takes_fields and command.action and "=" not in current:
             seen: set[str] = set()
-            for version in self._versions(command.service):
+            for version in self._versions(command.service, command.action):
                 try:
                     schema = load_schema(version, command.action + "Request")
                 except LookupError:
@@ -89,6 +98,15 @@ class OcppCompleter(Completer):
                     if name.startswith(current) and name not in seen:
                         seen.add(name)
                         yield Completion(name + "=", -len(current))
+
+    @staticmethod
+    def _subprotocols(current: str, several: bool) -> Iterable[Completion]:
+        """The subprotocols of the registry after `-p` (start_cs takes a comma-separated list:
+        the last item is completed)."""
+        last = current.rpartition(",")[2] if several else current
+        for name in subprotocols():
+            if name.startswith(last):
+                yield Completion(name, -len(last))
 
     def _plugin_commands(self) -> list[str]:
         plugins = self.shell.plugins

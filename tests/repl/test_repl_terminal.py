@@ -7,6 +7,7 @@ from types import SimpleNamespace
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
+from ocppsim.core import versions
 from ocppsim.repl.shell import Shell
 from ocppsim.repl.terminal import OcppCompleter, history_path
 
@@ -34,6 +35,29 @@ def test_commands_fields_and_ids_complete() -> None:
     assert complete(shell, "remote_reset --remote-id cp02 ") == ["type="]
     shell.sim.charge_points["box"] = SimpleNamespace(version="1.5")
     assert complete(shell, "heartbeat --id b") == ["box"]
+
+
+def test_subprotocols_complete_after_p() -> None:
+    shell = Shell()
+    assert complete(shell, "start_cp ws://h/ocpp cp01 -p ") == list(versions.subprotocols())
+    assert complete(shell, "start_cp ws://h/ocpp cp01 -p ocpp1.") == list(versions.subprotocols())
+    assert complete(shell, "start_cs 9000 -p ocpp1.2,ocpp1.") == list(versions.subprotocols())
+    assert complete(shell, "start_cs 9000 -p ocpp1.2,x") == []
+
+
+def test_fields_of_an_action_the_default_version_lacks_come_from_a_version_that_has_it(
+    monkeypatch,
+) -> None:
+    monkeypatch.setattr(versions, "DEFAULT_VERSION", versions.names()[0])
+    assert versions.default().name == versions.names()[0]
+    only_later = [
+        a
+        for a in versions.all_versions()[-1].actions["cp"]
+        if not versions.default().handles("cp", a)
+    ]
+    assert only_later, "some action is not in the oldest version"
+    command = versions.command_name("cp", only_later[0])
+    assert complete(Shell(), command + " ")
 
 
 def test_history_lives_where_the_environment_says(monkeypatch, tmp_path) -> None:
