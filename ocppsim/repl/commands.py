@@ -90,9 +90,18 @@ def _word_problem(parsed: ParsedLine, known: set[str], expected: int) -> str | N
     an argument too many or too few, a field=value the command does not take."""
     for flag, value in parsed.options.items():
         if flag not in known:
+            name, glued, rest = flag.partition("=")
+            if glued and name in known:
+                return f"`{flag}' is an unknown option (its value follows a blank: {name} {rest})"
             return f"`{flag}' is an unknown option"
         if value is None:
             return f"option `{flag}' needs a value"
+    if parsed.repeated:
+        return f"option `{parsed.repeated[0]}' is given twice"
+    names = [name for name, _ in parsed.fields]
+    twice = next((name for index, name in enumerate(names) if name in names[:index]), None)
+    if twice is not None:
+        return f"field `{twice}' is given twice"
     if len(parsed.arguments) > expected:
         return f"`{parsed.arguments[expected]}' is an unexpected argument"
     return None

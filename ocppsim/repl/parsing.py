@@ -80,6 +80,8 @@ class ParsedLine:
     arguments: list[str] = field(default_factory=list)
     options: dict[str, str | None] = field(default_factory=dict)
     fields: list[tuple[str, str]] = field(default_factory=list)
+    #: options given more than once (`options` keeps the last value)
+    repeated: list[str] = field(default_factory=list)
 
 
 def is_option(word: str) -> bool:
@@ -100,6 +102,8 @@ def parse_words(words: list[str]) -> ParsedLine:
     while index < len(words):
         word = words[index]
         if is_option(word):
+            if word in parsed.options and word not in parsed.repeated:
+                parsed.repeated.append(word)
             following = words[index + 1] if index + 1 < len(words) else None
             if following is None or is_option(following):
                 parsed.options[word] = None

@@ -118,6 +118,24 @@ def test_usage_lines_point_at_help_and_show_no_empty_section() -> None:
     assert not re.search(r"With optional arguments:\n(?!  )", text), text
 
 
+def test_a_word_given_twice_or_glued_to_its_option_is_named() -> None:
+    """`--id a --id b` used b, `idTag=a idTag=b` sent b, silently; `--id=cp01` did not say
+    that options take their value after a blank."""
+    lines = [
+        "heartbeat --id cpA --id cpB",
+        "authorize idTag=a idTag=b",
+        "send -n Heartbeat -p {} -p {}",
+        "heartbeat --id=cpA",
+        "quit",
+    ]
+    text = ocppsim(stdin="\n".join(lines) + "\n").stdout
+    assert "Error: option `--id' is given twice." in text, text
+    assert "Error: field `idTag' is given twice." in text
+    assert "Error: option `-p' is given twice." in text
+    assert "Error: `--id=cpA' is an unknown option (its value follows a blank: --id cpA)." in text
+    assert "no charge point is running" not in text  # refused before looking for one
+
+
 def test_a_soap_from_url_that_cannot_work_is_refused_at_once() -> None:
     """`-f notaurl` listened on port 80 and told the Central System to call `notaurl`."""
     lines = [
