@@ -81,6 +81,11 @@ class HttpTimeout(HttpFailed):
     """No HTTP answer within the time allowed."""
 
 
+class HttpAnswerFailed(HttpFailed):
+    """The request went out, but no usable answer came back (the peer closed the
+    connection, or the answer was larger than the client reads)."""
+
+
 Responder = Callable[[HttpRequest], Awaitable[HttpReply]]
 
 
@@ -289,13 +294,15 @@ class HttpClient:
         except aiohttp.ClientConnectorError as exc:
             reason = exc.os_error.strerror or str(exc.os_error) or str(exc)
             raise HttpFailed(f"cannot connect to {url}: {reason}") from exc
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError) as exc:
+            raise HttpAnswerFailed(f"no answer from {url}: {exc or type(exc).__name__}") from exc
         except (aiohttp.ClientError, OSError, ValueError) as exc:
             raise HttpFailed(f"HTTP request to {url} failed: {exc or type(exc).__name__}") from exc
 
     async def _read(self, response: aiohttp.ClientResponse) -> bytes:
         """The answer's body, at most `max_answer_bytes` of it once decompressed."""
         limit = self.max_answer_bytes
-        too_large = HttpFailed(f"answer larger than {limit} bytes: not read")
+        too_large = HttpAnswerFailed(f"answer larger than {limit} bytes: not read")
         if response.content_length is not None and response.content_length > limit:
             raise too_large  # Content-Length counts the (compressed) bytes on the wire
         chunks: list[bytes] = []

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from ocppsim.transport.http import (
+    HttpAnswerFailed,
     HttpClient,
     HttpFailed,
     HttpLimits,
@@ -193,6 +194,26 @@ async def answering(*answers: bytes) -> AsyncIterator[str]:
         server.close()
 
 
+def test_a_request_sent_without_an_answer_is_told_from_one_not_sent() -> None:
+    """Cannot connect: HttpFailed (nothing went out); the peer hangs up after reading the
+    request: HttpAnswerFailed (it went out, a simulator says "no answer", not "not sent")."""
+
+    async def scenario() -> None:
+        client = HttpClient()
+        try:
+            async with answering(b"") as url:  # reads the request, closes without a word
+                with pytest.raises(HttpAnswerFailed, match="no answer from"):
+                    await client.post(url, b"a", {}, 5)
+                port = int(url.rsplit(":", 1)[1].strip("/"))
+            with pytest.raises(HttpFailed, match="cannot connect") as info:
+                await client.post(f"http://127.0.0.1:{port}/", b"a", {}, 5)
+            assert not isinstance(info.value, HttpAnswerFailed)
+        finally:
+            await client.close()
+
+    run(scenario)
+
+
 def answer(body: bytes, *headers: str) -> bytes:
     head = "".join(f"{h}\r\n" for h in (*headers, f"Content-Length: {len(body)}"))
     return f"HTTP/1.1 200 OK\r\nConnection: close\r\n{head}\r\n".encode() + body
@@ -215,7 +236,7 @@ def test_the_client_reads_at_most_max_answer_bytes_even_compressed() -> None:
             ) as url:
                 assert (await client.post(url, b"a", {}, 5)).body == b"<ok/>"
                 for _ in range(3):
-                    with pytest.raises(HttpFailed, match="answer larger than 65536 bytes"):
+                    with pytest.raises(HttpAnswerFailed, match="answer larger than 65536 bytes"):
                         await client.post(url, b"a", {}, 5)
         finally:
             await client.close()
