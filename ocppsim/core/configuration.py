@@ -10,6 +10,7 @@ the wire.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from ocppsim.core.versions import KeyDefinition, get
@@ -18,26 +19,43 @@ from ocppsim.core.versions.model import MAX_VALUE_LENGTH
 __all__ = [
     "ACCEPTED",
     "MAX_VALUE_LENGTH",
+    "MAX_LENGTH_SUFFIX",
     "NOT_SUPPORTED",
+    "REBOOT_REQUIRED",
     "REJECTED",
     "Configuration",
     "KeyDefinition",
 ]
 
-#: ChangeConfiguration.conf statuses (OCPP 1.5 ConfigurationStatus).
+#: ChangeConfiguration.conf statuses (OCPP 1.5 ConfigurationStatus; 1.6 adds RebootRequired).
 ACCEPTED, REJECTED, NOT_SUPPORTED = "Accepted", "Rejected", "NotSupported"
+REBOOT_REQUIRED = "RebootRequired"
+
+#: A list key `K` holds at most as many items as the value of the key `K` + this suffix, when
+#: the version defines one (OCPP 1.6 §9.1: MeterValuesSampledDataMaxLength, …).
+MAX_LENGTH_SUFFIX = "MaxLength"
+
+
+@lru_cache(maxsize=32)
+def _table(definitions: tuple[KeyDefinition, ...]) -> dict[str, KeyDefinition]:
+    """The definitions by lower-case name, built once per table (every Charge Point of a version
+    shares it)."""
+    return {d.name.lower(): d for d in definitions}
 
 
 class Configuration:
     """The configuration keys of one Charge Point and their current values.
 
     Key names are compared without regard to case (keys are case-insensitive CiString50Type
-    in OCPP 1.6); answers use the defined name.
+    in OCPP 1.6); answers use the defined name. The definitions are shared by every Charge Point
+    of a version; each keeps only the values that differ from the initial ones.
     """
 
+    __slots__ = ("_definitions", "_values")
+
     def __init__(self, definitions: Iterable[KeyDefinition]):
-        self._definitions = {d.name.lower(): d for d in definitions}
-        self._values = {key: d.value for key, d in self._definitions.items()}
+        self._definitions = _table(tuple(definitions))
+        self._values: dict[str, str] = {}
 
     @classmethod
     def for_version(cls, version: str) -> Configuration:
@@ -49,30 +67,68 @@ class Configuration:
 
     def get(self, key: str) -> str | None:
         """The value of `key`, None when it is unknown."""
-        return self._values.get(key.lower())
+        lowered = key.lower()
+        value = self._values.get(lowered)
+        if value is not None:
+            return value
+        definition = self._definitions.get(lowered)
+        return definition.value if definition is not None else None
 
     def set(self, key: str, value: str) -> None:
         """Set a known key, read-only or not (the Charge Point itself changes it)."""
-        if key.lower() not in self._definitions:
+        lowered = key.lower()
+        definition = self._definitions.get(lowered)
+        if definition is None:
             raise KeyError(key)
-        self._values[key.lower()] = value
+        if value == definition.value:
+            self._values.pop(lowered, None)
+        else:
+            self._values[lowered] = value
+
+    def integer(self, key: str, default: int = 0) -> int:
+        """The value of an integer key, `default` when the key is unknown or not a number."""
+        value = self.get(key)
+        try:
+            return int(value) if value is not None else default
+        except ValueError:
+            return default
+
+    def flag(self, key: str, default: bool = False) -> bool:
+        """The value of a boolean key, `default` when the key is unknown."""
+        value = self.get(key)
+        return default if value is None else value.lower() == "true"
+
+    def items(self, key: str, default: tuple[str, ...] = ()) -> list[str]:
+        """The items of a comma-separated list key, `default` when the key is unknown."""
+        value = self.get(key)
+        if value is None:
+            return list(default)
+        return [item.strip() for item in value.split(",") if item.strip()]
 
     def change(self, key: str, value: str) -> str:
         """ChangeConfiguration: `NotSupported` for an unknown key, `Rejected` for a read-only
-        key or a value of the wrong type, else `Accepted` and the value is set."""
+        key, a value of the wrong type or out of range, or a list longer than its `…MaxLength`
+        key allows; else the value is set and the answer is `Accepted` (`RebootRequired` for a
+        key that takes effect after a reboot)."""
         definition = self.definition(key)
         if definition is None:
             return NOT_SUPPORTED
         if definition.readonly or not definition.accepts(value):
             return REJECTED
+        if definition.kind == "list":
+            most = self.get(definition.name + MAX_LENGTH_SUFFIX)
+            items = [item for item in value.split(",") if item.strip()]
+            if most is not None and most.isdigit() and len(items) > int(most):
+                return REJECTED
         if definition.kind == "boolean":
             value = value.lower()
-        self._values[key.lower()] = value
-        return ACCEPTED
+        self.set(definition.name, value)
+        return REBOOT_REQUIRED if definition.reboot_required else ACCEPTED
 
     def report(self, keys: list[str] | None = None) -> dict[str, Any]:
         """GetConfiguration.conf: every key when `keys` is empty or absent, else the known ones
-        asked for (each once, in the order asked) and the unknown ones in `unknownKey`."""
+        asked for (each once, in the order asked) and the unknown ones in `unknownKey`. A
+        write-only key is listed without its value."""
         names: list[str] = [] if keys else list(self._definitions)
         unknown: list[str] = []
         seen: set[str] = set()
@@ -85,22 +141,22 @@ class Configuration:
                 names.append(lowered)
             else:
                 unknown.append(key)
-        known = [
-            {
-                "key": self._definitions[name].name,
-                "readonly": self._definitions[name].readonly,
-                "value": self._values[name],
-            }
-            for name in names
-        ]
+        known = []
+        for name in names:
+            definition = self._definitions[name]
+            entry: dict[str, Any] = {"key": definition.name, "readonly": definition.readonly}
+            if not definition.write_only:
+                entry["value"] = self.get(name)
+            known.append(entry)
         return {"configurationKey": known, "unknownKey": unknown}
 
     def heard(self, action: str, result: Any) -> None:
         """Note what a CALLRESULT tells the Charge Point about its configuration: the
-        heartbeat interval of an accepted BootNotification.conf (OCPP 1.5 BootNotification)."""
+        heartbeat interval of an accepted BootNotification.conf (`heartbeatInterval` in OCPP
+        1.2/1.5, `interval` in 1.6)."""
         if action != "BootNotification" or not isinstance(result, dict):
             return
-        interval = result.get("heartbeatInterval")
+        interval = result.get("heartbeatInterval", result.get("interval"))
         accepted = result.get("status") == ACCEPTED
         if (
             accepted

@@ -38,9 +38,20 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, NamedTuple
+from typing import Any
 
-from ocppsim.core.errors import OcppSimError
+from ocppsim.core.station.common import (
+    METER_UNITS,
+    Connector,
+    Liveness,
+    Meter,
+    Outgoing,
+    Reply,
+    StationError,
+    StationRefusal,
+    next_on_grid,
+    wire_time,
+)
 from ocppsim.core.station.device_model import REPORT_BASES, DeviceModel
 from ocppsim.core.station.variables import StationInfo, device_model
 
@@ -74,54 +85,7 @@ REMEMBERED_TRANSACTIONS = 16
 #: every other intermediate sample is dropped (E06.FR.13).
 MAX_ENDED_SAMPLES = 64
 
-_UNITS = {
-    "Energy.Active.Import.Register": "Wh",
-    "Power.Active.Import": "W",
-    "Current.Import": "A",
-    "Voltage": "V",
-}
-
-
-class Outgoing(NamedTuple):
-    """A CALL the station wants sent: its action and request payload."""
-
-    action: str
-    payload: Payload
-
-
-class Reply(NamedTuple):
-    """The station's answer to a CALL and the CALLs to send after it (in order)."""
-
-    payload: Payload
-    outgoing: list[Outgoing]
-
-
-class StationError(OcppSimError):
-    """A local event the station cannot take (an unknown EVSE, a cable already plugged…); the
-    text says why and what to do."""
-
-
-class StationRefusal(OcppSimError):
-    """A CALL the station answers with a CALLERROR rather than a result.
-
-    `kind` is the kind of failure, named on the wire by the version's error dialect
-    (`occurrence` → OccurrenceConstraintViolation, `format` → FormatViolation): too many items
-    (B06.FR.16, B08.FR.17), too many bytes (B06.FR.17, B08.FR.18), or a payload the station
-    cannot read.
-    """
-
-    def __init__(self, kind: str, description: str):
-        super().__init__(description)
-        self.kind = kind
-        self.description = description
-
-
-def wire_time(moment: datetime) -> str:
-    """An OCPP 2.x date-time: UTC, milliseconds, `Z` (Part 2 §2.1.4: at most 3 decimals)."""
-    if moment.tzinfo is None:
-        raise ValueError("the station needs aware datetimes (datetime.now(timezone.utc))")
-    utc = moment.astimezone(timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+_UNITS = METER_UNITS
 
 
 def _status_info(reason: str, info: str) -> Payload:
@@ -137,18 +101,6 @@ def _same_token(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> boo
         and a.get("idToken") == b.get("idToken")
         and a.get("type") == b.get("type")
     )
-
-
-@dataclass(slots=True)
-class Connector:
-    """A connector of an EVSE: whether a cable is plugged, its own availability, a fault."""
-
-    id: int
-    plugged: bool = False
-    operative: bool = True
-    faulted: bool = False
-    fixed_cable: bool = False
-    pending_operative: bool | None = None
 
 
 @dataclass(slots=True)
@@ -190,11 +142,15 @@ class Evse:
     connectors: dict[int, Connector]
     operative: bool = True
     reserved: bool = False
-    energy_wh: float = 0.0
-    metered_at: datetime | None = None
+    meter: Meter = field(default_factory=Meter)
     transaction: Transaction | None = None
     authorization: Authorization | None = None
     pending_operative: bool | None = None
+
+    @property
+    def energy_wh(self) -> float:
+        """The EVSE's meter reading (Wh)."""
+        return self.meter.energy_wh
 
 
 @dataclass(slots=True)
@@ -207,7 +163,7 @@ class _Pending:
     remote_start_id: int | None = None
 
 
-class ChargingStation:
+class ChargingStation(Liveness):
     """The state of one simulated OCPP 2.0.1 or 2.1 charging station.
 
     `make_csr(common_name, organization)` returns a PEM CSR (with the key kept by the caller)
@@ -231,7 +187,6 @@ class ChargingStation:
         "_reported",
         "_ended",
         "_unconfirmed",
-        "_last_activity",
         "_boot_retry_at",
         "_aligned_slot",
     )
@@ -246,6 +201,7 @@ class ChargingStation:
     ):
         if version not in VERSIONS:
             raise ValueError(f"a charging station model plays OCPP {' or '.join(VERSIONS)}")
+        super().__init__()
         self.version = version
         self.info = info if info is not None else StationInfo()
         self.model: DeviceModel = device_model(version, self.info)
@@ -264,7 +220,6 @@ class ChargingStation:
         self._reported: dict[tuple[int, int], str] = {}
         self._ended: dict[str, None] = {}
         self._unconfirmed: dict[str, int] = {}
-        self._last_activity: datetime | None = None
         self._boot_retry_at: datetime | None = None
         self._aligned_slot: int | None = None
 
@@ -438,11 +393,12 @@ class ChargingStation:
                     sample = self._sample(evse, measurands, "Sample.Periodic", now)
                     meter = [sample] if sample else None
                     out.append(self._event(evse, "Updated", "MeterValuePeriodic", now, meter=meter))
-                    tx.next_update = _next(tx.next_update, updated_interval, now)
+                    tx.next_update = next_on_grid(tx.next_update, updated_interval, now)
                 if ended_interval > 0 and tx.next_ended_sample is not None:
                     if now >= tx.next_ended_sample:
                         self._keep_ended_sample(evse, tx, now)
-                        tx.next_ended_sample = _next(tx.next_ended_sample, ended_interval, now)
+                        due = tx.next_ended_sample
+                        tx.next_ended_sample = next_on_grid(due, ended_interval, now)
                 if (
                     timeout > 0
                     and tx.connector_id is None
@@ -456,9 +412,7 @@ class ChargingStation:
         out += self._aligned_data(now)
         if self.registration == "Accepted":
             interval = self.heartbeat_interval
-            last = self._last_activity
-            silent = last is not None and (now - last).total_seconds() >= interval
-            if interval > 0 and silent and not out:  # anything else sent is a sign of life
+            if self._silent(now, interval) and not out:  # anything else sent: a sign of life
                 out.append(Outgoing("Heartbeat", {}))
         elif self._boot_retry_at is not None and now >= self._boot_retry_at:
             self._boot_retry_at = None
@@ -1084,27 +1038,16 @@ class ChargingStation:
         goes back changes nothing)."""
         wire_time(now)  # refuses a naive datetime at once
         for evse in self.evses.values():
-            last = evse.metered_at
-            if last is not None and now <= last:
-                continue
-            if last is not None and self._charging(evse):
-                seconds = (now - last).total_seconds()
-                evse.energy_wh += self.info.max_power_w * seconds / 3600.0
-                assert evse.transaction is not None
+            charging = self._charging(evse)
+            seconds = evse.meter.run(now, self.info.max_power_w if charging else 0.0)
+            if charging and evse.transaction is not None:
                 evse.transaction.charging_seconds += seconds
-            evse.metered_at = now
 
     def _sample(
         self, evse: Evse, measurands: list[str], context: str, now: datetime
     ) -> Payload | None:
         """A MeterValueType of the measurands the meter knows, or None when there is none."""
-        power = self._power(evse)
-        values = {
-            "Energy.Active.Import.Register": round(evse.energy_wh, 3),
-            "Power.Active.Import": round(power, 3),
-            "Current.Import": round(power / (self.info.voltage * self.info.phases), 3),
-            "Voltage": self.info.voltage,
-        }
+        values = evse.meter.readings(self._power(evse), self.info.voltage, self.info.phases)
         sampled = [
             {
                 "value": values[m],
@@ -1263,15 +1206,3 @@ class ChargingStation:
             known = ", ".join(str(i) for i in evse.connectors)
             raise StationError(f"no connector {connector_id} on EVSE {evse.id}: it has {known}")
         return connector
-
-    def _sent(self, now: datetime, out: list[Outgoing]) -> list[Outgoing]:
-        """Note that the station talks now (heartbeats count silence from here)."""
-        if out:
-            self._last_activity = now
-        return out
-
-
-def _next(due: datetime, interval: int, now: datetime) -> datetime:
-    """The first time on the grid `due + k * interval` after `now`."""
-    steps = math.floor((now - due).total_seconds() / interval) + 1
-    return due + timedelta(seconds=steps * interval)

@@ -8,6 +8,7 @@ A leaf module (it imports nothing else of ocppsim but the error dialects), so th
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -124,7 +125,11 @@ KeyKind = Literal["integer", "boolean", "string", "list"]
 class KeyDefinition:
     """One configuration key: its name, value type, initial value and whether it is read-only.
 
-    `allowed` limits a `string` value, or each item of a comma-separated `list`, to those words.
+    `allowed` limits a `string` value, or each item of a comma-separated `list`, to those words;
+    `minimum`/`maximum` bound an `integer`; `pattern` (a regular expression the whole value
+    matches) constrains a `string`. A `write_only` key is changed but never shown (OCPP 1.6
+    security whitepaper: AuthorizationKey); a `reboot_required` change is answered
+    RebootRequired (it takes effect after a reboot, OCPP 1.6 §5.3).
     """
 
     name: str
@@ -132,18 +137,30 @@ class KeyDefinition:
     kind: KeyKind = "string"
     readonly: bool = False
     allowed: frozenset[str] | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+    pattern: str | None = None
+    write_only: bool = False
+    reboot_required: bool = False
 
     def accepts(self, value: str) -> bool:
         """True when `value` is a valid value of this key."""
         if len(value) > MAX_VALUE_LENGTH:
             return False
         if self.kind == "integer":
-            return value.isascii() and value.isdigit()  # counts and seconds: never negative
+            if not (value.isascii() and value.isdigit()):  # counts and seconds: never negative
+                return False
+            number = int(value)
+            return (self.minimum is None or number >= self.minimum) and (
+                self.maximum is None or number <= self.maximum
+            )
         if self.kind == "boolean":
             return value.lower() in ("true", "false")
         if self.kind == "list":
             items = [item.strip() for item in value.split(",")] if value else []
             return all(items) and (self.allowed is None or set(items) <= self.allowed)
+        if self.pattern is not None and re.fullmatch(self.pattern, value) is None:
+            return False
         return self.allowed is None or value in self.allowed
 
 
