@@ -56,11 +56,18 @@ _PREFIX = re.compile(r"(?<![\w./-])ocpp$")
 
 
 def _program_strings(tree: ast.AST) -> list[ast.Constant]:
-    """The string literals that reach the program: not docstrings, nor other bare strings."""
+    """The string literals that reach the program: not docstrings, nor other bare strings, nor
+    the name of a Python package given as `package=` (the PyPI package `ocpp` is no
+    subprotocol)."""
     bare = {
         id(node.value)
         for node in ast.walk(tree)
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+    }
+    bare |= {
+        id(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.keyword) and node.arg == "package"
     }
     return [
         node
@@ -108,6 +115,7 @@ def test_the_version_rule_catches_what_it_should() -> None:
         'x = "/ocpp"',
         'logger = "ocppsim.sim"',
         'x = f"OCPP {version}"',
+        'source = SchemaSource("v16/schemas", package="ocpp")',
     ]
 
     def flagged(source: str) -> bool:

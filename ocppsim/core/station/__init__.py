@@ -1,6 +1,28 @@
-"""A sans-I/O model of an OCPP 2.0.1 / 2.1 charging station: device model, EVSEs and
-connectors, transactions (see `station.py` for how the simulator drives it)."""
+"""Sans-I/O models of simulated charge points: an OCPP 2.0.1 / 2.1 charging station (device
+model, EVSEs and connectors, transactions; see `station.py`) and an OCPP 1.6 Charge Point that
+also plays 1.5 and 1.2 for the actions they have (configuration keys, connectors, transactions,
+smart charging, reservations, local list, firmware and certificates; see `charge_point.py`).
+Both are driven the same way and share `common.py`."""
 
+from ocppsim.core.station.charge_point import (
+    HANDLED_CALLS_1X,
+    Authorized,
+    ChargePointInfo,
+    ChargePointModel,
+    ConnectorState,
+    Reservation,
+    TransactionState,
+)
+from ocppsim.core.station.common import (
+    Connector,
+    Meter,
+    Outgoing,
+    Reboot,
+    Reply,
+    StationError,
+    StationRefusal,
+    wire_time,
+)
 from ocppsim.core.station.device_model import (
     Component,
     DeviceModel,
@@ -10,18 +32,20 @@ from ocppsim.core.station.device_model import (
     VariableDefinition,
     check_value,
 )
+from ocppsim.core.station.keys16 import KEYS_16, MEASURANDS_16
+from ocppsim.core.station.smart_charging import (
+    ChargingProfile,
+    ChargingProfiles,
+    Electrical,
+    ProfileRefused,
+    read_profile,
+)
 from ocppsim.core.station.station import (
     HANDLED_CALLS,
     VERSIONS,
     ChargingStation,
-    Connector,
     Evse,
-    Outgoing,
-    Reply,
-    StationError,
-    StationRefusal,
     Transaction,
-    wire_time,
 )
 from ocppsim.core.station.variables import (
     CONTROLLER_VARIABLES,
@@ -33,24 +57,40 @@ from ocppsim.core.station.variables import (
 __all__ = [
     "CONTROLLER_VARIABLES",
     "HANDLED_CALLS",
+    "HANDLED_CALLS_1X",
+    "KEYS_16",
+    "MEASURANDS_16",
     "VERSIONS",
+    "Authorized",
+    "ChargePointInfo",
+    "ChargePointModel",
+    "ChargingProfile",
+    "ChargingProfiles",
     "ChargingStation",
     "Component",
     "Connector",
+    "ConnectorState",
     "DeviceModel",
     "DeviceVariable",
+    "Electrical",
     "Evse",
     "Layout",
+    "Meter",
     "Outgoing",
+    "ProfileRefused",
+    "Reboot",
     "Reply",
+    "Reservation",
     "StationError",
     "StationInfo",
     "StationRefusal",
     "Transaction",
+    "TransactionState",
     "Variable",
     "VariableDefinition",
     "check_value",
     "device_model",
+    "read_profile",
     "standard_definitions",
     "wire_time",
 ]
