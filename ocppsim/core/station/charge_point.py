@@ -1076,10 +1076,15 @@ class ChargePointModel(Liveness):
         allowed: frozenset[str] | None,
         request_id: int | None = None,
     ) -> _Job:
-        """A job reporting `statuses` (those `allowed`), one every transfer_seconds."""
+        """A job reporting `statuses` one every transfer_seconds (those `allowed`: a version
+        without a status reports the next one when it would have come)."""
         step = timedelta(seconds=self.info.transfer_seconds)
-        kept = [s for s in statuses if allowed is None or s in allowed]
-        job = _Job(action, [(start + i * step, s) for i, s in enumerate(kept)], request_id)
+        steps = [
+            (start + i * step, status)
+            for i, status in enumerate(statuses)
+            if allowed is None or status in allowed
+        ]
+        job = _Job(action, steps, request_id)
         self._jobs[action] = job
         return job
 
