@@ -10,7 +10,7 @@ import sys
 from datetime import timedelta
 
 import pytest
-from cp_testing import T0, V16, Driven, actions, booted, of, statuses
+from cp_testing import T0, V16, Driven, actions, booted, check, of, statuses
 
 from ocppsim.core.station import (
     HANDLED_CALLS_1X,
@@ -456,3 +456,39 @@ def test_the_model_imports_no_io() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_the_schema_check_of_these_tests_checks() -> None:
+    """The checker the tests use refuses a bad date-time and a limit that is no multiple of 0.1,
+    and takes 8.1 (a float that binary rounding makes no multiple)."""
+    good = {"status": "Accepted", "currentTime": "2026-11-24T10:00:00Z", "interval": 1}
+    check(V16, "BootNotificationResponse", good)
+    with pytest.raises(AssertionError, match="date-time"):
+        check(V16, "BootNotificationResponse", {**good, "currentTime": "2026-11-24 10:00"})
+    schedule = {
+        "chargingRateUnit": "A",
+        "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 8.1}],
+    }
+    answer = {"status": "Accepted", "chargingSchedule": schedule}
+    check(V16, "GetCompositeScheduleResponse", answer)
+    schedule["chargingSchedulePeriod"][0]["limit"] = 8.15
+    with pytest.raises(AssertionError, match="multiple"):
+        check(V16, "GetCompositeScheduleResponse", answer)
+
+
+def test_dates_at_the_edges() -> None:
+    driven = booted()
+    far = {"location": "https://fw.example/x", "retrieveDate": "9999-12-31T23:59:59Z"}
+    with pytest.raises(StationRefusal) as refusal:  # its steps would end after year 9999
+        driven.cp.on_call("UpdateFirmware", far, driven.now)
+    assert refusal.value.kind == "format"
+    precise = {
+        "connectorId": 1,
+        "expiryDate": "2026-11-24T10:10:00.1234567+01:00",  # 09:10 UTC: already past
+        "idTag": "R",
+        "reservationId": 1,
+    }
+    assert driven.call("ReserveNow", precise).payload == {"status": "Rejected"}
+    later = {**precise, "expiryDate": "2026-11-24T10:10:00.5Z"}
+    assert driven.call("ReserveNow", later).payload == {"status": "Accepted"}
+    assert driven.cp.reservations[1].expiry == T0 + timedelta(seconds=600.5)

@@ -176,7 +176,8 @@ def test_the_security_profile_only_goes_up_with_what_it_needs(ca: security.Certi
     reply = set_profile("1")
     assert reply.payload == {"status": "Accepted"}
     assert [o.payload["type"] for o in reply.outgoing] == ["ReconfigurationOfSecurityParameters"]
-    assert driven.cp.reboot == Reboot("SecurityProfile", boot_again=False)  # connect again
+    assert driven.cp.take_reboot() == Reboot("SecurityProfile", boot_again=False)  # reconnect
+    assert driven.cp.reboot is None
     assert driven.cp.security_profile == 1
     assert set_profile("0").payload == {"status": "Rejected"}  # never down
     assert set_profile("2").payload == {"status": "Rejected"}  # no CentralSystemRootCertificate

@@ -14,8 +14,9 @@ CALLs to send (`Outgoing`), in order:
 * the answer to one of its own CALLs: `on_result` (CALLRESULT) or `on_failure` (CALLERROR,
   timeout).
 
-After any of them, `reboot` may hold a `Reboot`: once what was returned is sent, the simulator
-closes the connection, connects again and (unless `boot_again` is False) calls `boot`.
+After any of them, `reboot` may hold a `Reboot` (`take_reboot` takes it): once what was returned
+is sent, the simulator closes the connection, connects again and (unless `boot_again` is False)
+calls `boot`.
 
 Every method takes `now`, an aware datetime. Payloads are wire dicts as the version's JSON
 schemas define them: OCA's for 1.6 (with the security whitepaper's messages), the project's for
@@ -371,6 +372,11 @@ class ChargePointModel(Liveness):
             return None
         return bytes.fromhex(key).decode("utf-8", "surrogateescape")
 
+    def take_reboot(self) -> Reboot | None:
+        """The reboot (or reconnection) asked for, if any; taken, it is forgotten."""
+        reboot, self.reboot = self.reboot, None
+        return reboot
+
     def connector_status(self, connector_id: int, now: datetime) -> str:
         """The status StatusNotification reports for a connector (0: the Charge Point)."""
         if connector_id == 0:
@@ -541,7 +547,7 @@ class ChargePointModel(Liveness):
             reply = handler(payload, now)
         except StationRefusal:
             raise
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
             raise StationRefusal("format", f"{action}: cannot read the payload ({exc})") from exc
         return Reply(reply.payload, self._sent(now, reply.outgoing))
 
@@ -565,7 +571,7 @@ class ChargePointModel(Liveness):
                 out = []
             else:
                 out = []
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
             logger.warning("%s result not understood (%s): %r", action, exc, result)
             out = []
         return self._sent(now, out)

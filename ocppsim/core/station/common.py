@@ -9,6 +9,7 @@ clock; what it wants sent comes back as values the simulator sends.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple, TypeVar
@@ -84,12 +85,20 @@ def wire_time(moment: datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
+#: the fractional seconds of a date-time (RFC 3339 allows any number of digits; Python reads 6)
+_FRACTION = re.compile(r"(\.\d+)")
+
+
 def parse_time(text: Any) -> datetime:
     """A date-time of a received payload (already schema-checked) as an aware datetime; a
-    date-time without offset is taken as UTC."""
+    date-time without offset is taken as UTC, fractions of a second beyond microseconds are
+    dropped."""
     if not isinstance(text, str):
         raise ValueError(f"{text!r} is not a date-time")
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    text = _FRACTION.sub(
+        lambda m: (m.group(1) + "00000")[:7], text.replace("Z", "+00:00").replace("z", "+00:00")
+    )
+    moment = datetime.fromisoformat(text.replace("t", "T"))
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
