@@ -56,7 +56,7 @@ from ocppsim.core.station.common import (
     parse_time,
     wire_time,
 )
-from ocppsim.core.station.shapes import Shapes, entry, shapes
+from ocppsim.core.station.shapes import PROVISIONAL_16, Shapes, entry, shapes
 from ocppsim.core.station.smart_charging import (
     CHARGE_POINT_MAX,
     TX_PROFILE,
@@ -298,7 +298,7 @@ class ChargePointModel(Liveness):
 
     def __init__(
         self,
-        version: str = "1.6",
+        version: str = PROVISIONAL_16.name,
         info: ChargePointInfo | None = None,
         *,
         make_csr: Callable[[str, str | None], Any] | None = None,
