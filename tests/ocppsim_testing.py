@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from ocppsim.core import versions
 from ocppsim.core.resources import data_dir
 from ocppsim.repl.console import LineFormatter
@@ -107,3 +109,30 @@ def wsdl_versions() -> tuple[str, ...]:
     """Every version the project has WSDL files of, oldest first."""
     registered = [entry.name for entry in versions.with_transport("soap")]
     return tuple(dict.fromkeys([*registered, *(v for v, _ in UNREGISTERED_WSDL)]))
+
+
+def needs_version(name: str) -> pytest.MarkDecorator:
+    """Skip a test of OCPP version `name` where this installation cannot speak it, saying what
+    it needs (OCPP 2.1: the `ocpp` package 2.1, which needs Python 3.11)."""
+    reason = versions.unavailable().get(name)
+    return pytest.mark.skipif(reason is not None, reason=str(reason))
+
+
+def env_without_ocpp_folders(folder: Path, *missing: str) -> dict[str, str]:
+    """The environment of a process whose PyPI `ocpp` package lacks the schema folders
+    `missing` (`v21`: the package as Python 3.10 gets it, ocpp 2.0.0): a stand-in package
+    under `folder`, holding the installed one's other folders, first on PYTHONPATH."""
+    import os
+
+    import ocpp
+
+    real = Path(ocpp.__file__).resolve().parent
+    fake = folder / "ocpp"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("")
+    for child in real.iterdir():
+        if child.is_dir() and child.name.startswith("v") and child.name not in missing:
+            (fake / child.name).symlink_to(child, target_is_directory=True)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(folder), env.get("PYTHONPATH")) if p)
+    return env

@@ -1,8 +1,9 @@
 """Apply `field=value` customisations to a payload (SPEC §3 "Payload customisation").
 
 A name is a top-level field or a dotted path into nested objects and lists
-(`idTagInfo.status`, `localAuthorisationList.0.idTag`); it must exist in the message's
-schema. Values are already-parsed JSON (a bare word is a string).
+(`idTagInfo.status`, `localAuthorisationList.0.idTag`, `chargingStation.model`); it must exist
+in the message's schema (references to OCPP 2.x `definitions` followed). Values are
+already-parsed JSON (a bare word is a string).
 """
 
 from __future__ import annotations
@@ -10,17 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from ocppsim.core.errors import OcppSimError
+from ocppsim.core.fields import child, resolve
 from ocppsim.core.validation import load_schema
 
 
 class FieldError(OcppSimError):
     """A customisation that names no field of the message; the text is the prompt's error line."""
-
-
-def _child_schema(schema: dict[str, Any], step: str) -> dict[str, Any] | None:
-    if schema.get("type") == "array":
-        return schema.get("items") if step.isdigit() else None
-    return schema.get("properties", {}).get(step)
 
 
 def apply_fields(
@@ -35,9 +31,12 @@ def apply_fields(
     root = load_schema(version, message, variant)
     for name, value in fields:
         steps = name.split(".")
-        schema: dict[str, Any] | None = root
+        schema: dict[str, Any] | None = resolve(root, root)
         for step in steps:
-            schema = _child_schema(schema, step) if schema is not None else None
+            if schema is not None and schema.get("type") == "array" and not step.isdigit():
+                schema = None
+            else:
+                schema = child(root, schema, step) if schema is not None else None
         if schema is None:
             raise FieldError(f"Error: unknown field `{name}' for procedure `{action}'")
         target: Any = payload

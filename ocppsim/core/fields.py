@@ -3,6 +3,11 @@
 Each field is a dotted path (`idTagInfo.status`; `<n>` stands for a list index, as in
 `localAuthorisationList.0.idTag` at the prompt) with its type, whether it is required (in
 its parent object) and what values it allows (enumerations, maximum lengths).
+
+OCPP 2.x schemas define their types once (`definitions`) and refer to them (`$ref`); every
+walk here follows those references. Their `customData` (an object any class may carry for
+vendor extensions, OCPP-J 2.0.1 Part 4 §6) is an extension point, not a field of the message:
+it is left out of the fields shown and completed, and stays settable by its path.
 """
 
 from __future__ import annotations
@@ -55,6 +60,57 @@ class Field:
         return ", ".join(parts)
 
 
+#: The extension object every OCPP 2.x class may carry (not shown as a field).
+CUSTOM_DATA = "customData"
+
+
+def resolve(root: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    """`node`, or the definition its local `$ref` (`#/definitions/X`) points at in `root`."""
+    seen = 0
+    while isinstance(node, dict) and "$ref" in node and seen < 32:
+        ref = node["$ref"]
+        if not (isinstance(ref, str) and ref.startswith("#/definitions/")):
+            break
+        node = root.get("definitions", {}).get(ref.rsplit("/", 1)[1], {})
+        seen += 1
+    return node
+
+
+def child(root: dict[str, Any], node: dict[str, Any], step: str) -> dict[str, Any] | None:
+    """The schema one path step below `node` (a property, or a list index for an array),
+    references followed; None when there is no such step."""
+    node = resolve(root, node)
+    if node.get("type") == "array":
+        return resolve(root, node.get("items", {})) if step.isdigit() or step == INDEX else None
+    found = node.get("properties", {}).get(step)
+    return resolve(root, found) if isinstance(found, dict) else None
+
+
+def at_path(root: dict[str, Any], path: str) -> dict[str, Any] | None:
+    """The schema of a dotted field path (`chargingStation.model`, `getVariableData.0`),
+    None when the message has no such field."""
+    node: dict[str, Any] | None = resolve(root, root)
+    for step in path.split(".") if path else ():
+        node = child(root, node, step) if node is not None else None
+    return node
+
+
+def children(root: dict[str, Any], path: str) -> list[tuple[str, dict[str, Any]]]:
+    """The fields directly below a path (`` for the top level), each with its schema; a list
+    of objects has one child, `0` (its first item), whose fields come below it."""
+    node = at_path(root, path)
+    if node is None:
+        return []
+    if node.get("type") == "array":
+        items = resolve(root, node.get("items", {}))
+        return [("0", items)] if items.get("type") == "object" else []
+    return [
+        (name, resolve(root, schema))
+        for name, schema in node.get("properties", {}).items()
+        if name != CUSTOM_DATA
+    ]
+
+
 def _kind(schema: dict[str, Any]) -> str:
     kind = schema.get("type")
     if kind == "string" and schema.get("format") == "date-time":
@@ -75,34 +131,46 @@ def _bounds(schema: dict[str, Any]) -> tuple[float | None, float | None]:
 
 
 def fields_of(schema: dict[str, Any]) -> list[Field]:
-    """Every field of an object schema, nested ones after their parent, in schema order."""
+    """Every field of an object schema, nested ones after their parent, in schema order
+    (references followed, `customData` left out)."""
     found: list[Field] = []
-    _walk(schema, "", found)
+    _walk(schema, resolve(schema, schema), "", found, 0)
     return found
 
 
-def _walk(schema: dict[str, Any], prefix: str, found: list[Field]) -> None:
+#: How deep `fields_of` goes: OCPP's deepest messages (2.1 tariffs) nest 9 objects.
+MAX_DEPTH = 16
+
+
+def _walk(
+    root: dict[str, Any], schema: dict[str, Any], prefix: str, found: list[Field], depth: int
+) -> None:
     required = set(schema.get("required", ()))
-    for name, child in schema.get("properties", {}).items():
+    for name, declared in schema.get("properties", {}).items():
+        if name == CUSTOM_DATA:
+            continue
         path = prefix + name
-        items = child.get("items", {}) if child.get("type") == "array" else None
-        holder = items if items is not None and items.get("type") != "object" else child
+        node = resolve(root, declared)
+        items = resolve(root, node.get("items", {})) if node.get("type") == "array" else None
+        holder = items if items is not None and items.get("type") != "object" else node
         found.append(
             Field(
                 path=path,
-                kind=_kind(child),
+                kind=_kind({**node, "items": items} if items is not None else node),
                 required=name in required,
                 allowed=tuple(str(value) for value in holder.get("enum", ())),
                 max_length=holder.get("maxLength"),
                 bounds=_bounds(holder),
-                min_items=child.get("minItems"),
-                each=holder is not child,
+                min_items=node.get("minItems"),
+                each=holder is not node,
             )
         )
-        if child.get("type") == "object":
-            _walk(child, path + ".", found)
+        if depth >= MAX_DEPTH:
+            continue
+        if node.get("type") == "object":
+            _walk(root, node, path + ".", found, depth + 1)
         elif items is not None and items.get("type") == "object":
-            _walk(items, f"{path}.{INDEX}.", found)
+            _walk(root, items, f"{path}.{INDEX}.", found, depth + 1)
 
 
 def value_at(payload: Any, path: str) -> Any:

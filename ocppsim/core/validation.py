@@ -15,6 +15,9 @@ Refusing costs about what accepting costs: `jsonschema` does not re-validate the
 payload (30 times slower, for a peer that put one bad value at the end of 4 MB). It starts
 where `fastjsonschema` failed, and inside that part skips the array items `fastjsonschema`
 finds valid; its verdict is the one it would give on the whole payload (see `_first_error`).
+Parts of a schema are checked on their own, so that walk runs on a copy of the schema whose
+local references (`$ref` to `#/definitions/…`, as OCPP 2.x writes its types) are replaced by
+what they point at (`inlined`); `load_schema` gives the schema as published.
 """
 
 from __future__ import annotations
@@ -144,6 +147,38 @@ def load_schema(version: str, message: str, variant: str | None = None) -> dict[
         return entry.schemas.load(message, entry.variant_for(variant, message))
     except FileNotFoundError as exc:
         raise UnknownMessage(f"no schema for {message} in {entry.title}") from exc
+
+
+def inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `schema` with each local `$ref` (`#/definitions/X`) replaced by the definition
+    it names, inlined once and shared (in draft 4 and 6 a `$ref` ignores its siblings: the
+    meaning is unchanged). A reference into a definition being inlined (a cycle) is kept."""
+    definitions = schema.get("definitions", {})
+    done: dict[str, Any] = {}
+
+    def walk(node: Any, seen: tuple[str, ...]) -> Any:
+        if isinstance(node, list):
+            return [walk(item, seen) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/definitions/"):
+            name = ref.rsplit("/", 1)[1]
+            if name in seen or name not in definitions:
+                return node
+            if name not in done:
+                done[name] = walk(definitions[name], (*seen, name))
+            return done[name]
+        return {key: walk(value, seen) for key, value in node.items()}
+
+    copy: dict[str, Any] = walk(schema, ())
+    return copy
+
+
+@cache
+def _explained_schema(version: str, message: str, variant: str | None) -> dict[str, Any]:
+    """The schema `_first_error` walks: `load_schema`'s, references inlined."""
+    return inlined(load_schema(version, message, variant))
 
 
 def _format_check(checker: Any, name: str) -> Any:
@@ -284,6 +319,18 @@ def _fast_check_of(schema: dict[str, Any], draft: Dialect) -> Any:
 _AFTER_PROPERTIES = frozenset({"patternProperties", "additionalProperties"})
 
 
+def _checked_first_and_passes(
+    node: dict[str, Any], early: frozenset[str], instance: dict[str, Any]
+) -> bool:
+    """True when what jsonschema checks before `properties` (here: `additionalProperties:
+    false`, as OCPP 2.x schemas put it first) passes on `instance`, so the walk may go on."""
+    return (
+        early == {"additionalProperties"}
+        and node["additionalProperties"] is False
+        and all(name in node["properties"] for name in instance)
+    )
+
+
 def _first_error(
     schema: dict[str, Any], payload: Any, steps: list[str], draft: _Draft
 ) -> ValidationError | None:
@@ -301,8 +348,10 @@ def _first_error(
         properties = node.get("properties")
         items = node.get("items")
         if isinstance(instance, dict) and isinstance(properties, dict) and step in properties:
-            before = list(node)[: list(node).index("properties")]
-            if step not in instance or _AFTER_PROPERTIES.intersection(before):
+            early = _AFTER_PROPERTIES.intersection(list(node)[: list(node).index("properties")])
+            if step not in instance or (
+                early and not _checked_first_and_passes(node, early, instance)
+            ):
                 break
             node, instance = properties[step], instance[step]
             path.append(step)
@@ -336,7 +385,7 @@ def validate(
         steps = exc.path[1:]  # refused there: let the reference validator say why
     except (fastjsonschema.JsonSchemaException, TypeError, ValueError):
         pass
-    schema = load_schema(version, message, variant)
+    schema = _explained_schema(version, message, variant)
     error = _first_error(schema, payload, steps, _draft_of(version))
     if error is None:  # the two disagree (never seen): jsonschema alone, on the whole payload
         error = next(validator_for(version, message, variant).iter_errors(payload), None)

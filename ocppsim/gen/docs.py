@@ -3,6 +3,11 @@
 One Markdown page per OCPP version (named after its subprotocol) lists every message of both
 services with its example payloads (the defaults, with a fixed date so the output is stable)
 and its request and response schemas, plus an index page. Rendering twice gives the same bytes.
+
+A version whose schemas are an installed package's (OCA's 1.6, 2.0.1 and 2.1 schemas, as the
+`ocpp` package ships them) gets a table of each message's fields instead of the schema itself:
+their `definitions` and `$ref`s read badly inline (2.1 has 90 actions), and the files are the
+package's, named on the page.
 """
 
 from __future__ import annotations
@@ -14,8 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from ocppsim.core.defaults import default_payload
+from ocppsim.core.fields import fields_of
 from ocppsim.core.validation import load_schema
-from ocppsim.core.versions import OcppVersion, Service, all_versions, command_name, get
+from ocppsim.core.versions import (
+    SERVICES,
+    OcppVersion,
+    Service,
+    all_versions,
+    command_name,
+    get,
+)
 from ocppsim.gen import write_tree
 
 _FIXED_NOW = "2013-02-01T15:09:18Z"
@@ -34,6 +47,24 @@ _SERVICES: dict[Service, tuple[str, str]] = {
         "(typed at the prompt as `remote_<action>` on the CS).",
     ),
 }
+#: The same, for a version that calls its Central System a CSMS (and its Charge Points
+#: Charging Stations).
+_SERVICES_CSMS: dict[Service, tuple[str, str]] = {
+    "cs": (
+        "Charging Station → CSMS",
+        "CALLs a Charging Station sends and the CSMS answers "
+        "(typed at the prompt as `<action>` on a CP).",
+    ),
+    "cp": (
+        "CSMS → Charging Station",
+        "CALLs the CSMS sends and a Charging Station answers "
+        "(typed at the prompt as `remote_<action>` on the CS, ocppsim's CSMS).",
+    ),
+}
+
+
+def _services(entry: OcppVersion) -> dict[Service, tuple[str, str]]:
+    return _SERVICES if entry.central_system == "Central System" else _SERVICES_CSMS
 
 
 def _json_block(value: Any) -> list[str]:
@@ -45,9 +76,47 @@ def page_name(entry: OcppVersion) -> str:
     return f"{entry.subprotocol}.md"
 
 
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _field_table(schema: dict[str, Any]) -> list[str]:
+    """The fields of a message as a Markdown table (nested ones by their dotted path)."""
+    fields = fields_of(schema)
+    if not fields:
+        return ["No fields: an empty object.", ""]
+    lines = ["| field | | type and values |", "|---|---|---|"]
+    for field in fields:
+        need = "required" if field.required else "optional"
+        lines.append(f"| `{field.path}` | {need} | {_cell(field.describe())} |")
+    return [*lines, ""]
+
+
+def _message(entry: OcppVersion, message: str) -> list[str]:
+    """A message's example, then its schema (or, for a package's schemas, its fields)."""
+    version = entry.name
+    example = default_payload(version, message, clock=lambda: _FIXED_CLOCK)
+    lines = [f"#### {message}: example", "", *_json_block(example)]
+    schema = load_schema(version, message)
+    if entry.schemas.package is not None:
+        where = f"{entry.schemas.package}/{entry.schemas.folder}/{entry.schemas.file_name(message)}"
+        lines += [f"#### {message}: fields", "", f"Schema: `{where}`.", ""]
+        lines += _field_table(schema)
+    else:
+        lines += [f"#### {message}: schema", "", *_json_block(schema)]
+    for variant in entry.variants:
+        if entry.variant_for(variant, message) is None:
+            continue
+        lines += [f"#### {message}: `--{variant}` form", ""]
+        lines += _json_block(default_payload(version, message, variant, clock=lambda: _FIXED_CLOCK))
+        lines += _json_block(load_schema(version, message, variant))
+    return lines
+
+
 def render_version(version: str) -> str:
     """The Markdown page of one OCPP version."""
     entry = get(version)
+    services = _services(entry)
     lines = [
         f"# {entry.title} messages",
         "",
@@ -57,12 +126,30 @@ def render_version(version: str) -> str:
         "later); the simulator uses the current time.",
         "",
     ]
-    for service, (title, blurb) in _SERVICES.items():
+    if entry.schemas.package is not None:
+        lines += [
+            f"The schemas are the `{entry.schemas.package}` package's (JSON Schema "
+            f"{entry.schemas.dialect.replace('draft', 'draft ')}), read unchanged; each message",
+            "lists its fields, nested ones by the dotted path the prompt takes",
+            "(`chargingStation.model=X`; `<n>` stands for a list index).",
+            "",
+        ]
+    for service, (title, blurb) in services.items():
         lines += [f"## {title}", "", blurb, ""]
         for action in entry.actions[service]:
             lines.append(f"- [{action}](#{action.lower()}-{service})")
         lines.append("")
-    for service, (title, _) in _SERVICES.items():
+    sends = [(s, a) for s in SERVICES for a in entry.sends.get(s, ())]
+    if sends:
+        lines += [
+            "## SEND",
+            "",
+            "Messages sent as SEND (message type 6): never answered, neither by a CALLRESULT",
+            "nor by a CALLERROR.",
+            "",
+        ]
+        lines += [f"- [{action}](#{action.lower()}-send)" for _, action in sends] + [""]
+    for service, (title, _) in services.items():
         for action in entry.actions[service]:
             lines += [
                 f'<a id="{action.lower()}-{service}"></a>',
@@ -73,19 +160,17 @@ def render_version(version: str) -> str:
                 "",
             ]
             for kind in ("Request", "Response"):
-                message = action + kind
-                example = default_payload(version, message, clock=lambda: _FIXED_CLOCK)
-                lines += [f"#### {message}: example", ""] + _json_block(example)
-                lines += [f"#### {message}: schema", ""]
-                lines += _json_block(load_schema(version, message))
-                for variant in entry.variants:
-                    if entry.variant_for(variant, message) is None:
-                        continue
-                    lines += [f"#### {message}: `--{variant}` form", ""]
-                    lines += _json_block(
-                        default_payload(version, message, variant, clock=lambda: _FIXED_CLOCK)
-                    )
-                    lines += _json_block(load_schema(version, message, variant))
+                lines += _message(entry, action + kind)
+    for service, action in sends:
+        lines += [
+            f'<a id="{action.lower()}-send"></a>',
+            "",
+            f"### {action} (SEND, {services[service][0]})",
+            "",
+            'No prompt command: `send_raw -e \'[6,"<id>","' + action + "\",{…}]'` sends it.",
+            "",
+            *_message(entry, action),
+        ]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -94,15 +179,24 @@ def render_index() -> str:
     lines = [
         "# OCPP message reference",
         "",
-        "Generated by `ocppsim docs`; the JSON Schemas themselves are in `schemas/`.",
+        "Generated by `ocppsim docs`. The JSON Schemas of the versions derived from the",
+        "project's WSDL files are in `schemas/`; the others are an installed package's.",
         "",
-        "| version | Central System service | Charge Point service |",
-        "|---|---|---|",
+        "| version | CALLs a charge point sends | CALLs the central system sends | SEND"
+        " | schemas |",
+        "|---|---|---|---|---|",
     ]
     for entry in all_versions():
         counts = [len(entry.actions[s]) for s in ("cs", "cp")]
+        sends = sum(len(sent) for sent in entry.sends.values())
         link = f"[{entry.title}]({page_name(entry)})"
-        lines.append(f"| {link} | {counts[0]} actions | {counts[1]} actions |")
+        source = entry.schemas
+        origin = (
+            f"`{source.package}` package, `{source.folder}`"
+            if source.package is not None
+            else f"`schemas/{source.folder}`"
+        )
+        lines.append(f"| {link} | {counts[0]} | {counts[1]} | {sends or ''} | {origin} |")
     return "\n".join(lines) + "\n"
 
 

@@ -173,6 +173,8 @@ async def _start_cs(shell: Shell, parsed: ParsedLine) -> None:
     requested = _option(parsed, command, "-p")
     if requested is not None:
         protocols = tuple(p.strip() for p in requested.split(",") if p.strip())
+        for protocol in protocols:
+            _refuse_unavailable(protocol)
         unknown = [p for p in protocols if p not in versions.subprotocols()]
         if unknown or not protocols:
             known = ",".join(versions.subprotocols())
@@ -195,6 +197,17 @@ async def _start_cs(shell: Shell, parsed: ParsedLine) -> None:
         raise CommandError(f"Error: cannot listen on port {port}: {exc.strerror or exc}") from exc
 
 
+def _refuse_unavailable(protocol: str) -> None:
+    """A version ocppsim knows but cannot speak here says what it needs (OCPP 2.1: a newer
+    `ocpp` package)."""
+    try:
+        versions.by_subprotocol(protocol)
+    except versions.VersionUnavailable as exc:
+        raise CommandError(f"Error: {exc}.") from None
+    except versions.UnknownVersion:
+        pass
+
+
 def _check_transport(protocols: tuple[str, ...], transport: str, choices: str) -> None:
     """Refuse a version that does not run on `transport` (one without a SOAP binding)."""
     without = [p for p in protocols if transport not in versions.by_subprotocol(p).transports]
@@ -212,6 +225,7 @@ async def _start_cp(shell: Shell, parsed: ParsedLine) -> None:
     if not cp_id.strip():
         raise CommandError("Error: the charge point identifier must not be empty.")
     protocol = _option(parsed, command, "-p", versions.default().subprotocol)
+    _refuse_unavailable(protocol)
     if protocol not in versions.subprotocols():
         known = versions.one_of(versions.subprotocols())
         raise CommandError(f"Error: unknown protocol `{protocol}' (use {known}).")
@@ -455,14 +469,22 @@ def versions_note(names: list[str]) -> str:
     return f" (OCPP {', '.join(parts)})"
 
 
-def _actions_with_notes(service: Service) -> list[tuple[str, str]]:
+def _actions_with_notes(service: Service) -> list[tuple[str, str, str]]:
     """Every action of `service` in any version, in the order the versions list them (the
-    oldest first), each with the note of the versions that have it."""
-    found: dict[str, list[str]] = {}
+    oldest first), each with the note of the versions that have it and who sends it: `CP`,
+    `CS`, or `CSMS` for an action only versions that call their Central System so have."""
+    found: dict[str, list[versions.OcppVersion]] = {}
     for entry in versions.all_versions():
         for action in entry.actions[service]:
-            found.setdefault(action, []).append(entry.name)
-    return [(action, versions_note(names)) for action, names in found.items()]
+            found.setdefault(action, []).append(entry)
+    listed = []
+    for action, entries in found.items():
+        sender = "CP"
+        if service == "cp":
+            csms = all(entry.central_system == "CSMS" for entry in entries)
+            sender = "CSMS" if csms else "CS"
+        listed.append((action, versions_note([e.name for e in entries]), sender))
+    return listed
 
 
 def _build() -> dict[str, Command]:
@@ -473,12 +495,10 @@ def _build() -> dict[str, Command]:
 
     def ocpp_commands(service: Service) -> None:
         """One command per action of a service: `heartbeat` (CP sends) or `remote_reset`."""
-        sender, option, run = (
-            ("CP", ID_OPTION, _cp_command)
-            if service == "cs"
-            else ("CS", REMOTE_ID_OPTION, _remote_command)
+        option, run = (
+            (ID_OPTION, _cp_command) if service == "cs" else (REMOTE_ID_OPTION, _remote_command)
         )
-        for action, note in _actions_with_notes(service):
+        for action, note, sender in _actions_with_notes(service):
             add(
                 Command(
                     command_name(service, action),

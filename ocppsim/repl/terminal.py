@@ -1,5 +1,6 @@
 """The prompt on a terminal: prompt_toolkit with history across runs and tab completion of
-commands (plugins' too), of the current command's payload fields, of charge point ids, of
+commands (plugins' too), of the current command's payload fields (nested ones by their dotted
+path: `chargingStation.` offers `chargingStation.model=`, …), of charge point ids, of
 subprotocols after `-p` and of plugin names (SPEC §1)."""
 
 from __future__ import annotations
@@ -7,7 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
@@ -17,6 +18,7 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.patch_stdout import patch_stdout
 
 from ocppsim.core.errors import OcppSimError
+from ocppsim.core.fields import children, resolve
 from ocppsim.core.validation import load_schema
 from ocppsim.core.versions import all_versions, default, subprotocols
 from ocppsim.repl.commands import COMMANDS
@@ -88,16 +90,29 @@ class OcppCompleter(Completer):
             if current.startswith("-") and option.flag.startswith(current):
                 yield Completion(option.flag, -len(current))
         if command.takes_fields and command.action and "=" not in current:
-            seen: set[str] = set()
-            for version in self._versions(command.service, command.action):
+            yield from self._fields(command.service, command.action, current)
+
+    def _fields(self, service: str | None, action: str, current: str) -> Iterable[Completion]:
+        """The fields below the path typed so far: `name=` for a value, `name.` for an object
+        or a list of objects (whose first item is `name.0.`). A nested path the preferred
+        versions lack is looked up in every version that has the action."""
+        prefix, dot, partial = current.rpartition(".")
+        preferred = self._versions(service, action)
+        every = [v.name for v in all_versions() if service and v.handles(service, action)]
+        for group in (preferred, [v for v in every if v not in preferred]):
+            found: dict[str, str] = {}
+            for version in group:
                 try:
-                    schema = load_schema(version, command.action + "Request")
+                    schema = load_schema(version, action + "Request")
                 except LookupError:
                     continue
-                for name in schema.get("properties", {}):
-                    if name.startswith(current) and name not in seen:
-                        seen.add(name)
-                        yield Completion(name + "=", -len(current))
+                for name, node in children(schema, prefix):
+                    if name.startswith(partial) and name not in found:
+                        found[name] = "." if _has_fields(schema, node) else "="
+            if found or not prefix:
+                for name, end in found.items():
+                    yield Completion(f"{prefix}{dot}{name}{end}", -len(current))
+                return
 
     @staticmethod
     def _subprotocols(current: str, several: bool) -> Iterable[Completion]:
@@ -134,6 +149,13 @@ class OcppCompleter(Completer):
         for cp_id in ids:
             if cp_id.startswith(current):
                 yield Completion(cp_id, -len(current))
+
+
+def _has_fields(root: dict[str, Any], node: dict[str, Any]) -> bool:
+    """True for an object, or a list of objects: completion goes on below it."""
+    if node.get("type") == "array":
+        node = resolve(root, node.get("items", {}))
+    return node.get("type") == "object"
 
 
 class LineCleared(OcppSimError):

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ocppsim.core import versions
 from ocppsim.core.defaults import default_payload
-from ocppsim.core.fields import Field, fields_of, value_at
+from ocppsim.core.fields import INDEX, Field, fields_of, value_at
 from ocppsim.core.validation import load_schema
 from ocppsim.repl.parsing import parse_value
 
@@ -52,10 +52,11 @@ def command_help(command: Command, variant: str | None = None) -> str:
             flag = f"{option.flag} {option.metavar}"
             lines.append(f"  {flag:<{width}}  {option.help}{default}")
     if command.action is not None and command.service is not None:
-        lines += _payload_help(command.action, command.service, variant)
-    example = command.example or _example(command, variant)
-    if example:
-        lines += ["Example:", f"  {example}"]
+        groups = _groups(command.action, command.service, variant)
+        lines += _payload_help(command.action + "Request", groups, variant)
+        lines += _examples(command, groups, variant)
+    elif command.example:
+        lines += ["Example:", f"  {command.example}"]
     return "\n".join(lines)
 
 
@@ -64,29 +65,38 @@ def _versions(action: str, service: str) -> list[str]:
     return [v.name for v in versions.all_versions() if v.handles(service, action)]
 
 
-def _payload_help(action: str, service: str, variant: str | None) -> list[str]:
-    """One block per distinct schema of the request (versions share most of them; a variant
-    such as `--with-attr-at` applies where a version has it, and is the plain form elsewhere)."""
+def _groups(action: str, service: str, variant: str | None) -> list[tuple[list[str], list[Field]]]:
+    """The versions that have `action`, grouped by the fields its request has in them
+    (versions share most; a variant such as `--with-attr-at` applies where a version has it,
+    and is the plain form elsewhere), oldest first."""
     message = action + "Request"
-    groups: list[tuple[list[str], dict[str, Any]]] = []
+    groups: list[tuple[list[str], list[Field]]] = []
     for version in _versions(action, service):
-        schema = load_schema(version, message, variant)
+        fields = fields_of(load_schema(version, message, variant))
         for names, seen in groups:
-            if seen == schema:
+            if seen == fields:
                 names.append(version)
                 break
         else:
-            groups.append(([version], schema))
+            groups.append(([version], fields))
+    return groups
+
+
+def _where(names: list[str]) -> str:
+    return "OCPP " + versions.one_of(names, "and")
+
+
+def _payload_help(
+    message: str, groups: list[tuple[list[str], list[Field]]], variant: str | None
+) -> list[str]:
+    """One block of fields per group of versions."""
     lines: list[str] = []
-    for names, schema in groups:
-        where = "OCPP " + versions.one_of(names, "and")
-        fields = fields_of(schema)
+    for names, fields in groups:
         if not fields:
-            lines.append(f"Payload of {message} ({where}): no fields, an empty object.")
+            lines.append(f"Payload of {message} ({_where(names)}): no fields, an empty object.")
             continue
-        lines.append(f"Payload fields of {message} ({where}):")
-        last = names[-1]
-        lines += _field_rows(fields, default_payload(last, message, variant))
+        lines.append(f"Payload fields of {message} ({_where(names)}):")
+        lines += _field_rows(fields, default_payload(names[-1], message, variant))
     return lines
 
 
@@ -114,23 +124,46 @@ def _field_rows(fields: list[Field], defaults: Any) -> list[str]:
     return rows
 
 
-def _example(command: Command, variant: str | None) -> str:
-    """`remote_reset --remote-id cp01 type=Soft`: the id option and the required top-level
-    fields with their default values (else the first field that has one)."""
-    words = [command.name]
-    flag = "--id" if command.service == "cs" else "--remote-id"
-    if command.action is None or command.service is None:
-        return ""
-    words += [flag, "cp01"]
-    version = _versions(command.action, command.service)[-1]
-    message = command.action + "Request"
-    defaults = default_payload(version, message, variant)
-    usable = [
-        f
-        for f in fields_of(load_schema(version, message, variant))
-        if f.top_level and f.kind != "date-time" and f.kind != "object"
-        if value_at(defaults, f.path) not in (None, [], "")
-    ]
-    chosen = [f for f in usable if f.required] or usable[:1]
+def _examples(
+    command: Command, groups: list[tuple[list[str], list[Field]]], variant: str | None
+) -> list[str]:
+    """`Example:` and a line to type; one line per group of versions when they differ."""
+    found: dict[str, list[str]] = {}
+    for names, fields in groups:
+        found.setdefault(_example(command, names[-1], fields, variant), []).extend(names)
+    if len(found) == 1:
+        return ["Example:", f"  {next(iter(found))}"]
+    lines: list[str] = []
+    for example, names in found.items():
+        lines += [f"Example ({_where(names)}):", f"  {example}"]
+    return lines
+
+
+def _example(command: Command, version: str, fields: list[Field], variant: str | None) -> str:
+    """`remote_reset --remote-id cp01 type=Soft`: the id option and the required fields with
+    their default values (else the first top-level field that has one). A required field of
+    a required object is given by its path (`chargingStation.model=NQC-ACDC`); dates, objects
+    and lists are left to their defaults."""
+    assert command.action is not None
+    words = [command.name, "--id" if command.service == "cs" else "--remote-id", "cp01"]
+    defaults = default_payload(version, command.action + "Request", variant)
+    required = {f.path for f in fields if f.required}
+
+    def usable(field: Field) -> bool:
+        value = value_at(defaults, field.path)
+        return (
+            field.kind not in ("date-time", "object")
+            and not field.kind.startswith("list")
+            and INDEX not in field.path
+            and value not in (None, [], "")
+            and not isinstance(value, (dict, list))
+        )
+
+    def required_all_the_way(field: Field) -> bool:
+        steps = field.path.split(".")
+        return all(".".join(steps[: i + 1]) in required for i in range(len(steps)))
+
+    chosen = [f for f in fields if usable(f) and required_all_the_way(f)]
+    chosen = chosen or [f for f in fields if usable(f) and f.top_level][:1]
     words += [f"{f.path}={word(value_at(defaults, f.path))}" for f in chosen]
     return " ".join(words)

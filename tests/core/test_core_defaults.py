@@ -16,6 +16,9 @@ from ocppsim.core.defaults import default_payload
 from ocppsim.core.versions import ATTR_AT
 
 VERSIONS = versions.names()
+#: The 1.x versions (idTag, StartTransaction) and the 2.x ones (idToken, TransactionEvent).
+VERSIONS_1X = [v.name for v in versions.all_versions() if v.handles("cs", "StartTransaction")]
+VERSIONS_2X = [v.name for v in versions.all_versions() if v.handles("cs", "TransactionEvent")]
 
 NOW = calendar.timegm((2031, 5, 6, 7, 8, 9, 0, 0, 0))
 AT = {
@@ -28,12 +31,11 @@ _DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 def every_default(version: str) -> Iterator[tuple[str, str | None]]:
     entry = versions.get(version)
-    for action in entry.all_actions():
-        for kind in ("Request", "Response"):
-            yield action + kind, None
-            for variant in entry.variants:
-                if entry.variant_for(variant, action + kind):
-                    yield action + kind, variant
+    for message in entry.messages():
+        yield message, None
+        for variant in entry.variants:
+            if entry.variant_for(variant, message):
+                yield message, variant
 
 
 def at(version: str, message: str, variant: str | None = None) -> dict[str, Any]:
@@ -59,11 +61,12 @@ def test_every_date_is_now_a_day_ahead_or_a_day_before(version: str) -> None:
         for date in _DATE.findall(text):
             assert date in AT.values(), (message, date)
             seen += 1
-        assert "2013" not in text, message  # the original's fixed dates (and file names)
+        # the original's fixed dates (and file names)
+        assert not re.search(r"2013-\d\d-|2013\d{10}", text), message
     assert seen > 10
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("version", VERSIONS_1X)
 def test_which_date_is_which(version: str) -> None:
     now, ahead, before = AT["now"], AT["day ahead"], AT["day before"]
     assert at(version, "HeartbeatResponse") == {"currentTime": now}
@@ -91,7 +94,25 @@ def test_which_date_is_which(version: str) -> None:
         assert [v["timestamp"] for v in attr_at] == [now, now]
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("version", VERSIONS_2X)
+def test_which_date_is_which_in_2x(version: str) -> None:
+    now, ahead = AT["now"], AT["day ahead"]
+    assert at(version, "HeartbeatResponse") == {"currentTime": now}
+    assert at(version, "BootNotificationResponse")["currentTime"] == now
+    for message in ("StatusNotificationRequest", "TransactionEventRequest"):
+        assert at(version, message)["timestamp"] == now
+    event = at(version, "TransactionEventRequest")
+    assert event["meterValue"][0]["timestamp"] == now
+    assert at(version, "MeterValuesRequest")["meterValue"][0]["timestamp"] == now
+    for message in ("AuthorizeResponse", "TransactionEventResponse"):
+        assert at(version, message)["idTokenInfo"]["cacheExpiryDateTime"] == ahead
+    assert at(version, "ReserveNowRequest")["expiryDateTime"] == ahead
+    assert at(version, "UpdateFirmwareRequest")["firmware"]["retrieveDateTime"] == now
+    assert at(version, "GetLogResponse")["filename"].endswith("-20310506070809.log")
+    assert at(version, "NotifyReportRequest")["generatedAt"] == now
+
+
+@pytest.mark.parametrize("version", VERSIONS_1X)
 def test_every_default_badge_is_accepted(version: str) -> None:
     found = 0
     for message, variant in every_default(version):
@@ -101,6 +122,20 @@ def test_every_default_badge_is_accepted(version: str) -> None:
                 found += 1
     assert found >= 3
     assert at(version, "StopTransactionResponse")["idTagInfo"]["status"] == "Accepted"
+
+
+@pytest.mark.parametrize("version", VERSIONS_2X)
+def test_every_default_idtoken_is_accepted_in_2x(version: str) -> None:
+    """Every idTokenInfo of a default is Accepted (an answer that lets the driver charge)."""
+    found = 0
+    for message, variant in every_default(version):
+        for path, value in leaves(at(version, message, variant)):
+            if path.endswith("idTokenInfo.status"):
+                assert value == "Accepted", (message, path)
+                found += 1
+    assert found >= 3
+    for message in ("AuthorizeResponse", "TransactionEventResponse"):
+        assert at(version, message)["idTokenInfo"]["status"] == "Accepted"
 
 
 def test_the_rest_are_the_originals_values() -> None:

@@ -154,3 +154,66 @@ def test_refusing_one_bad_value_at_the_end_checks_about_what_accepting_checks(
         "1.5", "MeterValuesRequest", payload
     )
     assert len(checked) <= 2 * accepting
+
+
+def _meter_values_2x(count: int) -> dict[str, Any]:
+    sample = {"value": 1.0, "measurand": "Energy.Active.Import.Register"}
+    item = {"timestamp": "2024-05-01T12:00:00Z", "sampledValue": [sample]}
+    return {"evseId": 1, "meterValue": [copy.deepcopy(item) for _ in range(count)]}
+
+
+def test_a_2x_schema_of_references_is_explained_like_the_whole_payload(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """OCPP 2.x schemas name their types once (`definitions`) and refer to them (`$ref`): the
+    walk that explains a refusal from where the fast validator failed follows them, gives the
+    whole payload's verdict, and still checks each item about once."""
+    from jsonschema import Draft6Validator
+
+    faults = [
+        lambda p, i: p["meterValue"][i].update(timestamp="not-a-date"),
+        lambda p, i: p["meterValue"][i].pop("sampledValue"),
+        lambda p, i: p["meterValue"][i]["sampledValue"][0].update(measurand="Parsecs"),
+        lambda p, i: p["meterValue"][i]["sampledValue"][0].update(bogus=1),
+        lambda p, i: p["meterValue"][i]["sampledValue"][0].update(value="1"),
+        lambda p, i: p["meterValue"][i].update(sampledValue=[]),
+        lambda p, i: p.pop("evseId"),
+    ]
+    cases: list[tuple[str, str, Any, str | None]] = []
+    for version in versions.names():
+        if not versions.get(version).handles("cs", "TransactionEvent"):
+            continue
+        for first, second in itertools.product(faults, repeat=2):
+            for i, j in ((3, 7), (7, 3), (5, 5)):
+                payload = _meter_values_2x(10)
+                first(payload, i)
+                try:
+                    second(payload, j)
+                except (KeyError, TypeError, IndexError):
+                    continue
+                cases.append((version, "MeterValuesRequest", payload, None))
+    assert len(cases) > 100
+    assert not mismatches(cases)
+
+    checker = Draft6Validator.FORMAT_CHECKER
+    checked: list[object] = []
+    check, raises = checker.checkers["date-time"]
+
+    def counting(value: object) -> bool:
+        checked.append(value)
+        return bool(check(value))
+
+    monkeypatch.setitem(checker.checkers, "date-time", (counting, raises))
+    payload = _meter_values_2x(2000)
+    assert validate("2.0.1", "MeterValuesRequest", payload) is None
+    accepting = len(checked)
+    payload["meterValue"][-1]["timestamp"] = "not-a-date"
+    checked.clear()
+    violation = validate("2.0.1", "MeterValuesRequest", payload)
+    assert violation == Violation(
+        "PropertyConstraintViolation",
+        "meterValue[1999].timestamp: 'not-a-date' is not a valid date-time",
+        "meterValue[1999].timestamp",
+        "value",
+    )
+    assert len(checked) <= accepting + 1

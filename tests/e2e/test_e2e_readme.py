@@ -55,9 +55,9 @@ def test_the_readme_tour_is_true() -> None:
             for line in lines:
                 if line.startswith("$ ocppsim "):
                     words = line.removeprefix("$ ocppsim ").split()
-                    role = "cs" if words[0] == "start_cs" else "cp"
-                    sims[role] = SimProcess(words, name=role)
-                    target = sims[role]
+                    name = "cs" if words[0] == "start_cs" else words[2]  # a CP by its id
+                    sims[name] = SimProcess(words, name=name)
+                    target = sims[name]
                     continue
                 target = target or sims["cs"]  # a block with no start goes to the CS
                 if line.startswith(">"):
@@ -69,9 +69,9 @@ def test_the_readme_tour_is_true() -> None:
                 target.expect(line_pattern(line))
                 typed = None
             assert typed is None, f"the README shows nothing after `{typed}`"
+        assert len(sims) >= 3, "the tour starts a CS and two CPs"
         for sim in sims.values():
             assert sim.errors() == [], sim.name
     finally:
-        for role in ("cp", "cs"):
-            if role in sims:
-                sims[role].close()
+        for name in sorted(sims, key=lambda name: name == "cs"):  # the CS last
+            sims[name].close()

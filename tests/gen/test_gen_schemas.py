@@ -24,7 +24,8 @@ from ocppsim.core.versions import wsdl_path
 from ocppsim.gen.derive import describe
 from ocppsim.gen.schemas import render_schemas
 
-VERSIONS = versions.names()
+#: The versions whose schemas `ocppsim docs` derives from the project's WSDL files.
+VERSIONS = tuple(e.name for e in versions.all_versions() if e.schemas.derived_from_wsdl)
 ACTIONS = {entry.name: entry.actions for entry in versions.all_versions()}
 
 

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from ocppsim.core import versions
+from ocppsim.core.validation import validate
 from ocppsim.repl.commands import COMMANDS, _fields
 from ocppsim.repl.parsing import parse_line
 from ocppsim.repl.shell import Shell
@@ -41,7 +42,33 @@ def test_help_of_an_ocpp_command_shows_options_fields_and_an_example(lines) -> N
     assert "  --remote-id <id>  id of charge point (optional when only one is connected)" in text
     assert "Payload fields of ResetRequest (OCPP 1.2 and 1.5):" in text
     assert "  type  required  string, one of: Hard, Soft (default: Soft)" in text
-    assert text.endswith("Example:\n  remote_reset --remote-id cp01 type=Soft")
+    assert "Example (OCPP 1.2 and 1.5):\n  remote_reset --remote-id cp01 type=Soft" in text
+
+
+def test_help_shows_the_fields_and_an_example_of_each_version(lines) -> None:
+    """A command that serves 1.x and 2.x peers shows each version's own fields and example."""
+    text = output(lines, "help remote_reset")
+    block_201 = text.split("Payload fields of ResetRequest (OCPP 2.0.1")[1].split("Payload")[0]
+    assert "  type    required  string, one of: Immediate, OnIdle (default: OnIdle)" in block_201
+    assert "  evseId  optional  integer" in block_201
+    assert "Example (OCPP 2.0.1" in text
+    assert text.endswith("  remote_reset --remote-id cp01 type=OnIdle")
+
+
+def test_help_of_a_2x_message_shows_nested_fields_as_dotted_paths(lines) -> None:
+    text = output(lines, "help bootnotification", "help remote_getvariables")
+    block = text.split("Payload fields of BootNotificationRequest (OCPP 2.0.1")[1]
+    assert "  chargingStation                  required  object" in block
+    assert "  chargingStation.model            required  string, at most 20 characters" in block
+    assert "  chargingStation.modem.iccid      optional  string, at most 20 characters" in block
+    assert "customData" not in text  # the extension point of every 2.x class is no field
+    assert (
+        "  bootnotification --id cp01 chargingStation.model=NQC-ACDC"
+        " chargingStation.vendorName=DBT reason=PowerUp"
+    ) in text
+    assert "  CSMS sends GetVariables (OCPP 2.0.1" in text
+    assert "getVariableData.<n>.component.name" in text
+    assert "getVariableData.<n>.variable.name" in text
 
 
 def test_help_of_bootnotification_shows_each_versions_rules(lines) -> None:
@@ -53,7 +80,7 @@ def test_help_of_bootnotification_shows_each_versions_rules(lines) -> None:
     )
     assert "iccid                    optional  string, at most 20 characters" in block_15
     assert "Payload fields of BootNotificationRequest (OCPP 1.2):" in text  # no maxLength there
-    assert "bootnotification --id cp01 chargePointVendor=DBT chargePointModel=NQC-ACDC" in text
+    assert "  bootnotification --id cp01 chargePointVendor=DBT chargePointModel=NQC-ACDC" in text
 
 
 def test_help_of_nested_fields_and_of_other_commands(lines) -> None:
@@ -61,9 +88,11 @@ def test_help_of_nested_fields_and_of_other_commands(lines) -> None:
     assert "localAuthorisationList.<n>.idTagInfo.status" in text
     assert "required  string, one of: Accepted, Blocked, Expired," in text
     assert "start_cs <port> [-i <value>] [-u <value>] [-p <value>] [-t <value>]" in text
-    assert "  -p <value>  websocket subprotocol (default: ocpp1.2,ocpp1.5)" in text
-    assert "Example:\n  start_cs 9000 -u /ocpp -p ocpp1.5" in text
-    assert "Payload of HeartbeatRequest (OCPP 1.2 and 1.5): no fields, an empty object." in text
+    every = ",".join(versions.subprotocols("websocket"))
+    assert f"  -p <value>  websocket subprotocol (default: {every})" in text
+    assert f"Example:\n  start_cs 9000 -u /ocpp -p {versions.default().subprotocol}" in text
+    where = versions.one_of(list(VERSIONS), "and")
+    assert f"Payload of HeartbeatRequest (OCPP {where}): no fields, an empty object." in text
     assert "Example:\n  heartbeat --id cp01" in text
 
 
@@ -76,21 +105,40 @@ def test_plain_help_says_how_to_learn_more_and_how_to_target_a_charge_point(line
     assert "Error: `b' is an unexpected argument." in text
 
 
+def examples(text: str) -> list[tuple[list[str], str]]:
+    """Each example of a help text and the versions it is for (all when it says none)."""
+    lines = text.splitlines()
+    found = []
+    for index, line in enumerate(lines):
+        if line == "Example:":
+            found.append((list(VERSIONS), lines[index + 1].strip()))
+        elif line.startswith("Example (OCPP "):
+            names = line.removeprefix("Example (OCPP ").removesuffix("):")
+            found.append((names.replace(" and ", ", ").split(", "), lines[index + 1].strip()))
+    return found
+
+
 def test_every_ocpp_example_is_a_line_the_prompt_accepts() -> None:
+    """Each example builds a payload, valid against its schema, in every version it names."""
     shell = Shell()
     for command in COMMANDS.values():
         if command.action is None:
             continue
-        example = command_help(command).splitlines()[-1].strip()
-        parsed = parse_line(example)
-        assert parsed.command == command.name
-        for version in VERSIONS:
-            if command.action in ("DataTransfer", "GetConfiguration") and version == "1.2":
-                continue
-            try:
-                shell.sim.build_payload(version, command.service, command.action, _fields(parsed))  # type: ignore[arg-type]
-            except Exception as exc:  # 1.5-only actions on 1.2
-                assert "not available for a OCPP 1.2" in str(exc), example
+        shown = examples(command_help(command))
+        assert shown, command.name
+        for names, example in shown:
+            parsed = parse_line(example)
+            assert parsed.command == command.name
+            for version in names:
+                if not versions.get(version).handles(command.service, command.action):  # type: ignore[arg-type]
+                    continue  # an example for every version, of an action some lack
+                payload = shell.sim.build_payload(
+                    version,
+                    command.service,  # type: ignore[arg-type]
+                    command.action,
+                    _fields(parsed),
+                )
+                assert validate(version, command.action + "Request", payload) is None, example
 
 
 @pytest.mark.parametrize(

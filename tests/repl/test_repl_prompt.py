@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from ocppsim import __version__
+from ocppsim.core import versions
 
 
 def ocppsim(*args: str, stdin: str = "", timeout: float = 30) -> subprocess.CompletedProcess:
@@ -55,7 +56,9 @@ def test_errors_at_the_prompt_never_stop_it() -> None:
         STAMP + r'Error in command "start_cs", syntax: start_cs <port>\n'
         r"With optional arguments:\n  -i : websocket ping interval, default: 300\n"
         r"  -u : endpoint URL, default: /\n"
-        r"  -p : websocket subprotocol, default: ocpp1.2,ocpp1.5\n",
+        r"  -p : websocket subprotocol, default: "
+        + re.escape(",".join(versions.subprotocols("websocket")))
+        + r"\n",
         text,
     )
     assert 'Error in command "start_cp", syntax: start_cp <url> <identifier>' in text

@@ -40,8 +40,12 @@ def test_commands_fields_and_ids_complete() -> None:
 def test_subprotocols_complete_after_p() -> None:
     shell = Shell()
     assert complete(shell, "start_cp ws://h/ocpp cp01 -p ") == list(versions.subprotocols())
-    assert complete(shell, "start_cp ws://h/ocpp cp01 -p ocpp1.") == list(versions.subprotocols())
-    assert complete(shell, "start_cs 9000 -p ocpp1.2,ocpp1.") == list(versions.subprotocols())
+    ones = [p for p in versions.subprotocols() if p.startswith("ocpp1.")]
+    assert ones and len(ones) < len(versions.subprotocols())
+    assert complete(shell, "start_cp ws://h/ocpp cp01 -p ocpp1.") == ones
+    assert complete(shell, "start_cs 9000 -p ocpp1.2,ocpp1.") == ones
+    twos = [p for p in versions.subprotocols() if p.startswith("ocpp2")]
+    assert complete(shell, "start_cs 9000 -p ocpp1.2,ocpp2") == twos
     assert complete(shell, "start_cs 9000 -p ocpp1.2,x") == []
 
 
@@ -135,3 +139,44 @@ def test_plugin_names_and_plugin_commands_complete(tmp_path) -> None:
     shell.sim.charge_points["box1"] = SimpleNamespace(version="1.5")
     assert complete(shell, "plug --id b") == ["box1"]  # a plugin command's --id too
     assert complete(shell, "load mine ") == []
+
+
+def test_nested_fields_complete_by_their_dotted_path() -> None:
+    """`bootnotification chargingStation.model=X reason=PowerUp`: after `chargingStation.`
+    Tab offers its children; an object or a list of objects ends with `.`, a value with `=`."""
+    shell = Shell()
+    shell.sim.charge_points["cp201"] = SimpleNamespace(version="2.0.1")
+    assert complete(shell, "bootnotification ") == ["chargingStation.", "reason="]
+    assert complete(shell, "bootnotification chargingStation.") == [
+        "chargingStation.serialNumber=",
+        "chargingStation.model=",
+        "chargingStation.modem.",
+        "chargingStation.vendorName=",
+        "chargingStation.firmwareVersion=",
+    ]
+    assert complete(shell, "bootnotification chargingStation.mo") == [
+        "chargingStation.model=",
+        "chargingStation.modem.",
+    ]
+    assert complete(shell, "bootnotification chargingStation.model=X chargingStation.modem.") == [
+        "chargingStation.modem.iccid=",
+        "chargingStation.modem.imsi=",
+    ]
+    assert complete(shell, "bootnotification chargingStation.model=X re") == ["reason="]
+    assert complete(shell, "bootnotification chargingStation.nope.") == []
+    assert "customData." not in complete(shell, "bootnotification ")
+    # a list of objects: its first item, then that item's fields
+    shell.sim.central_system = SimpleNamespace(peers={"cp201": SimpleNamespace(version="2.0.1")})
+    assert complete(shell, "remote_getvariables getVariableData.") == ["getVariableData.0."]
+    assert complete(shell, "remote_getvariables getVariableData.0.component.n") == [
+        "getVariableData.0.component.name="
+    ]
+
+
+def test_a_nested_path_the_preferred_version_lacks_comes_from_one_that_has_it() -> None:
+    """No charge point yet: top-level fields are the default version's, and a dotted path it
+    does not have is looked up in the versions that have the action."""
+    shell = Shell()
+    top = complete(shell, "bootnotification ")
+    assert "chargePointVendor=" in top and "chargingStation." not in top
+    assert "chargingStation.vendorName=" in complete(shell, "bootnotification chargingStation.")

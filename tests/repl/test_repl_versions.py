@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+from ocppsim_testing import env_without_ocpp_folders
 
 from ocppsim.core import versions
 from ocppsim.core.versions import OCPP_2X, OcppVersion, SchemaSource
@@ -41,7 +45,9 @@ def test_one_command_per_action_of_any_version_noting_the_versions_that_have_it(
         assert (ocpp[name].service, ocpp[name].action) == (service, action)
         assert ocpp[name].help.endswith(action + versions_note(names)), name
     assert COMMANDS["heartbeat"].help == "CP sends Heartbeat"
-    assert COMMANDS["remote_reservenow"].help == "CS sends ReserveNow (OCPP 1.5)"
+    assert COMMANDS["remote_reservenow"].help.startswith("CS sends ReserveNow (OCPP 1.5")
+    assert COMMANDS["remote_getvariables"].help.startswith("CSMS sends GetVariables (OCPP 2.0.1")
+    assert COMMANDS["transactionevent"].help.startswith("CP sends TransactionEvent (OCPP 2.0.1")
 
 
 def test_versions_note_names_runs_of_versions(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -60,9 +66,10 @@ def test_unknown_protocols_get_the_known_ones(lines) -> None:
         "start_cs 0 -p ocpp1.5,ocpp9",
         "start_cs 0 -p ,",
     )
-    assert "Error: unknown protocol `ocpp9' (use ocpp1.2 or ocpp1.5)." in text
-    assert "Error: unknown protocol `ocpp9' (use ocpp1.2,ocpp1.5)." in text
-    assert "Error: unknown protocol `' (use ocpp1.2,ocpp1.5)." in text
+    choices, listed = versions.one_of(versions.subprotocols()), ",".join(versions.subprotocols())
+    assert f"Error: unknown protocol `ocpp9' (use {choices})." in text
+    assert f"Error: unknown protocol `ocpp9' (use {listed})." in text
+    assert f"Error: unknown protocol `' (use {listed})." in text
 
 
 @pytest.mark.parametrize("transport", ["websocket", "soap"])
@@ -105,3 +112,33 @@ def test_a_version_without_soap_is_refused_on_soap(lines, monkeypatch: pytest.Mo
     )
     assert "Error: ocpp9.9 cannot run on soap (use ocpp1.2,ocpp1.5 with -t soap)." in text
     assert "Error: ocpp9.9 cannot run on soap (use ocpp1.2 or ocpp1.5 with -t soap)." in text
+
+
+def test_without_the_2_1_schemas_the_prompt_says_what_2_1_needs(tmp_path) -> None:
+    """Python 3.10 gets the `ocpp` package 2.0.0, which has no 2.1 schemas: asking for 2.1 is
+    an error line saying what to install, and everything else works."""
+    exe = Path(sys.executable).with_name("ocppsim")
+    typed = [
+        "start_cp ws://127.0.0.1:1/ocpp cp01 -p ocpp2.1",
+        "start_cs 0 -p ocpp2.0.1,ocpp2.1",
+        "start_cs 0",
+        "help remote_afrrsignal",
+        "help start_cs",
+        "quit",
+    ]
+    out = subprocess.run(
+        [str(exe)],
+        input="\n".join(typed) + "\n",
+        env=env_without_ocpp_folders(tmp_path / "site", "v21"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert "Traceback" not in text + out.stderr
+    needs = "Error: OCPP 2.1 needs the `ocpp` package 2.1 or newer (Python 3.11+)."
+    assert text.count(needs) == 2, text
+    assert "cs: Server is listening on port" in text
+    assert "Error: `remote_afrrsignal' unknown command." in text
+    assert "websocket subprotocol (default: ocpp1.2,ocpp1.5,ocpp2.0.1)" in text

@@ -31,7 +31,7 @@ from ocppsim.sim.soap import SoapCentralSystem, SoapChargePoint, SoapPeer
 from ocppsim.soap import CONTENT_TYPE, MAX_XML_BYTES, get_codec, parse_envelope, parse_fault
 from ocppsim.transport.http import local_address_towards
 
-VERSIONS = versions.names()
+VERSIONS = tuple(entry.name for entry in versions.with_transport("soap"))
 ACTIONS = {entry.name: entry.actions for entry in versions.all_versions()}
 WSA = "http://www.w3.org/2005/08/addressing"
 

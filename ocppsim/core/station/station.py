@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from ocppsim.core import versions
 from ocppsim.core.station.common import (
     METER_UNITS,
     Connector,
@@ -59,8 +60,11 @@ logger = logging.getLogger("ocppsim.core.station")
 
 Payload = dict[str, Any]
 
-#: The OCPP versions a station model plays (registry names).
-VERSIONS = ("2.0.1", "2.1")
+#: The OCPP versions a station model plays: the registry's versions with TransactionEvent
+#: (2.0.1 and 2.1; 2.1 only where the installed `ocpp` package has its schemas).
+VERSIONS = tuple(
+    entry.name for entry in versions.all_versions() if entry.handles("cs", "TransactionEvent")
+)
 
 #: CSMS → station CALLs the station answers from its state (`on_call`), and the method that
 #: answers each (a class-wide table: a fleet of stations holds one).
@@ -193,14 +197,16 @@ class ChargingStation(Liveness):
 
     def __init__(
         self,
-        version: str = "2.0.1",
+        version: str = VERSIONS[0],
         info: StationInfo | None = None,
         *,
         new_transaction_id: Callable[[], str] = lambda: str(uuid.uuid4()),
         make_csr: Callable[[str, str | None], str] | None = None,
     ):
         if version not in VERSIONS:
-            raise ValueError(f"a charging station model plays OCPP {' or '.join(VERSIONS)}")
+            why = versions.unavailable().get(version)
+            plays = versions.one_of(VERSIONS)
+            raise ValueError(why or f"a charging station model plays OCPP {plays}")
         super().__init__()
         self.version = version
         self.info = info if info is not None else StationInfo()

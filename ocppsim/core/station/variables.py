@@ -13,8 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from ocppsim.core.fields import at_path
 from ocppsim.core.station.device_model import PASSWORD_STRING, DeviceModel, Layout
 from ocppsim.core.station.device_model import VariableDefinition as V
+from ocppsim.core.validation import load_schema
 
 #: The measurands the simulated meter gives (OCPP 2.0.1 Part 2 §3.44 MeasurandEnumType).
 MEASURANDS = "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage"
@@ -208,18 +210,25 @@ def standard_definitions(
 ) -> tuple[V, ...]:
     """Every row of a station of this OCPP version (2.0.1 or 2.1).
 
-    2.1 lets SetVariables carry values of up to 2500 characters (its schema's attributeValue),
-    so ConfigurationValueSize may go that far; the rest is common to both.
+    ConfigurationValueSize is as long as the version's SetVariables lets a value be (its
+    schema's attributeValue: 1000 characters in 2.0.1, 2500 in 2.1); the rest is common to both.
     """
     rows = CONTROLLER_VARIABLES + station_variables(max_power_w, phases, connector_type)
-    if version == "2.1":
-        rows = tuple(
-            replace(row, value="2500", max_limit=2500)
-            if (row.component, row.variable) == ("DeviceDataCtrlr", "ConfigurationValueSize")
-            else row
-            for row in rows
-        )
-    return rows
+    size = configuration_value_size(version)
+    return tuple(
+        replace(row, value=str(size), max_limit=size)
+        if (row.component, row.variable) == ("DeviceDataCtrlr", "ConfigurationValueSize")
+        else row
+        for row in rows
+    )
+
+
+def configuration_value_size(version: str) -> int:
+    """The longest value SetVariables carries in this version (SetVariableDataType's
+    attributeValue; OCPP 2.0.1 Part 2 §2.1.4 ConfigurationValueSize)."""
+    found = at_path(load_schema(version, "SetVariablesRequest"), "setVariableData.0.attributeValue")
+    length = (found or {}).get("maxLength")
+    return int(length) if isinstance(length, int) else 1000
 
 
 @lru_cache(maxsize=64)

@@ -1,13 +1,18 @@
 """The OCPP versions ocppsim speaks, as data: one registry entry (`OcppVersion`) per version.
 
-Each entry lives in its own module (`v12.py`, `v15.py`) and holds its subprotocol name, its
-actions per service, where its JSON Schemas come from and their draft, its error dialect, its
-SOAP binding if it has one, its default payloads and their variants, and its Charge Point
-configuration keys. Everything that lists versions or actions (the prompt's commands and
-completion, `-p`, `help`, the docs generator, validation, SOAP's namespaces) is built from
-here, so adding a version is adding an entry and its data (see docs/architecture.md).
+Each entry lives in its own module (`v12.py`, `v15.py`, `v201.py`, `v21.py`) and holds its
+subprotocol name, its actions per service, where its JSON Schemas come from and their draft, its
+error dialect, its SOAP binding if it has one, its default payloads and their variants, and its
+Charge Point configuration keys. Everything that lists versions or actions (the prompt's
+commands and completion, `-p`, `help`, the docs generator, validation, SOAP's namespaces) is
+built from here, so adding a version is adding an entry and its data (see
+docs/architecture.md).
 
 No other module of ocppsim names an OCPP version; a test pins that.
+
+An entry whose schemas are not installed (OCPP 2.1 needs the `ocpp` package 2.1, which needs
+Python 3.11) is registered but not offered: the functions below leave it out, and asking for it
+by name or subprotocol says what to install (`VersionUnavailable`).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from ocppsim.core.errors import (
     ErrorKind,
     OcppSimError,
 )
-from ocppsim.core.versions import v12, v15
+from ocppsim.core.versions import v12, v15, v21, v201
 from ocppsim.core.versions.model import (
     ATTR_AT,
     DAY_AHEAD,
@@ -64,6 +69,7 @@ __all__ = [
     "SoapBinding",
     "Transport",
     "UnknownVersion",
+    "VersionUnavailable",
     "all_versions",
     "by_subprotocol",
     "command_name",
@@ -72,13 +78,31 @@ __all__ = [
     "known_action",
     "names",
     "one_of",
+    "registered",
     "subprotocols",
+    "unavailable",
     "with_transport",
     "wsdl_path",
 ]
 
-#: Every version, oldest first (the order help, docs and `-p` defaults list them in).
-_ENTRIES: tuple[OcppVersion, ...] = (v12.VERSION, v15.VERSION)
+#: Every version ocppsim knows, oldest first (the order help, docs and `-p` defaults list them in).
+_REGISTERED: tuple[OcppVersion, ...] = (v12.VERSION, v15.VERSION, v201.VERSION, v21.VERSION)
+
+
+def _missing(entry: OcppVersion) -> str | None:
+    """Why `entry` cannot be used here (its schemas are not installed), else None."""
+    if entry.schemas.installed():
+        return None
+    need = entry.schemas.requirement or f"its schemas in {entry.schemas.root()}"
+    return f"{entry.title} needs {need}"
+
+
+#: Why each registered version that cannot be used here cannot be.
+_UNAVAILABLE: dict[str, str] = {
+    entry.name: reason for entry in _REGISTERED if (reason := _missing(entry)) is not None
+}
+#: The versions this installation speaks, oldest first.
+_ENTRIES: tuple[OcppVersion, ...] = tuple(e for e in _REGISTERED if e.name not in _UNAVAILABLE)
 _BY_NAME: dict[str, OcppVersion] = {entry.name: entry for entry in _ENTRIES}
 _BY_SUBPROTOCOL: dict[str, OcppVersion] = {entry.subprotocol: entry for entry in _ENTRIES}
 
@@ -97,11 +121,21 @@ class UnknownVersion(OcppSimError, LookupError):
     """A version name or subprotocol ocppsim does not speak; the text lists the known ones."""
 
 
+class VersionUnavailable(UnknownVersion):
+    """A registered version this installation cannot speak; the text says what it needs."""
+
+
+def _unavailable(entry: OcppVersion | None) -> None:
+    if entry is not None and entry.name in _UNAVAILABLE:
+        raise VersionUnavailable(_UNAVAILABLE[entry.name])
+
+
 def get(name: str) -> OcppVersion:
     """The entry of version `name` (`1.5`)."""
     try:
         return _BY_NAME[name]
     except KeyError:
+        _unavailable(next((e for e in _REGISTERED if e.name == name), None))
         known = one_of(names())
         raise UnknownVersion(f"unknown OCPP version `{name}' (use {known})") from None
 
@@ -111,13 +145,24 @@ def by_subprotocol(subprotocol: str) -> OcppVersion:
     try:
         return _BY_SUBPROTOCOL[subprotocol]
     except KeyError:
+        _unavailable(next((e for e in _REGISTERED if e.subprotocol == subprotocol), None))
         known = one_of(subprotocols())
         raise UnknownVersion(f"unknown protocol `{subprotocol}' (use {known})") from None
 
 
 def all_versions() -> tuple[OcppVersion, ...]:
-    """Every entry, oldest first."""
+    """Every entry this installation speaks, oldest first."""
     return _ENTRIES
+
+
+def registered() -> tuple[OcppVersion, ...]:
+    """Every entry, those this installation cannot speak too (see `unavailable`)."""
+    return _REGISTERED
+
+
+def unavailable() -> dict[str, str]:
+    """Each registered version this installation cannot speak, and why (what to install)."""
+    return dict(_UNAVAILABLE)
 
 
 def names() -> tuple[str, ...]:
@@ -142,8 +187,11 @@ def default() -> OcppVersion:
 
 
 def known_action(action: str) -> bool:
-    """True when some version has an action named `action`."""
-    return any(action in entry.all_actions() for entry in _ENTRIES)
+    """True when some version has an action named `action` (a CALL's or a SEND's)."""
+    return any(
+        action in entry.all_actions() or any(action in sent for sent in entry.sends.values())
+        for entry in _ENTRIES
+    )
 
 
 def command_name(service: Service | str, action: str) -> str:

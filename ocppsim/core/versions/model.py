@@ -60,7 +60,9 @@ class SchemaSource:
     `request_suffix`/`response_suffix`, plus `.json`; a variant's files are in a sub-folder
     named after the variant. `derived_from_wsdl`: `ocppsim docs` writes the files from the
     version's WSDL (the committed schemas of the SOAP-era versions). `origin` says where they
-    come from, in the message reference.
+    come from, in the message reference. `requirement` says what to install when the folder
+    is missing (`the ocpp package 2.1 or newer`): a version whose schemas are not installed
+    is not offered, and asking for it says that.
     """
 
     folder: str
@@ -71,12 +73,21 @@ class SchemaSource:
     derived_from_wsdl: bool = False
     origin: str = "the project's WSDL files"
     errata: tuple[Erratum, ...] = ()
+    requirement: str | None = None
 
     def root(self) -> Path:
         """The folder holding the schema files."""
         if self.package is not None:
             return Path(str(files(self.package))) / self.folder
         return data_dir("schemas") / self.folder
+
+    def installed(self) -> bool:
+        """True when the folder exists: an older release of the package may lack it (the
+        `ocpp` package's 2.1 schemas need ocpp 2.1, which needs Python 3.11)."""
+        try:
+            return self.root().is_dir()
+        except (ImportError, FileNotFoundError):
+            return False
 
     def file_name(self, message: str) -> str:
         """`BootNotificationRequest` → `BootNotificationRequest.json` (or the source's naming)."""
@@ -174,7 +185,11 @@ class OcppVersion:
     changes and their templates (their schemas are in the variant's sub-folder). A variant a
     version does not have, or a message it does not change, falls back to the plain form.
     `message_types` are the OCPP-J message type numbers the version knows (CALL 2, CALLRESULT
-    3, CALLERROR 4). `configuration` defines a Charge Point's configuration keys.
+    3, CALLERROR 4; OCPP 2.1 adds CALLRESULTERROR 5 and SEND 6). `sends` lists, per service, the
+    messages that travel as SEND (unconfirmed, no response: the message's name is its action,
+    its schema and default are named after it, without `Request`). `configuration` defines a
+    Charge Point's configuration keys. `central_system` is what the version calls the central
+    side (`Central System`; OCPP 2.x: `CSMS`), for help and docs.
     """
 
     name: str
@@ -187,7 +202,9 @@ class OcppVersion:
     variants: Mapping[str, Mapping[str, Payload]] = field(default_factory=dict)
     soap: SoapBinding | None = None
     message_types: frozenset[int] = frozenset({2, 3, 4})
+    sends: Mapping[Service, tuple[str, ...]] = field(default_factory=dict)
     configuration: tuple[KeyDefinition, ...] = ()
+    central_system: str = "Central System"
     _handled: Mapping[str, frozenset[str]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -205,8 +222,18 @@ class OcppVersion:
         return handled is not None and action in handled
 
     def all_actions(self) -> tuple[str, ...]:
-        """Every action of both services, each once, in help order."""
+        """Every action of both services, each once, in help order (CALLs: SENDs aside)."""
         return tuple(dict.fromkeys(a for s in SERVICES for a in self.actions.get(s, ())))
+
+    def is_send(self, service: str, action: str) -> bool:
+        """True when `action` reaches `service` as a SEND (OCPP 2.1 message type 6)."""
+        return action in self.sends.get(service, ())  # type: ignore[call-overload]
+
+    def messages(self) -> tuple[str, ...]:
+        """Every message name: each CALL action's `Request` and `Response`, then each SEND."""
+        pairs = [a + kind for a in self.all_actions() for kind in ("Request", "Response")]
+        sent = dict.fromkeys(a for s in SERVICES for a in self.sends.get(s, ()))
+        return (*pairs, *sent)
 
     def variant_for(self, variant: str | None, message: str) -> str | None:
         """`variant` when it changes `message` in this version, else None (the plain form)."""
