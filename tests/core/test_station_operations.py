@@ -9,7 +9,8 @@ import sys
 from typing import Any
 
 import pytest
-from station_testing import HAS_V21, VERSIONS, Driven, actions, energy, events, statuses
+from ocppsim_testing import needs_version
+from station_testing import VERSIONS, Driven, actions, energy, events, statuses
 
 from ocppsim.core.station import (
     HANDLED_CALLS,
@@ -234,10 +235,7 @@ def test_reset_of_an_evse(version: str) -> None:
     assert unknown.payload["statusInfo"]["reasonCode"] == "UnknownEvse"
 
 
-@pytest.mark.skipif(
-    not HAS_V21,
-    reason="the installed ocpp package has no v21 schemas (ocpp 2.1 needs Python 3.11)",
-)
+@needs_version("2.1")
 def test_2_1_immediate_and_resume_is_rejected() -> None:
     """This station does not resume transactions: no TxResumptionTimeout (2.1 B13.FR.01)."""
     driven = booted("2.1")
@@ -387,8 +385,22 @@ def test_calls_the_station_does_not_model_are_left_to_the_simulator() -> None:
     assert len(HANDLED_CALLS) == 11
 
 
+@needs_version("2.1")
 def test_an_unknown_version_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"OCPP 2\.0\.1 or 2\.1"):
+    with pytest.raises(ValueError, match=r"plays OCPP 2\.0\.1 or 2\.1$"):
+        ChargingStation("1.6")
+
+
+def test_a_version_whose_schemas_are_missing_says_what_it_needs(monkeypatch) -> None:
+    """2.1 on Python 3.10 (ocpp 2.0.0): the reason names what to install."""
+    from ocppsim.core import versions
+
+    needs = "OCPP 2.1 needs the `ocpp` package 2.1 or newer (Python 3.11+)"
+    monkeypatch.setattr(versions, "_UNAVAILABLE", {"2.1": needs})
+    monkeypatch.setattr("ocppsim.core.station.station.VERSIONS", ("2.0.1",))
+    with pytest.raises(ValueError, match=r"^OCPP 2\.1 needs the `ocpp` package 2\.1"):
+        ChargingStation("2.1")
+    with pytest.raises(ValueError, match=r"plays OCPP 2\.0\.1$"):
         ChargingStation("1.6")
 
 
