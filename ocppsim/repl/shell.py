@@ -4,7 +4,6 @@ pipe), runs commands, and prints errors above the prompt (SPEC §1, §3)."""
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import signal
 import sys
@@ -54,6 +53,7 @@ class Shell:
         self.plugins_dirs = plugins_dirs or []
         self.plugins: Any = PluginManager(self.sim, self.plugins_dirs, parse=parse_line)
         self.print_xml = {"cs": False, "cp": False}
+        self.sim.log.print_xml = self.print_xml.__getitem__
         self._quit = asyncio.Event()
         self.sequential = False
 
@@ -76,36 +76,29 @@ class Shell:
 
     # -- factories used by the commands ------------------------------------------------------
 
-    def make_central_system(self, transport: str, **options: Any) -> Any:
-        if transport == "soap":
-            return self._soap().SoapCentralSystem(
-                variant=None,  # SOAP carries XML: the JSON view is always the 1.5 form
-                behaviour=self.sim.cs_behaviour,
-                print_xml=lambda: self.print_xml["cs"],
-                **options,
-            )
-        return CentralSystem(variant=self.variant, behaviour=self.sim.cs_behaviour, **options)
+    def make_central_system(self, transport: str, **options: Any) -> CentralSystem:
+        return CentralSystem(
+            transport=transport,
+            # SOAP carries XML: its JSON view is always the plain form (no --with-attr-at)
+            variant=self.variant if transport == "websocket" else None,
+            behaviour=self.sim.cs_behaviour,
+            bus=self.sim.bus,
+            resources=self.sim.resources,
+            **options,
+        )
 
-    def make_charge_point(self, transport: str, **options: Any) -> Any:
-        from_url = options.pop("from_url", None)
-        remote_port = options.pop("remote_port", None)
-        if transport == "soap":
-            return self._soap().SoapChargePoint(
-                variant=None,  # --with-attr-at is an OCPP-J form only
-                behaviour=self.sim.cp_behaviour,
-                print_xml=lambda: self.print_xml["cp"],
-                from_url=from_url,
-                remote_port=remote_port,
-                **options,
-            )
-        return ChargePoint(variant=self.variant, behaviour=self.sim.cp_behaviour, **options)
-
-    @staticmethod
-    def _soap() -> Any:
-        try:
-            return importlib.import_module("ocppsim.sim.soap")
-        except ImportError as exc:
-            raise CommandError("Error: the SOAP transport is not available yet.") from exc
+    def make_charge_point(self, transport: str, **options: Any) -> ChargePoint:
+        if transport == "websocket":  # -f and -r are SOAP's (the command refused them)
+            options.pop("from_url", None)
+            options.pop("remote_port", None)
+        return ChargePoint(
+            transport=transport,
+            variant=self.variant if transport == "websocket" else None,
+            behaviour=self.sim.cp_behaviour,
+            bus=self.sim.bus,
+            resources=self.sim.resources,
+            **options,
+        )
 
     def set_ping_interval(self, role: str, seconds: float) -> None:
         if role == "cs":

@@ -281,6 +281,25 @@ class Behaviour:
         for handler in list(self.connection_listeners):
             await self._safely(handler, state, charge_point_id)
 
+    def tell_connection(self, state: str, charge_point_id: str) -> None:
+        """Tell listeners a link went `connected` or `disconnected`, now (before the link
+        reads on); a listener that returns an awaitable has it run as a tracked task, and
+        one that fails is reported. No listener, nothing done (a fleet's links come and go)."""
+        for handler in list(self.connection_listeners):
+            try:
+                value = handler(state, charge_point_id)
+            except Exception as exc:
+                self._report(handler, exc)
+                continue
+            if inspect.isawaitable(value):
+                self.spawn(self._finish(handler, value), f"{state} listener")
+
+    async def _finish(self, handler: Handler, awaitable: Any) -> None:
+        try:
+            await awaitable
+        except Exception as exc:
+            self._report(handler, exc)
+
     async def idle(self, peer: Peer | None = None, ctx: Context | None = None) -> None:
         """Tell idle listeners an exchange on `peer` is over."""
         for handler in list(self.idle_listeners):
@@ -298,9 +317,13 @@ class Behaviour:
         except OcppError:
             raise
         except Exception as exc:  # a plugin's bug is reported, never fatal
-            _log.debug("plugin handler failed", exc_info=True)
-            owner = getattr(getattr(handler, "__ocppsim_owner__", None), "name", "plugin")
-            log.error(f"Error in {owner}: {exc!r}")
+            self._report(handler, exc)
+
+    @staticmethod
+    def _report(handler: Handler, exc: Exception) -> None:
+        _log.debug("plugin handler failed", exc_info=exc)
+        owner = getattr(getattr(handler, "__ocppsim_owner__", None), "name", "plugin")
+        log.error(f"Error in {owner}: {exc!r}")
 
 
 def _stored(fn: Handler, given: int) -> Handler:

@@ -1,25 +1,59 @@
-"""The Central System simulator over OCPP-J (SPEC §5): accepts Charge Points, answers their
-CALLs, sends `remote_*` CALLs, and pings them."""
+"""The Central System simulator (SPEC §5, §7): accepts Charge Points over its transport,
+answers their CALLs, sends `remote_*` CALLs, and pings them.
+
+One class for every transport: what differs (a WebSocket server; an HTTP server routing
+SOAP requests on chargeBoxIdentity) is a small server side picked by name (`SERVERS`),
+which calls `attach` when a charge point shows up. A link ends by itself (the connection
+closed; a SOAP box forgotten) and the Central System hears of it from its peer.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from http import HTTPStatus
-from typing import Any
-from urllib.parse import unquote, urlsplit
+import importlib
+import time
+from collections.abc import Coroutine
+from typing import Any, Protocol
 
+from ocppsim.core import events
+from ocppsim.core.events import EventBus
 from ocppsim.core.rpc import RpcSession
-from ocppsim.core.versions import by_subprotocol, subprotocols
-from ocppsim.sim import log
+from ocppsim.core.versions import subprotocols
 from ocppsim.sim.behaviour import Behaviour
-from ocppsim.sim.peer import JsonPeer, Peer
+from ocppsim.sim.link import Link
+from ocppsim.sim.log import LogConsumer
+from ocppsim.sim.peer import Peer
 from ocppsim.sim.pinger import Pinger
-from ocppsim.transport.websocket import Link, Rejection, start_server
+from ocppsim.sim.resources import Resources
 
-#: every version that runs over OCPP-J
-DEFAULT_PROTOCOLS = subprotocols("websocket")
-#: On quit, how long connections get to finish their closing handshake.
-SHUTDOWN_GRACE = 2.0
+#: The module and class of the server side of each transport (imported when used, so that
+#: an OCPP-J process loads no XML library).
+SERVERS = {
+    "websocket": ("ocppsim.sim.websocket", "WebsocketServer"),
+    "soap": ("ocppsim.sim.soap", "SoapServer"),
+}
+#: How many charge points that left a Central System remembers, to say when they left.
+REMEMBERED_DEPARTURES = 1000
+
+
+class ServerSide(Protocol):
+    """How a Central System receives charge points on one transport."""
+
+    async def start(self) -> int:
+        """Listen; returns the port (OSError when it cannot be bound)."""
+
+    async def stop(self) -> None:
+        """Stop listening; end every link."""
+
+
+def transport_class(table: dict[str, tuple[str, str]], transport: str) -> Any:
+    """The class that implements `transport` in `table` (ValueError for an unknown one)."""
+    try:
+        module, name = table[transport]
+    except KeyError:
+        known = " or ".join(table)
+        raise ValueError(f"unknown transport {transport!r} (use {known})") from None
+    return getattr(importlib.import_module(module), name)
 
 
 def normalise_endpoint(endpoint: str) -> str:
@@ -29,32 +63,42 @@ def normalise_endpoint(endpoint: str) -> str:
 
 
 class CentralSystem:
-    """One Central System: a WebSocket server and the Charge Points connected to it."""
+    """One Central System: a server on one transport and the Charge Points connected to it."""
 
     speaker = "cs"
-    transport = "websocket"
 
     def __init__(
         self,
         port: int,
         *,
+        transport: str = "websocket",
         endpoint: str = "/",
-        protocols: tuple[str, ...] = DEFAULT_PROTOCOLS,
+        protocols: tuple[str, ...] | None = None,
         ping_interval: float = 300,
         variant: str | None = None,
         host: str | None = None,
         behaviour: Behaviour | None = None,
+        bus: EventBus | None = None,
+        resources: Resources | None = None,
+        **options: Any,
     ):
         self.port = port
+        self.transport = transport
         self.endpoint = normalise_endpoint(endpoint)
-        self.protocols = protocols
+        self.protocols = protocols if protocols is not None else subprotocols(transport)
         self.variant = variant
         self.host = host
         self.behaviour = behaviour or Behaviour("cs")
+        self.bus = bus if bus is not None else EventBus(LogConsumer())
+        self._own_resources = resources is None
+        self.resources = resources if resources is not None else Resources()
+        #: the connected charge points by id
         self.peers: dict[str, Peer] = {}
+        #: when each charge point that left did (wall clock), the most recent last
+        self.departed: dict[str, float] = {}
         self.pinger = Pinger(ping_interval)
-        self._server: Any = None
-        self._closing: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.server: Any = transport_class(SERVERS, transport)(self, **options)
 
     @property
     def ping_interval(self) -> float:
@@ -62,85 +106,88 @@ class CentralSystem:
 
     async def start(self) -> None:
         """Listen; raises OSError when the port cannot be bound."""
-        self._server = await start_server(self.host, self.port, self._admit, self._on_link)
-        sockets = self._server.sockets
-        if sockets:
-            self.port = sockets[0].getsockname()[1]
-        log.event(None, "CentralSystem started.")
-        log.event(self.speaker, f"Server is listening on port {self.port}")
+        self.port = await self.server.start()
+        self.bus.publish(events.ServerStarted(self.speaker, self.transport, self.port))
 
     async def stop(self) -> None:
-        """Close every connection (1001), dropping peers that do not answer within a moment."""
-        if self._server is not None:
-            self._server.close()
-            try:
-                await asyncio.wait_for(self._server.wait_closed(), SHUTDOWN_GRACE)
-            except asyncio.TimeoutError:
-                self._server.abort()
-                await self._server.wait_closed()
-        for task in list(self._closing):
-            task.cancel()
+        """Stop listening and end every link (OCPP-J: close 1001, dropping peers that do not
+        answer within a moment)."""
+        try:
+            await self.server.stop()
+        finally:
+            self.pinger.stop()
+            for task in list(self._tasks):
+                task.cancel()
+            if self._own_resources:
+                await self.resources.close()
 
-    # -- handshake ----------------------------------------------------------------------------
+    # -- charge points coming and going -----------------------------------------------------
 
-    def _admit(self, path: str, offered: list[str]) -> tuple[str, str] | Rejection:
-        """Pick the CP id from the path and the subprotocol from the offer (SPEC §5)."""
-        path = urlsplit(path).path
-        base = self.endpoint.rstrip("/")
-        if not (path == base or path.startswith(base + "/")):
-            return Rejection(HTTPStatus.NOT_FOUND, "Not Found\n")
-        cp_id = unquote(path[len(base) + 1 :]) if len(path) > len(base) else ""
-        if not cp_id:
-            shown = self.endpoint
-            text = (
-                f"No identity specified. Base URL is {shown}. You must append the identifier:"
-                f" {base}/identifier."
-            )
-            log.error(f"Error: connection refused: {text}", self.speaker)
-            return Rejection(HTTPStatus.BAD_REQUEST, text + "\n")
-        for name in offered:
-            if name in self.protocols and name in subprotocols("websocket"):
-                return cp_id, name
-        if not offered:
-            text = "No subprotocol offered"
-        else:
-            text = "Unknown protocol " + ", ".join(f"`{name}'" for name in offered)
-        log.error(f"{text} (served: {','.join(self.protocols)})", self.speaker)
-        return Rejection(HTTPStatus.BAD_REQUEST, text + "\n")
-
-    async def _on_link(self, link: Link, cp_id: str) -> None:
-        version = by_subprotocol(link.subprotocol or "").name  # _admit accepts known ones only
-        session = RpcSession(version, "cs", variant=self.variant)
-        peer = JsonPeer(
+    def attach(self, link: Link, cp_id: str, version: str, protocol: str) -> Peer:
+        """A charge point connected on `link`: make its peer and start serving it. A newer
+        link of the same charge point replaces the older one (closed in the background)."""
+        session = RpcSession(version, "cs", variant=self.variant, unique_id=link.new_unique_id)
+        peer = Peer(
             link,
             session,
             speaker=self.speaker,
             label=f"cp#{cp_id}",
             charge_point_id=cp_id,
+            bus=self.bus,
             answer=self.behaviour.answer,
             quick_answer=self.behaviour.quick_answer,
             on_result=self.behaviour.result,
+            on_closed=self._detached,
         )
         previous = self.peers.get(cp_id)
         self.peers[cp_id] = peer
-        log.event(self.speaker, f"ChargePoint #{cp_id} connected (protocol: {link.subprotocol}).")
-        if isinstance(previous, JsonPeer):
-            log.event(
+        self.departed.pop(cp_id, None)
+        self.bus.publish(
+            events.Connected(self.speaker, peer.label, link.transport, cp_id, protocol)
+        )
+        if previous is not None:
+            self.bus.notice(
                 self.speaker, f"ChargePoint #{cp_id} reconnected: closing its old connection."
             )
             # in the background: a half-dead old link must not delay the new one's answers
-            closing = asyncio.create_task(previous.link.close(1000, "replaced by a new connection"))
-            self._closing.add(closing)
-            closing.add_done_callback(self._closing.discard)
-        await self.behaviour.connection("connected", cp_id)
-        pinging = asyncio.create_task(self.pinger.run(peer))
-        try:
-            await peer.run()
-        finally:
-            pinging.cancel()
-            if self.peers.get(cp_id) is peer:
-                del self.peers[cp_id]
-                log.event(f"cp#{cp_id}", "Disconnected")
-                await self.behaviour.connection("disconnected", cp_id)
-            else:
-                log.event(f"cp#{cp_id}", "Disconnected (old connection, replaced)")
+            self._spawn(previous.close(1000, "replaced by a new connection"))
+        self.behaviour.tell_connection("connected", cp_id)
+        self.pinger.add(peer)
+        peer.start()
+        return peer
+
+    def _detached(self, peer: Peer) -> None:
+        """A peer's link ended."""
+        self.pinger.discard(peer)
+        cp_id = peer.charge_point_id
+        replaced = self.peers.get(cp_id) is not peer
+        if not replaced:
+            del self.peers[cp_id]
+            self._departed(cp_id)
+        reason = peer.link.close_description
+        self.bus.publish(
+            events.Disconnected(
+                self.speaker, peer.label, peer.transport, cp_id, reason, replaced=replaced
+            )
+        )
+        if not replaced:
+            self.behaviour.tell_connection("disconnected", cp_id)
+
+    def _departed(self, cp_id: str) -> None:
+        departed = self.departed
+        departed[cp_id] = time.time()
+        while len(departed) > REMEMBERED_DEPARTURES:
+            del departed[next(iter(departed))]
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Run `coro` in the background; its failure (a link that broke) is no news."""
+
+        async def quietly() -> None:
+            try:
+                await coro
+            except (OSError, ConnectionError, asyncio.TimeoutError):
+                pass
+
+        task = asyncio.get_running_loop().create_task(quietly())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

@@ -1,5 +1,12 @@
-"""The Charge Point simulator over OCPP-J (SPEC §6): dials `<url>/<id>`, retries, answers
-the Central System's CALLs and sends its own."""
+"""The Charge Point simulator (SPEC §6, §7): reaches its Central System over its transport,
+answers the Central System's CALLs and sends its own; an OCPP-J one dials again when its
+connection is lost.
+
+One class for every transport: what differs (dialling a WebSocket; a callback server for
+SOAP requests and posting to the CS's URL) is a small client side picked by name
+(`CLIENTS`). Once connected, nothing runs for an idle charge point: its link delivers
+frames from the reading callback and tells its peer when it ends.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +14,31 @@ import asyncio
 import math
 import os
 from collections.abc import Callable
-from typing import Any
-from urllib.parse import quote
+from typing import Any, Protocol
 
+from ocppsim.core import events
 from ocppsim.core.configuration import Configuration
 from ocppsim.core.errors import OcppSimError
+from ocppsim.core.events import EventBus
 from ocppsim.core.rpc import RpcSession
 from ocppsim.core.versions import by_subprotocol, default
-from ocppsim.sim import log
 from ocppsim.sim.behaviour import Behaviour
-from ocppsim.sim.peer import JsonPeer, Peer
+from ocppsim.sim.central_system import transport_class
+from ocppsim.sim.link import Link
+from ocppsim.sim.log import ERROR, LogConsumer
+from ocppsim.sim.peer import Peer
 from ocppsim.sim.pinger import Pinger
-from ocppsim.transport.urls import WEBSOCKET_SCHEMES, url_problem
-from ocppsim.transport.websocket import ConnectFailed, open_link
+from ocppsim.sim.resources import Resources
+from ocppsim.transport import ConnectFailed
+
+#: The module and class of the client side of each transport (imported when used).
+CLIENTS = {
+    "websocket": ("ocppsim.sim.websocket", "WebsocketClient"),
+    "soap": ("ocppsim.sim.soap", "SoapClient"),
+}
+#: On stop, how long the Central System gets to answer the close frame before the
+#: connection is dropped (a CS that stopped reading never answers).
+STOP_GRACE = 1.0
 
 
 def retry_delay() -> float:
@@ -31,36 +50,54 @@ class NotConnected(OcppSimError):
     """The Charge Point has no link to its Central System."""
 
 
+class ClientSide(Protocol):
+    """How a Charge Point reaches its Central System on one transport."""
+
+    #: whether a lost link is dialled again
+    reconnects: bool
+
+    async def connect(self) -> Link:
+        """One attempt at a link (ConnectFailed says whether another may succeed)."""
+
+    async def stop(self) -> None:
+        """Give back what `connect` took."""
+
+
 class ChargePoint:
     """One simulated Charge Point and its link to the Central System."""
-
-    transport = "websocket"
 
     def __init__(
         self,
         url: str,
         charge_point_id: str,
         *,
+        transport: str = "websocket",
         protocol: str = default().subprotocol,
         ping_interval: float = 0,
         variant: str | None = None,
         behaviour: Behaviour | None = None,
+        bus: EventBus | None = None,
+        resources: Resources | None = None,
+        **options: Any,
     ):
-        version = by_subprotocol(protocol).name  # UnknownVersion (an OcppSimError) names them
+        entry = by_subprotocol(protocol)  # UnknownVersion (an OcppSimError) names them
         self.url = url
         self.charge_point_id = charge_point_id
+        self.transport = transport
         self.protocol = protocol
-        self.version = version
+        self.version = entry.name
         self.variant = variant
         self.speaker = f"cp#{charge_point_id}"
         self.behaviour = behaviour or Behaviour("cp")
+        self.bus = bus if bus is not None else EventBus(LogConsumer())
+        self._own_resources = resources is None
+        self.resources = resources if resources is not None else Resources()
         #: its configuration keys, kept across reconnections like a real Charge Point's
-        self.configuration = Configuration.for_version(version)
+        self.configuration = Configuration.for_version(self.version)
         self.pinger = Pinger(ping_interval)
-        problem = url_problem(self.target, WEBSOCKET_SCHEMES)
-        if problem is not None:
-            raise OcppSimError(f"Error: invalid URL {url!r}: {problem}.")
         self.peer: Peer | None = None
+        #: the transport's client side (raises OcppSimError for a URL that cannot work)
+        self.client: Any = transport_class(CLIENTS, transport)(self, **options)
         self._settled = asyncio.Event()  # no connection attempt is under way
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -72,37 +109,32 @@ class ChargePoint:
         self.on_gave_up: Callable[[], None] | None = None
 
     @property
-    def target(self) -> str:
-        return self.url.rstrip("/") + "/" + quote(self.charge_point_id, safe="")
-
-    @property
     def connected(self) -> bool:
         return self.peer is not None and self.peer.connected
 
     def start(self) -> None:
-        """Start dialling in the background."""
-        self._task = asyncio.create_task(self._run(), name=f"charge point {self.speaker}")
+        """Start connecting in the background."""
+        self._task = asyncio.create_task(self._connect(), name=f"charge point {self.speaker}")
 
     async def stop(self) -> None:
-        """Close the link properly (close frame 1000), then stop dialling."""
+        """Close the link properly (close frame 1000), waiting for the Central System's
+        answer `STOP_GRACE` seconds at most, then stop connecting."""
         self._stopping = True
-        peer = self.peer
         task = self._task
-        if isinstance(peer, JsonPeer) and peer.connected:
-            try:
-                await asyncio.wait_for(peer.link.close(1000, "charge point stopped"), 2)
-            except (asyncio.TimeoutError, OSError, ConnectionError):
-                pass
-            if task is not None:  # let it tell the listeners it is disconnected
-                await asyncio.wait({task}, timeout=2)
         if task is not None:
             task.cancel()
+            await asyncio.wait({task})  # our own cancellation still propagates
+        peer = self.peer
+        if peer is not None and peer.connected:
             try:
-                await task
-            except asyncio.CancelledError:
-                pass
-            except Exception as exc:  # already reported where it happened
-                log.error(f"Error: charge point stopped on {exc!r}", self.speaker)
+                await asyncio.wait_for(peer.close(1000, "charge point stopped"), STOP_GRACE)
+            except (asyncio.TimeoutError, OSError, ConnectionError):
+                peer.abort(1000, "charge point stopped")
+        self.pinger.stop()
+        await self.client.stop()
+        if self._own_resources:
+            await self.resources.close()
+        self._settled.set()
 
     async def ready(self) -> Peer:
         """The link, waiting for a connection attempt that is under way; NotConnected says
@@ -124,10 +156,38 @@ class ChargePoint:
             return f"reconnecting, next try in {math.ceil(wait)} s"
         return "connecting"
 
-    async def _wait_to_retry(self) -> None:
+    # -- connecting -------------------------------------------------------------------------
+
+    async def _connect(self, first_delay: float = 0) -> None:
+        """Connection attempts until one succeeds or cannot (a task only while connecting)."""
+        if first_delay:
+            await self._wait_to_retry(first_delay)
+        while True:
+            self._settled.clear()
+            try:
+                link = await self.client.connect()
+            except ConnectFailed as exc:
+                self._settled.set()
+                if not exc.retry:
+                    self._give_up(exc.reason)
+                    return
+                self.bus.notice(
+                    self.speaker,
+                    f"Connect Error: {exc.reason}. Retry in {retry_delay():g} seconds ...",
+                    ERROR,
+                )
+                await self._wait_to_retry(retry_delay())
+                continue
+            except BaseException:
+                self._settled.set()
+                raise
+            self._attach(link)
+            self._settled.set()
+            return
+
+    async def _wait_to_retry(self, delay: float) -> None:
         """Sleep until the next connection attempt (commands meanwhile say when it is)."""
         loop = asyncio.get_running_loop()
-        delay = retry_delay()
         self._next_try = loop.time() + delay
         try:
             await asyncio.sleep(delay)
@@ -137,12 +197,60 @@ class ChargePoint:
     def _give_up(self, reason: str) -> None:
         """Stop for good: this start cannot succeed (the simulator forgets the charge point)."""
         self.failure = reason
-        log.error(f"Connect Error: {reason}.", self.speaker)
+        self.bus.notice(self.speaker, f"Connect Error: {reason}.", ERROR)
         if self.on_gave_up is not None:
             self.on_gave_up()
-        log.event(
+        self.bus.notice(
             self.speaker, "Charge point removed: fix its URL or options and start_cp it again."
         )
+
+    def _attach(self, link: Link) -> None:
+        """Connected: the link becomes the peer of this Charge Point's Central System."""
+        session = RpcSession(self.version, "cp", variant=self.variant, unique_id=link.new_unique_id)
+        peer = Peer(
+            link,
+            session,
+            speaker=self.speaker,
+            label="cs",
+            charge_point_id=self.charge_point_id,
+            bus=self.bus,
+            answer=self._answer,
+            quick_answer=self._quick_answer,
+            on_result=self._on_result,
+            on_closed=self._detached,
+            configuration=self.configuration,
+        )
+        self.peer = peer
+        self.bus.publish(
+            events.Connected(
+                self.speaker, "cs", link.transport, self.charge_point_id, self.protocol
+            )
+        )
+        self.behaviour.tell_connection("connected", self.charge_point_id)
+        self.pinger.add(peer)
+        peer.start()
+
+    def _detached(self, peer: Peer) -> None:
+        """The link ended: dial again, unless the charge point is stopping."""
+        self.pinger.discard(peer)
+        retry = not self._stopping and self.client.reconnects
+        self.bus.publish(
+            events.Disconnected(
+                self.speaker,
+                "cs",
+                peer.transport,
+                self.charge_point_id,
+                peer.link.close_description,
+                retry_in=retry_delay() if retry else None,
+            )
+        )
+        self.behaviour.tell_connection("disconnected", self.charge_point_id)
+        if retry:
+            self._task = asyncio.get_running_loop().create_task(
+                self._connect(first_delay=retry_delay()), name=f"charge point {self.speaker}"
+            )
+
+    # -- answering ------------------------------------------------------------------------------
 
     async def _answer(self, peer: Peer, action: str, payload: Any) -> Any:
         """A plugin's answer, else this Charge Point's own (its configuration), else the default."""
@@ -154,57 +262,3 @@ class ChargePoint:
     async def _on_result(self, peer: Peer, action: str, request: Any, result: Any) -> None:
         self.configuration.heard(action, result)
         await self.behaviour.result(peer, action, request, result)
-
-    async def _run(self) -> None:
-        while True:
-            self._settled.clear()
-            try:
-                link = await open_link(self.target, self.protocol)
-            except ConnectFailed as exc:
-                if not exc.retry:
-                    self._give_up(exc.reason)
-                    self._settled.set()
-                    return
-                self._settled.set()
-                log.error(
-                    f"Connect Error: {exc.reason}. Retry in {retry_delay():g} seconds ...",
-                    self.speaker,
-                )
-                await self._wait_to_retry()
-                continue
-            except BaseException:
-                self._settled.set()
-                raise
-            session = RpcSession(self.version, "cp", variant=self.variant)
-            peer = JsonPeer(
-                link,
-                session,
-                speaker=self.speaker,
-                label="cs",
-                charge_point_id=self.charge_point_id,
-                answer=self._answer,
-                quick_answer=self._quick_answer,
-                on_result=self._on_result,
-            )
-            peer.configuration = self.configuration
-            self.peer = peer
-            log.event(self.speaker, "Connected to Central System.")
-            self._settled.set()
-            await self.behaviour.connection("connected", self.charge_point_id)
-            pinging = asyncio.create_task(self.pinger.run(peer))
-            try:
-                await peer.run()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # never let one bad link end the charge point
-                log.error(f"Error: connection failed: {exc!r}", self.speaker)
-            finally:
-                pinging.cancel()
-            await self.behaviour.connection("disconnected", self.charge_point_id)
-            if self._stopping:
-                return
-            log.error(
-                f"Connection lost ({link.close_description}), retry in {retry_delay():g} seconds.",
-                self.speaker,
-            )
-            await self._wait_to_retry()

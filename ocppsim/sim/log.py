@@ -1,17 +1,29 @@
-"""Simulator events as log records: `logging` with the fields the REPL's formatter renders.
+"""The log as a consumer of events: each simulator event becomes the line(s) of SPEC §2.
 
-Every record of logger `ocppsim.sim` carries `speaker` (`cs`, `cp#<id>` or None),
+`LogConsumer` subscribes to an `EventBus` and hands `logging` one record per line, on
+logger `ocppsim.sim`. Every record carries `speaker` (`cs`, `cp#<id>` or None),
 `direction` (`>>` sent, `<<` received, or None) and `peer` (`cs`, `cp#<id>`, or None);
-frame records put the frame text in the message (SPEC §2).
+frame records put the frame's text in the message. The REPL's formatters render them as
+text lines or JSON objects (`repl/console.py`).
+
+What a frame shows is a rendering choice: an OCPP-J frame as its compact text, a SOAP
+message as its JSON view (`/Action {…}`), or its envelope when `print_xml` is on for the
+speaker's role. `event`, `error` and `warning` log lines that belong to no link.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
+
+from ocppsim.core import events
+from ocppsim.core.events import SOAP
 
 logger = logging.getLogger("ocppsim.sim")
 
 SENT, RECEIVED = ">>", "<<"
+INFO, WARNING, ERROR = logging.INFO, logging.WARNING, logging.ERROR
 
 
 def _log(
@@ -31,21 +43,133 @@ def _log(
         logger.handle(record)
 
 
-def event(speaker: str | None, text: str, level: int = logging.INFO) -> None:
+def event(speaker: str | None, text: str, level: int = INFO) -> None:
     """Log one event line: `[time] speaker: text`."""
     _log(level, text, speaker, None, None)
 
 
 def frame(speaker: str, direction: str, peer: str, text: str) -> None:
     """Log one frame sent or received: `[time] speaker: >>peer frame`."""
-    _log(logging.INFO, text, speaker, direction, peer)
+    _log(INFO, text, speaker, direction, peer)
 
 
 def error(text: str, speaker: str | None = None) -> None:
     """Log an error line (rendered like an event, at ERROR level)."""
-    event(speaker, text, logging.ERROR)
+    event(speaker, text, ERROR)
 
 
 def warning(text: str, speaker: str | None = None) -> None:
     """Log a warning line (rendered like an event, at WARNING level)."""
-    event(speaker, text, logging.WARNING)
+    event(speaker, text, WARNING)
+
+
+def one_line(text: str) -> str:
+    """A text for one log line: line breaks become spaces (SPEC §2: one line per event)."""
+    return " ".join(text.splitlines()) if ("\n" in text or "\r" in text) else text
+
+
+def shorten(text: str, limit: int = 200) -> str:
+    """At most `limit` characters of a frame, for error lines."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit} more characters)"
+
+
+def _role(speaker: str | None) -> str:
+    """`cs` for the Central System's lines, `cp` for a Charge Point's."""
+    return "cs" if speaker == "cs" else "cp"
+
+
+class LogConsumer:
+    """Renders the events of a bus as log lines; `print_xml(role)` says whether the SOAP
+    frames of `cs` or `cp` show their envelopes instead of their JSON view."""
+
+    def __init__(self, print_xml: Callable[[str], bool] | None = None):
+        self.print_xml = print_xml
+        self._render: dict[type, Callable[[Any], None]] = {
+            events.FrameSent: self._sent,
+            events.FrameReceived: self._received,
+            events.FrameUnreadable: self._unreadable,
+            events.CallRefused: self._refused,
+            events.ResultInvalid: self._result_invalid,
+            events.AnswerIgnored: self._answer_ignored,
+            events.CallTimedOut: self._timed_out,
+            events.Notice: self._notice,
+            events.ServerStarted: self._server_started,
+            events.Connected: self._connected,
+            events.Disconnected: self._disconnected,
+        }
+
+    def __call__(self, event: events.Event) -> None:
+        render = self._render.get(type(event))
+        if render is not None:
+            render(event)
+
+    def _shown(self, event: events.Frame) -> str:
+        if event.transport == SOAP and self.print_xml is not None:
+            if self.print_xml(_role(event.speaker)):
+                return one_line(event.wire) or '""'
+        return event.text
+
+    def _sent(self, event: events.FrameSent) -> None:
+        _log(INFO, self._shown(event), event.speaker, SENT, event.peer)
+
+    def _received(self, event: events.FrameReceived) -> None:
+        _log(INFO, self._shown(event), event.speaker, RECEIVED, event.peer)
+
+    @staticmethod
+    def _unreadable(event: events.FrameUnreadable) -> None:
+        error(f"Error: message {shorten(event.text)} can't be parsed.", event.speaker)
+
+    @staticmethod
+    def _refused(event: events.CallRefused) -> None:
+        text = f"WARNING : {event.code} for CALL #{event.unique_id} ({event.reason})"
+        warning(text, event.speaker)
+
+    @staticmethod
+    def _result_invalid(event: events.ResultInvalid) -> None:
+        text = f"WARNING : {event.code} for CALLRETURN #{event.unique_id} ({event.reason})"
+        warning(text, event.speaker)
+
+    @staticmethod
+    def _answer_ignored(event: events.AnswerIgnored) -> None:
+        warning(f"WARNING : no pending CALL #{event.unique_id}, answer ignored", event.speaker)
+
+    @staticmethod
+    def _timed_out(event: events.CallTimedOut) -> None:
+        error(f"Error for the message #{event.unique_id} : timeout", event.speaker)
+
+    @staticmethod
+    def _notice(event: events.Notice) -> None:
+        _log(event.level, event.text, event.speaker, None, None)
+
+    @staticmethod
+    def _server_started(event: events.ServerStarted) -> None:
+        if event.transport == SOAP:
+            event_line = f"SOAP Server listening on port {event.port}"
+            _log(INFO, event_line, event.speaker, None, None)
+            _log(INFO, "CentralSystem started.", None, None, None)
+        else:
+            _log(INFO, "CentralSystem started.", None, None, None)
+            _log(INFO, f"Server is listening on port {event.port}", event.speaker, None, None)
+
+    @staticmethod
+    def _connected(event: events.Connected) -> None:
+        if _role(event.speaker) == "cs":
+            how = "" if event.transport == SOAP else f" (protocol: {event.protocol})"
+            _log(INFO, f"ChargePoint #{event.charge_point_id} connected{how}.", "cs", None, None)
+        elif event.transport != SOAP:  # a SOAP CP's adapter said where it listens and posts
+            _log(INFO, "Connected to Central System.", event.speaker, None, None)
+
+    @staticmethod
+    def _disconnected(event: events.Disconnected) -> None:
+        if _role(event.speaker) == "cs":
+            if event.transport == SOAP:
+                text = f"ChargePoint #{event.charge_point_id} forgotten ({event.reason})."
+                _log(INFO, text, event.speaker, None, None)
+            else:
+                text = (
+                    "Disconnected (old connection, replaced)" if event.replaced else "Disconnected"
+                )
+                _log(INFO, text, event.peer, None, None)
+        elif event.retry_in is not None:
+            text = f"Connection lost ({event.reason}), retry in {event.retry_in:g} seconds."
+            _log(ERROR, text, event.speaker, None, None)

@@ -1,7 +1,16 @@
-"""One OCPP link seen from one side (the CS's view of a CP, or a CP's view of its CS).
+"""The other end of one OCPP link, seen from one side, and the one message pipeline.
 
-`Peer` is what simulators, the prompt and plugins use: `call`, `send_raw`, `ping`. The
-OCPP-J implementation drives a sans-I/O `RpcSession` over a WebSocket `Link`.
+A `Peer` drives a sans-I/O `RpcSession` over a `Link` (OCPP-J or SOAP, see `sim/link.py`):
+
+* receive → validate (the session) → hand to a handler or the default (the owner's
+  `answer`/`quick_answer`) → answer or refuse → publish what happened as events;
+* `call(action, payload)`: at most one CALL out at a time, its answer awaited by unique id
+  (a future, no task), a timeout published as `CallTimedOut`;
+* the synchronous fast path: a CALL no handler has to see is answered from the reading
+  callback, with no task (what a fleet of charge points spends most of its time doing).
+
+Everything the pipeline does is an event on the owner's `EventBus`; the log is one of its
+subscribers. Simulators, the prompt and plugins use `call`, `send_raw`, `ping`.
 """
 
 from __future__ import annotations
@@ -14,25 +23,28 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from websockets.exceptions import ConnectionClosed
-
+from ocppsim.core import events
 from ocppsim.core.errors import OcppError, OcppSimError
+from ocppsim.core.events import EventBus
 from ocppsim.core.rpc import (
     BadFrame,
     Call,
     CallError,
     CallReceived,
     CallRefused,
+    CallResult,
     ErrorReceived,
     FrameError,
+    Message,
     ResultReceived,
     RpcSession,
     UnexpectedResponse,
+    dumps,
     parse_frame,
 )
 from ocppsim.core.versions import Service
-from ocppsim.sim import log
-from ocppsim.transport.websocket import Link
+from ocppsim.sim.link import EncodeError, Link
+from ocppsim.sim.log import ERROR, INFO, shorten
 
 if TYPE_CHECKING:
     from ocppsim.core.configuration import Configuration
@@ -43,10 +55,11 @@ Payload = dict[str, Any]
 Answerer = Callable[["Peer", str, Any], Awaitable[Payload]]
 #: quick_answer(peer, action, payload) -> the answer when no handler needs to run, else None.
 QuickAnswerer = Callable[["Peer", str, Any], "Payload | None"]
-
-_BLANK = re.compile(r"\s")
 #: result_listener(peer, action, request payload, result payload)
 ResultListener = Callable[["Peer", str, Any, Any], Awaitable[None]]
+
+_BLANK = re.compile(r"\s")
+_log = logging.getLogger("ocppsim.sim")
 
 
 class CallFailed(OcppSimError):
@@ -62,37 +75,6 @@ class CallFailed(OcppSimError):
         self.sent = sent
 
 
-class Peer:
-    """The other end of one OCPP link, with the version negotiated on it."""
-
-    version: str
-    speaker: str
-    label: str
-    charge_point_id: str
-    transport = "websocket"
-    #: a Charge Point's link to its CS: that CP's configuration keys (handlers read them)
-    configuration: Configuration | None = None
-
-    @property
-    def connected(self) -> bool:
-        raise NotImplementedError
-
-    async def call(self, action: str, payload: Any) -> Any:
-        """Send a CALL and return the CALLRESULT payload (raises CallFailed)."""
-        raise NotImplementedError
-
-    async def send_raw(self, text: str, show_headers: bool = False) -> None:
-        """Send `text` as is: one frame (websocket) or one HTTP body (SOAP)."""
-        raise NotImplementedError
-
-    async def ping(self) -> None:
-        """One transport-level ping (websocket only)."""
-        raise OcppSimError("websocket ping is not available in SOAP mode")
-
-    def abort(self, code: int, reason: str) -> None:
-        """Drop the link at once (a dead peer): close frame `code`/`reason` if it can go."""
-
-
 async def maybe_await(value: Any) -> Any:
     """Await `value` when a handler returned an awaitable (handlers may be plain or async)."""
     if inspect.isawaitable(value):
@@ -100,8 +82,26 @@ async def maybe_await(value: Any) -> Any:
     return value
 
 
-class JsonPeer(Peer):
-    """A Peer over OCPP-J: RPC session + WebSocket link."""
+class Peer:
+    """The other end of one OCPP link, with the version negotiated on it."""
+
+    __slots__ = (
+        "link",
+        "session",
+        "speaker",
+        "label",
+        "charge_point_id",
+        "configuration",
+        "bus",
+        "_answer",
+        "_quick_answer",
+        "_on_result",
+        "_on_closed",
+        "_waiting",
+        "_lock",
+        "_handlers",
+        "_open",
+    )
 
     def __init__(
         self,
@@ -111,174 +111,271 @@ class JsonPeer(Peer):
         speaker: str,
         label: str,
         charge_point_id: str,
+        bus: EventBus,
         answer: Answerer,
-        on_result: ResultListener | None = None,
         quick_answer: QuickAnswerer | None = None,
+        on_result: ResultListener | None = None,
+        on_closed: Callable[[Peer], None] | None = None,
+        configuration: Configuration | None = None,
     ):
         self.link = link
         self.session = session
-        self.version = session.version
         self.speaker = speaker
         self.label = label
         self.charge_point_id = charge_point_id
+        #: a Charge Point's link to its CS: that CP's configuration keys (handlers read them)
+        self.configuration = configuration
+        self.bus = bus
         self._answer = answer
-        self._on_result = on_result
         self._quick_answer = quick_answer
+        self._on_result = on_result
+        self._on_closed = on_closed
         self._waiting: dict[str, asyncio.Future[Any]] = {}
-        self._call_lock = asyncio.Lock()
-        self._handlers: set[asyncio.Task[None]] = set()
+        self._lock: asyncio.Lock | None = None  # made on the first CALL: most peers get none
+        self._handlers: set[asyncio.Task[None]] | None = None
         self._open = True
+
+    def __repr__(self) -> str:
+        return f"<Peer {self.speaker}→{self.label} {self.transport} {self.version}>"
+
+    @property
+    def version(self) -> str:
+        return self.session.version
 
     @property
     def service(self) -> Service:
+        """The service this side answers (`cs` on a Central System)."""
         return self.session.service
 
-    # -- sending ----------------------------------------------------------------------------
+    @property
+    def transport(self) -> str:
+        """`websocket` (OCPP-J) or `soap`."""
+        return self.link.transport
+
+    @property
+    def timeout(self) -> float:
+        """Seconds a CALL waits for its answer."""
+        return self.session.timeout
+
+    @timeout.setter
+    def timeout(self, seconds: float) -> None:
+        self.session.timeout = seconds
 
     @property
     def connected(self) -> bool:
         return self._open and self.link.is_open
 
-    async def _send(self, text: str) -> None:
-        """Send and log a frame; CallFailed when the link is closing or closed."""
-        if not self.link.is_open:
-            raise CallFailed("connection closed")
-        log.frame(self.speaker, log.SENT, self.label, text)
-        try:
-            await self.link.send(text)
-        except ConnectionClosed:
-            raise CallFailed(f"connection closed ({self.link.close_description})") from None
-        except ConnectionError as exc:
-            raise CallFailed(f"connection closed ({exc})") from None
+    def start(self) -> None:
+        """Take what the link receives from now on."""
+        self.link.start(self)
 
-    def _send_now(self, text: str) -> None:
-        """Send from the reading callback: no wait (the link stops reading while the
-        peer does not read what we send); nothing once the link is closing."""
-        if not self.link.is_open:
-            return
-        log.frame(self.speaker, log.SENT, self.label, text)
-        self.link.send_now(text)
+    def change_version(self, version: str) -> None:
+        """Speak `version` from now on (a SOAP box that changed; CALLs out stay pending)."""
+        old = self.session
+        self.session = RpcSession(
+            version,
+            old.service,
+            validate_calls=old.validate_calls,
+            validate_results=old.validate_results,
+            variant=old.variant,
+            timeout=old.timeout,
+            unique_id=self.link.new_unique_id,
+        )
+        self.session.pending = old.pending
+
+    # -- events ---------------------------------------------------------------------------
+
+    def frame_sent(self, wire: str, text: str, message: Message | None = None) -> None:
+        self.bus.publish(
+            events.FrameSent(self.speaker, self.label, self.link.transport, wire, text, message)
+        )
+
+    def frame_received(self, wire: str, text: str, message: Message | None = None) -> None:
+        self.bus.publish(
+            events.FrameReceived(self.speaker, self.label, self.link.transport, wire, text, message)
+        )
+
+    def notice(self, text: str, level: int = INFO) -> None:
+        self.bus.publish(events.Notice(self.speaker, text, level))
+
+    # -- sending --------------------------------------------------------------------------
+
+    def _call_lock(self) -> asyncio.Lock:
+        """One CALL out at a time (OCPP-J §4.1.1)."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        return self._lock
 
     async def call(self, action: str, payload: Any) -> Any:
+        """Send a CALL and return the CALLRESULT payload (raises CallFailed)."""
         if not self.connected:
             raise CallFailed("not connected")
-        async with self._call_lock:
+        async with self._call_lock():
             call = self.session.call(action, payload)
-            future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-            self._waiting[call.unique_id] = future
             try:
-                await self._send(call.to_frame())
-                result = await asyncio.wait_for(future, self.session.timeout)
-            except asyncio.TimeoutError:
+                wire, text = self.link.encode(call)
+            except EncodeError as exc:
                 self.session.forget(call.unique_id)
-                log.error(f"Error for the message #{call.unique_id} : timeout", self.speaker)
-                raise CallFailed("timeout") from None
-            finally:
-                self._waiting.pop(call.unique_id, None)
+                raise CallFailed(str(exc)) from exc
+            result = await self._exchange(call, wire, text)
         if self._on_result is not None:
             await self._on_result(self, action, payload, result)
         return result
 
+    async def _exchange(self, call: Call, wire: str, text: str, raw: bool = False) -> Any:
+        """Send `call` and wait for its answer (a future: no task)."""
+        if not self.link.is_open:
+            self.session.forget(call.unique_id)
+            raise CallFailed("connection closed")
+        uid = call.unique_id
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiting[uid] = future
+        timeout = self.session.timeout
+        try:
+            if raw:
+                await self.link.send_raw(wire, False)
+            else:
+                self.frame_sent(wire, text, call)
+                await self.link.send_call(call, wire, timeout)
+            return await asyncio.wait_for(future, timeout)
+        except asyncio.TimeoutError:
+            self.session.forget(uid)
+            transport = self.link.transport
+            self.bus.publish(
+                events.CallTimedOut(self.speaker, self.label, transport, uid, call.action)
+            )
+            raise CallFailed("timeout") from None
+        except CallFailed:
+            self.session.forget(uid)
+            raise
+        finally:
+            self._waiting.pop(uid, None)
+
     async def send_raw(self, text: str, show_headers: bool = False) -> None:
-        """Send `text` as is; when it reads as a CALL, wait for its answer like `call` does,
-        so that the answer is logged and checked as one (a CALLERROR is no failure here)."""
+        """Send `text` as is: one frame (OCPP-J) or one HTTP body (SOAP). When it reads as a
+        CALL whose answer comes back on the link, wait for it like `call` does, so that the
+        answer is logged and checked as one (a CALLERROR is no failure here)."""
         if not self.connected:
             raise CallFailed("not connected")
-        call = _raw_call(text)
+        call = self.link.raw_call(text)
         if call is None or call.unique_id in self.session.pending:
-            await self._send(text)  # not a CALL, or its id is taken: nothing to wait for
+            if not self.link.is_open:
+                raise CallFailed("connection closed")
+            await self.link.send_raw(text, show_headers)  # nothing to wait for
             return
-        pending = self.session.track(call.unique_id, call.action, call.payload)
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._waiting[pending.unique_id] = future
+        self.session.track(call.unique_id, call.action, call.payload)
         try:
-            await self._send(text)
-            await asyncio.wait_for(future, self.session.timeout)
-        except asyncio.TimeoutError:
-            self.session.forget(pending.unique_id)
-            log.error(f"Error for the message #{pending.unique_id} : timeout", self.speaker)
+            await self._exchange(call, text, text, raw=True)
         except CallFailed as exc:
-            self.session.forget(pending.unique_id)
-            if exc.error is None:  # not sent, or no answer: say so; a CALLERROR was logged
+            if exc.error is None and exc.reason != "timeout":  # a CALLERROR was logged
                 raise
-        finally:
-            self._waiting.pop(pending.unique_id, None)
-
-    def abort(self, code: int, reason: str) -> None:
-        self.link.abort(code, reason)
 
     async def ping(self) -> None:
+        """One transport-level ping (websocket only)."""
         address = self.link.remote_address
-        log.event(self.speaker, f"PING sent to: {address}")
+        self.notice(f"PING sent to: {address}")
         await self.link.ping()
-        log.event(self.speaker, f"PONG received from: {address}")
+        self.notice(f"PONG received from: {address}")
 
-    # -- receiving --------------------------------------------------------------------------
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """End the link properly."""
+        await self.link.close(code, reason)
 
-    async def run(self) -> None:
-        """Read frames until the connection closes."""
+    def abort(self, code: int, reason: str) -> None:
+        """Drop the link at once (a dead peer): close frame `code`/`reason` if it can go."""
+        self.link.abort(code, reason)
+
+    # -- receiving ------------------------------------------------------------------------
+
+    def receive_frame(self, text: str) -> None:
+        """One OCPP-J frame received, called by the link as it reads (no task per frame)."""
         try:
-            await self.link.serve(self._on_frame)
-        finally:
-            self._open = False
-            if self._waiting:
-                reason = f"connection closed ({self.link.close_description})"
-                for future in self._waiting.values():
-                    if not future.done():
-                        future.set_exception(CallFailed(reason, sent=True))
-            for task in list(self._handlers):
-                task.cancel()
-
-    def _on_frame(self, text: str) -> None:
-        """One frame received, called by the link as it reads (no task switch per frame)."""
-        try:
-            self._process(text)
+            self._handle(self.session.receive(text), text, None)
         except Exception as exc:  # whatever a frame holds, the link and the simulator live on
-            logging.getLogger("ocppsim.sim").debug("frame processing failed", exc_info=True)
-            log.error(f"Error: message {_shorten(text)} can't be processed: {exc!r}", self.speaker)
+            _log.debug("frame processing failed", exc_info=True)
+            self.notice(f"Error: message {shorten(text)} can't be processed: {exc!r}", ERROR)
 
-    def _process(self, text: str) -> None:
-        event = self.session.receive(text)
-        if isinstance(event, BadFrame):
-            log.frame(self.speaker, log.RECEIVED, self.label, event.text)
-            log.error(f"Error: message {_shorten(event.text)} can't be parsed.", self.speaker)
-        elif isinstance(event, CallRefused):
-            log.frame(self.speaker, log.RECEIVED, self.label, _compact(text))
-            log.warning(  # why, before the answer goes out (a peer may act on it at once)
-                f"WARNING : {event.error.code} for CALL #{event.unique_id} ({event.reason})",
-                self.speaker,
-            )
-            self._send_now(event.reply)
-        elif isinstance(event, CallReceived):
-            shown = event.call.to_frame() if _BLANK.search(text) else text
-            log.frame(self.speaker, log.RECEIVED, self.label, shown)
+    def receive_message(self, message: Message, wire: str, text: str) -> None:
+        """One message a link decoded (SOAP); a CALL always gets an answer."""
+        try:
+            self._handle(self.session.receive_message(message), wire, text)
+        except Exception as exc:
+            _log.debug("message processing failed", exc_info=True)
+            self.notice(f"Error: message {shorten(text)} can't be processed: {exc!r}", ERROR)
+            if isinstance(message, Call):
+                self._reply(self.session.refuse(message.unique_id, "InternalError"), None, None)
+
+    def _handle(self, event: Any, wire: str, text: str | None) -> None:
+        """Act on what the session made of a received message (`text`: how the link shows
+        it; None for an OCPP-J frame, shown compact)."""
+        kind = type(event)
+        if kind is CallReceived:
+            call: Call = event.call
+            if text is None:
+                text = call.to_frame() if _BLANK.search(wire) else wire
+            self.frame_received(wire, text, call)
             quick = None
             if self._quick_answer is not None:
-                quick = self._quick_answer(self, event.call.action, event.call.payload)
+                quick = self._quick_answer(self, call.action, call.payload)
             if quick is not None:  # no handler to run: answer without a task
-                self._send_now(self.session.answer(event.call, quick).to_frame())
+                self._reply(self.session.answer(call, quick), call.action, quick)
                 return
-            task = asyncio.create_task(self._handle_call(event.call))
+            task = asyncio.get_running_loop().create_task(self._handle_call(call))
+            if self._handlers is None:
+                self._handlers = set()
             self._handlers.add(task)
             task.add_done_callback(self._handlers.discard)
-        elif isinstance(event, ResultReceived):
-            shown = event.result.to_frame() if _BLANK.search(text) else text
-            log.frame(self.speaker, log.RECEIVED, self.label, shown)
-            if event.violation is not None:
-                log.warning(
-                    f"WARNING : {event.violation.code} for CALLRETURN "
-                    f"#{event.result.unique_id} ({event.violation.reason})",
-                    self.speaker,
+        elif kind is ResultReceived:
+            result: CallResult = event.result
+            if text is None:
+                text = result.to_frame() if _BLANK.search(wire) else wire
+            self.frame_received(wire, text, result)
+            violation = event.violation
+            if violation is not None:
+                self.bus.publish(
+                    events.ResultInvalid(
+                        self.speaker,
+                        self.label,
+                        self.link.transport,
+                        result.unique_id,
+                        event.pending.action,
+                        violation.code,
+                        violation.reason,
+                    )
                 )
-            self._resolve(event.result.unique_id, event.result.payload, None)
-        elif isinstance(event, ErrorReceived):
-            log.frame(self.speaker, log.RECEIVED, self.label, event.error.to_frame())
+            self._resolve(result.unique_id, result.payload, None)
+        elif kind is CallRefused:
+            self.frame_received(wire, _compact(wire) if text is None else text)
+            error: CallError = event.error
+            self.bus.publish(  # why, before the answer goes out (a peer may act on it at once)
+                events.CallRefused(
+                    self.speaker,
+                    self.label,
+                    self.link.transport,
+                    event.unique_id,
+                    event.action,
+                    error.code,
+                    event.reason,
+                )
+            )
+            self._reply(error, event.action, None)
+        elif kind is ErrorReceived:
+            self.frame_received(wire, event.error.to_frame() if text is None else text, event.error)
             self._resolve(event.error.unique_id, None, event.error)
-        elif isinstance(event, UnexpectedResponse):
-            log.frame(self.speaker, log.RECEIVED, self.label, event.message.to_frame())
-            log.warning(
-                f"WARNING : no pending CALL #{event.message.unique_id}, answer ignored",
-                self.speaker,
+        elif kind is UnexpectedResponse:
+            message = event.message
+            self.frame_received(wire, message.to_frame() if text is None else text, message)
+            self.bus.publish(
+                events.AnswerIgnored(
+                    self.speaker, self.label, self.link.transport, message.unique_id
+                )
+            )
+        elif kind is BadFrame:
+            self.frame_received(wire, event.text if text is None else text)
+            self.bus.publish(
+                events.FrameUnreadable(
+                    self.speaker, self.label, self.link.transport, event.text, event.reason
+                )
             )
 
     def _resolve(self, unique_id: str, payload: Any, error: CallError | None) -> None:
@@ -291,28 +388,61 @@ class JsonPeer(Peer):
             future.set_exception(CallFailed(f"{error.code}: {error.description}", error))
 
     async def _handle_call(self, call: Call) -> None:
+        """Run the handlers of a CALL (a task: plugins may await) and answer."""
+        payload = None
         try:
             payload = await self._answer(self, call.action, call.payload)
-            reply = self.session.answer(call, payload).to_frame()
+            reply: CallResult | CallError = self.session.answer(call, payload)
         except OcppError as exc:
-            reply = self.session.refuse(
-                call.unique_id, exc.code, exc.description, exc.details
-            ).to_frame()
+            reply = self.session.refuse(call.unique_id, exc.code, exc.description, exc.details)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a handler's bug answers InternalError, never kills the link
-            logging.getLogger("ocppsim.sim").debug("handler failed", exc_info=True)
-            log.error(f"Error: handler for {call.action} failed: {exc!r}", self.speaker)
-            reply = self.session.refuse(call.unique_id, "InternalError").to_frame()
-        if self.connected:
-            try:
-                await self._send(reply)
-            except Exception as exc:  # the link closed while we answered
-                log.error(f"Error: could not answer #{call.unique_id}: {exc}", self.speaker)
+            _log.debug("handler failed", exc_info=True)
+            self.notice(f"Error: handler for {call.action} failed: {exc!r}", ERROR)
+            reply = self.session.refuse(call.unique_id, "InternalError")
+        self._reply(reply, call.action, payload)
+
+    def _reply(self, reply: CallResult | CallError, action: str | None, payload: Any) -> None:
+        """Encode and send the answer to a received CALL; an answer the link cannot carry
+        becomes an InternalError (it is our handler's, or a plugin's, mistake)."""
+        link = self.link
+        if not link.is_open:
+            return  # the link is closing: nothing more goes out
+        try:
+            wire, text = link.encode(reply)
+        except Exception as exc:  # EncodeError, or a bug: the CALL still gets its answer
+            _log.debug("answer not encoded", exc_info=True)
+            self.notice(
+                f"Error: the {action} answer {_shown(payload)} cannot be sent: {exc}", ERROR
+            )
+            reply = self.session.refuse(reply.unique_id, "InternalError")
+            wire, text = link.encode(reply)
+        self.frame_sent(wire, text, reply)
+        try:
+            link.send_reply(reply, wire)
+        except Exception as exc:  # the link closed while we answered
+            self.notice(f"Error: could not answer #{reply.unique_id}: {exc}", ERROR)
+
+    def link_closed(self, error: BaseException | None) -> None:
+        """The link is over: pending CALLs fail, running handlers stop, the owner is told."""
+        self._open = False
+        if error is not None:
+            self.notice(f"Error: connection failed: {error!r}", ERROR)
+        if self._waiting:
+            reason = f"connection closed ({self.link.close_description})"
+            for future in self._waiting.values():
+                if not future.done():
+                    future.set_exception(CallFailed(reason, sent=True))
+        if self._handlers:
+            for task in list(self._handlers):
+                task.cancel()
+        if self._on_closed is not None:
+            self._on_closed(self)
 
 
-def _raw_call(text: str) -> Call | None:
-    """The CALL a raw text is, when it parses as one (`[2,"id","Action",{...}]`)."""
+def raw_call(text: str) -> Call | None:
+    """The CALL an OCPP-J raw text is, when it parses as one (`[2,"id","Action",{...}]`)."""
     if not text.lstrip().startswith("["):
         return None
     try:
@@ -322,14 +452,17 @@ def _raw_call(text: str) -> Call | None:
     return message if isinstance(message, Call) else None
 
 
-def _shorten(text: str, limit: int = 200) -> str:
-    """At most `limit` characters of a frame, for error lines."""
-    return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit} more characters)"
-
-
 def _compact(text: str) -> str:
     """A received frame as compact JSON when it parses (logs show canonical frames)."""
     try:
         return json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=False)
     except (ValueError, RecursionError):
         return text
+
+
+def _shown(payload: Any) -> str:
+    """A payload for an error line: its JSON, or its repr when it is no JSON."""
+    try:
+        return dumps(payload)
+    except (TypeError, ValueError):
+        return repr(payload)

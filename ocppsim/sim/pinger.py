@@ -1,11 +1,15 @@
-"""Periodic websocket pings with an interval that `set … websocket_ping_interval=` changes."""
+"""Periodic websocket pings with an interval that `set … websocket_ping_interval=` changes.
+
+A timer per link, and a task only while a ping waits for its pong: with the interval at 0
+(a Charge Point's default) nothing at all runs for an idle link.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING
 
-from ocppsim.sim import log
+from ocppsim.sim.log import ERROR
 
 if TYPE_CHECKING:
     from ocppsim.sim.peer import Peer
@@ -24,39 +28,69 @@ class Pinger:
 
     def __init__(self, interval: float):
         self.interval = float(interval)
-        self._changed = asyncio.Event()
+        self._timers: dict[Peer, asyncio.TimerHandle | None] = {}
+        self._pinging: set[asyncio.Task[None]] = set()
+
+    def add(self, peer: Peer) -> None:
+        """Ping `peer` from now on (links that cannot ping are left alone)."""
+        if peer.link.pings:
+            self._timers[peer] = None
+            self._schedule(peer)
+
+    def discard(self, peer: Peer) -> None:
+        """Stop pinging `peer` (its link ended)."""
+        timer = self._timers.pop(peer, None)
+        if timer is not None:
+            timer.cancel()
 
     def set_interval(self, seconds: float) -> None:
+        """Change the interval; every link starts counting again."""
         self.interval = float(seconds)
-        self._changed.set()
-        self._changed = asyncio.Event()
+        for peer in list(self._timers):
+            self._schedule(peer)
 
-    async def run(self, peer: Peer) -> None:
-        """Ping `peer` until it disconnects, its ping times out, or the task is cancelled."""
-        while peer.connected:
-            changed = self._changed
-            delay = self.interval if self.interval > 0 else None
-            try:
-                await asyncio.wait_for(changed.wait(), delay)
-                continue  # the interval changed: start counting again
-            except asyncio.TimeoutError:
-                pass
-            timeout = self.interval
-            try:
-                await asyncio.wait_for(peer.ping(), timeout)
-            except asyncio.CancelledError:
-                raise
-            except asyncio.TimeoutError:
-                if peer.connected:
-                    code, reason = KEEPALIVE_CLOSE
-                    log.error(
-                        f"Error: no PONG within {timeout:g} seconds: closing the connection"
-                        f" ({code} {reason}).",
-                        peer.speaker,
-                    )
-                    peer.abort(code, reason)
-                return
-            except Exception as exc:
-                if not peer.connected:
-                    return  # the link closed meanwhile: its end is reported where it is seen
-                log.error(f"Error: ping failed: {str(exc) or type(exc).__name__}", peer.speaker)
+    def stop(self) -> None:
+        """Forget every link and stop the pings under way."""
+        for peer in list(self._timers):
+            self.discard(peer)
+        for task in list(self._pinging):
+            task.cancel()
+
+    def _schedule(self, peer: Peer) -> None:
+        timer = self._timers.get(peer)
+        if timer is not None:
+            timer.cancel()
+        self._timers[peer] = None
+        if self.interval > 0:
+            loop = asyncio.get_running_loop()
+            self._timers[peer] = loop.call_later(self.interval, self._due, peer)
+
+    def _due(self, peer: Peer) -> None:
+        self._timers[peer] = None
+        if not peer.connected:
+            return
+        task = asyncio.get_running_loop().create_task(self._ping(peer))
+        self._pinging.add(task)
+        task.add_done_callback(self._pinging.discard)
+
+    async def _ping(self, peer: Peer) -> None:
+        """One ping; the next one is due an interval after it is answered."""
+        timeout = self.interval
+        try:
+            await asyncio.wait_for(peer.ping(), timeout)
+        except asyncio.TimeoutError:
+            if peer.connected:
+                code, reason = KEEPALIVE_CLOSE
+                peer.notice(
+                    f"Error: no PONG within {timeout:g} seconds: closing the connection"
+                    f" ({code} {reason}).",
+                    ERROR,
+                )
+                peer.abort(code, reason)
+            return
+        except Exception as exc:
+            if not peer.connected:
+                return  # the link closed meanwhile: its end is reported where it is seen
+            peer.notice(f"Error: ping failed: {str(exc) or type(exc).__name__}", ERROR)
+        if peer in self._timers and self._timers[peer] is None:
+            self._schedule(peer)

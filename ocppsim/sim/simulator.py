@@ -4,15 +4,18 @@ Charge Points, with the target selection rules of the prompt (SPEC §3)."""
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from ocppsim.core.customise import apply_fields
 from ocppsim.core.defaults import default_payload
 from ocppsim.core.errors import OcppSimError
+from ocppsim.core.events import EventBus
 from ocppsim.core.versions import Service, get
-from ocppsim.sim import log
 from ocppsim.sim.behaviour import Behaviour
+from ocppsim.sim.log import ERROR, LogConsumer
 from ocppsim.sim.peer import CallFailed, Peer
+from ocppsim.sim.resources import Resources
 
 
 class CommandError(OcppSimError):
@@ -50,6 +53,11 @@ class Simulator:
         self.charge_points: dict[str, Any] = {}
         self.cs_behaviour = Behaviour("cs", spawn=self.spawn)
         self.cp_behaviour = Behaviour("cp", spawn=self.spawn)
+        #: what the simulators of this process do, as events; the log is a subscriber
+        self.log = LogConsumer()
+        self.bus = EventBus(self.log)
+        #: what they share: one HTTP client, the SOAP Charge Points' callback servers
+        self.resources = Resources()
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -69,10 +77,11 @@ class Simulator:
     async def shutdown(self) -> None:
         for task in list(self._tasks):
             task.cancel()
-        for cp in list(self.charge_points.values()):
-            await cp.stop()
+        stopping = [cp.stop() for cp in list(self.charge_points.values())]
+        await asyncio.gather(*stopping, return_exceptions=True)  # each bounded: at once
         if self.central_system is not None:
             await self.central_system.stop()
+        await self.resources.close()
 
     def add_central_system(self, cs: Any) -> None:
         if self.central_system is not None:
@@ -99,7 +108,7 @@ class Simulator:
             raise CommandError(f"Error: charge point #{cp_id} does not exist.")
         del self.charge_points[cp_id]
         await cp.stop()
-        log.event(cp.speaker, "Charge point stopped.")
+        self.bus.notice(cp.speaker, "Charge point stopped.")
 
     async def stop_central_system(self) -> None:
         """Close every connection and stop listening (the port is free again)."""
@@ -110,7 +119,7 @@ class Simulator:
             await cs.stop()
         finally:
             self.central_system = None
-        log.event(None, "CentralSystem stopped.")
+        self.bus.notice(None, "CentralSystem stopped.")
 
     # -- target selection -----------------------------------------------------------------------
 
@@ -153,6 +162,12 @@ class Simulator:
         try:
             return peers[remote_id]
         except KeyError:
+            left = cs.departed.get(remote_id)
+            if left is not None:
+                at = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(left))
+                raise CommandError(
+                    f"Error: charge point #{remote_id} is not connected (disconnected at {at})."
+                ) from None
             raise CommandError(f"Error: charge point #{remote_id} does not exist.") from None
 
     # -- building CALLs ---------------------------------------------------------------------------
@@ -246,7 +261,7 @@ class Simulator:
         try:
             await asyncio.wait_for(peer.ping(), 30)
         except asyncio.TimeoutError:
-            log.error("Error: no PONG within 30 seconds.", peer.speaker)
+            peer.notice("Error: no PONG within 30 seconds.", ERROR)
         except OcppSimError as exc:
             raise CommandError(f"Error: {exc}") from exc
         except Exception as exc:

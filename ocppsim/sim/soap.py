@@ -1,9 +1,16 @@
-"""The Central System and Charge Point simulators over SOAP 1.2/HTTP (SPEC §7).
+"""SOAP 1.2 over HTTP for the simulators (SPEC §7): the link, how a Central System receives
+charge points, and how a Charge Point reaches its Central System.
 
-Each side runs an HTTP server for the CALLs it answers and posts its own CALLs to the
-other side: the Charge Point to the Central System's URL, the Central System to the `From`
-address each Charge Point sent. Log lines read like OCPP-J's: `>>peer /Action {json}`, or
-the envelopes themselves when `print_xml` is on (SPEC §2).
+On a SOAP link a CALL is an HTTP POST and its answer the HTTP response: the request's
+MessageID is the CALL's unique id, the response's RelatesTo names it back. Each side runs
+an HTTP server for the CALLs it answers and posts its own: the Charge Point to the Central
+System's URL, the Central System to the `From` address each Charge Point sent. A request is
+decoded here (`SoapEndpoint`) into a `Call` and goes through the same pipeline as an OCPP-J
+frame (`Peer`, `RpcSession`); its answer is encoded back into the HTTP response.
+
+Per process: one HTTP client session for every post, one callback server per host and port
+for every Charge Point (routing on chargeBoxIdentity), kept in `Resources`. Log lines read
+like OCPP-J's: `>>peer /Action {json}`, or the envelopes when `print_xml` is on (SPEC §2).
 """
 
 from __future__ import annotations
@@ -13,24 +20,22 @@ import logging
 import math
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Hashable
+from dataclasses import dataclass
 from errno import EADDRNOTAVAIL
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from lxml import etree
 
-from ocppsim.core.configuration import Configuration
+from ocppsim.core import events
 from ocppsim.core.errors import OcppError, OcppSimError, bounded_description
-from ocppsim.core.rpc import DEFAULT_TIMEOUT, CallError, dumps
-from ocppsim.core.validation import validate
-from ocppsim.core.versions import Service, by_subprotocol, default, get, subprotocols
-from ocppsim.sim import log
-from ocppsim.sim.behaviour import Behaviour, LocalAnswer
-from ocppsim.sim.central_system import DEFAULT_PROTOCOLS, normalise_endpoint
-from ocppsim.sim.charge_point import NotConnected
+from ocppsim.core.events import EventBus
+from ocppsim.core.rpc import DEFAULT_TIMEOUT, Call, CallError, CallResult, Message, dumps
+from ocppsim.core.versions import Service, by_subprotocol, get, subprotocols
+from ocppsim.sim.link import EncodeError, LinkUser
+from ocppsim.sim.log import ERROR, WARNING, one_line
 from ocppsim.sim.peer import CallFailed, Peer
-from ocppsim.sim.pinger import Pinger
 from ocppsim.soap import (
     CONTENT_TYPE,
     SoapFaultError,
@@ -47,6 +52,7 @@ from ocppsim.soap.codec import (
     parse_envelope,
 )
 from ocppsim.soap.faults import SOAP11_ENV, SOAP_ENV, SoapEnvelopeFault
+from ocppsim.transport import ConnectFailed
 from ocppsim.transport.http import (
     HttpClient,
     HttpExchange,
@@ -57,16 +63,20 @@ from ocppsim.transport.http import (
     HttpServer,
     HttpTimeout,
     local_address_towards,
+    normalise_path,
 )
 from ocppsim.transport.urls import HTTP_SCHEMES, url_problem
 
+if TYPE_CHECKING:
+    from ocppsim.sim.central_system import CentralSystem
+    from ocppsim.sim.charge_point import ChargePoint
+    from ocppsim.sim.resources import Resources
+
 _log = logging.getLogger("ocppsim.sim")
 
-PrintXml = Callable[[], bool]
-#: identify(request, version) -> the Peer that sent it (registering it when new)
-Identify = Callable[[SoapRequest, str], Awaitable[Peer]]
-
 _SERVICE_NAMES = {"cs": "Central System", "cp": "Charge Point"}
+#: The other service: the one a side calls (a CS calls the Charge Point service).
+_OTHER: dict[Service, Service] = {"cs": "cp", "cp": "cs"}
 
 #: A Central System forgets a charge box it has not heard from for this long (seconds): a
 #: real one sends a Heartbeat at least every heartbeatInterval (1200 s by default).
@@ -75,20 +85,20 @@ FORGET_AFTER = 3600.0
 #: one heard from least recently (ids from a flood of requests never exhaust memory).
 MAX_CHARGE_BOXES = 100_000
 
+#: the media type of SOAP 1.2 messages (SOAP 1.2 Part 2 §7.1.4, RFC 3902)
+SOAP12_MEDIA_TYPE = "application/soap+xml"
+#: SOAP 1.1's media type: accepted only to answer a SOAP 1.1 Envelope with VersionMismatch
+SOAP11_MEDIA_TYPE = "text/xml"
+
 
 def new_message_id() -> str:
     """A WS-Addressing MessageID: a `urn:uuid:` IRI."""
     return f"urn:uuid:{uuid.uuid4()}"
 
 
-def one_line(text: str) -> str:
-    """A text for one log line: line breaks become spaces (SPEC §2: one line per event)."""
-    return " ".join(text.splitlines()) if ("\n" in text or "\r" in text) else text
-
-
-def _decoded(data: bytes) -> str:
-    """Bytes as text for the log, whatever they are."""
-    return one_line(data.decode("utf-8", "replace"))
+def _json_view(action: str, payload: Any) -> str:
+    """How a SOAP message shows in a JSON-mode log line: `/Action {json}`."""
+    return f"/{action} {dumps(payload)}"
 
 
 def _fault_text(action: str | None, code: str, reason: str) -> str:
@@ -102,280 +112,375 @@ def _fault_status(code: str) -> int:
     return 500 if code == "InternalError" else 400
 
 
-#: the media type of SOAP 1.2 messages (SOAP 1.2 Part 2 §7.1.4, RFC 3902)
-SOAP12_MEDIA_TYPE = "application/soap+xml"
-#: SOAP 1.1's media type: accepted only to answer a SOAP 1.1 Envelope with VersionMismatch
-SOAP11_MEDIA_TYPE = "text/xml"
+def _fault(code: str, reason: str | None, relates_to: str | None) -> tuple[bytes, str]:
+    """A Fault envelope for an OCPP error code, and its reason as sent (bounded)."""
+    error = SoapFaultError(code, bounded_description(reason) if reason else None)
+    body = build_fault(code, error.reason, relates_to=relates_to, message_id=new_message_id())
+    return body, error.reason
 
 
-class SoapPeer(Peer):
-    """The other end of a SOAP link: CALLs are POSTs to its address (SPEC §7)."""
+# ---------------------------------------------------------------------------------- the link
+
+
+@dataclass(slots=True)
+class _Request:
+    """A request received on a link, waiting for the answer its HTTP response carries."""
+
+    action: str
+    relates_to: str | None
+    charge_box_id: str | None
+    reply: asyncio.Future[HttpReply]
+
+
+class SoapLink:
+    """A SOAP link to one peer: CALLs out are POSTs to `address`, CALLs in are requests an
+    HTTP server routed here (see the module docstring)."""
+
+    __slots__ = (
+        "client",
+        "version",
+        "called",
+        "charge_box_id",
+        "address",
+        "from_address",
+        "heard",
+        "_user",
+        "_requests",
+        "_why",
+    )
 
     transport = "soap"
+    pings = False
+    new_unique_id = staticmethod(new_message_id)
 
     def __init__(
         self,
+        client: HttpClient,
         *,
         version: str,
-        service: Service,
-        speaker: str,
-        label: str,
-        charge_point_id: str,
+        called: Service,
+        charge_box_id: str,
         address: str | None,
-        client: HttpClient,
-        print_xml: PrintXml,
         from_address: str | None = None,
-        on_result: Callable[[Peer, str, Any, Any], Awaitable[None]] | None = None,
-        variant: str | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
+        heard: Any = None,
     ):
+        self.client = client
         self.version = version
-        self.service: Service = service
-        self.speaker = speaker
-        self.label = label
-        self.charge_point_id = charge_point_id
+        #: the service of the other end (the one this side's CALLs go to)
+        self.called: Service = called
+        self.charge_box_id = charge_box_id
+        #: where CALLs are posted (a CS's URL; a charge box's From); None: cannot be called
         self.address = address
+        #: the address sent as From, where the other end calls back (a Charge Point's)
         self.from_address = from_address
-        self.variant = variant
-        self.timeout = timeout
-        self._client = client
-        self._print_xml = print_xml
-        self._on_result = on_result
-        self._lock: asyncio.Lock | None = None  # made on the first CALL: most boxes get none
+        #: heard(charge_box_id): the other end answered one of our CALLs
+        self.heard = heard
+        self._user: LinkUser | None = None
+        self._requests: dict[str, _Request] | None = None
+        self._why: str | None = None
 
     @property
-    def _call_lock(self) -> asyncio.Lock:
-        """One CALL at a time to this peer."""
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        return self._lock
+    def is_open(self) -> bool:
+        return self._why is None
 
     @property
-    def connected(self) -> bool:
-        return True
+    def remote_address(self) -> str:
+        return self.address or "-"
+
+    @property
+    def close_description(self) -> str:
+        return self._why or "open"
+
+    def start(self, peer: LinkUser) -> None:
+        self._user = peer
+
+    # -- encoding -----------------------------------------------------------------------------
+
+    def encode(self, message: Message) -> tuple[str, str]:
+        if isinstance(message, Call):
+            return self._encode_call(message)
+        request = (self._requests or {}).get(message.unique_id)
+        action = request.action if request is not None else None
+        relates_to = request.relates_to if request is not None else None
+        if isinstance(message, CallError):
+            body, reason = _fault(message.code, message.description, relates_to)
+            return body.decode("utf-8"), _fault_text(action, message.code, reason)
+        if action is None:
+            raise EncodeError(f"no request #{message.unique_id} waits for an answer")
+        try:
+            body = get_codec(self.version, _OTHER[self.called]).build_response(
+                action,
+                message.payload,
+                charge_box_id=request.charge_box_id if request is not None else None,
+                relates_to=relates_to,
+                message_id=new_message_id(),
+            )
+            text = _json_view(action, message.payload)
+        except SoapFaultError as exc:
+            raise EncodeError(exc.reason) from exc
+        except (TypeError, ValueError) as exc:  # a value that is no JSON (a plugin's)
+            raise EncodeError(str(exc) or type(exc).__name__) from exc
+        return body.decode("utf-8"), text
 
     def _target(self) -> str:
         if self.address is None:
             raise CallFailed(
-                f"ChargePoint #{self.charge_point_id} sent no From address: it cannot be called"
+                f"ChargePoint #{self.charge_box_id} sent no From address: it cannot be called"
             )
         return self.address
 
-    def _envelope(self, action: str, payload: Any, message_id: str, target: str) -> bytes:
-        """The request envelope, or CallFailed saying why the codec cannot build it."""
-        codec = get_codec(self.version, self.service)
-        name = _SERVICE_NAMES[self.service]
-        if action not in codec.actions:
-            raise CallFailed(
-                f"`{action}' is not an operation of the OCPP {self.version} {name} SOAP service"
+    def _encode_call(self, call: Call) -> tuple[str, str]:
+        """The request envelope, or EncodeError saying why the codec cannot build it."""
+        try:
+            target = self._target()
+        except CallFailed as exc:
+            raise EncodeError(exc.reason) from None
+        codec = get_codec(self.version, self.called)
+        if call.action not in codec.actions:
+            raise EncodeError(
+                f"`{call.action}' is not an operation of the {get(self.version).title}"
+                f" {_SERVICE_NAMES[self.called]} SOAP service"
             )
         try:
-            return codec.build_request(
-                action,
-                payload,
-                charge_box_id=self.charge_point_id,
+            body = codec.build_request(
+                call.action,
+                call.payload,
+                charge_box_id=self.charge_box_id,
                 to=target,
-                message_id=message_id,
+                message_id=call.unique_id,
                 from_address=self.from_address,
             )
         except SoapFaultError as exc:
-            raise CallFailed(
+            raise EncodeError(
                 f"the SOAP envelope cannot be built ({exc.code}: {exc.reason}); "
                 "use send_raw to post any XML"
             ) from exc
+        return body.decode("utf-8"), _json_view(call.action, call.payload)
 
-    async def _post(self, target: str, body: bytes, action: str | None) -> HttpExchange:
+    # -- CALLs out ------------------------------------------------------------------------------
+
+    async def _post(self, body: bytes, action: str | None, timeout: float) -> HttpExchange:
         content_type = CONTENT_TYPE + (f'; action="/{action}"' if action else "")
-        return await self._client.post(
-            target, body, {"Content-Type": content_type}, timeout=self.timeout
+        return await self.client.post(
+            self._target(), body, {"Content-Type": content_type}, timeout=timeout
         )
 
-    async def call(self, action: str, payload: Any) -> Any:
-        """POST the request of `action`; the response payload, or CallFailed (SPEC §7)."""
-        target = self._target()
-        message_id = new_message_id()
-        body = self._envelope(action, payload, message_id, target)
-        async with self._call_lock:
-            shown = _decoded(body) if self._print_xml() else f"/{action} {dumps(payload)}"
-            log.frame(self.speaker, log.SENT, self.label, shown)
-            try:
-                exchange = await self._post(target, body, action)
-            except HttpTimeout:
-                log.error(f"Error for the message #{message_id} : timeout", self.speaker)
-                raise CallFailed("timeout") from None
-            except HttpFailed as exc:
-                raise CallFailed(str(exc)) from exc
-        result = self._read_response(action, message_id, exchange)
-        if self._on_result is not None:
-            await self._on_result(self, action, payload, result)
-        return result
-
-    def _read_response(self, action: str, message_id: str, exchange: HttpExchange) -> Any:
-        """The payload of the response; faults and unreadable answers raise CallFailed."""
-        codec = get_codec(self.version, self.service)
-        raw = _decoded(exchange.body)
+    async def send_call(self, call: Call, wire: str, timeout: float) -> None:
+        """POST the request; its HTTP response is fed back to the peer as the answer."""
         try:
-            response = codec.parse_response_message(exchange.body, action)
-        except SoapFaultError as exc:
-            is_fault = self._is_fault(exchange.body)
-            if is_fault:
-                shown = raw if self._print_xml() else _fault_text(action, exc.code, exc.reason)
-                log.frame(self.speaker, log.RECEIVED, self.label, shown)
-            else:
-                log.frame(self.speaker, log.RECEIVED, self.label, raw or '""')
-                log.error(
-                    f"Error: unreadable answer to #{message_id} (HTTP {exchange.status} "
-                    f"{exchange.reason}): {exc.code}: {exc.reason}",
-                    self.speaker,
-                )
-            raise CallFailed(
-                f"{exc.code}: {exc.reason}", CallError(message_id, exc.code, exc.reason)
-            ) from None
-        shown = raw if self._print_xml() else f"/{action} {dumps(response.payload)}"
-        log.frame(self.speaker, log.RECEIVED, self.label, shown)
-        if response.relates_to is not None and response.relates_to != message_id:
-            log.warning(
-                f"WARNING : RelatesTo {response.relates_to} does not match #{message_id}",
-                self.speaker,
-            )
-        violation = validate(self.version, action + "Response", response.payload, self.variant)
-        if violation is not None:
-            log.warning(
-                f"WARNING : {violation.code} for CALLRETURN #{message_id} ({violation.reason})",
-                self.speaker,
-            )
-        return response.payload
-
-    @staticmethod
-    def _is_fault(body: bytes) -> bool:
-        try:
-            return fault_of(parse_envelope(body)) is not None
-        except SoapFaultError:
-            return False
-
-    async def send_raw(self, text: str, show_headers: bool = False) -> None:
-        """POST `text` as the body, as is, and log the answer (SPEC §3 send_raw)."""
-        target = self._target()
-        log.frame(self.speaker, log.SENT, self.label, one_line(text))
-        try:
-            exchange = await self._post(target, text.encode("utf-8"), None)
+            exchange = await self._post(wire.encode("utf-8"), call.action, timeout)
+        except HttpTimeout:
+            raise asyncio.TimeoutError from None
         except HttpFailed as exc:
             raise CallFailed(str(exc)) from exc
+        self._answered(call, exchange)
+
+    def _answered(self, call: Call, exchange: HttpExchange) -> None:
+        """Turn the HTTP response into the CALLRESULT or CALLERROR of `call`."""
+        user = self._user
+        if user is None:
+            return
+        uid, action = call.unique_id, call.action
+        wire = exchange.body.decode("utf-8", "replace")
+        raw = one_line(wire)
+        try:
+            response = get_codec(self.version, self.called).parse_response_message(
+                exchange.body, action
+            )
+        except SoapFaultError as exc:
+            error = CallError(uid, exc.code, exc.reason, {})
+            if _is_fault(exchange.body):
+                user.receive_message(error, wire, _fault_text(action, exc.code, exc.reason))
+            else:
+                user.receive_message(error, wire, raw or '""')
+                user.notice(
+                    f"Error: unreadable answer to #{uid} (HTTP {exchange.status} "
+                    f"{exchange.reason}): {exc.code}: {exc.reason}",
+                    ERROR,
+                )
+        else:
+            user.receive_message(
+                CallResult(uid, response.payload), wire, _json_view(action, response.payload)
+            )
+            if response.relates_to is not None and response.relates_to != uid:
+                user.notice(
+                    f"WARNING : RelatesTo {response.relates_to} does not match #{uid}", WARNING
+                )
+        if self.heard is not None:
+            self.heard(self.charge_box_id)
+
+    def raw_call(self, text: str) -> Call | None:
+        return None  # a raw body's answer is shown as it comes, never taken as a message
+
+    async def send_raw(self, text: str, show_headers: bool) -> None:
+        """POST `text` as the body, as is, and show the answer (SPEC §3 send_raw)."""
+        target = self._target()
+        user = self._user
+        if user is not None:
+            user.frame_sent(text, one_line(text))
+        try:
+            exchange = await self._post(text.encode("utf-8"), None, DEFAULT_TIMEOUT)
+        except HttpFailed as exc:
+            raise CallFailed(str(exc)) from exc
+        if user is None:
+            return
         if show_headers:
-            log.event(
-                self.speaker, f"HTTP request: POST {target} {dumps(exchange.request_headers)}"
-            )
-            log.event(
-                self.speaker,
+            user.notice(f"HTTP request: POST {target} {dumps(exchange.request_headers)}")
+            user.notice(
                 f"HTTP response: {exchange.status} {exchange.reason} "
-                f"{dumps(exchange.response_headers)}",
+                f"{dumps(exchange.response_headers)}"
             )
-        log.frame(self.speaker, log.RECEIVED, self.label, _decoded(exchange.body) or '""')
+        wire = exchange.body.decode("utf-8", "replace")
+        user.frame_received(wire, one_line(wire) or '""')
+
+    # -- CALLs in -------------------------------------------------------------------------------
+
+    async def request(self, parsed: SoapRequest, wire: str) -> HttpReply:
+        """A request routed to this link: the peer answers it, the answer is the response."""
+        uid = parsed.message_id
+        requests = self._requests
+        if requests is None:
+            requests = self._requests = {}
+        if not uid or uid in requests:
+            uid = new_message_id()  # no MessageID (or one in use): the answer still comes
+        reply: asyncio.Future[HttpReply] = asyncio.get_running_loop().create_future()
+        requests[uid] = _Request(parsed.action, parsed.message_id, parsed.charge_box_id, reply)
+        try:
+            if self._user is None:
+                raise OcppError("InternalError", "nobody serves this charge box yet")
+            self._user.receive_message(
+                Call(uid, parsed.action, parsed.payload),
+                wire,
+                _json_view(parsed.action, parsed.payload),
+            )
+            return await reply
+        finally:
+            requests.pop(uid, None)
+
+    def send_reply(self, reply: CallResult | CallError, wire: str) -> None:
+        request = (self._requests or {}).get(reply.unique_id)
+        if request is None or request.reply.done():
+            return
+        status = 200 if isinstance(reply, CallResult) else _fault_status(reply.code)
+        request.reply.set_result(HttpReply(status, wire.encode("utf-8"), CONTENT_TYPE))
+
+    # -- the end ----------------------------------------------------------------------------
+
+    async def ping(self) -> None:
+        raise OcppSimError("websocket ping is not available in SOAP mode")
+
+    async def close(self, code: int = 1000, reason: str = "closed") -> None:
+        self.abort(code, reason)
+
+    def abort(self, code: int = 1000, reason: str = "closed") -> None:
+        """No more requests are routed here; requests still waiting get 503."""
+        if self._why is not None:
+            return
+        self._why = reason or "closed"
+        for request in (self._requests or {}).values():
+            if not request.reply.done():
+                text = f"Service Unavailable: {self._why}\n".encode()
+                request.reply.set_result(HttpReply(503, text, "text/plain; charset=utf-8"))
+        if self._user is not None:
+            self._user.link_closed(None)
 
 
-class SoapResponder:
-    """Answers the SOAP requests of one service (SPEC §4 validation order, §7 faults)."""
+def _is_fault(body: bytes) -> bool:
+    try:
+        return fault_of(parse_envelope(body)) is not None
+    except SoapFaultError:
+        return False
 
-    def __init__(
-        self,
-        *,
-        service: Service,
-        versions: Callable[[], tuple[str, ...]],
-        speaker: str,
-        label: Callable[[SoapRequest], str],
-        identify: Identify,
-        behaviour: Behaviour,
-        print_xml: PrintXml,
-        variant: str | None,
-        local: LocalAnswer | None = None,
-    ):
+
+# ------------------------------------------------------------------------- the HTTP side
+
+
+class Route(Protocol):
+    """Where a SOAP server sends the requests for one charge box (or for every box)."""
+
+    speaker: str
+    bus: EventBus
+
+    def versions(self) -> tuple[str, ...]:
+        """The versions served."""
+
+    def label(self, charge_box_id: str | None, remote: str) -> str:
+        """The peer label of a request's sender."""
+
+    async def peer_for(self, parsed: SoapRequest, version: str) -> Peer:
+        """The peer that answers `parsed` (OcppError for a Fault instead)."""
+
+
+class SoapEndpoint:
+    """Answers the SOAP requests of one service (SPEC §4 validation order, §7 faults): what
+    cannot be read as a request gets its Fault here; a request goes to its route's peer."""
+
+    def __init__(self, service: Service, route_for: Any, nobody: Any):
         self.service: Service = service
-        self._versions = versions
-        self.speaker = speaker
-        self._label = label
-        self._identify = identify
-        self.behaviour = behaviour
-        self._print_xml = print_xml
-        self.variant = variant
-        self._local = local
+        #: route_for(charge_box_id) -> the Route of that box, or None
+        self._route_for = route_for
+        #: nobody() -> the Route that speaks of requests no route takes, or None
+        self._nobody = nobody
 
     async def respond(self, request: HttpRequest) -> HttpReply:
-        """Parse, validate and answer one POST; every failure is a Fault, never an exception."""
+        """Parse and answer one POST; every failure is a Fault, never an exception."""
         try:
             return await self._respond(request)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a bug of ours or a plugin's: the server keeps serving
             _log.debug("SOAP request failed", exc_info=True)
-            log.error(f"Error: SOAP request failed: {exc!r}", self.speaker)
-            return self._fault(
-                "cs" if self.service == "cp" else "cp#?", None, "InternalError", None, None
-            )
+            route = self._route_for(None) or self._nobody()
+            label = "cs" if self.service == "cp" else "cp#?"
+            if route is not None:
+                route.bus.notice(route.speaker, f"Error: SOAP request failed: {exc!r}", ERROR)
+            return self._fault(route, label, None, "InternalError", None, None)
 
     async def _respond(self, request: HttpRequest) -> HttpReply:
         """The steps of `respond` (media type; SPEC §4 order: form, action, payload, handler)."""
-        label = f"cp#?@{request.remote}" if self.service == "cs" else "cs"
-        if not self._soap_media_type(request):
-            log.frame(self.speaker, log.RECEIVED, label, _decoded(request.body) or '""')
-            return self._unsupported_media_type(label, request.content_type)
+        default_label = f"cp#?@{request.remote}" if self.service == "cs" else "cs"
+        wire = request.body.decode("utf-8", "replace")
+        raw = one_line(wire) or '""'
+        route: Route | None = None
+        if not _soap_media_type(request):
+            route = self._route_for(None) or self._nobody()
+            self._received(route, default_label, wire, raw)
+            return self._unsupported_media_type(route, default_label, request.content_type)
         envelope: etree._Element | None = None
         try:
             envelope = parse_envelope(request.body)  # parsed once, read twice
             check_must_understand(envelope)
-            version = self._version_of(envelope)
+            box = _charge_box_of(envelope)
+            route = self._route_for(box)
+            if route is None:
+                raise SoapFaultError("SecurityError", f"no charge box {box} here")
+            version = self._version_of(route, envelope)
             parsed = get_codec(version, self.service).parse_request(envelope)
         except SoapFaultError as exc:
             box = _charge_box_of(envelope) if envelope is not None else None
+            route = route or self._route_for(None) or self._nobody()
+            label = default_label
             if box and self.service == "cs":
                 label = f"cp#{box}"  # the body is bad, but the sender said who it is
-            log.frame(self.speaker, log.RECEIVED, label, _decoded(request.body) or '""')
+            self._received(route, label, wire, raw)
             if isinstance(exc, SoapEnvelopeFault):
                 message_id = _header_of(envelope, "MessageID") if envelope is not None else None
-                return self._envelope_fault(label, exc, message_id)
-            return self._fault(label, None, exc.code, exc.reason, None)
-        label = self._label(parsed) or label
-        shown = _decoded(request.body) if self._print_xml() else self._json(parsed)
-        log.frame(self.speaker, log.RECEIVED, label, shown)
+                return self._envelope_fault(route, label, exc, message_id)
+            return self._fault(route, label, None, exc.code, exc.reason, None)
+        label = route.label(parsed.charge_box_id, request.remote) or default_label
         try:
-            peer = await self._identify(parsed, version)
+            peer = await route.peer_for(parsed, version)
         except OcppError as exc:
-            return self._fault(label, parsed.action, exc.code, exc.description, parsed.message_id)
-        message = parsed.action + "Request"
-        violation = validate(version, message, parsed.payload, self.variant)
-        if violation is not None:
+            self._received(route, label, wire, _json_view(parsed.action, parsed.payload))
             return self._fault(
-                label, parsed.action, violation.code, violation.reason, parsed.message_id
+                route, label, parsed.action, exc.code, exc.description, parsed.message_id
             )
-        try:
-            answer = await self.behaviour.answer(peer, parsed.action, parsed.payload, self._local)
-        except OcppError as exc:
-            return self._fault(label, parsed.action, exc.code, exc.description, parsed.message_id)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # a handler's bug is an InternalError, never a crash
-            _log.debug("handler failed", exc_info=True)
-            log.error(f"Error: handler for {parsed.action} failed: {exc!r}", self.speaker)
-            return self._fault(label, parsed.action, "InternalError", None, parsed.message_id)
-        try:
-            body = get_codec(version, self.service).build_response(
-                parsed.action,
-                answer,
-                charge_box_id=parsed.charge_box_id,
-                relates_to=parsed.message_id,
-                message_id=new_message_id(),
-            )
-        except SoapFaultError as exc:
-            log.error(
-                f"Error: the {parsed.action} answer {dumps(answer)} cannot be sent: {exc.reason}",
-                self.speaker,
-            )
-            return self._fault(label, parsed.action, "InternalError", None, parsed.message_id)
-        shown = _decoded(body) if self._print_xml() else f"/{parsed.action} {dumps(answer)}"
-        log.frame(self.speaker, log.SENT, label, shown)
-        return HttpReply(200, body, CONTENT_TYPE)
+        link = peer.link
+        assert isinstance(link, SoapLink)  # a SOAP route's peers are on SOAP links
+        return await link.request(parsed, wire)
 
-    def _version_of(self, envelope: etree._Element) -> str:
-        """The version of the request's body namespace, if this side serves it (SPEC §7)."""
+    def _version_of(self, route: Route, envelope: etree._Element) -> str:
+        """The version of the request's body namespace, if the route serves it (SPEC §7)."""
         version = request_version(envelope, self.service)
         if version is None:
             raise SoapFaultError(
@@ -383,148 +488,197 @@ class SoapResponder:
                 f"the request body is no operation of an OCPP {_SERVICE_NAMES[self.service]}"
                 " service",
             )
-        served = self._versions()
+        served = route.versions()
         if version not in served:
             raise SoapFaultError(
                 "NotSupported",
-                f"OCPP {version} is not served here (served: "
+                f"{get(version).title} is not served here (served: "
                 + ",".join(get(v).subprotocol for v in served)
                 + ")",
             )
         return version
 
     @staticmethod
-    def _soap_media_type(request: HttpRequest) -> bool:
-        """True for a SOAP 1.2 request, and for a SOAP 1.1 Envelope sent as SOAP 1.1's
-        `text/xml` (answered with VersionMismatch, SOAP 1.2 Part 1 Appendix A); any other
-        Content-Type, a SOAP 1.2 Envelope as `text/xml` included, gets 415."""
-        if request.content_type == SOAP12_MEDIA_TYPE:
-            return True
-        return (
-            request.content_type == SOAP11_MEDIA_TYPE
-            and envelope_namespace(request.body) == SOAP11_ENV
-        )
+    def _received(route: Route | None, label: str, wire: str, text: str) -> None:
+        if route is not None:
+            route.bus.publish(events.FrameReceived(route.speaker, label, "soap", wire, text))
 
-    def _unsupported_media_type(self, label: str, media_type: str) -> HttpReply:
+    @staticmethod
+    def _sent(route: Route | None, label: str, wire: str, text: str) -> None:
+        if route is not None:
+            route.bus.publish(events.FrameSent(route.speaker, label, "soap", wire, text))
+
+    def _unsupported_media_type(self, route: Route | None, label: str, media: str) -> HttpReply:
         """HTTP 415 (SOAP 1.2 Part 2 §7.5.2.2): the request is not `application/soap+xml`."""
-        shown = repr(media_type[:100]) if media_type else "none"
+        shown = repr(media[:100]) if media else "none"
         text = (
             f"Unsupported Media Type: Content-Type {shown}; a SOAP 1.2 request is"
             f" {SOAP12_MEDIA_TYPE}"
         )
-        log.frame(self.speaker, log.SENT, label, f"HTTP 415 {text}")
+        self._sent(route, label, f"HTTP 415 {text}", f"HTTP 415 {text}")
         return HttpReply(415, (text + "\n").encode(), "text/plain; charset=utf-8")
 
     def _envelope_fault(
-        self, label: str, fault: SoapEnvelopeFault, relates_to: str | None
+        self, route: Route | None, label: str, fault: SoapEnvelopeFault, relates_to: str | None
     ) -> HttpReply:
         """A VersionMismatch or MustUnderstand Fault, HTTP 500 (SOAP 1.2 Part 2 §7.5.2.2)."""
         body, content_type = build_envelope_fault(
             fault, relates_to=relates_to, message_id=new_message_id()
         )
-        shown = (
-            _decoded(body)
-            if self._print_xml()
-            else f"Fault {dumps({'code': fault.soap_code, 'reason': fault.reason})}"
-        )
-        log.frame(self.speaker, log.SENT, label, shown)
+        text = f"Fault {dumps({'code': fault.soap_code, 'reason': fault.reason})}"
+        self._sent(route, label, body.decode("utf-8", "replace"), text)
         return HttpReply(500, body, content_type)
-
-    @staticmethod
-    def _json(parsed: SoapRequest) -> str:
-        return f"/{parsed.action} {dumps(parsed.payload)}"
 
     def _fault(
         self,
+        route: Route | None,
         label: str,
         action: str | None,
         code: str,
         reason: str | None,
         relates_to: str | None,
     ) -> HttpReply:
-        error = SoapFaultError(code, bounded_description(reason) if reason else None)
-        body = build_fault(code, error.reason, relates_to=relates_to, message_id=new_message_id())
-        shown = _decoded(body) if self._print_xml() else _fault_text(action, code, error.reason)
-        log.frame(self.speaker, log.SENT, label, shown)
+        body, sent_reason = _fault(code, reason, relates_to)
+        self._sent(route, label, body.decode("utf-8"), _fault_text(action, code, sent_reason))
         return HttpReply(_fault_status(code), body, CONTENT_TYPE)
 
 
-# ------------------------------------------------------------------------- Central System
+def _soap_media_type(request: HttpRequest) -> bool:
+    """True for a SOAP 1.2 request, and for a SOAP 1.1 Envelope sent as SOAP 1.1's
+    `text/xml` (answered with VersionMismatch, SOAP 1.2 Part 1 Appendix A); any other
+    Content-Type, a SOAP 1.2 Envelope as `text/xml` included, gets 415."""
+    if request.content_type == SOAP12_MEDIA_TYPE:
+        return True
+    return (
+        request.content_type == SOAP11_MEDIA_TYPE and envelope_namespace(request.body) == SOAP11_ENV
+    )
 
 
-class SoapCentralSystem:
-    """A Central System over SOAP: an HTTP server, and the Charge Points that posted to it."""
+def _header_of(envelope: etree._Element, name: str) -> str | None:
+    """The text of the first header block called `name` of any namespace."""
+    header = envelope.find(f"{{{SOAP_ENV}}}Header")
+    node = header.find(f"{{*}}{name}") if header is not None else None
+    text = (node.text or "").strip() if node is not None else ""
+    return text or None
 
-    speaker = "cs"
-    transport = "soap"
+
+def _charge_box_of(envelope: etree._Element) -> str | None:
+    """The chargeBoxIdentity header of an envelope (read before its body is)."""
+    for node in envelope.iter("{*}chargeBoxIdentity"):
+        text = (node.text or "").strip()
+        return text or None
+    return None
+
+
+# -------------------------------------------------------------------------- Central System
+
+
+class SoapServer:
+    """How a Central System receives charge points over SOAP: an HTTP server on its port and
+    endpoint; a charge box becomes a peer on its first request (its chargeBoxIdentity) and is
+    forgotten when it has not been heard from for `forget_after` seconds."""
 
     def __init__(
         self,
-        port: int,
+        cs: CentralSystem,
         *,
-        endpoint: str = "/",
-        protocols: tuple[str, ...] = DEFAULT_PROTOCOLS,
-        ping_interval: float = 300,
-        variant: str | None = None,
-        host: str | None = None,
-        behaviour: Behaviour | None = None,
-        print_xml: PrintXml = lambda: False,
         limits: HttpLimits | None = None,
         forget_after: float = FORGET_AFTER,
         max_charge_boxes: int = MAX_CHARGE_BOXES,
     ):
-        self.port = port
-        self.endpoint = normalise_endpoint(endpoint)
-        self.protocols = protocols
-        self.variant = variant
-        self.host = host
-        self.behaviour = behaviour or Behaviour("cs")
-        self.print_xml = print_xml
-        self.peers: dict[str, Peer] = {}
+        self.cs = cs
         self.forget_after = forget_after
         self.max_charge_boxes = max_charge_boxes
         #: when each charge box was last heard from (loop time), least recent first
         self._heard: dict[str, float] = {}
         self._forgetting: asyncio.Task[None] | None = None
-        self._on_answer = self._answered  # one bound method shared by every peer
-        self.pinger = Pinger(ping_interval)  # stored only: SOAP has no pings
-        self._client = HttpClient()
-        self._responder = SoapResponder(
-            service="cs",
-            versions=self._versions,
-            speaker=self.speaker,
-            label=lambda request: f"cp#{request.charge_box_id}" if request.charge_box_id else "",
-            identify=self._identify,
-            behaviour=self.behaviour,
-            print_xml=print_xml,
-            variant=variant,
-        )
-        self._server = HttpServer(host, port, self.endpoint, self._responder.respond, limits)
+        self._client: HttpClient | None = None
+        self.endpoint = SoapEndpoint("cs", lambda box: self, lambda: self)
+        self.http = HttpServer(cs.host, cs.port, cs.endpoint, self.endpoint.respond, limits)
+        #: who speaks of its requests, and where (a Route)
+        self.speaker, self.bus = cs.speaker, cs.bus
 
-    @property
-    def ping_interval(self) -> float:
-        return self.pinger.interval
-
-    def _versions(self) -> tuple[str, ...]:
-        return tuple(by_subprotocol(p).name for p in self.protocols if p in subprotocols("soap"))
-
-    async def start(self) -> None:
+    async def start(self) -> int:
         """Listen; raises OSError when the port cannot be bound."""
-        self.port = await self._server.start()
+        port = await self.http.start()
+        self._client = self.cs.resources.http_client()
         if 0 < self.forget_after < math.inf:
             self._forgetting = asyncio.create_task(self._forget_idle(), name="forget idle boxes")
-        log.event(self.speaker, f"SOAP Server listening on port {self.port}")
-        log.event(None, "CentralSystem started.")
+        return port
 
     async def stop(self) -> None:
         if self._forgetting is not None:
             self._forgetting.cancel()
             await asyncio.wait({self._forgetting})  # our own cancellation still propagates
             self._forgetting = None
-        await self._server.stop()
-        await self._client.close()
+        await self.http.stop()
+        if self._client is not None:
+            self._client = None
+            await self.cs.resources.release_http_client()
+
+    # -- the route of every request -------------------------------------------------------
+
+    def versions(self) -> tuple[str, ...]:
+        soap = subprotocols("soap")
+        return tuple(by_subprotocol(p).name for p in self.cs.protocols if p in soap)
+
+    @staticmethod
+    def label(charge_box_id: str | None, remote: str) -> str:
+        return f"cp#{charge_box_id}" if charge_box_id else ""
+
+    async def peer_for(self, parsed: SoapRequest, version: str) -> Peer:
+        """The peer of the request's chargeBoxIdentity, registered on its first request."""
+        cs = self.cs
+        cp_id = parsed.charge_box_id
+        if not cp_id:
+            raise SoapFaultError("ProtocolError", "the chargeBoxIdentity header is missing")
+        peer = cs.peers.get(cp_id)
+        if peer is not None:
+            link = peer.link
+            assert isinstance(link, SoapLink)
+            self._heard_from(cp_id)
+            if peer.version != version:
+                link.version = version
+                peer.change_version(version)
+            if parsed.from_address and parsed.from_address != link.address:
+                # another host may be using this identity: the operator should know
+                cs.bus.notice(
+                    cs.speaker,
+                    f"WARNING : ChargePoint #{cp_id} changed its From address: now called back"
+                    f" at {parsed.from_address} (was {link.address})",
+                    WARNING,
+                )
+                link.address = parsed.from_address
+            return peer
+        while 0 < self.max_charge_boxes <= len(cs.peers) and self._heard:
+            oldest = next(iter(self._heard))
+            self._forget(oldest, f"{self.max_charge_boxes} charge boxes known already")
+        assert self._client is not None  # started
+        link = SoapLink(
+            self._client,
+            version=version,
+            called="cp",
+            charge_box_id=cp_id,
+            address=parsed.from_address,
+            heard=self._answered,
+        )
+        peer = cs.attach(link, cp_id, version, get(version).subprotocol)
+        self._heard_from(cp_id)
+        if parsed.from_address is None:
+            cs.bus.notice(
+                cs.speaker,
+                f"WARNING : ChargePoint #{cp_id} sent no From address: remote actions to it"
+                " are not possible",
+                WARNING,
+            )
+        return peer
 
     # -- the charge boxes it knows --------------------------------------------------------
+
+    def _answered(self, cp_id: str) -> None:
+        """A charge box answered one of our CALLs: it is heard from."""
+        if cp_id in self.cs.peers:
+            self._heard_from(cp_id)
 
     def _heard_from(self, cp_id: str) -> None:
         """Note that `cp_id` was heard from now (it becomes the most recent)."""
@@ -532,16 +686,12 @@ class SoapCentralSystem:
         heard.pop(cp_id, None)
         heard[cp_id] = asyncio.get_running_loop().time()
 
-    async def _forget(self, cp_id: str, why: str) -> None:
+    def _forget(self, cp_id: str, why: str) -> None:
         """Drop a charge box from the table; a later request registers it again."""
         self._heard.pop(cp_id, None)
-        if self.peers.pop(cp_id, None) is None:
-            return
-        log.event(self.speaker, f"ChargePoint #{cp_id} forgotten ({why}).")
-        try:
-            await self.behaviour.connection("disconnected", cp_id)
-        except OcppError as exc:  # a plugin's: it concerns no request being answered
-            log.error(f"Error: disconnected listener failed: {exc}", self.speaker)
+        peer = self.cs.peers.get(cp_id)
+        if peer is not None:
+            peer.abort(1000, why)  # its link ends: the Central System hears of it
 
     async def _forget_idle(self) -> None:
         """Forget each charge box not heard from for `forget_after` seconds, when it is due
@@ -553,63 +703,12 @@ class SoapCentralSystem:
                 cp_id, last = next(iter(self._heard.items()))
                 due = last + self.forget_after
                 if due <= loop.time():
-                    await self._forget(cp_id, f"not heard from for {self.forget_after:g} s")
+                    self._forget(cp_id, f"not heard from for {self.forget_after:g} s")
                     continue
             await asyncio.sleep(due - loop.time())
 
-    async def _answered(self, peer: Peer, action: str, request: Any, result: Any) -> None:
-        """A charge box answered one of our CALLs: it is heard from, and plugins are told."""
-        if self.peers.get(peer.charge_point_id) is peer:
-            self._heard_from(peer.charge_point_id)
-        await self.behaviour.result(peer, action, request, result)
 
-    async def _identify(self, request: SoapRequest, version: str) -> Peer:
-        """The peer of the request's chargeBoxIdentity, registered on its first request."""
-        cp_id = request.charge_box_id
-        if not cp_id:
-            raise SoapFaultError("ProtocolError", "the chargeBoxIdentity header is missing")
-        peer = self.peers.get(cp_id)
-        if isinstance(peer, SoapPeer):
-            self._heard_from(cp_id)
-            peer.version = version
-            if request.from_address and request.from_address != peer.address:
-                # another host may be using this identity: the operator should know
-                log.warning(
-                    f"WARNING : ChargePoint #{cp_id} changed its From address: now called back"
-                    f" at {request.from_address} (was {peer.address})",
-                    self.speaker,
-                )
-                peer.address = request.from_address
-            return peer
-        while 0 < self.max_charge_boxes <= len(self.peers) and self._heard:
-            oldest = next(iter(self._heard))
-            await self._forget(oldest, f"{self.max_charge_boxes} charge boxes known already")
-        peer = SoapPeer(
-            version=version,
-            service="cp",
-            speaker=self.speaker,
-            label=f"cp#{cp_id}",
-            charge_point_id=cp_id,
-            address=request.from_address,
-            client=self._client,
-            print_xml=self.print_xml,
-            on_result=self._on_answer,
-            variant=self.variant,
-        )
-        self.peers[cp_id] = peer
-        self._heard_from(cp_id)
-        log.event(self.speaker, f"ChargePoint #{cp_id} connected.")
-        if request.from_address is None:
-            log.warning(
-                f"WARNING : ChargePoint #{cp_id} sent no From address: remote actions to it"
-                " are not possible",
-                self.speaker,
-            )
-        await self.behaviour.connection("connected", cp_id)
-        return peer
-
-
-# ------------------------------------------------------------------------- Charge Point
+# ---------------------------------------------------------------------------- Charge Point
 
 
 def _listen_port(from_url: str | None, remote_port: int | None) -> int:
@@ -626,185 +725,212 @@ def _listen_port(from_url: str | None, remote_port: int | None) -> int:
     return 0
 
 
-class SoapChargePoint:
-    """A Charge Point over SOAP: posts to the CS URL, answers its CALLs on a local server."""
+class CallbackServer:
+    """The HTTP server of the SOAP Charge Points of one process on one host and port: it
+    routes each request to the charge point its chargeBoxIdentity names."""
 
-    transport = "soap"
+    def __init__(self, host: str | None, port: int, limits: HttpLimits | None):
+        self.routes: dict[str, SoapClient] = {}
+        #: the paths the charge points were given (`-f`), each with its number of users
+        self.paths: dict[str, int] = {}
+        self.endpoint = SoapEndpoint("cp", self._route_for, self._nobody)
+        self.http = HttpServer(host, port, None, self._respond, limits)
+
+    @property
+    def port(self) -> int:
+        return self.http.port
+
+    @property
+    def addresses(self) -> list[tuple[str, int]]:
+        return self.http.addresses
+
+    async def start(self) -> CallbackServer:
+        await self.http.start()
+        return self
+
+    async def stop(self) -> None:
+        await self.http.stop()
+
+    def add(self, route: SoapClient) -> None:
+        self.routes[route.cp.charge_point_id] = route
+        self.paths[route.path] = self.paths.get(route.path, 0) + 1
+
+    def remove(self, route: SoapClient) -> None:
+        if self.routes.get(route.cp.charge_point_id) is route:
+            del self.routes[route.cp.charge_point_id]
+        left = self.paths.get(route.path, 0) - 1
+        if left > 0:
+            self.paths[route.path] = left
+        else:
+            self.paths.pop(route.path, None)
+
+    def _route_for(self, charge_box_id: str | None) -> SoapClient | None:
+        """The charge point a request names, else the only one (which says it is not that
+        box, or takes a request that names none)."""
+        routes = self.routes
+        if charge_box_id is not None and charge_box_id in routes:
+            return routes[charge_box_id]
+        if len(routes) == 1:
+            return next(iter(routes.values()))
+        return None
+
+    def _nobody(self) -> Route | None:
+        """Who speaks of a request for a box no charge point here is: `cp#?`."""
+        route = next(iter(self.routes.values()), None)
+        return _Nobody(route.bus) if route is not None else None
+
+    async def _respond(self, request: HttpRequest) -> HttpReply:
+        if normalise_path(request.path) not in self.paths:
+            return HttpReply(404, b"Not Found\n", "text/plain; charset=utf-8")
+        return await self.endpoint.respond(request)
+
+
+class _Nobody:
+    """The speaker of the lines about a request for an unknown charge box."""
+
+    speaker = "cp#?"
+
+    def __init__(self, bus: EventBus):
+        self.bus = bus
+
+    def versions(self) -> tuple[str, ...]:
+        return ()
+
+    @staticmethod
+    def label(charge_box_id: str | None, remote: str) -> str:
+        return "cs"
+
+    async def peer_for(self, parsed: SoapRequest, version: str) -> Peer:
+        raise OcppError("SecurityError", f"no charge box {parsed.charge_box_id} here")
+
+
+class SoapClient:
+    """How a Charge Point reaches its Central System over SOAP: it posts to the CS's URL and
+    answers the CS's requests on a callback server it shares with the other SOAP Charge
+    Points of the process on that host and port (SPEC §7)."""
+
+    reconnects = False
 
     def __init__(
         self,
-        url: str,
-        charge_point_id: str,
+        cp: ChargePoint,
         *,
-        protocol: str = default().subprotocol,
-        ping_interval: float = 0,
-        variant: str | None = None,
-        behaviour: Behaviour | None = None,
-        print_xml: PrintXml = lambda: False,
         from_url: str | None = None,
         remote_port: int | None = None,
         host: str | None = None,
         limits: HttpLimits | None = None,
     ):
-        version = by_subprotocol(protocol).name  # UnknownVersion (an OcppSimError) names them
-        scheme = urlsplit(url).scheme
-        if scheme not in ("http", "https"):
+        url = cp.url
+        if urlsplit(url).scheme not in HTTP_SCHEMES:
             raise OcppSimError(f"Error: a SOAP Central System URL is http(s)://…, not `{url}'.")
         problem = url_problem(url, HTTP_SCHEMES)
         if problem is not None:
             raise OcppSimError(f"Error: invalid URL {url!r}: {problem}.")
-        self.url = url
-        self.charge_point_id = charge_point_id
-        self.protocol = protocol
-        self.version = version
-        self.variant = variant
-        self.speaker = f"cp#{charge_point_id}"
-        self.behaviour = behaviour or Behaviour("cp")
-        #: its configuration keys, kept as long as it runs, like a real Charge Point's
-        self.configuration = Configuration.for_version(version)
-        self.print_xml = print_xml
-        self.pinger = Pinger(ping_interval)  # stored only: SOAP has no pings
+        self.cp = cp
+        #: who speaks of its requests, and where (a Route)
+        self.speaker, self.bus = cp.speaker, cp.bus
         self.from_url = from_url
         self.listen_port = _listen_port(from_url, remote_port)
         self.host = host
-        self.peer: Peer | None = None
-        self._client = HttpClient()
-        path = urlsplit(from_url).path if from_url else "/"
-        self._responder = SoapResponder(
-            service="cp",
-            versions=lambda: (self.version,),
-            speaker=self.speaker,
-            label=lambda request: "cs",
-            identify=self._identify,
-            behaviour=self.behaviour,
-            print_xml=print_xml,
-            variant=variant,
-            local=self.configuration.answer,
-        )
-        self._server = HttpServer(host, self.listen_port, path, self._responder.respond, limits)
-        self._settled = asyncio.Event()
-        self._failure: str | None = None
-        self._task: asyncio.Task[None] | None = None
-        #: told when the charge point gives up for good (the simulator forgets it)
-        self.on_gave_up: Callable[[], None] | None = None
+        self.limits = limits
+        self.path = normalise_path(urlsplit(from_url).path if from_url else "/")
+        #: the callback server this charge point answers on, once connected
+        self.server: CallbackServer | None = None
+        self._key: Hashable | None = None
+        self._client: HttpClient | None = None
 
-    @property
-    def connected(self) -> bool:
-        return self.peer is not None
+    # -- Route ----------------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Start the callback server in the background (`ready()` waits for it)."""
-        self._task = asyncio.create_task(self._run(), name=f"charge point {self.speaker}")
+    def versions(self) -> tuple[str, ...]:
+        return (self.cp.version,)
 
-    async def _run(self) -> None:
+    @staticmethod
+    def label(charge_box_id: str | None, remote: str) -> str:
+        return "cs"
+
+    async def peer_for(self, parsed: SoapRequest, version: str) -> Peer:
+        """Every request to a Charge Point comes from its Central System, addressed to it."""
+        box, cp_id = parsed.charge_box_id, self.cp.charge_point_id
+        if box and box != cp_id:
+            raise OcppError("SecurityError", f"this is charge box {cp_id}, not {box}")
+        return await self.cp.ready()
+
+    # -- ClientSide ---------------------------------------------------------------------------
+
+    async def connect(self) -> SoapLink:
+        """Listen for the CS's requests (on the shared callback server) and make the link."""
+        cp = self.cp
         local = None
         if not self.from_url:
-            local = await asyncio.to_thread(local_address_towards, self.url)
+            local = await asyncio.to_thread(local_address_towards, cp.url)
         try:
-            port = await self._listen(local)
+            server = await self._listen(local)
         except OSError as exc:
-            self._failure = f"cannot listen on port {self.listen_port}: {exc.strerror or exc}"
-            log.error(f"Error: SOAP Server {self._failure}", self.speaker)
-            if self.on_gave_up is not None:
-                self.on_gave_up()
-            log.event(
-                self.speaker, "Charge point removed: fix its URL or options and start_cp it again."
-            )
-            self._settled.set()
-            return
-        from_address = self.from_url or f"http://{local}:{port}/"
-        self.peer = SoapPeer(
-            version=self.version,
-            service="cs",
-            speaker=self.speaker,
-            label="cs",
-            charge_point_id=self.charge_point_id,
-            address=self.url,
-            client=self._client,
-            print_xml=self.print_xml,
+            raise ConnectFailed(
+                f"SOAP Server cannot listen on port {self.listen_port}: {exc.strerror or exc}",
+                retry=False,
+            ) from exc
+        self.server = server
+        server.add(self)
+        from_address = self.from_url or f"http://{local}:{server.port}/"
+        self._client = cp.resources.http_client()
+        cp.bus.notice(cp.speaker, f"SOAP Server listening on port {server.port}")
+        cp.bus.notice(cp.speaker, f"Central System at {cp.url}, From address {from_address}")
+        return SoapLink(
+            self._client,
+            version=cp.version,
+            called="cs",
+            charge_box_id=cp.charge_point_id,
+            address=cp.url,
             from_address=from_address,
-            on_result=self._on_result,
-            variant=self.variant,
         )
-        self.peer.configuration = self.configuration
-        log.event(self.speaker, f"SOAP Server listening on port {port}")
-        log.event(self.speaker, f"Central System at {self.url}, From address {from_address}")
-        self._settled.set()
-        await self._tell("connected")
 
-    async def _on_result(self, peer: Peer, action: str, request: Any, result: Any) -> None:
-        self.configuration.heard(action, result)
-        await self.behaviour.result(peer, action, request, result)
-
-    async def _listen(self, local: str | None) -> int:
-        """Start the callback server on the host of the address the CS is told (`-f`'s, or
+    async def _listen(self, local: str | None) -> CallbackServer:
+        """The callback server on the host of the address the CS is told (`-f`'s, or
         `local`), not on every interface; `host` when given wins. An `-f` host that is no
         address of this machine (a port mapping, a NAT) means every interface."""
-        server = self._server
         if self.host is not None:
-            return await server.start()
+            return await self._acquire(self.host)
         bind_host = urlsplit(self.from_url).hostname if self.from_url else local
-        server.host = bind_host
         try:
-            return await server.start()
+            return await self._acquire(bind_host)
         except OSError as exc:
             resolved = not isinstance(exc, socket.gaierror)
             if not self.from_url or not bind_host or (resolved and exc.errno != EADDRNOTAVAIL):
                 raise
-        server.host = None
-        port = await server.start()
-        log.event(
-            self.speaker,
+        server = await self._acquire(None)
+        self.cp.bus.notice(
+            self.cp.speaker,
             f"{bind_host} (-f) is not an address of this machine: listening on every interface",
         )
-        return port
+        return server
 
-    async def _tell(self, state: str) -> None:
-        """Tell the connection listeners; a plugin's OCPP error is reported, not raised."""
-        try:
-            await self.behaviour.connection(state, self.charge_point_id)
-        except OcppError as exc:
-            log.error(f"Error: {state} listener failed: {exc}", self.speaker)
+    async def _acquire(self, host: str | None) -> CallbackServer:
+        """The process's callback server on `host` and this port (any port for 0)."""
+        port = self.listen_port
+
+        def same(key: Hashable, server: Any) -> bool:
+            if not (isinstance(key, tuple) and key[:2] == ("soap callback", host)):
+                return False
+            return port == 0 or server.port == port
+
+        async def create() -> CallbackServer:
+            return await CallbackServer(host, port, self.limits).start()
+
+        resources: Resources = self.cp.resources
+        self._key, server = await resources.acquire(("soap callback", host, port), create, same)
+        assert isinstance(server, CallbackServer)
+        return server
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.wait({self._task})  # our own cancellation still propagates
-        await self._server.stop()
-        await self._client.close()
-        if self.peer is not None:
-            self.peer = None
-            await self._tell("disconnected")
-
-    async def ready(self) -> Peer:
-        """The link to the CS, once the callback server listens (NotConnected if it cannot)."""
-        if not self._settled.is_set():
-            await self._settled.wait()
-        if self.peer is None:
-            raise NotConnected(f"Error: not connected to any central system ({self._failure}).")
-        return self.peer
-
-    async def _identify(self, request: SoapRequest, version: str) -> Peer:
-        """Every request to a Charge Point comes from its Central System, addressed to it."""
-        box = request.charge_box_id
-        if box and box != self.charge_point_id:
-            raise OcppError(
-                "SecurityError", f"this is charge box {self.charge_point_id}, not {box}"
-            )
-        return await self.ready()
-
-
-def _header_of(envelope: etree._Element, name: str) -> str | None:
-    """The text of the first header block called `name` of any namespace."""
-    header = envelope.find(f"{{{SOAP_ENV}}}Header")
-    node = header.find(f"{{*}}{name}") if header is not None else None
-    text = (node.text or "").strip() if node is not None else ""
-    return text or None
-
-
-def _charge_box_of(envelope: etree._Element) -> str | None:
-    """The chargeBoxIdentity header of an envelope whose body could not be read."""
-    for node in envelope.iter("{*}chargeBoxIdentity"):
-        text = (node.text or "").strip()
-        return text or None
-    return None
+        """Leave the callback server (closed with its last charge point) and the client."""
+        resources: Resources = self.cp.resources
+        if self.server is not None:
+            self.server.remove(self)
+            self.server = None
+        if self._key is not None:
+            key, self._key = self._key, None
+            await resources.release(key, lambda server: server.stop())
+        if self._client is not None:
+            self._client = None
+            await resources.release_http_client()

@@ -19,6 +19,7 @@ import aiohttp
 from aiohttp import web
 
 from ocppsim.core.errors import OcppSimError
+from ocppsim.transport.listen import listen_on_one_port
 
 #: Largest request body the server reads; the SOAP parser has its own, smaller cap, so
 #: bodies in between get a SOAP Fault and only bigger ones a bare HTTP 413.
@@ -31,10 +32,6 @@ BODY_TIMEOUT = 30.0
 #: How long, at most, an unread body is drained before the connection closes (aiohttp's
 #: `lingering_time`, 10 s by default), so the answer reaches the peer before the reset.
 LINGER_SECONDS = 2.0
-#: Tries at finding a random port free on every family (another process may hold it on one).
-_PORT_TRIES = 8
-#: bind() errors meaning "this machine has no such address or family": skip that address.
-_ADDRESS_MISSING = {errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT}
 
 _quiet = logging.getLogger("ocppsim.transport.aiohttp")
 _quiet.addHandler(logging.NullHandler())
@@ -111,38 +108,21 @@ def normalise_path(path: str) -> str:
     return "/" + stripped if stripped else "/"
 
 
-async def _listen_addresses(host: str | None) -> list[str]:
-    """The addresses to bind for `host`, IPv4 first: every interface of both families for
-    None or "", else what the name resolves to (OSError when it resolves to nothing)."""
-    if not host:
-        return ["0.0.0.0", "::"] if socket.has_ipv6 else ["0.0.0.0"]
-    loop = asyncio.get_running_loop()
-    infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    found: list[str] = []
-    for family in (socket.AF_INET, socket.AF_INET6):
-        for info in infos:
-            address = str(info[4][0])
-            if info[0] == family and address not in found:
-                found.append(address)
-    if not found:
-        raise OSError(errno.EADDRNOTAVAIL, f"{host} has no IPv4 or IPv6 address")
-    return found
-
-
 class HttpServer:
-    """An aiohttp server answering POSTs to one path with `respond` (404/405 otherwise)."""
+    """An aiohttp server answering POSTs to one path (None: any) with `respond` (404/405
+    otherwise)."""
 
     def __init__(
         self,
         host: str | None,
         port: int,
-        path: str,
+        path: str | None,
         respond: Responder,
         limits: HttpLimits | None = None,
     ):
         self.host = host
         self.port = port
-        self.path = normalise_path(path)
+        self.path = normalise_path(path) if path is not None else None
         self.limits = limits or HttpLimits()
         #: (address, port) of each listening socket once started
         self.addresses: list[tuple[str, int]] = []
@@ -164,8 +144,21 @@ class HttpServer:
             lingering_time=min(LINGER_SECONDS, limits.body_timeout),
         )
         await runner.setup()
+
+        async def bind(address: str, port: int) -> tuple[web.TCPSite, int]:
+            site = web.TCPSite(runner, address, port, reuse_address=True)
+            try:
+                await site.start()
+            except BaseException:
+                await site.stop()
+                raise
+            return site, port or _bound_port(runner)
+
+        async def close(site: web.TCPSite) -> None:
+            await site.stop()
+
         try:
-            self.port = await self._bind(runner, await _listen_addresses(self.host))
+            self.port, _ = await listen_on_one_port(self.host, self.port, bind, close)
         except BaseException:
             await runner.cleanup()
             raise
@@ -177,37 +170,6 @@ class HttpServer:
         ]
         return self.port
 
-    async def _bind(self, runner: web.AppRunner, addresses: list[str]) -> int:
-        """Bind each address on the same port: the first picks it when `port` is 0, the
-        others follow (a random port taken on another family is tried again)."""
-        tries = _PORT_TRIES if self.port == 0 else 1
-        for attempt in range(tries):
-            port = self.port
-            sites: list[web.TCPSite] = []
-            missing: OSError | None = None
-            try:
-                for address in addresses:
-                    site = web.TCPSite(runner, address, port, reuse_address=True)
-                    try:
-                        await site.start()
-                    except OSError as exc:
-                        await site.stop()
-                        if exc.errno not in _ADDRESS_MISSING:
-                            raise
-                        missing = missing or exc  # e.g. no IPv6 on this machine
-                        continue
-                    sites.append(site)
-                    port = port or _bound_port(runner)
-                if not sites:
-                    raise missing or OSError(errno.EADDRNOTAVAIL, "no address to listen on")
-                return port
-            except OSError as exc:
-                for site in sites:
-                    await site.stop()
-                if exc.errno != errno.EADDRINUSE or attempt == tries - 1:
-                    raise
-        raise AssertionError("unreachable")
-
     async def stop(self) -> None:
         """Stop listening and close open connections."""
         if self._runner is not None:
@@ -215,7 +177,7 @@ class HttpServer:
             await runner.cleanup()
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        if normalise_path(request.path) != self.path:
+        if self.path is not None and normalise_path(request.path) != self.path:
             return web.Response(status=404, text="Not Found\n")
         if request.method != "POST":
             return web.Response(status=405, text="Method Not Allowed: POST only\n")

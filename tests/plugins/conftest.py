@@ -13,7 +13,6 @@ from ocppsim_testing import Lines
 
 from ocppsim.repl.shell import Shell
 from ocppsim.sim.central_system import CentralSystem
-from ocppsim.sim.soap import SoapCentralSystem
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))  # the e2e harness
 
@@ -34,8 +33,15 @@ def write_plugin(folder: Path, name: str, source: str) -> Path:
 
 async def start_cs(shell: Shell, endpoint: str = "/ocpp", transport: str = "websocket") -> Any:
     """A websocket (or SOAP) CS of `shell` on 127.0.0.1, a free port."""
-    kind = SoapCentralSystem if transport == "soap" else CentralSystem
-    cs = kind(0, host="127.0.0.1", endpoint=endpoint, behaviour=shell.sim.cs_behaviour)
+    cs = CentralSystem(
+        0,
+        transport=transport,
+        host="127.0.0.1",
+        endpoint=endpoint,
+        behaviour=shell.sim.cs_behaviour,
+        bus=shell.sim.bus,
+        resources=shell.sim.resources,
+    )
     shell.sim.add_central_system(cs)
     await cs.start()
     return cs

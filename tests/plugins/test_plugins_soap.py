@@ -10,7 +10,8 @@ from conftest import Lines, close, write_plugin
 from test_plugins_user import MY_CP
 
 from ocppsim.repl.shell import Shell
-from ocppsim.sim.soap import SoapCentralSystem, SoapChargePoint
+from ocppsim.sim.central_system import CentralSystem
+from ocppsim.sim.charge_point import ChargePoint
 
 
 def api_transport(shell: Shell) -> str | None:
@@ -24,16 +25,25 @@ def test_cbxs_and_a_user_plugin_over_soap(lines: Lines, plugins_dir: Path) -> No
 
     async def scenario() -> None:
         shell = Shell(plugins_dirs=[plugins_dir])
-        cs = SoapCentralSystem(
-            0, host="127.0.0.1", endpoint="/ocpp", behaviour=shell.sim.cs_behaviour
+        cs = CentralSystem(
+            0,
+            transport="soap",
+            host="127.0.0.1",
+            endpoint="/ocpp",
+            behaviour=shell.sim.cs_behaviour,
+            bus=shell.sim.bus,
+            resources=shell.sim.resources,
         )
         shell.sim.add_central_system(cs)
         await cs.start()
-        cp = SoapChargePoint(
+        cp = ChargePoint(
             f"http://127.0.0.1:{cs.port}/ocpp",
             "soapbox",
+            transport="soap",
             host="127.0.0.1",
             behaviour=shell.sim.cp_behaviour,
+            bus=shell.sim.bus,
+            resources=shell.sim.resources,
         )
         shell.sim.add_charge_point(cp)
         cp.start()

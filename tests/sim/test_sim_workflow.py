@@ -13,7 +13,8 @@ from ocppsim.core.errors import OcppSimError
 from ocppsim.sim.central_system import CentralSystem
 from ocppsim.sim.charge_point import ChargePoint
 from ocppsim.sim.simulator import CommandError, Simulator
-from ocppsim.transport.websocket import ConnectFailed, open_link
+from ocppsim.transport import ConnectFailed
+from ocppsim.transport.ws.client import open_connection
 
 
 async def _start_cs(sim: Simulator, **options) -> CentralSystem:
@@ -76,7 +77,7 @@ def test_a_url_that_can_never_work_is_an_error_at_once(url: str, reason: str) ->
 
     async def dial() -> ConnectFailed:
         with pytest.raises(ConnectFailed) as failed:
-            await open_link(url + "/cp", "ocpp1.5")
+            await open_connection(url + "/cp", "ocpp1.5")
         return failed.value
 
     failed = asyncio.run(dial())
@@ -214,16 +215,16 @@ def test_a_call_whose_connection_closes_before_the_answer_says_why(lines, monkey
 
 
 def test_a_soap_charge_point_that_cannot_listen_is_forgotten_and_bad_urls_refused(lines) -> None:
-    from ocppsim.sim.soap import SoapChargePoint
-
     with pytest.raises(OcppSimError, match=r"invalid URL 'http://127\.0\.0\.1:99999/': port"):
-        SoapChargePoint("http://127.0.0.1:99999/", "s1")
+        ChargePoint("http://127.0.0.1:99999/", "s1", transport="soap")
 
     async def scenario() -> None:
         busy = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
         port = busy.sockets[0].getsockname()[1]
         sim = Simulator()
-        cp = SoapChargePoint("http://127.0.0.1:9/", "s1", remote_port=port, host="127.0.0.1")
+        cp = ChargePoint(
+            "http://127.0.0.1:9/", "s1", transport="soap", remote_port=port, host="127.0.0.1"
+        )
         sim.add_charge_point(cp)
         cp.start()
         await lines.wait_for(r"cp#s1: Charge point removed: fix its URL or options")

@@ -356,9 +356,9 @@ async def _half_dead_client(
 
 
 def test_a_half_dead_old_connection_neither_delays_the_new_one_nor_quit(lines, monkeypatch) -> None:
-    from ocppsim.sim import central_system
+    from ocppsim.sim import websocket
 
-    monkeypatch.setattr(central_system, "SHUTDOWN_GRACE", 0.2)
+    monkeypatch.setattr(websocket, "SHUTDOWN_GRACE", 0.2)
 
     async def scenario() -> None:
         sim = Simulator()
@@ -395,7 +395,7 @@ def test_a_call_on_a_closing_link_fails_cleanly_without_a_sent_line(lines) -> No
             cp = _start_cp(sim, f"ws://127.0.0.1:{port}", "c1")
             peer = await cp.ready()
             await closed_by_cs.wait()
-            peer.link._start_closing(1000, "")  # type: ignore[attr-defined]
+            peer.link.connection._start_closing(1000, "")  # type: ignore[attr-defined]
             with pytest.raises(CommandError, match="not connected|connection closed"):
                 await sim.cp_call("c1", "Heartbeat", [])
             assert not lines.matching(r'cp#c1: >>cs \[2,"\w+","Heartbeat"')
@@ -487,7 +487,9 @@ def test_a_cp_that_leaves_a_ping_unanswered_is_disconnected(lines) -> None:
         )
         await lines.wait_for(r"cp#dead: Disconnected$")
         assert "dead" not in cs.peers
-        with pytest.raises(CommandError, match="#dead does not exist"):
+        # it was here: the error says since when it is gone, not that it never was
+        gone = r"#dead is not connected \(disconnected at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\)\.$"
+        with pytest.raises(CommandError, match=gone):
             await sim.remote_call("dead", "Reset", [])
         received = await asyncio.wait_for(reader.read(), 5)  # what the CS sent, up to its end
         assert _close_frames(received) == [(1011, "keepalive timeout")]

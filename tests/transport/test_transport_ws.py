@@ -18,8 +18,12 @@ from websockets.client import ClientProtocol
 from websockets.exceptions import ConnectionClosed
 from websockets.uri import parse_uri
 
-from ocppsim.transport import websocket
-from ocppsim.transport.websocket import ConnectFailed, Link, Rejection, open_link, start_server
+from ocppsim.transport import ConnectFailed
+from ocppsim.transport.ws import connection
+from ocppsim.transport.ws import server as ws_server
+from ocppsim.transport.ws.client import open_connection as open_link
+from ocppsim.transport.ws.connection import Connection as Link
+from ocppsim.transport.ws.server import Rejection, start_server
 
 
 def run(scenario: Callable[[], Awaitable[Any]], timeout: float = 10) -> Any:
@@ -217,11 +221,11 @@ def test_the_server_closes_with_a_code_and_reason() -> None:
                     await ws.recv()
                 await closing
                 await asyncio.sleep(0.05)
-                return closed.value.rcvd, link.close_reason, recorder.ended
+                return closed.value.rcvd, link.close_description, recorder.ended
 
     rcvd, reason, ended = run(scenario)
     assert (rcvd.code, rcvd.reason) == (1000, "replaced")
-    assert reason == "code 1000 (replaced)"
+    assert reason == "1000 normal closure: replaced"
     assert ended == [None]
 
 
@@ -234,10 +238,10 @@ def test_the_client_closes_and_the_server_link_ends() -> None:
             await ws.close(4000, "bye")
             while not recorder.ended:
                 await asyncio.sleep(0.01)
-            return link.close_reason, recorder.ended
+            return link.close_description, recorder.ended
 
     reason, ended = run(scenario)
-    assert reason == "code 4000 (bye)"
+    assert reason == "4000 unknown code: bye"
     assert ended == [None]
 
 
@@ -257,7 +261,7 @@ def test_our_client_and_server_close_both_ways_and_ping() -> None:
             assert server_link.remote_address.startswith("127.0.0.1:")
             await link.close()
             await serving
-            assert link.close_reason == "code 1000"
+            assert link.close_description == "1000 normal closure"
             with pytest.raises(ConnectionClosed):
                 await link.send("too late")
             # and the server side closing our client
@@ -266,7 +270,7 @@ def test_our_client_and_server_close_both_ways_and_ping() -> None:
             server_link = await recorder.links.get()
             await server_link.close(1001, "going")
             await serving
-            assert link.close_reason == "code 1001 (going)"
+            assert link.close_description == "1001 going away: going"
 
     run(scenario)
 
@@ -378,7 +382,7 @@ def test_handshake_rejections_and_errors_map_to_connect_failed() -> None:
 
 
 def test_a_silent_client_is_dropped_after_the_open_timeout(monkeypatch) -> None:
-    monkeypatch.setattr(websocket, "OPEN_TIMEOUT", 0.2)
+    monkeypatch.setattr(ws_server, "OPEN_TIMEOUT", 0.2)
 
     async def scenario() -> bytes:
         async with server(Recorder()) as url:
@@ -421,7 +425,7 @@ def test_bytes_right_behind_the_request_never_raise(
 
 
 def test_a_send_to_a_peer_that_never_reads_gives_up(monkeypatch) -> None:
-    monkeypatch.setattr(websocket, "SEND_TIMEOUT", 0.3)
+    monkeypatch.setattr(connection, "SEND_TIMEOUT", 0.3)
 
     async def scenario() -> None:
         recorder = Recorder()
@@ -442,7 +446,7 @@ def test_close_description_names_the_code_its_meaning_and_the_reason() -> None:
     from websockets.protocol import Protocol
 
     def described(received: Close | None, sent: Close | None, received_first: bool) -> str:
-        link = object.__new__(websocket.Link)
+        link = object.__new__(Link)
         protocol = object.__new__(Protocol)
         protocol.close_rcvd, protocol.close_sent = received, sent
         protocol.close_rcvd_then_sent = received_first if received and sent else None

@@ -1,67 +1,58 @@
-"""OCPP-J over WebSocket: a server for the Central System, a client for Charge Points
-(SPEC §5, §6). Only bytes and connection events; no OCPP logic.
+"""One WebSocket connection under asyncio, whichever side opened it (SPEC §5, §6).
 
 The WebSocket protocol itself (HTTP handshake, framing, masking, control frames, the
 closing handshake, size limits) is the `websockets` library's sans-I/O protocol objects
-(`ServerProtocol`, `ClientProtocol`); this module drives them from an `asyncio.Protocol`
-and hands each received message to the link's consumer: a plain callback (`Link.serve`,
-no task switch per frame) or an async iterator (`Link.frames`).
+(`ServerProtocol`, `ClientProtocol`); `Connection` drives one from an `asyncio.Protocol`
+and hands each received message to its consumer: plain callbacks (`deliver`: no task, no
+task switch per frame), a coroutine that lasts as long as the connection (`serve`), or an
+async iterator (`frames`). Only bytes and connection events; no OCPP logic. The server is
+in `server.py`, the client in `client.py`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import http
 import logging
 import random
-import ssl
 import struct
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from http import HTTPStatus
-from typing import Any, cast
+from collections.abc import AsyncIterator, Callable
+from typing import cast
 
 from websockets.client import ClientProtocol
-from websockets.datastructures import Headers
-from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
+from websockets.exceptions import ConnectionClosed
 from websockets.frames import CLOSE_CODE_EXPLANATIONS, CloseCode, Frame, Opcode
-from websockets.http11 import SERVER, USER_AGENT, Request, Response
+from websockets.http11 import Request, Response
 from websockets.protocol import Protocol, State
 from websockets.server import ServerProtocol
-from websockets.typing import BytesLike, Subprotocol
-from websockets.uri import parse_uri
-
-from ocppsim.core.errors import OcppSimError
-from ocppsim.transport.urls import WEBSOCKET_SCHEMES, url_problem
+from websockets.typing import BytesLike
 
 #: Largest frame accepted; a larger one closes that connection (1009), never the process.
 MAX_FRAME_BYTES = 4 * 1024 * 1024
-#: Seconds allowed for an opening handshake, and for a closing one before the TCP
-#: connection is dropped (the `websockets` defaults).
-OPEN_TIMEOUT = 10.0
+#: Seconds allowed for a closing handshake before the TCP connection is dropped (the
+#: `websockets` default).
 CLOSE_TIMEOUT = 10.0
 #: How long `send` waits for a peer that does not read before giving the connection up.
 SEND_TIMEOUT = 10.0
 #: Messages received but not yet taken by a `frames()` reader before reading pauses.
 BACKLOG_HIGH, BACKLOG_LOW = 64, 16
 
-_quiet = logging.getLogger("ocppsim.transport.websockets")
-_quiet.addHandler(logging.NullHandler())
-_quiet.propagate = False
+quiet = logging.getLogger("ocppsim.transport.websockets")
+quiet.addHandler(logging.NullHandler())
+quiet.propagate = False
 
 _TEXT, _BINARY, _CONT, _PONG = Opcode.TEXT, Opcode.BINARY, Opcode.CONT, Opcode.PONG
-_OPEN, _CLOSED, _CONNECTING = State.OPEN, State.CLOSED, State.CONNECTING
+OPEN, CONNECTING = State.OPEN, State.CONNECTING
 
 
-def _closed_error(protocol: Protocol) -> ConnectionClosed:
+def closed_error(protocol: Protocol) -> ConnectionClosed:
     """What sending on a link that is no longer open raises (as `websockets` did)."""
     rcvd, sent = protocol.close_rcvd, protocol.close_sent
     then = protocol.close_rcvd_then_sent if rcvd is not None and sent is not None else None
     return ConnectionClosed(rcvd, sent, then)
 
 
-class Link(asyncio.Protocol):
+class Connection(asyncio.Protocol):
     """One open WebSocket, whichever side opened it.
 
     It is also the `asyncio.Protocol` of its TCP connection: bytes go to the sans-I/O
@@ -78,8 +69,10 @@ class Link(asyncio.Protocol):
         self._eof_written = False
         self._answered = False  # server side: the handshake got its (only) answer
         self.subprotocol = None
-        #: the consumer installed by `serve`, called once per message, in order
+        #: the consumer installed by `serve` or `deliver`, called once per message, in order
         self._on_frame: Callable[[str], None] | None = None
+        #: told once the TCP connection is gone (`deliver`), with the consumer's error if any
+        self._on_closed: Callable[[BaseException | None], None] | None = None
         self._error: BaseException | None = None
         #: messages nobody has taken yet (before `serve`, or for `frames()`)
         self._backlog: deque[str] = deque()
@@ -107,16 +100,14 @@ class Link(asyncio.Protocol):
     def is_open(self) -> bool:
         """True while frames can be sent (not once a closing handshake has begun)."""
         transport = self._transport
-        return (
-            self._protocol.state is _OPEN and transport is not None and not transport.is_closing()
-        )
+        return self._protocol.state is OPEN and transport is not None and not transport.is_closing()
 
     def send_now(self, text: str) -> None:
         """Send one text frame without waiting: the transport buffers it. Callers that may
         send a lot should use `send`, which waits while the peer is not reading."""
         protocol = self._protocol
-        if protocol.state is not _OPEN:
-            raise _closed_error(protocol)
+        if protocol.state is not OPEN:
+            raise closed_error(protocol)
         protocol.send_text(text.encode())
         self._write_out()
 
@@ -125,6 +116,30 @@ class Link(asyncio.Protocol):
         self.send_now(text)
         if self._write_paused:
             await self._drain()
+
+    def deliver(
+        self,
+        on_frame: Callable[[str], None],
+        on_closed: Callable[[BaseException | None], None],
+    ) -> None:
+        """From now on call `on_frame(text)` for each message received, in order, straight
+        from the reading callback, and `on_closed(error)` once the TCP connection is gone;
+        returns at once (no task waits for the connection). A text message is delivered as
+        is, a binary one decoded as UTF-8. If `on_frame` raises, the connection is closed
+        (1011) and `on_closed` gets the exception."""
+        backlog = self._backlog
+        while backlog:
+            on_frame(backlog.popleft())
+        self._on_frame = on_frame
+        self._update_reading()
+        if self._lost.done():
+            on_closed(self._take_error())
+        else:
+            self._on_closed = on_closed
+
+    def _take_error(self) -> BaseException | None:
+        error, self._error = self._error, None
+        return error
 
     async def serve(self, on_frame: Callable[[str], None]) -> None:
         """Call `on_frame(text)` for each message received, in order, straight from the
@@ -164,8 +179,8 @@ class Link(asyncio.Protocol):
     async def ping(self) -> float:
         """Send a ping and wait for its pong; returns the latency in seconds."""
         protocol = self._protocol
-        if protocol.state is not _OPEN:
-            raise _closed_error(protocol)
+        if protocol.state is not OPEN:
+            raise closed_error(protocol)
         data = struct.pack("!I", random.getrandbits(32))
         while data in self._pings:
             data = struct.pack("!I", random.getrandbits(32))
@@ -187,20 +202,11 @@ class Link(asyncio.Protocol):
         """Give the connection up at once: a close frame (`code`, `reason`) goes out if the
         link is open, then the TCP connection is dropped without waiting for the peer's
         answer (a dead peer never answers; RFC 6455 §7.1.7, fail the connection)."""
-        if self._protocol.state is _OPEN:
+        if self._protocol.state is OPEN:
             self._protocol.fail(code, reason)
             self._write_out()
         if self._transport is not None:
             self._transport.abort()
-
-    @property
-    def close_reason(self) -> str:
-        protocol = self._protocol
-        if protocol.close_code is None:
-            return "connection lost"
-        return f"code {protocol.close_code}" + (
-            f" ({protocol.close_reason})" if protocol.close_reason else ""
-        )
 
     @property
     def close_description(self) -> str:
@@ -264,7 +270,7 @@ class Link(asyncio.Protocol):
             self._handshake.set_exception(error)
             self._handshake.exception()  # retrieved by whoever waits, if anyone does
         if self._pings:
-            closed = _closed_error(protocol)
+            closed = closed_error(protocol)
             for pong, _ in self._pings.values():
                 if not pong.done():
                     pong.set_exception(closed)
@@ -276,6 +282,10 @@ class Link(asyncio.Protocol):
         if self._wakeup is not None and not self._wakeup.done():
             self._wakeup.set_result(None)
         self._lost.set_result(None)
+        on_closed, self._on_closed = self._on_closed, None
+        if on_closed is not None:
+            self._on_frame = None
+            on_closed(self._take_error())
 
     def pause_writing(self) -> None:
         # The peer is not reading: stop reading it too, so that answers written from
@@ -377,11 +387,11 @@ class Link(asyncio.Protocol):
 
     def _start_closing(self, code: int, reason: str) -> None:
         protocol = self._protocol
-        if protocol.state is _OPEN:
+        if protocol.state is OPEN:
             protocol.send_close(code, reason)
             self._write_out()
             self._arm_close_timer()
-        elif protocol.state is _CONNECTING and self._transport is not None:
+        elif protocol.state is CONNECTING and self._transport is not None:
             self._transport.close()
 
     def _fail(self, code: int, reason: str = "") -> None:
@@ -419,261 +429,3 @@ class Link(asyncio.Protocol):
             transport.pause_reading()
         else:
             transport.resume_reading()
-
-
-@dataclass(frozen=True)
-class Rejection:
-    """Why the server refused a handshake: HTTP status and body, and a line to log."""
-
-    status: HTTPStatus
-    body: str
-    log: str | None = None
-
-
-def offered_subprotocols(headers: Headers) -> list[str]:
-    """Subprotocols a client offers, in its order of preference."""
-    offered: list[str] = []
-    for value in headers.get_all("Sec-WebSocket-Protocol"):
-        offered.extend(p.strip() for p in value.split(",") if p.strip())
-    return offered
-
-
-Admit = Callable[[str, list[str]], "tuple[str, str] | Rejection"]
-OnLink = Callable[[Link, str], Awaitable[None]]
-
-
-class _ServerLink(Link):
-    """A Link accepted by `start_server`: answers the handshake, then runs `on_link`."""
-
-    def __init__(self, server: Server):
-        self._server = server
-        self._chosen: str | None = None
-
-        def select_subprotocol(
-            protocol: ServerProtocol, offered: Sequence[Subprotocol]
-        ) -> Subprotocol | None:  # the one `admit` chose
-            return Subprotocol(self._chosen) if self._chosen is not None else None
-
-        super().__init__(
-            ServerProtocol(
-                select_subprotocol=select_subprotocol,
-                max_size=server.max_size,
-                logger=_quiet,
-            )
-        )
-        self._open_timer: asyncio.TimerHandle | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        super().connection_made(transport)
-        self._server.links.add(self)
-        self._open_timer = self._loop.call_later(OPEN_TIMEOUT, self._handshake_timed_out)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self._open_timer is not None:
-            self._open_timer.cancel()
-            self._open_timer = None
-        self._server.links.discard(self)
-        super().connection_lost(exc)
-
-    def data_received(self, data: bytes) -> None:
-        super().data_received(data)
-        protocol = self._protocol
-        if protocol.state is _CONNECTING and protocol.handshake_exc is not None:
-            # not an HTTP request at all: the protocol sent EOF; wait for the peer's
-            self._handshake_failed()
-
-    def _handshake_timed_out(self) -> None:
-        self._open_timer = None
-        if self._protocol.state is _CONNECTING and self._transport is not None:
-            self._transport.abort()
-
-    def _handshake_failed(self) -> None:
-        if self._open_timer is not None:
-            self._open_timer.cancel()
-            self._open_timer = None
-        self._arm_close_timer()
-
-    def _handshake_received(self, event: Request | Response) -> None:
-        if self._answered:  # a second request on the same connection: one answer only
-            return
-        self._answered = True
-        assert isinstance(event, Request)
-        protocol = self._protocol
-        assert isinstance(protocol, ServerProtocol)
-        if protocol.eof_sent:  # bytes after the request already failed the connection
-            if self._transport is not None:
-                self._transport.abort()
-            return
-        server = self._server
-        response: Response
-        verdict: tuple[str, str] | Rejection | None = None
-        try:
-            verdict = server.admit(event.path, offered_subprotocols(event.headers))
-        except Exception as exc:
-            protocol.handshake_exc = exc
-            _quiet.error("process_request failed", exc_info=True)
-            response = protocol.reject(
-                http.HTTPStatus.INTERNAL_SERVER_ERROR,
-                "Failed to open a WebSocket connection.\nSee server log for more information.\n",
-            )
-        else:
-            if isinstance(verdict, Rejection):
-                response = protocol.reject(verdict.status, verdict.body)
-            else:
-                self._chosen = verdict[1]
-                response = protocol.accept(event)
-                if response.status_code == 101 and not server.serving:
-                    response = protocol.reject(
-                        http.HTTPStatus.SERVICE_UNAVAILABLE, "Server is shutting down.\n"
-                    )
-        response.headers["Server"] = SERVER
-        protocol.send_response(response)
-        self._write_out()
-        if protocol.state is not _OPEN:
-            self._handshake_failed()
-            return
-        if self._open_timer is not None:
-            self._open_timer.cancel()
-            self._open_timer = None
-        assert isinstance(verdict, tuple)
-        self.subprotocol = protocol.subprotocol
-        self._handshake.set_result(None)
-        task = self._loop.create_task(self._run(verdict[0]))
-        server.tasks.add(task)
-        task.add_done_callback(server.tasks.discard)
-
-    async def _run(self, cp_id: str) -> None:
-        try:
-            await self._server.on_link(self, cp_id)
-        except Exception:
-            _quiet.error("connection handler failed", exc_info=True)
-            self._start_closing(CloseCode.INTERNAL_ERROR, "")
-        else:
-            self._start_closing(CloseCode.NORMAL_CLOSURE, "")
-        await asyncio.shield(self._lost)
-
-
-class Server:
-    """What `start_server` returns: `.sockets`, `.close()`, `await .wait_closed()`."""
-
-    def __init__(self, admit: Admit, on_link: OnLink, max_size: int):
-        self.admit = admit
-        self.on_link = on_link
-        self.max_size = max_size
-        self.links: set[_ServerLink] = set()
-        self.tasks: set[asyncio.Task[None]] = set()
-        self.serving = True
-        self._server: asyncio.Server | None = None
-
-    @property
-    def sockets(self) -> tuple[Any, ...]:
-        return tuple(self._server.sockets) if self._server is not None else ()
-
-    def close(self) -> None:
-        """Stop listening and close every connection (1001, going away)."""
-        self.serving = False
-        if self._server is not None:
-            self._server.close()
-        for link in list(self.links):
-            link._start_closing(CloseCode.GOING_AWAY, "")
-
-    def abort(self) -> None:
-        """Drop every connection at once (peers that do not finish the closing handshake)."""
-        for link in list(self.links):
-            if link._transport is not None:
-                link._transport.abort()
-
-    async def wait_closed(self) -> None:
-        if self._server is not None:
-            await self._server.wait_closed()
-        while self.tasks:
-            await asyncio.gather(*self.tasks, return_exceptions=True)
-
-
-async def start_server(
-    host: str | None, port: int, admit: Admit, on_link: OnLink, *, max_size: int = MAX_FRAME_BYTES
-) -> Server:
-    """Listen for Charge Points; `admit(path, offered)` returns (cp_id, subprotocol) or a
-    Rejection; `on_link(link, cp_id)` runs for the life of each accepted connection."""
-    server = Server(admit, on_link, max_size)
-    loop = asyncio.get_running_loop()
-    server._server = await loop.create_server(lambda: _ServerLink(server), host, port)
-    return server
-
-
-class ConnectFailed(OcppSimError):
-    """A Charge Point could not open its WebSocket; `retry` says whether trying again helps."""
-
-    def __init__(self, reason: str, retry: bool = True):
-        super().__init__(reason)
-        self.reason = reason
-        self.retry = retry
-
-
-class _ClientLink(Link):
-    """A Link opened by `open_link`: sends the handshake request, checks the response."""
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        super().connection_made(transport)
-        protocol = self._protocol
-        assert isinstance(protocol, ClientProtocol)
-        request = protocol.connect()
-        request.headers["User-Agent"] = USER_AGENT
-        protocol.send_request(request)
-        self._write_out()
-
-    def _handshake_received(self, event: Request | Response) -> None:
-        protocol = self._protocol
-        if self._handshake.done():
-            return
-        if protocol.handshake_exc is not None:
-            self._handshake.set_exception(protocol.handshake_exc)
-        else:
-            self.subprotocol = protocol.subprotocol
-            self._handshake.set_result(None)
-
-    def data_received(self, data: bytes) -> None:
-        super().data_received(data)
-        protocol = self._protocol
-        if protocol.handshake_exc is not None and not self._handshake.done():
-            self._handshake.set_exception(protocol.handshake_exc)
-
-
-async def _connect(url: str, subprotocol: str) -> Link:
-    uri = parse_uri(url)
-    protocol = ClientProtocol(
-        uri, subprotocols=[Subprotocol(subprotocol)], max_size=MAX_FRAME_BYTES, logger=_quiet
-    )
-    loop = asyncio.get_running_loop()
-    context = ssl.create_default_context() if uri.secure else None
-    _, link = await loop.create_connection(
-        lambda: _ClientLink(protocol), uri.host, uri.port, ssl=context
-    )
-    try:
-        await asyncio.shield(link._handshake)
-    except BaseException:
-        if link._transport is not None:
-            link._transport.abort()
-        raise
-    return link
-
-
-async def open_link(url: str, subprotocol: str, *, timeout: float = 10.0) -> Link:
-    """Connect a Charge Point to `url` offering `subprotocol`."""
-    problem = url_problem(url, WEBSOCKET_SCHEMES)
-    if problem is not None:  # trying again cannot help
-        raise ConnectFailed(f"invalid URL {url!r}: {problem}", retry=False)
-    try:
-        return await asyncio.wait_for(_connect(url, subprotocol), timeout)
-    except InvalidStatus as exc:
-        status = exc.response.status_code
-        if status == 404:
-            raise ConnectFailed("404 Not Found. Wrong endpoint URL", retry=False) from exc
-        phrase = exc.response.reason_phrase
-        raise ConnectFailed(f"server rejected the connection: HTTP {status} {phrase}") from exc
-    except (InvalidURI, ValueError) as exc:  # what url_problem did not foresee
-        raise ConnectFailed(f"invalid URL {url!r}: {exc}", retry=False) from exc
-    except (OSError, asyncio.TimeoutError) as exc:
-        raise ConnectFailed(str(exc) or type(exc).__name__) from exc
-    except Exception as exc:  # websockets' handshake errors (InvalidHandshake, InvalidMessage…)
-        raise ConnectFailed(f"{type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,86 @@
+"""The WebSocket client a Charge Point dials its Central System with (SPEC §6)."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+
+from websockets.client import ClientProtocol
+from websockets.exceptions import InvalidStatus, InvalidURI
+from websockets.http11 import USER_AGENT, Request, Response
+from websockets.typing import Subprotocol
+from websockets.uri import parse_uri
+
+from ocppsim.transport import ConnectFailed
+from ocppsim.transport.urls import WEBSOCKET_SCHEMES, url_problem
+from ocppsim.transport.ws.connection import MAX_FRAME_BYTES, Connection, quiet
+
+
+class _ClientConnection(Connection):
+    """A connection opened by `open_connection`: sends the handshake request, checks the
+    response."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        protocol = self._protocol
+        assert isinstance(protocol, ClientProtocol)
+        request = protocol.connect()
+        request.headers["User-Agent"] = USER_AGENT
+        protocol.send_request(request)
+        self._write_out()
+
+    def _handshake_received(self, event: Request | Response) -> None:
+        protocol = self._protocol
+        if self._handshake.done():
+            return
+        if protocol.handshake_exc is not None:
+            self._handshake.set_exception(protocol.handshake_exc)
+        else:
+            self.subprotocol = protocol.subprotocol
+            self._handshake.set_result(None)
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        protocol = self._protocol
+        if protocol.handshake_exc is not None and not self._handshake.done():
+            self._handshake.set_exception(protocol.handshake_exc)
+
+
+async def _connect(url: str, subprotocol: str) -> Connection:
+    uri = parse_uri(url)
+    protocol = ClientProtocol(
+        uri, subprotocols=[Subprotocol(subprotocol)], max_size=MAX_FRAME_BYTES, logger=quiet
+    )
+    loop = asyncio.get_running_loop()
+    context = ssl.create_default_context() if uri.secure else None
+    _, conn = await loop.create_connection(
+        lambda: _ClientConnection(protocol), uri.host, uri.port, ssl=context
+    )
+    try:
+        await asyncio.shield(conn._handshake)
+    except BaseException:
+        if conn._transport is not None:
+            conn._transport.abort()
+        raise
+    return conn
+
+
+async def open_connection(url: str, subprotocol: str, *, timeout: float = 10.0) -> Connection:
+    """Connect a Charge Point to `url` offering `subprotocol`."""
+    problem = url_problem(url, WEBSOCKET_SCHEMES)
+    if problem is not None:  # trying again cannot help
+        raise ConnectFailed(f"invalid URL {url!r}: {problem}", retry=False)
+    try:
+        return await asyncio.wait_for(_connect(url, subprotocol), timeout)
+    except InvalidStatus as exc:
+        status = exc.response.status_code
+        if status == 404:
+            raise ConnectFailed("404 Not Found. Wrong endpoint URL", retry=False) from exc
+        phrase = exc.response.reason_phrase
+        raise ConnectFailed(f"server rejected the connection: HTTP {status} {phrase}") from exc
+    except (InvalidURI, ValueError) as exc:  # what url_problem did not foresee
+        raise ConnectFailed(f"invalid URL {url!r}: {exc}", retry=False) from exc
+    except (OSError, asyncio.TimeoutError) as exc:
+        raise ConnectFailed(str(exc) or type(exc).__name__) from exc
+    except Exception as exc:  # websockets' handshake errors (InvalidHandshake, InvalidMessage…)
+        raise ConnectFailed(f"{type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,238 @@
+"""The WebSocket server a Central System listens with (SPEC §5): it answers each opening
+handshake as `admit` decides and hands each accepted connection to `on_connection`."""
+
+from __future__ import annotations
+
+import asyncio
+import http
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from websockets.datastructures import Headers
+from websockets.frames import CloseCode
+from websockets.http11 import SERVER, Request, Response
+from websockets.server import ServerProtocol
+from websockets.typing import Subprotocol
+
+from ocppsim.transport.listen import listen_on_one_port
+from ocppsim.transport.ws.connection import CONNECTING, MAX_FRAME_BYTES, OPEN, Connection, quiet
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why the server refused a handshake: HTTP status and body, and a line to log."""
+
+    status: HTTPStatus
+    body: str
+    log: str | None = None
+
+
+def offered_subprotocols(headers: Headers) -> list[str]:
+    """Subprotocols a client offers, in its order of preference."""
+    offered: list[str] = []
+    for value in headers.get_all("Sec-WebSocket-Protocol"):
+        offered.extend(p.strip() for p in value.split(",") if p.strip())
+    return offered
+
+
+#: Seconds allowed for an opening handshake (the `websockets` default).
+OPEN_TIMEOUT = 10.0
+
+Admit = Callable[[str, list[str]], "tuple[str, str] | Rejection"]
+#: on_connection(connection, cp_id): told of each accepted connection, from the reading
+#: callback; a coroutine it returns runs for the connection's life, which ends with it.
+OnConnection = Callable[[Connection, str], "Awaitable[None] | None"]
+
+
+class _ServerConnection(Connection):
+    """A connection accepted by `start_server`: answers the handshake, then tells
+    `on_connection`."""
+
+    def __init__(self, server: Server):
+        self._server = server
+        self._chosen: str | None = None
+
+        def select_subprotocol(
+            protocol: ServerProtocol, offered: Sequence[Subprotocol]
+        ) -> Subprotocol | None:  # the one `admit` chose
+            return Subprotocol(self._chosen) if self._chosen is not None else None
+
+        super().__init__(
+            ServerProtocol(
+                select_subprotocol=select_subprotocol,
+                max_size=server.max_size,
+                logger=quiet,
+            )
+        )
+        self._open_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        self._server.connections.add(self)
+        self._open_timer = self._loop.call_later(OPEN_TIMEOUT, self._handshake_timed_out)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._open_timer is not None:
+            self._open_timer.cancel()
+            self._open_timer = None
+        self._server.connections.discard(self)
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        protocol = self._protocol
+        if protocol.state is CONNECTING and protocol.handshake_exc is not None:
+            # not an HTTP request at all: the protocol sent EOF; wait for the peer's
+            self._handshake_failed()
+
+    def _handshake_timed_out(self) -> None:
+        self._open_timer = None
+        if self._protocol.state is CONNECTING and self._transport is not None:
+            self._transport.abort()
+
+    def _handshake_failed(self) -> None:
+        if self._open_timer is not None:
+            self._open_timer.cancel()
+            self._open_timer = None
+        self._arm_close_timer()
+
+    def _handshake_received(self, event: Request | Response) -> None:
+        if self._answered:  # a second request on the same connection: one answer only
+            return
+        self._answered = True
+        assert isinstance(event, Request)
+        protocol = self._protocol
+        assert isinstance(protocol, ServerProtocol)
+        if protocol.eof_sent:  # bytes after the request already failed the connection
+            if self._transport is not None:
+                self._transport.abort()
+            return
+        server = self._server
+        response: Response
+        verdict: tuple[str, str] | Rejection | None = None
+        try:
+            verdict = server.admit(event.path, offered_subprotocols(event.headers))
+        except Exception as exc:
+            protocol.handshake_exc = exc
+            quiet.error("process_request failed", exc_info=True)
+            response = protocol.reject(
+                http.HTTPStatus.INTERNAL_SERVER_ERROR,
+                "Failed to open a WebSocket connection.\nSee server log for more information.\n",
+            )
+        else:
+            if isinstance(verdict, Rejection):
+                response = protocol.reject(verdict.status, verdict.body)
+            else:
+                self._chosen = verdict[1]
+                response = protocol.accept(event)
+                if response.status_code == 101 and not server.serving:
+                    response = protocol.reject(
+                        http.HTTPStatus.SERVICE_UNAVAILABLE, "Server is shutting down.\n"
+                    )
+        response.headers["Server"] = SERVER
+        protocol.send_response(response)
+        self._write_out()
+        if protocol.state is not OPEN:
+            self._handshake_failed()
+            return
+        if self._open_timer is not None:
+            self._open_timer.cancel()
+            self._open_timer = None
+        assert isinstance(verdict, tuple)
+        self.subprotocol = protocol.subprotocol
+        self._handshake.set_result(None)
+        try:
+            running = server.on_connection(self, verdict[0])
+        except Exception:
+            quiet.error("connection handler failed", exc_info=True)
+            self._start_closing(CloseCode.INTERNAL_ERROR, "")
+            return
+        if inspect.isawaitable(running):
+            task = self._loop.create_task(self._run(running))
+            server.tasks.add(task)
+            task.add_done_callback(server.tasks.discard)
+
+    async def _run(self, running: Awaitable[None]) -> None:
+        try:
+            await running
+        except Exception:
+            quiet.error("connection handler failed", exc_info=True)
+            self._start_closing(CloseCode.INTERNAL_ERROR, "")
+        else:
+            self._start_closing(CloseCode.NORMAL_CLOSURE, "")
+        await asyncio.shield(self._lost)
+
+
+class Server:
+    """What `start_server` returns: `.port`, `.sockets`, `.close()`, `await .wait_closed()`."""
+
+    def __init__(self, admit: Admit, on_connection: OnConnection, max_size: int):
+        self.admit = admit
+        self.on_connection = on_connection
+        self.max_size = max_size
+        self.port = 0
+        self.connections: set[_ServerConnection] = set()
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.serving = True
+        self._servers: list[asyncio.Server] = []
+
+    @property
+    def sockets(self) -> tuple[Any, ...]:
+        """The listening sockets, one per address (all on `port`)."""
+        return tuple(sock for server in self._servers for sock in server.sockets)
+
+    def close(self) -> None:
+        """Stop listening and close every connection (1001, going away)."""
+        self.serving = False
+        for server in self._servers:
+            server.close()
+        for conn in list(self.connections):
+            conn._start_closing(CloseCode.GOING_AWAY, "")
+
+    def abort(self) -> None:
+        """Drop every connection at once (peers that do not finish the closing handshake)."""
+        for conn in list(self.connections):
+            if conn._transport is not None:
+                conn._transport.abort()
+
+    async def wait_closed(self) -> None:
+        """Wait until no socket listens and every connection (and its coroutine) is over."""
+        for server in self._servers:
+            await server.wait_closed()
+        while self.tasks or self.connections:
+            await asyncio.gather(
+                *self.tasks,
+                *(asyncio.shield(conn._lost) for conn in self.connections),
+                return_exceptions=True,
+            )
+
+
+async def start_server(
+    host: str | None,
+    port: int,
+    admit: Admit,
+    on_connection: OnConnection,
+    *,
+    max_size: int = MAX_FRAME_BYTES,
+) -> Server:
+    """Listen for Charge Points on every address of `host` (all interfaces when None), on
+    one port; `admit(path, offered)` returns (cp_id, subprotocol) or a Rejection;
+    `on_connection(connection, cp_id)` is told of each accepted connection."""
+    server = Server(admit, on_connection, max_size)
+    loop = asyncio.get_running_loop()
+
+    async def bind(address: str, port: int) -> tuple[asyncio.Server, int]:
+        listener = await loop.create_server(
+            lambda: _ServerConnection(server), address, port, reuse_address=True
+        )
+        return listener, int(listener.sockets[0].getsockname()[1])
+
+    async def close(listener: asyncio.Server) -> None:
+        listener.close()
+        await listener.wait_closed()
+
+    server.port, server._servers = await listen_on_one_port(host, port, bind, close)
+    return server
