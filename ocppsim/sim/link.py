@@ -75,9 +75,13 @@ class Link(Protocol):
     def encode(self, message: Message) -> tuple[str, str]:
         """The text `message` travels as, and the text the log shows (EncodeError)."""
 
-    async def send_call(self, call: Call, wire: str, timeout: float) -> None:
-        """Send a CALL; its answer reaches the peer like any message (CallFailed,
-        asyncio.TimeoutError when it cannot be sent or no answer comes within `timeout`)."""
+    async def send_call(
+        self, call: Call, wire: str, timeout: float, sent: Callable[[], None]
+    ) -> None:
+        """Send a CALL, telling `sent()` once it goes out (not when it cannot); its answer
+        reaches the peer like any message. CallFailed when it cannot be sent or its link
+        fails (`sent=True` once it went out), asyncio.TimeoutError when no answer comes
+        within `timeout`."""
 
     def send_reply(self, reply: CallResult | CallError, wire: str) -> None:
         """Send the answer to a received CALL, now."""

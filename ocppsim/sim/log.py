@@ -166,9 +166,8 @@ class LogConsumer:
                 text = f"ChargePoint #{event.charge_point_id} forgotten ({event.reason})."
                 _log(INFO, text, event.speaker, None, None)
             else:
-                text = (
-                    "Disconnected (old connection, replaced)" if event.replaced else "Disconnected"
-                )
+                why = "old connection, replaced" if event.replaced else event.reason
+                text = f"Disconnected ({why})"
                 _log(INFO, text, event.peer, None, None)
         elif event.retry_in is not None:
             text = f"Connection lost ({event.reason}), retry in {event.retry_in:g} seconds."

@@ -235,8 +235,9 @@ class Peer:
             if raw:
                 await self.link.send_raw(wire, False)
             else:
-                self.frame_sent(wire, text, call)
-                await self.link.send_call(call, wire, timeout)
+                await self.link.send_call(
+                    call, wire, timeout, lambda: self.frame_sent(wire, text, call)
+                )
             return await asyncio.wait_for(future, timeout)
         except asyncio.TimeoutError:
             self.session.forget(uid)
@@ -273,9 +274,9 @@ class Peer:
     async def ping(self) -> None:
         """One transport-level ping (websocket only)."""
         address = self.link.remote_address
-        self.notice(f"PING sent to: {address}")
+        self.notice(f"PING sent to: {address} ({self.label})")
         await self.link.ping()
-        self.notice(f"PONG received from: {address}")
+        self.notice(f"PONG received from: {address} ({self.label})")
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         """End the link properly."""

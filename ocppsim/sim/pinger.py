@@ -82,8 +82,8 @@ class Pinger:
             if peer.connected:
                 code, reason = KEEPALIVE_CLOSE
                 peer.notice(
-                    f"Error: no PONG within {timeout:g} seconds: closing the connection"
-                    f" ({code} {reason}).",
+                    f"Error: no PONG from {peer.label} within {timeout:g} seconds: closing the"
+                    f" connection ({code} {reason}).",
                     ERROR,
                 )
                 peer.abort(code, reason)

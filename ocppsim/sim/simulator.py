@@ -38,6 +38,13 @@ def several_connected(flag: str, ids: list[str]) -> CommandError:
     )
 
 
+def no_such(cp_id: str, which: str, ids: list[str]) -> CommandError:
+    """The error for an id no charge point has; it lists the ids there are (`which`:
+    `Running`, `Connected`)."""
+    there = f"{which}: {_ids(ids)}." if ids else f"None is {which.lower()}."
+    return CommandError(f"Error: charge point #{cp_id} does not exist. {there}")
+
+
 def not_available(action: str, version: str) -> CommandError:
     return CommandError(
         f"Error: procedure `{action}' is not available for a OCPP {version} Charge Point Simulator"
@@ -105,7 +112,7 @@ class Simulator:
         """Close a Charge Point's link (or stop its retries) and forget it."""
         cp = self.charge_points.get(cp_id)
         if cp is None:
-            raise CommandError(f"Error: charge point #{cp_id} does not exist.")
+            raise no_such(cp_id, "Running", list(self.charge_points))
         del self.charge_points[cp_id]
         await cp.stop()
         self.bus.notice(cp.speaker, "Charge point stopped.")
@@ -145,7 +152,7 @@ class Simulator:
         try:
             return self.charge_points[cp_id]
         except KeyError:
-            raise CommandError(f"Error: charge point #{cp_id} does not exist.") from None
+            raise no_such(cp_id, "Running", list(self.charge_points)) from None
 
     def remote_peer(self, remote_id: str | None) -> Peer:
         """The connected Charge Point `--remote-id` names, or the only one."""
@@ -168,7 +175,7 @@ class Simulator:
                 raise CommandError(
                     f"Error: charge point #{remote_id} is not connected (disconnected at {at})."
                 ) from None
-            raise CommandError(f"Error: charge point #{remote_id} does not exist.") from None
+            raise no_such(remote_id, "Connected", list(peers)) from None
 
     # -- building CALLs ---------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ import logging
 import math
 import socket
 import uuid
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from errno import EADDRNOTAVAIL
 from typing import TYPE_CHECKING, Any, Protocol
@@ -54,6 +54,7 @@ from ocppsim.soap.codec import (
 from ocppsim.soap.faults import SOAP11_ENV, SOAP_ENV, SoapEnvelopeFault
 from ocppsim.transport import ConnectFailed
 from ocppsim.transport.http import (
+    HttpAnswerFailed,
     HttpClient,
     HttpExchange,
     HttpFailed,
@@ -259,18 +260,24 @@ class SoapLink:
 
     # -- CALLs out ------------------------------------------------------------------------------
 
-    async def _post(self, body: bytes, action: str | None, timeout: float) -> HttpExchange:
+    async def _post(
+        self, body: bytes, action: str | None, timeout: float, sent: Callable[[], None]
+    ) -> HttpExchange:
         content_type = CONTENT_TYPE + (f'; action="/{action}"' if action else "")
         return await self.client.post(
-            self._target(), body, {"Content-Type": content_type}, timeout=timeout
+            self._target(), body, {"Content-Type": content_type}, timeout=timeout, sent=sent
         )
 
-    async def send_call(self, call: Call, wire: str, timeout: float) -> None:
+    async def send_call(
+        self, call: Call, wire: str, timeout: float, sent: Callable[[], None]
+    ) -> None:
         """POST the request; its HTTP response is fed back to the peer as the answer."""
         try:
-            exchange = await self._post(wire.encode("utf-8"), call.action, timeout)
+            exchange = await self._post(wire.encode("utf-8"), call.action, timeout, sent)
         except HttpTimeout:
             raise asyncio.TimeoutError from None
+        except HttpAnswerFailed as exc:  # it went out: the other end has it
+            raise CallFailed(str(exc), sent=True) from exc
         except HttpFailed as exc:
             raise CallFailed(str(exc)) from exc
         self._answered(call, exchange)
@@ -316,10 +323,15 @@ class SoapLink:
         """POST `text` as the body, as is, and show the answer (SPEC §3 send_raw)."""
         target = self._target()
         user = self._user
-        if user is not None:
-            user.frame_sent(text, one_line(text))
+
+        def sent() -> None:
+            if user is not None:
+                user.frame_sent(text, one_line(text))
+
         try:
-            exchange = await self._post(text.encode("utf-8"), None, DEFAULT_TIMEOUT)
+            exchange = await self._post(text.encode("utf-8"), None, DEFAULT_TIMEOUT, sent)
+        except HttpAnswerFailed as exc:
+            raise CallFailed(str(exc), sent=True) from exc
         except HttpFailed as exc:
             raise CallFailed(str(exc)) from exc
         if user is None:

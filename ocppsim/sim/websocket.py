@@ -4,6 +4,7 @@ accepts charge points (SPEC §5) and how a Charge Point dials its Central System
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
@@ -68,7 +69,10 @@ class JsonLink:
             raise EncodeError(str(exc)) from exc
         return frame, frame
 
-    async def send_call(self, call: Call, wire: str, timeout: float) -> None:
+    async def send_call(
+        self, call: Call, wire: str, timeout: float, sent: Callable[[], None]
+    ) -> None:
+        sent()  # into the connection's buffer now, whatever its peer reads
         await self._send(wire)
 
     async def _send(self, text: str) -> None:
@@ -131,13 +135,16 @@ class WebsocketServer:
             server.abort()
             await server.wait_closed()
 
-    def _admit(self, path: str, offered: list[str]) -> tuple[str, str] | Rejection:
-        """Pick the CP id from the path and the subprotocol from the offer (SPEC §5)."""
+    def _admit(self, path: str, offered: list[str] | None) -> tuple[str, str] | Rejection | None:
+        """Pick the CP id from the path and the subprotocol from the offer (SPEC §5); a
+        request that is no WebSocket handshake (`offered` None) is judged on its path only."""
         cs = self.cs
         path = urlsplit(path).path
         base = cs.endpoint.rstrip("/")
         if not (path == base or path.startswith(base + "/")):
             return Rejection(HTTPStatus.NOT_FOUND, "Not Found\n")
+        if offered is None:
+            return None  # 426 Upgrade Required: a browser or curl, not a charge point
         cp_id = unquote(path[len(base) + 1 :]) if len(path) > len(base) else ""
         if not cp_id:
             text = (

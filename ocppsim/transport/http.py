@@ -13,6 +13,7 @@ import logging
 import socket
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -226,13 +227,22 @@ class HttpClient:
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(auto_decompress=True)
+            tracing = aiohttp.TraceConfig()
+            tracing.on_request_headers_sent.append(_request_sent)
+            self._session = aiohttp.ClientSession(auto_decompress=True, trace_configs=[tracing])
         return self._session
 
     async def post(
-        self, url: str, body: bytes, headers: Mapping[str, str], timeout: float
+        self,
+        url: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        timeout: float,
+        sent: Callable[[], None] | None = None,
     ) -> HttpExchange:
-        """POST `body` and read the whole answer; HttpFailed/HttpTimeout when none comes."""
+        """POST `body` and read the whole answer; HttpFailed/HttpTimeout when none comes
+        (HttpAnswerFailed: it went out, but no usable answer came). `sent()` is told when the
+        request goes out (its connection is made and its headers written)."""
         try:
             async with self._client().post(
                 url,
@@ -240,6 +250,7 @@ class HttpClient:
                 headers=dict(headers),
                 timeout=aiohttp.ClientTimeout(total=timeout),
                 allow_redirects=False,
+                trace_request_ctx=sent,
             ) as response:
                 data = await self._read(response)
                 return HttpExchange(
@@ -281,6 +292,15 @@ class HttpClient:
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
+
+
+async def _request_sent(
+    session: aiohttp.ClientSession, context: Any, params: aiohttp.TraceRequestHeadersSentParams
+) -> None:
+    """aiohttp's signal that a request's headers are written: tell whoever asked."""
+    sent = context.trace_request_ctx
+    if sent is not None:
+        sent()
 
 
 def local_address_towards(url: str) -> str:

@@ -1,6 +1,5 @@
 """What the issue-8 review found in code that was being rewritten at the time (`ocppsim/sim`,
-`ocppsim/transport/websocket.py`): each test is what a user or the operator should see, and
-is marked xfail (strict) until that code is fixed; then the mark goes."""
+`ocppsim/transport/websocket.py`): each test is what a user or the operator should see."""
 
 from __future__ import annotations
 
@@ -19,7 +18,6 @@ from websockets.asyncio.client import connect
 from websockets.sync.server import ServerConnection, serve
 
 
-@pytest.mark.xfail(strict=True, reason="sim/simulator.py: a wrong id does not list the known ones")
 def test_a_wrong_id_lists_the_ids_there_are(sims: Sims, port: int) -> None:
     """`--id nope` / `--remote-id nope` / `stop_cp nope`: `does not exist`, with no hint of
     the ids that do (the error for a shortened command lists them)."""
@@ -33,7 +31,6 @@ def test_a_wrong_id_lists_the_ids_there_are(sims: Sims, port: int) -> None:
     assert "cp01" in cp_line and "cp01" in cs_line, (cp_line, cs_line)
 
 
-@pytest.mark.xfail(strict=True, reason="sim/soap.py logs >>cs before the request is sent")
 def test_a_soap_request_that_could_not_be_sent_is_not_logged_as_sent() -> None:
     """A SOAP Charge Point whose Central System cannot be reached logs `>>cs /Heartbeat {}`
     (a request sent) then `Error: Heartbeat not sent`; over OCPP-J a CALL that was not sent
@@ -47,7 +44,6 @@ def test_a_soap_request_that_could_not_be_sent_is_not_logged_as_sent() -> None:
         cp.expect_none(r"cp#s1: >>cs /Heartbeat", since=mark)
 
 
-@pytest.mark.xfail(strict=True, reason="sim/central_system.py: Disconnected says no why")
 def test_the_central_system_says_why_a_charge_point_left(sims: Sims, port: int) -> None:
     """The Charge Point side shows `Connection lost (1001 going away)`; the Central System
     only `cp#x: Disconnected`, whatever the close code and reason."""
@@ -63,7 +59,6 @@ def test_the_central_system_says_why_a_charge_point_left(sims: Sims, port: int) 
     assert re.search(r"\(4000 .*maintenance\)", line), line
 
 
-@pytest.mark.xfail(strict=True, reason="transport/websocket.py: subprotocol checked first")
 def test_a_plain_http_request_is_told_to_upgrade(sims: Sims, port: int) -> None:
     """A browser or curl on the CS's URL gets `400 No subprotocol offered`; what it lacks is
     the upgrade to a websocket (RFC 6455 §4.2.2: 426 Upgrade Required)."""
@@ -90,7 +85,6 @@ def closing_server() -> Iterator[int]:
         server.shutdown()
 
 
-@pytest.mark.xfail(strict=True, reason="transport/websocket.py: 4000-4999 read 'unknown code'")
 def test_a_private_use_close_code_is_named_so(closing_server: int) -> None:
     """RFC 6455 §7.4.2: 4000-4999 are for private use; ocppsim says `unknown code`."""
     with SimProcess([], name="cp", env={"OCPPSIM_RETRY_SECONDS": "30"}) as cp:
@@ -112,7 +106,6 @@ def _deaf_charge_point(port: int, cp_id: str) -> socket.socket:
     return sock
 
 
-@pytest.mark.xfail(strict=True, reason="sim/pinger.py: the CS's ping lines name no CP")
 def test_the_central_systems_ping_lines_name_the_charge_point(sims: Sims, port: int) -> None:
     """`cs: PING sent to: 127.0.0.1:35256` and `cs: Error: no PONG within 1 seconds: …`:
     with a hundred CPs, which one is dead? The `Disconnected` line that follows names it."""
@@ -126,7 +119,6 @@ def test_the_central_systems_ping_lines_name_the_charge_point(sims: Sims, port: 
         sock.close()
 
 
-@pytest.mark.xfail(strict=True, reason="websocket CP: a refused handshake's body is not shown")
 def test_a_charge_point_refused_for_its_protocol_says_why(sims: Sims, port: int) -> None:
     """The CS answers `400 Unknown protocol `ocpp1.2' (served: ocpp1.5)`; its Charge Point
     shows `HTTP 400 Bad Request` and retries every 10 s, never saying the protocol is why."""
@@ -157,7 +149,6 @@ def hanging_up_server() -> Iterator[int]:
     listener.close()
 
 
-@pytest.mark.xfail(strict=True, reason="sim/soap.py: every HttpFailed reads 'not sent'")
 def test_a_soap_request_sent_but_unanswered_is_no_answer(hanging_up_server: int) -> None:
     """The Central System read the request and hung up: `Error: Heartbeat not sent: …`
     though it was sent (OCPP-J says `no answer: connection closed`). The HTTP client tells

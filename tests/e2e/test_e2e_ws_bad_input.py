@@ -292,7 +292,7 @@ def test_a_cp_id_can_neither_forge_a_line_nor_drive_the_terminal(
     escaped = r"x\\n\[2026-01-01 00:00:00\] cs: FORGED\\x1b\[2J"
     sim.expect(rf"cs: ChargePoint #{escaped} connected", since=mark)
     sim.expect(rf"cs: <<cp#{escaped} \[2,\"forged\",\"Heartbeat\",\{{\}}\]$", since=mark)
-    sim.expect(rf"cp#{escaped}: Disconnected$", since=mark)
+    sim.expect(rf"cp#{escaped}: Disconnected \(1000 normal closure\)$", since=mark)
     sim.expect_none(r"^\[2026-01-01 00:00:00\] cs: FORGED", since=mark)
     sim.expect_none("\x1b", since=mark)
 

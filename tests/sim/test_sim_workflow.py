@@ -113,7 +113,10 @@ def test_stop_a_connected_and_a_retrying_charge_point_then_the_central_system(
 
         await sim.stop_charge_point("cp01")
         await lines.wait_for(r"cp#cp01: Charge point stopped\.")
-        await lines.wait_for(r"cp#cp01: Disconnected$")  # the CS saw it leave
+        # the CS saw it leave, and why
+        await lines.wait_for(
+            r"cp#cp01: Disconnected \(1000 normal closure: charge point stopped\)$"
+        )
         assert sim.charge_points == {}
         with pytest.raises(CommandError, match="charge point #cp01 does not exist"):
             await sim.stop_charge_point("cp01")

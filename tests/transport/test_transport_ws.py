@@ -33,9 +33,11 @@ def run(scenario: Callable[[], Awaitable[Any]], timeout: float = 10) -> Any:
     return asyncio.run(bounded())
 
 
-def admit(path: str, offered: list[str]) -> tuple[str, str] | Rejection:
+def admit(path: str, offered: list[str] | None) -> tuple[str, str] | Rejection | None:
     if not path.startswith("/ocpp/"):
         return Rejection(HTTPStatus.NOT_FOUND, "Not Found\n")
+    if offered is None:
+        return None  # no WebSocket handshake: 426
     if "ocpp1.5" not in offered:
         return Rejection(HTTPStatus.BAD_REQUEST, "Unknown protocol\n")
     return path.rsplit("/", 1)[1], "ocpp1.5"
@@ -241,7 +243,7 @@ def test_the_client_closes_and_the_server_link_ends() -> None:
             return link.close_description, recorder.ended
 
     reason, ended = run(scenario)
-    assert reason == "4000 unknown code: bye"
+    assert reason == "4000 private use: bye"
     assert ended == [None]
 
 
@@ -370,7 +372,7 @@ def test_handshake_rejections_and_errors_map_to_connect_failed() -> None:
 
     assert run(scenario) == [
         ("404 Not Found. Wrong endpoint URL", False),
-        ("server rejected the connection: HTTP 400 Bad Request", True),
+        ("server rejected the connection: HTTP 400 Bad Request: Unknown protocol", True),
         (
             "invalid URL 'http://nowhere': a websocket URL starts with ws:// or wss:// "
             "(add -t soap for an http:// Central System)",

@@ -65,6 +65,19 @@ async def _connect(url: str, subprotocol: str) -> Connection:
     return conn
 
 
+#: The most of a refusal's body a Charge Point quotes (its first line).
+MAX_REFUSAL_TEXT = 200
+
+
+def _first_line(body: bytes | bytearray) -> str:
+    """The first line of an HTTP refusal's body, as text, bounded (the server's reason)."""
+    if not body:
+        return ""
+    text = body[: MAX_REFUSAL_TEXT * 4].decode("utf-8", "replace").strip()
+    line = text.splitlines()[0].strip() if text else ""
+    return line if len(line) <= MAX_REFUSAL_TEXT else line[: MAX_REFUSAL_TEXT - 1] + "…"
+
+
 async def open_connection(url: str, subprotocol: str, *, timeout: float = 10.0) -> Connection:
     """Connect a Charge Point to `url` offering `subprotocol`."""
     problem = url_problem(url, WEBSOCKET_SCHEMES)
@@ -77,7 +90,11 @@ async def open_connection(url: str, subprotocol: str, *, timeout: float = 10.0) 
         if status == 404:
             raise ConnectFailed("404 Not Found. Wrong endpoint URL", retry=False) from exc
         phrase = exc.response.reason_phrase
-        raise ConnectFailed(f"server rejected the connection: HTTP {status} {phrase}") from exc
+        why = _first_line(exc.response.body)
+        text = f"server rejected the connection: HTTP {status} {phrase}" + (
+            f": {why}" if why else ""
+        )
+        raise ConnectFailed(text) from exc
     except (InvalidURI, ValueError) as exc:  # what url_problem did not foresee
         raise ConnectFailed(f"invalid URL {url!r}: {exc}", retry=False) from exc
     except (OSError, asyncio.TimeoutError) as exc:

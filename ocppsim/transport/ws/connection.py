@@ -52,6 +52,15 @@ def closed_error(protocol: Protocol) -> ConnectionClosed:
     return ConnectionClosed(rcvd, sent, then)
 
 
+def _range_of(code: int) -> str:
+    """What a close code outside the protocol's own list is (RFC 6455 §7.4.2)."""
+    if 3000 <= code <= 3999:
+        return "registered use"  # libraries and frameworks, registered with IANA
+    if 4000 <= code <= 4999:
+        return "private use"
+    return "unknown code"
+
+
 class Connection(asyncio.Protocol):
     """One open WebSocket, whichever side opened it.
 
@@ -223,7 +232,7 @@ class Connection(asyncio.Protocol):
         if close.code == CloseCode.NORMAL_CLOSURE:
             meaning = "normal closure"  # RFC 6455's name; websockets says "OK"
         else:
-            meaning = CLOSE_CODE_EXPLANATIONS.get(close.code, "unknown code")
+            meaning = CLOSE_CODE_EXPLANATIONS.get(close.code, "") or _range_of(close.code)
             meaning = meaning.removesuffix(" [internal]")
         if close.reason and close.reason != meaning:
             return f"{close.code} {meaning}: {close.reason}"

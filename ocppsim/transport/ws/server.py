@@ -41,7 +41,10 @@ def offered_subprotocols(headers: Headers) -> list[str]:
 #: Seconds allowed for an opening handshake (the `websockets` default).
 OPEN_TIMEOUT = 10.0
 
-Admit = Callable[[str, list[str]], "tuple[str, str] | Rejection"]
+#: admit(path, offered) -> (cp_id, subprotocol) or a Rejection; `offered` is None for a
+#: request that is no WebSocket handshake (a browser): only its path is judged (a
+#: Rejection, or None for 426 Upgrade Required).
+Admit = Callable[[str, "list[str] | None"], "tuple[str, str] | Rejection | None"]
 #: on_connection(connection, cp_id): told of each accepted connection, from the reading
 #: callback; a coroutine it returns runs for the connection's life, which ends with it.
 OnConnection = Callable[[Connection, str], "Awaitable[None] | None"]
@@ -113,8 +116,10 @@ class _ServerConnection(Connection):
         server = self._server
         response: Response
         verdict: tuple[str, str] | Rejection | None = None
+        upgrade = "websocket" in event.headers.get("Upgrade", "").lower()
+        offered = offered_subprotocols(event.headers) if upgrade else None
         try:
-            verdict = server.admit(event.path, offered_subprotocols(event.headers))
+            verdict = server.admit(event.path, offered)
         except Exception as exc:
             protocol.handshake_exc = exc
             quiet.error("process_request failed", exc_info=True)
@@ -125,6 +130,8 @@ class _ServerConnection(Connection):
         else:
             if isinstance(verdict, Rejection):
                 response = protocol.reject(verdict.status, verdict.body)
+            elif verdict is None:  # no WebSocket handshake: RFC 6455 §4.2.2's 426
+                response = protocol.accept(event)
             else:
                 self._chosen = verdict[1]
                 response = protocol.accept(event)
