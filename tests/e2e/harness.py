@@ -299,6 +299,16 @@ CP_COMMANDS: dict[str, dict[str, str]] = {
 CP_COMMANDS["1.5"] = {**CP_COMMANDS["1.2"], "datatransfer": "DataTransfer"}
 
 
+def cp_commands(version: str) -> dict[str, str]:
+    """CP command -> action of `version`: the list above, else the version registry's."""
+    if version in CP_COMMANDS:
+        return CP_COMMANDS[version]
+    from ocppsim.core import versions
+
+    actions = versions.get(version).actions["cs"]
+    return {versions.command_name("cs", action): action for action in actions}
+
+
 def check_central_system(
     url: str, protocol: str = "ocpp1.5", transport: str = "websocket", cp_id: str = "ocppsim01"
 ) -> list[str]:
@@ -314,7 +324,7 @@ def check_central_system(
         ready = r"Connected to Central System\." if transport == "websocket" else "SOAP Server"
         cp.expect(ready)
         mark = cp.mark()
-        for command, action in CP_COMMANDS[version].items():
+        for command, action in cp_commands(version).items():
             cp.send(command)
             if transport == "soap":
                 cp.expect(rf"cp#{re.escape(cp_id)}: <<cs /{action} ", timeout=35)

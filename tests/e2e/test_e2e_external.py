@@ -2,7 +2,8 @@
 
     OCPPSIM_EXTERNAL_CS=ws://my-cs:9000/ocpp pytest tests/e2e/test_e2e_external.py
 
-(`OCPPSIM_EXTERNAL_PROTOCOL=ocpp1.2`, `OCPPSIM_EXTERNAL_TRANSPORT=soap` for the others).
+(`OCPPSIM_EXTERNAL_PROTOCOL=ocpp1.2` or `ocpp2.0.1`, `OCPPSIM_EXTERNAL_TRANSPORT=soap` for the
+others).
 Without it, the same check runs against ocppsim Central Systems, a sound one and one that
 answers Heartbeat with a wrong date, so the check itself is tested.
 """
@@ -37,7 +38,12 @@ def test_every_cp_command_against_an_external_central_system() -> None:
 
 @pytest.mark.parametrize(
     "protocol, transport",
-    [("ocpp1.5", "websocket"), ("ocpp1.2", "websocket"), ("ocpp1.5", "soap")],
+    [
+        ("ocpp1.5", "websocket"),
+        ("ocpp1.2", "websocket"),
+        ("ocpp1.5", "soap"),
+        ("ocpp2.0.1", "websocket"),
+    ],
 )
 def test_the_check_passes_on_a_sound_central_system(sims, protocol: str, transport: str) -> None:
     port = free_port()
