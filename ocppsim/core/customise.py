@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ocppsim.core import versions
 from ocppsim.core.errors import OcppSimError
 from ocppsim.core.fields import child, resolve
 from ocppsim.core.validation import load_schema
@@ -17,6 +18,34 @@ from ocppsim.core.validation import load_schema
 
 class FieldError(OcppSimError):
     """A customisation that names no field of the message; the text is the prompt's error line."""
+
+
+def _field_schema(root: dict[str, Any], steps: list[str]) -> dict[str, Any] | None:
+    """The schema of a dotted field path (a list takes an index), None when there is none."""
+    schema: dict[str, Any] | None = resolve(root, root)
+    for step in steps:
+        if schema is not None and schema.get("type") == "array" and not step.isdigit():
+            return None
+        schema = child(root, schema, step) if schema is not None else None
+    return schema
+
+
+def _elsewhere(version: str, message: str, steps: list[str]) -> str:
+    """` in OCPP 2.0.1 (a field of OCPP 1.2 and 1.5)`: said when the field is another
+    version's (a 1.x field typed at a 2.x Charge Point), else nothing."""
+    others = []
+    for entry in versions.all_versions():
+        if entry.name == version or message not in entry.messages():
+            continue
+        try:
+            schema = load_schema(entry.name, message)
+        except OcppSimError:
+            continue
+        if _field_schema(schema, steps) is not None:
+            others.append(entry.name)
+    if not others:
+        return ""
+    return f" in {versions.get(version).title} (a field of OCPP {versions.one_of(others, 'and')})"
 
 
 def apply_fields(
@@ -31,14 +60,11 @@ def apply_fields(
     root = load_schema(version, message, variant)
     for name, value in fields:
         steps = name.split(".")
-        schema: dict[str, Any] | None = resolve(root, root)
-        for step in steps:
-            if schema is not None and schema.get("type") == "array" and not step.isdigit():
-                schema = None
-            else:
-                schema = child(root, schema, step) if schema is not None else None
-        if schema is None:
-            raise FieldError(f"Error: unknown field `{name}' for procedure `{action}'")
+        if _field_schema(root, steps) is None:
+            raise FieldError(
+                f"Error: unknown field `{name}' for procedure `{action}'"
+                + _elsewhere(version, message, steps)
+            )
         target: Any = payload
         for step, next_step in zip(steps, steps[1:], strict=False):
             if isinstance(target, list):

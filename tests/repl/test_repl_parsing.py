@@ -71,6 +71,47 @@ def test_unknown_fields_are_refused_with_the_originals_words() -> None:
         apply_fields("1.5", "AuthorizeRequest", {"idTag": "a"}, [("idTagInfo.status", "x")])
 
 
+def test_nested_2x_fields_are_set_through_their_schema_references() -> None:
+    """OCPP 2.x types are `$ref`s to `definitions`: dotted paths follow them, into lists too."""
+    boot = default_payload("2.0.1", "BootNotificationRequest")
+    apply_fields(
+        "2.0.1",
+        "BootNotificationRequest",
+        boot,
+        [
+            ("chargingStation.model", "X"),
+            ("reason", "Triggered"),
+            ("chargingStation.modem.imsi", "1"),
+        ],
+    )
+    assert boot["chargingStation"]["model"] == "X" and boot["reason"] == "Triggered"
+    assert boot["chargingStation"]["modem"] == {"imsi": "1"}
+    assert boot["chargingStation"]["vendorName"] == "DBT"  # the rest stays the default
+    get = default_payload("2.0.1", "GetVariablesRequest")
+    apply_fields(
+        "2.0.1",
+        "GetVariablesRequest",
+        get,
+        [("getVariableData.0.variable.name", "Interval"), ("getVariableData.1", {"x": 1})],
+    )
+    assert get["getVariableData"][0]["variable"] == {"name": "Interval"}
+    assert get["getVariableData"][1] == {"x": 1}  # a whole item, as given (checked when sent)
+    with pytest.raises(FieldError, match="unknown field `getVariableData.name'"):
+        apply_fields("2.0.1", "GetVariablesRequest", get, [("getVariableData.name", "x")])
+
+
+def test_a_field_of_another_version_says_whose_it_is() -> None:
+    """A 1.x field typed at a 2.x Charge Point (or the reverse) names the versions that have it."""
+    with pytest.raises(FieldError) as caught:
+        apply_fields("2.0.1", "BootNotificationRequest", {}, [("chargePointVendor", "X")])
+    assert str(caught.value) == (
+        "Error: unknown field `chargePointVendor' for procedure `BootNotification'"
+        " in OCPP 2.0.1 (a field of OCPP 1.2 and 1.5)"
+    )
+    with pytest.raises(FieldError, match=r"in OCPP 1\.5 \(a field of OCPP 2\.0\.1"):
+        apply_fields("1.5", "BootNotificationRequest", {}, [("chargingStation.model", "X")])
+
+
 def test_console_lines_escape_control_bytes_of_frames() -> None:
     import logging
 
