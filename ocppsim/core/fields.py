@@ -35,6 +35,7 @@ class Field:
     bounds: tuple[float | None, float | None] = (None, None)
     min_items: int | None = None
     each: bool = False  # the constraints apply to each item of a list
+    step: float | None = None  # multipleOf: 0.1 is one decimal
 
     @property
     def top_level(self) -> bool:
@@ -57,6 +58,8 @@ class Field:
             parts.append(f"{each}at least {low:g}")
         elif high is not None:
             parts.append(f"{each}at most {high:g}")
+        if self.step is not None:
+            parts.append(f"{each}a multiple of {self.step:g}")
         return ", ".join(parts)
 
 
@@ -163,6 +166,7 @@ def _walk(
                 bounds=_bounds(holder),
                 min_items=node.get("minItems"),
                 each=holder is not node,
+                step=holder.get("multipleOf"),
             )
         )
         if depth >= MAX_DEPTH:

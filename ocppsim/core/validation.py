@@ -11,6 +11,13 @@ schema in the same draft with the same format checks (20-30 times faster); whate
 goes through `jsonschema`, whose verdict stands. A test checks that the two never disagree on
 "valid".
 
+Two rules hold whatever the version (docs/messages/index.md lists them with the errata): a
+number is a multiple of a `multipleOf` step when the number as written (its shortest decimal
+form) divided by the step is whole, so 8.1 is a multiple of 0.1 although 8.1 / 0.1 is not 81 in
+binary floating point (fastjsonschema reads it so; jsonschema is taught the same); and a
+`date-time` is an RFC 3339 date-time, checked, a time zone included (JSON Schema draft 4
+§7.3.1: a time without `Z` or an offset is refused, with a reason that says so).
+
 Refusing costs about what accepting costs: `jsonschema` does not re-validate the whole
 payload (30 times slower, for a peer that put one bad value at the end of 4 MB). It starts
 where `fastjsonschema` failed, and inside that part skips the array items `fastjsonschema`
@@ -22,9 +29,11 @@ what they point at (`inlined`); `load_schema` gives the schema as published.
 
 from __future__ import annotations
 
+import re
 import reprlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
@@ -34,14 +43,16 @@ from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
 
 from ocppsim.core.errors import ErrorKind, OcppSimError
-from ocppsim.core.versions import ATTR_AT, Dialect, get
+from ocppsim.core.versions import ATTR_AT, DRAFT_URIS, Dialect, get
 
 __all__ = [
     "ATTR_AT",
     "KIND_OF_KEYWORD",
     "UnknownMessage",
     "Violation",
+    "RULES",
     "fast_validator_for",
+    "is_multiple_of",
     "load_schema",
     "validate",
     "validator_for",
@@ -99,14 +110,50 @@ def _items_skipping_valid(draft: Dialect, draft_items: Callable[..., Any]) -> Ca
     return items
 
 
-def _draft(name: Dialect, validator: Any, uri: str) -> _Draft:
-    items = _items_skipping_valid(name, validator.VALIDATORS["items"])
-    return _Draft(validator, uri, validators.extend(validator, {"items": items}))
+#: What validation decides the same way for every version, one line each for the docs.
+RULES: tuple[str, ...] = (
+    "`multipleOf`: a number is a multiple of the step when the number as written (its shortest"
+    " decimal form) divided by the step is whole: 8.1 is a multiple of 0.1 (binary floating point"
+    " makes 8.1 / 0.1 = 80.99999999999999, which plain validators refuse), 8.15 is not.",
+    "`date-time`: checked as an RFC 3339 date-time (JSON Schema draft 4 §7.3.1), time zone"
+    " included: `2024-05-01T12:00:00` (no `Z`, no offset: a local time nobody can place) is"
+    " refused with a reason that says so, as are `2024-05-01 12:00:00Z` and dates that do not"
+    " exist; any number of fraction digits is read.",
+)
+
+
+def is_multiple_of(value: Any, step: Any) -> bool:
+    """True when `value` is a multiple of `step`, read as decimals (see RULES); fastjsonschema
+    computes exactly this, so the two validators agree."""
+    if isinstance(value, int) and isinstance(step, int):
+        return value % step == 0
+    try:
+        if isinstance(step, float):
+            quotient = Decimal(repr(value)) / Decimal(repr(step))
+        else:
+            quotient = value / step
+        return bool(int(quotient) == quotient)
+    except (ArithmeticError, InvalidOperation, ValueError, TypeError):
+        return False
+
+
+def _multiple_of(
+    validator: Any, step: Any, instance: Any, schema: Any
+) -> Iterator[ValidationError]:
+    """jsonschema's `multipleOf`, with decimal reading (see `is_multiple_of`)."""
+    if validator.is_type(instance, "number") and not is_multiple_of(instance, step):
+        yield ValidationError(f"{instance!r} is not a multiple of {step}")
+
+
+def _draft(name: Dialect, validator: Any) -> _Draft:
+    ours = validators.extend(validator, {"multipleOf": _multiple_of})
+    items = _items_skipping_valid(name, ours.VALIDATORS["items"])
+    return _Draft(ours, DRAFT_URIS[name], validators.extend(ours, {"items": items}))
 
 
 _DRAFTS: dict[Dialect, _Draft] = {
-    "draft4": _draft("draft4", Draft4Validator, "http://json-schema.org/draft-04/schema#"),
-    "draft6": _draft("draft6", Draft6Validator, "http://json-schema.org/draft-06/schema#"),
+    "draft4": _draft("draft4", Draft4Validator),
+    "draft6": _draft("draft6", Draft6Validator),
 }
 
 for _checked in _DRAFTS.values():
@@ -194,15 +241,20 @@ def _fast_formats(draft: _Draft) -> dict[str, Any]:
     return {name: _format_check(checker, name) for name in ("date-time", "uri")}
 
 
-def _draft_of(version: str) -> _Draft:
-    return _DRAFTS[get(version).schemas.dialect]
+def dialect_of(version: str, message: str, variant: str | None = None) -> Dialect:
+    """The JSON Schema draft `message` of `version` is validated in."""
+    return get(version).schemas.dialect_of(load_schema(version, message, variant))
+
+
+def _draft_of(version: str, message: str, variant: str | None) -> _Draft:
+    return _DRAFTS[dialect_of(version, message, variant)]
 
 
 @cache
 def fast_validator_for(version: str, message: str, variant: str | None = None) -> Any:
-    """A compiled fastjsonschema validator of the same schema in the version's draft (it
-    raises on any failure)."""
-    schema, draft = load_schema(version, message, variant), _draft_of(version)
+    """A compiled fastjsonschema validator of the same schema in its draft (it raises on any
+    failure)."""
+    schema, draft = load_schema(version, message, variant), _draft_of(version, message, variant)
     return fastjsonschema.compile(
         {**schema, "$schema": draft.uri}, formats=_fast_formats(draft), use_default=False
     )
@@ -210,8 +262,8 @@ def fast_validator_for(version: str, message: str, variant: str | None = None) -
 
 @cache
 def validator_for(version: str, message: str, variant: str | None = None) -> Validator:
-    """The jsonschema validator of a message in the version's draft, built once."""
-    draft = _draft_of(version)
+    """The jsonschema validator of a message in its draft, built once."""
+    draft = _draft_of(version, message, variant)
     schema = load_schema(version, message, variant)
     return draft.validator(schema, format_checker=draft.validator.FORMAT_CHECKER)
 
@@ -229,6 +281,10 @@ def shown(value: Any) -> str:
     if isinstance(value, str) and len(value) > SHOWN_VALUE:
         return repr(value[:SHOWN_VALUE])[:-1] + "…'"
     return _SHORT.repr(value)
+
+
+#: A date-time that would be valid with `Z` after it.
+_NO_ZONE = re.compile(r"\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(?:\.\d+)?")
 
 
 def _path(steps: Any) -> str:
@@ -260,6 +316,9 @@ def _reason(error: ValidationError) -> str:
         rule = "unexpected field" if keyword == "additionalProperties" else "missing (required)"
         return f"{field}: {rule}"
     if keyword == "format":
+        if error.validator_value == "date-time" and isinstance(error.instance, str):
+            if _NO_ZONE.fullmatch(error.instance):
+                return f"{where}: {value} has no time zone (RFC 3339: add Z or an offset)"
         return f"{where}: {value} is not a valid {error.validator_value}"
     if keyword == "maxLength":
         return f"{where}: {value} is longer than {error.validator_value} characters"
@@ -386,7 +445,7 @@ def validate(
     except (fastjsonschema.JsonSchemaException, TypeError, ValueError):
         pass
     schema = _explained_schema(version, message, variant)
-    error = _first_error(schema, payload, steps, _draft_of(version))
+    error = _first_error(schema, payload, steps, _draft_of(version, message, variant))
     if error is None:  # the two disagree (never seen): jsonschema alone, on the whole payload
         error = next(validator_for(version, message, variant).iter_errors(payload), None)
     return None if error is None else violation_of(error, version)

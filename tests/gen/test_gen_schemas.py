@@ -26,6 +26,8 @@ from ocppsim.gen.schemas import render_schemas
 
 #: The versions whose schemas `ocppsim docs` derives from the project's WSDL files.
 VERSIONS = tuple(e.name for e in versions.all_versions() if e.schemas.derived_from_wsdl)
+#: every version (the fast path and jsonschema must agree on all of them)
+ALL = [e.name for e in versions.all_versions() if e.schemas.installed()]
 ACTIONS = {entry.name: entry.actions for entry in versions.all_versions()}
 
 
@@ -67,6 +69,7 @@ def test_operations_of_the_wsdl_are_the_catalog() -> None:
         for service in ("cs", "cp"):
             ops = {op.name for op in describe(wsdl_path(version, service)).operations}
             assert ops == set(ACTIONS[version][service])
+    assert "ocpp1.6/HeartbeatRequest.json" not in render_schemas()  # OCA's, from `ocpp`
 
 
 def test_mapping_of_types() -> None:
@@ -191,14 +194,15 @@ def _fast_accepts(version: str, name: str, payload: Any) -> bool:
 
 @pytest.mark.parametrize(
     "value",
-    [True, False, None, 1.0, 1.5, -1, 2**40, "", "x" * 21, [], {}, "2013-02-01", "ftp:/x"],
+    [True, False, None, 1.0, 1.5, -1, 2**40, "", "x" * 21, [], {}, "2013-02-01", "ftp:/x"]
+    + [8.1, 0.3, 8.15, 1e300, "2013-02-01T10:00:00", "2013-02-01t10:00:00z"],
 )
 def test_fast_path_agrees_with_jsonschema_on_edge_values(value: Any) -> None:
-    """Booleans are not integers, 1.0 is not an integer, null is nothing, at every field."""
-    for version in VERSIONS:
+    """Booleans are not integers, 1.0 is not an integer, null is nothing, 8.1 is a multiple of
+    0.1, a time needs its zone, at every field."""
+    for version in ALL:
         for service in ("cs", "cp"):
-            for action in ACTIONS[version][service]:
-                name = action + "Request"
+            for name in (a + k for a in ACTIONS[version][service] for k in ("Request", "Response")):
                 payload = default_payload(version, name)
                 for path in leaves(payload):
                     mutated = copy.deepcopy(payload)

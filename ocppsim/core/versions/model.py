@@ -28,6 +28,12 @@ Transport = Literal["websocket", "soap"]
 
 #: The JSON Schema draft a version's schemas are validated with.
 Dialect = Literal["draft4", "draft6"]
+#: The `$schema` URI of each draft (a schema file may name its own).
+DRAFT_URIS: dict[Dialect, str] = {
+    "draft4": "http://json-schema.org/draft-04/schema#",
+    "draft6": "http://json-schema.org/draft-06/schema#",
+}
+_DRAFT_OF_URI = {uri.rstrip("#"): name for name, uri in DRAFT_URIS.items()}
 
 Payload = dict[str, Any]
 
@@ -43,11 +49,12 @@ ATTR_AT = "with-attr-at"
 @dataclass(frozen=True, eq=False)
 class Erratum:
     """A fix applied to a published schema when it is loaded: the messages it touches, what it
-    changes (a line of the docs) and the change itself (in place, on the loaded schema)."""
+    changes and why (a line of the docs), and the change itself: `apply(schema, message)`
+    changes the loaded schema of `message` in place (the installed file is never touched)."""
 
     messages: frozenset[str]
     note: str
-    apply: Callable[[dict[str, Any]], None]
+    apply: Callable[[dict[str, Any], str], None]
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,6 +81,8 @@ class SchemaSource:
     origin: str = "the project's WSDL files"
     errata: tuple[Erratum, ...] = ()
     requirement: str | None = None
+    declared_draft: bool = False
+    kept: tuple[str, ...] = ()
 
     def root(self) -> Path:
         """The folder holding the schema files."""
@@ -106,20 +115,37 @@ class SchemaSource:
 
     def load(self, message: str, variant: str | None = None) -> dict[str, Any]:
         """The schema of `message` with the errata applied; FileNotFoundError when none."""
-        with self.path(message, variant).open(encoding="utf-8") as handle:
+        with self.path(message, variant).open(encoding="utf-8-sig") as handle:
             schema: dict[str, Any] = json.load(handle)
         for erratum in self.errata:
             if message in erratum.messages:
-                erratum.apply(schema)
+                erratum.apply(schema, message)
         return schema
+
+    def dialect_of(self, schema: Mapping[str, Any]) -> Dialect:
+        """The draft a loaded schema is validated in (see the class docstring)."""
+        if self.declared_draft:
+            declared = _DRAFT_OF_URI.get(str(schema.get("$schema", "")).rstrip("#"))
+            if declared is not None:
+                return declared
+        return self.dialect
 
 
 @dataclass(frozen=True, eq=False)
 class SoapBinding:
-    """A version's SOAP binding: each service's XML namespace and WSDL file (in `wsdl/`)."""
+    """A version's SOAP binding: each service's XML namespace and WSDL file (in `wsdl/`).
+
+    `actions` lists the actions each service carries over SOAP when that is fewer than the
+    version has (1.6: its core actions; the security whitepaper's are OCPP-J only); None: all
+    of them. `local_time_as_utc`: an xs:dateTime without a time zone is read as UTC (the
+    original's reading, kept for 1.2 and 1.5); otherwise it is left without one, so the JSON
+    view is refused as OCPP-J refuses it (1.6: one message, one meaning).
+    """
 
     namespaces: Mapping[Service, str]
     wsdl: Mapping[Service, str]
+    actions: Mapping[Service, tuple[str, ...]] | None = None
+    local_time_as_utc: bool = True
 
     def wsdl_path(self, service: Service | str) -> Path:
         """The project's WSDL file of `service`."""
@@ -210,11 +236,32 @@ class OcppVersion:
     def __post_init__(self) -> None:
         handled = {service: frozenset(self.actions.get(service, ())) for service in SERVICES}
         object.__setattr__(self, "_handled", handled)
+        if self.soap is not None and self.soap.actions is not None:
+            for service, carried in self.soap.actions.items():
+                extra = set(carried) - handled[service]
+                if extra:
+                    raise ValueError(
+                        f"{self.title} {service}: SOAP carries unknown {sorted(extra)}"
+                    )
 
     @property
     def transports(self) -> tuple[Transport, ...]:
         """The transports this version runs on: OCPP-J always, SOAP when it has a binding."""
         return ("websocket", "soap") if self.soap is not None else ("websocket",)
+
+    def actions_over(self, transport: str, service: Service | str) -> tuple[str, ...]:
+        """The actions `service` carries over `transport` (help order); () when it has none."""
+        every = self.actions.get(service, ())  # type: ignore[arg-type]
+        if transport == "soap":
+            if self.soap is None:
+                return ()
+            if self.soap.actions is not None:
+                return self.soap.actions.get(service, ())  # type: ignore[arg-type]
+        return tuple(every)
+
+    def carries(self, transport: str, service: Service | str, action: str) -> bool:
+        """True when `service` of this version has `action` over `transport`."""
+        return action in self.actions_over(transport, service)
 
     def handles(self, service: str, action: str) -> bool:
         """True when `service` of this version answers CALLs named `action`."""
