@@ -90,12 +90,9 @@ def captured_lines() -> Iterator[Lines]:
         root.setLevel(old)
 
 
-#: the project's WSDL files of versions that have no registry entry yet (1.6's come before its
-#: entry, which will name the same files)
-UNREGISTERED_WSDL = {
-    ("1.6", "cs"): "ocpp1.6-centralsystem.wsdl",
-    ("1.6", "cp"): "ocpp1.6-chargepoint.wsdl",
-}
+#: the project's WSDL files of versions that have no registry entry yet (a version's WSDL files
+#: may come before its entry, which then names the same files)
+UNREGISTERED_WSDL: dict[tuple[str, str], str] = {}
 
 
 def our_wsdl(version: str, service: str) -> Path:

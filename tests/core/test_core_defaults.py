@@ -77,8 +77,9 @@ def test_which_date_is_which(version: str) -> None:
     assert (diagnostics["startTime"], diagnostics["stopTime"]) == (before, now)
     assert at(version, "GetDiagnosticsResponse")["fileName"].endswith("-20310506070809.txt")
     assert at(version, "UpdateFirmwareRequest")["retrieveDate"] == now
-    samples = [v["timestamp"] for v in at(version, "MeterValuesRequest")["values"]]
-    assert samples == [now, now]
+    meter = at(version, "MeterValuesRequest")
+    samples = [v["timestamp"] for v in meter.get("values", meter.get("meterValue"))]
+    assert samples and set(samples) == {now}
     for message in ("AuthorizeResponse", "StartTransactionResponse", "StopTransactionResponse"):
         assert at(version, message)["idTagInfo"]["expiryDate"] == ahead
     if version == "1.5":
@@ -92,6 +93,19 @@ def test_which_date_is_which(version: str) -> None:
         assert {v["timestamp"] for d in stop for v in d["values"]} == {now}
         attr_at = at("1.5", "MeterValuesRequest", ATTR_AT)["values"]
         assert [v["timestamp"] for v in attr_at] == [now, now]
+    if version == "1.6":
+        assert at("1.6", "ReserveNowRequest")["expiryDate"] == ahead
+        assert at("1.6", "StatusNotificationRequest")["timestamp"] == now
+        entry = at("1.6", "SendLocalListRequest")["localAuthorizationList"][0]
+        assert entry["idTagInfo"]["expiryDate"] == ahead
+        stop = at("1.6", "StopTransactionRequest")["transactionData"]
+        assert {d["timestamp"] for d in stop} == {now}
+        composite = at("1.6", "GetCompositeScheduleResponse")
+        assert composite["scheduleStart"] == composite["chargingSchedule"]["startSchedule"] == now
+        assert at("1.6", "GetLogRequest")["log"]["oldestTimestamp"] == before
+        assert at("1.6", "GetLogResponse")["filename"].endswith("-20310506070809.txt")
+        assert at("1.6", "SignedUpdateFirmwareRequest")["firmware"]["retrieveDateTime"] == now
+        assert at("1.6", "SecurityEventNotificationRequest")["timestamp"] == now
 
 
 @pytest.mark.parametrize("version", VERSIONS_2X)

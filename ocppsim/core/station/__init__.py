@@ -32,7 +32,6 @@ from ocppsim.core.station.device_model import (
     VariableDefinition,
     check_value,
 )
-from ocppsim.core.station.keys16 import KEYS_16, MEASURANDS_16
 from ocppsim.core.station.smart_charging import (
     ChargingProfile,
     ChargingProfiles,
@@ -53,6 +52,7 @@ from ocppsim.core.station.variables import (
     device_model,
     standard_definitions,
 )
+from ocppsim.core.versions.keys16 import KEYS_16, MEASURANDS_16
 
 __all__ = [
     "CONTROLLER_VARIABLES",

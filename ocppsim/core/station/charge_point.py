@@ -56,7 +56,7 @@ from ocppsim.core.station.common import (
     parse_time,
     wire_time,
 )
-from ocppsim.core.station.shapes import PROVISIONAL_16, Shapes, entry, shapes
+from ocppsim.core.station.shapes import Shapes, entry, newest, shapes
 from ocppsim.core.station.smart_charging import (
     CHARGE_POINT_MAX,
     TX_PROFILE,
@@ -298,7 +298,7 @@ class ChargePointModel(Liveness):
 
     def __init__(
         self,
-        version: str = PROVISIONAL_16.name,
+        version: str | None = None,
         info: ChargePointInfo | None = None,
         *,
         make_csr: Callable[[str, str | None], Any] | None = None,
@@ -306,7 +306,7 @@ class ChargePointModel(Liveness):
         certificates: CertificateStore | None = None,
     ):
         super().__init__()
-        found = entry(version)
+        found = entry(version if version is not None else newest())
         self.version = found.name
         self.shapes: Shapes = shapes(found.name)
         self.info = info if info is not None else ChargePointInfo()

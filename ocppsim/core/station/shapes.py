@@ -5,8 +5,7 @@ UnlockConnector gives, and so on.
 
 One model serves OCPP 1.2, 1.5 and 1.6: it builds every payload in the richest form and this
 table says what the version keeps, so no code names a version. The versions come from the
-registry (`ocppsim.core.versions`); OCPP 1.6, until it has its entry there, from the provisional
-entry below (the ocpp package's OCA schemas and the keys of `keys16.py`).
+registry (`ocppsim.core.versions`).
 """
 
 from __future__ import annotations
@@ -17,90 +16,28 @@ from functools import cache
 from typing import Any
 
 from ocppsim.core import versions
-from ocppsim.core.errors import OCPP_1X
-from ocppsim.core.station.keys16 import KEYS_16
 from ocppsim.core.versions.model import OcppVersion, SchemaSource
 
-#: OCPP 1.6 Charge Point service actions, with the security whitepaper's (CS → CP).
-CP_ACTIONS_16 = (
-    "CancelReservation",
-    "ChangeAvailability",
-    "ChangeConfiguration",
-    "ClearCache",
-    "ClearChargingProfile",
-    "DataTransfer",
-    "GetCompositeSchedule",
-    "GetConfiguration",
-    "GetDiagnostics",
-    "GetLocalListVersion",
-    "RemoteStartTransaction",
-    "RemoteStopTransaction",
-    "ReserveNow",
-    "Reset",
-    "SendLocalList",
-    "SetChargingProfile",
-    "TriggerMessage",
-    "UnlockConnector",
-    "UpdateFirmware",
-    "CertificateSigned",
-    "DeleteCertificate",
-    "ExtendedTriggerMessage",
-    "GetInstalledCertificateIds",
-    "GetLog",
-    "InstallCertificate",
-    "SignedUpdateFirmware",
-)
-#: OCPP 1.6 Central System service actions, with the security whitepaper's (CP → CS).
-CS_ACTIONS_16 = (
-    "Authorize",
-    "BootNotification",
-    "DataTransfer",
-    "DiagnosticsStatusNotification",
-    "FirmwareStatusNotification",
-    "Heartbeat",
-    "MeterValues",
-    "StartTransaction",
-    "StatusNotification",
-    "StopTransaction",
-    "LogStatusNotification",
-    "SecurityEventNotification",
-    "SignCertificate",
-    "SignedFirmwareStatusNotification",
-)
 
-#: OCPP 1.6 as the Charge Point model needs it, until the registry has its entry (which then
-#: takes over: `entry()` asks the registry first).
-PROVISIONAL_16 = OcppVersion(
-    name="1.6",
-    title="OCPP 1.6",
-    subprotocol="ocpp1.6",
-    actions={"cs": CS_ACTIONS_16, "cp": CP_ACTIONS_16},
-    schemas=SchemaSource(
-        "v16/schemas",
-        dialect="draft4",
-        package="ocpp",
-        request_suffix="",
-        response_suffix="Response",
-        origin="OCA's OCPP 1.6 JSON schemas, as the ocpp package ships them",
-    ),
-    errors=OCPP_1X,
-    defaults={},
-    configuration=KEYS_16,
-)
+def plays(entry: OcppVersion) -> bool:
+    """True for a version the 1.x model plays: one whose Charge Points start transactions."""
+    return "StartTransaction" in entry.actions.get("cs", ())
 
 
 def entry(version: str) -> OcppVersion:
-    """The registry entry of a 1.x version a Charge Point model plays (the provisional 1.6 entry
-    while the registry has none); ValueError for a version the model does not play."""
-    if version in versions.names():
-        found = versions.get(version)
-    elif version == PROVISIONAL_16.name:
-        found = PROVISIONAL_16
-    else:
+    """The registry entry of a 1.x version a Charge Point model plays; ValueError for a version
+    the model does not play."""
+    if version not in versions.names():
         raise ValueError(f"no OCPP version {version!r} for a Charge Point model")
-    if "StartTransaction" not in found.actions.get("cs", ()):
+    found = versions.get(version)
+    if not plays(found):
         raise ValueError(f"{found.title} has no StartTransaction: it is not a 1.x version")
     return found
+
+
+def newest() -> str:
+    """The newest version the model plays (what it plays when no version is given)."""
+    return [e.name for e in versions.all_versions() if plays(e)][-1]
 
 
 @dataclass(frozen=True)

@@ -27,11 +27,12 @@ from ocppsim.core.errors import (
     ErrorKind,
     OcppSimError,
 )
-from ocppsim.core.versions import v12, v15, v21, v201
+from ocppsim.core.versions import v12, v15, v16, v21, v201
 from ocppsim.core.versions.model import (
     ATTR_AT,
     DAY_AHEAD,
     DAY_BEFORE,
+    DRAFT_URIS,
     NOW,
     NOW_STAMP,
     SERVICES,
@@ -51,6 +52,7 @@ __all__ = [
     "DAY_AHEAD",
     "DAY_BEFORE",
     "DEFAULT_VERSION",
+    "DRAFT_URIS",
     "ERROR_KINDS",
     "NOW",
     "NOW_STAMP",
@@ -86,7 +88,13 @@ __all__ = [
 ]
 
 #: Every version ocppsim knows, oldest first (the order help, docs and `-p` defaults list them in).
-_REGISTERED: tuple[OcppVersion, ...] = (v12.VERSION, v15.VERSION, v201.VERSION, v21.VERSION)
+_REGISTERED: tuple[OcppVersion, ...] = (
+    v12.VERSION,
+    v15.VERSION,
+    v16.VERSION,
+    v201.VERSION,
+    v21.VERSION,
+)
 
 
 def _missing(entry: OcppVersion) -> str | None:
