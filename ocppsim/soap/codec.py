@@ -9,9 +9,11 @@ read by a walker over those same types so every conversion failure maps to an OC
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -22,6 +24,7 @@ from lxml import etree
 from zeep.wsdl import Document
 from zeep.xsd.elements.element import Element
 from zeep.xsd.types.builtins import Boolean, DateTime, String
+from zeep.xsd.types.builtins import Decimal as XsdDecimal
 from zeep.xsd.types.complex import ComplexType
 from zeep.xsd.types.simple import AnySimpleType
 
@@ -80,6 +83,8 @@ _ROLE = f"{{{SOAP_ENV}}}role"
 #: none (no role attribute), `next` and `ultimateReceiver`; `none` and any other are not
 _OUR_ROLES = {f"{SOAP_ENV}/role/next", f"{SOAP_ENV}/role/ultimateReceiver"}
 _FRACTION = re.compile(r"T\d\d:\d\d:\d\d\.(\d+)")
+#: the lexical space of xs:decimal (XML Schema Part 2 §3.2.3.1): no exponent, no NaN
+_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 
 # JSON names that differ from the XML element names, per (complex type, element) (SPEC §4:
 # in 1.5 a MeterValue's repeated `value` elements are the JSON `values` list).
@@ -252,19 +257,35 @@ def _path(parent: str, name: str) -> str:
     return f"{parent}.{name}" if parent else name
 
 
-def _datetime_json(value: dt.datetime, text: str) -> str:
-    """ISO 8601 in UTC with `Z`, keeping as many fraction digits as the text had (SPEC §4)."""
-    if value.tzinfo is not None:
+def _datetime_json(value: dt.datetime, text: str, local_time_as_utc: bool = True) -> str:
+    """ISO 8601 in UTC with `Z`, keeping as many fraction digits as the text had (SPEC §4). A
+    time without a zone is read as UTC, or, without `local_time_as_utc`, left without one
+    (the JSON schema then refuses it, as it refuses the same time over OCPP-J)."""
+    zoned = value.tzinfo is not None
+    if zoned:
         value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
     out = value.isoformat(timespec="seconds")
     fraction = _FRACTION.search(text)
     if fraction:
         digits = min(len(fraction.group(1)), 6)
         out += "." + f"{value.microsecond:06d}"[:digits]
-    return out + "Z"
+    return out + "Z" if zoned or local_time_as_utc else out
 
 
-def _simple_from_text(xsd_type: Any, text: str, path: str) -> Any:
+def _decimal_json(value: Decimal, text: str, path: str) -> int | float:
+    """An xs:decimal as a JSON number: an integer when written without a fraction, else the
+    float nearest to it (whose shortest form is the text for the one-decimal OCPP values)."""
+    if _DECIMAL.fullmatch(text) is None:  # Python's Decimal also reads 1e5, NaN, Infinity
+        raise SoapFaultError("TypeConstraintViolation", f"{path}: {text[:32]!r} is not a decimal")
+    if "." not in text and value == value.to_integral_value():
+        return int(value)
+    number = float(value)
+    if not math.isfinite(number):
+        raise SoapFaultError("TypeConstraintViolation", f"{path}: {text[:32]!r} is out of range")
+    return number
+
+
+def _simple_from_text(xsd_type: Any, text: str, path: str, local_time_as_utc: bool = True) -> Any:
     """Convert element or attribute text to its JSON value, or raise TypeConstraintViolation."""
     if isinstance(xsd_type, String):
         return text
@@ -283,13 +304,17 @@ def _simple_from_text(xsd_type: Any, text: str, path: str) -> Any:
             "TypeConstraintViolation", f"{path}: {text!r} is not a valid {type_name}"
         ) from exc
     if isinstance(xsd_type, DateTime):
-        return _datetime_json(value, stripped)
+        return _datetime_json(value, stripped, local_time_as_utc)
+    if isinstance(value, Decimal):
+        return _decimal_json(value, stripped, path)
     if isinstance(value, (str, int, float, bool)):
         return value
     return str(value)
 
 
-def _attributes_to_json(shape: _Shape, node: etree._Element, path: str, out: dict) -> None:
+def _attributes_to_json(
+    shape: _Shape, node: etree._Element, path: str, out: dict, utc: bool = True
+) -> None:
     """Copy the attributes of `node` (unqualified ones are the schema's) into `out`."""
     for raw_key, raw_text in node.attrib.items():
         key, text = str(raw_key), str(raw_text)
@@ -298,23 +323,25 @@ def _attributes_to_json(shape: _Shape, node: etree._Element, path: str, out: dic
         attr_type = shape.attributes.get(key)
         if attr_type is None:
             raise SoapFaultError("PropertyConstraintViolation", f"unknown attribute {path}@{key}")
-        out[key] = _simple_from_text(attr_type, text, f"{path}@{key}")
+        out[key] = _simple_from_text(attr_type, text, f"{path}@{key}", utc)
 
 
-def _node_to_json(shape: _Shape, node: etree._Element, path: str) -> Any:
-    """Convert one element to its JSON view, following its XSD shape."""
+def _node_to_json(shape: _Shape, node: etree._Element, path: str, utc: bool = True) -> Any:
+    """Convert one element to its JSON view, following its XSD shape (`utc`: a time without a
+    zone is UTC, see `_datetime_json`)."""
     if shape.kind == "simple":
         if len(node):
             raise SoapFaultError("TypeConstraintViolation", f"{path}: unexpected child elements")
-        return _simple_from_text(shape.xsd_type, node.text or "", path)
+        return _simple_from_text(shape.xsd_type, node.text or "", path, utc)
     if shape.kind == "text":
         if len(node):
             raise SoapFaultError("TypeConstraintViolation", f"{path}: unexpected child elements")
-        out: dict[str, Any] = {_TEXT_KEY: _simple_from_text(shape.text_type, node.text or "", path)}
-        _attributes_to_json(shape, node, path, out)
+        text = _simple_from_text(shape.text_type, node.text or "", path, utc)
+        out: dict[str, Any] = {_TEXT_KEY: text}
+        _attributes_to_json(shape, node, path, out, utc)
         return out
     out = {}
-    _attributes_to_json(shape, node, path, out)
+    _attributes_to_json(shape, node, path, out, utc)
     if node.text and node.text.strip():
         raise SoapFaultError("TypeConstraintViolation", f"{path}: unexpected text content")
     for child in node:
@@ -325,7 +352,7 @@ def _node_to_json(shape: _Shape, node: etree._Element, path: str) -> Any:
         if child_field is None:
             raise SoapFaultError("PropertyConstraintViolation", f"unknown element {path}.{name}")
         child_path = _path(path, child_field.json_key)
-        value = _node_to_json(child_field.shape, child, child_path)
+        value = _node_to_json(child_field.shape, child, child_path, utc)
         if child_field.multiple:
             out.setdefault(child_field.json_key, []).append(value)
         elif child_field.json_key in out:
@@ -345,6 +372,10 @@ def _json_to_zeep(shape: _Shape, value: Any, path: str) -> Any:
             raise SoapFaultError("TypeConstraintViolation", f"{path}: expected a simple value")
         if isinstance(value, bool) and not isinstance(shape.xsd_type, Boolean):
             return "true" if value else "false"
+        if isinstance(value, float) and isinstance(shape.xsd_type, XsdDecimal):
+            if not math.isfinite(value):
+                raise SoapFaultError("TypeConstraintViolation", f"{path}: {value} is no decimal")
+            return Decimal(repr(value))  # written as its shortest decimal form: 8.1, not 8.09…
         return value
     if not isinstance(value, Mapping):
         raise SoapFaultError("TypeConstraintViolation", f"{path}: expected an object")
@@ -591,6 +622,7 @@ class SoapCodec:
         soap = get(version).soap
         assert soap is not None  # every (version, service) of _NAMESPACES has one
         self.wsdl = Path(wsdl) if wsdl is not None else soap.wsdl_path(service)
+        self._utc = soap.local_time_as_utc
         transport = _NoNetworkTransport()
         document = Document(str(self.wsdl), transport, settings=_zeep_settings())  # type: ignore[arg-type]
         self._box_id_element: Element = document.types.get_element(
@@ -752,7 +784,7 @@ class SoapCodec:
         headers = _headers(envelope)
         _bounded_headers(headers)
         operation = self._request_operation(headers, body)
-        payload = _node_to_json(operation.request_shape, body, "")
+        payload = _node_to_json(operation.request_shape, body, "", self._utc)
         return SoapRequest(
             action=operation.name,
             payload=payload,
@@ -777,7 +809,7 @@ class SoapCodec:
         headers = _headers(envelope)
         return SoapResponse(
             action=operation.name,
-            payload=_node_to_json(operation.response_shape, body, ""),
+            payload=_node_to_json(operation.response_shape, body, "", self._utc),
             relates_to=headers.get("RelatesTo"),
             message_id=headers.get("MessageID"),
             charge_box_id=headers.get("chargeBoxIdentity"),

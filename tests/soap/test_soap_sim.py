@@ -36,7 +36,10 @@ from ocppsim.soap import CONTENT_TYPE, MAX_XML_BYTES, get_codec, parse_envelope,
 from ocppsim.transport.http import local_address_towards
 
 VERSIONS = tuple(entry.name for entry in versions.with_transport("soap"))
-ACTIONS = {entry.name: entry.actions for entry in versions.all_versions()}
+#: the actions each service carries over SOAP (1.6: the core ones)
+ACTIONS = {
+    e.name: {s: e.actions_over("soap", s) for s in ("cs", "cp")} for e in versions.all_versions()
+}
 WSA = "http://www.w3.org/2005/08/addressing"
 
 BOMB = b"""<?xml version="1.0"?>
