@@ -20,7 +20,7 @@ from typing import Any
 
 from ocppsim.core.defaults import default_payload
 from ocppsim.core.fields import fields_of
-from ocppsim.core.validation import load_schema
+from ocppsim.core.validation import RULES, load_schema
 from ocppsim.core.versions import (
     SERVICES,
     OcppVersion,
@@ -67,6 +67,22 @@ def _services(entry: OcppVersion) -> dict[Service, tuple[str, str]]:
     return _SERVICES if entry.central_system == "Central System" else _SERVICES_CSMS
 
 
+def _drafts(entry: OcppVersion) -> str:
+    """`draft 6`, or `draft 4, draft 6 where a file says so`."""
+    named = entry.schemas.dialect.replace("draft", "draft ")
+    return f"{named}, draft 6 where a file says so" if entry.schemas.declared_draft else named
+
+
+def _over_soap(entry: OcppVersion) -> str:
+    """Which actions travel over SOAP: all, some (`10 + 19`) or none."""
+    if entry.soap is None:
+        return ""
+    carried = [len(entry.actions_over("soap", s)) for s in SERVICES]
+    if carried == [len(entry.actions[s]) for s in SERVICES]:
+        return "all"
+    return f"{carried[0]} + {carried[1]}"
+
+
 def _json_block(value: Any) -> list[str]:
     return ["```json", json.dumps(value, indent=2, ensure_ascii=False), "```", ""]
 
@@ -101,6 +117,9 @@ def _message(entry: OcppVersion, message: str) -> list[str]:
     if entry.schemas.package is not None:
         where = f"{entry.schemas.package}/{entry.schemas.folder}/{entry.schemas.file_name(message)}"
         lines += [f"#### {message}: fields", "", f"Schema: `{where}`.", ""]
+        for erratum in entry.schemas.errata:
+            if message in erratum.messages:
+                lines += [f"Erratum applied: {erratum.note}", ""]
         lines += _field_table(schema)
     else:
         lines += [f"#### {message}: schema", "", *_json_block(schema)]
@@ -129,7 +148,7 @@ def render_version(version: str) -> str:
     if entry.schemas.package is not None:
         lines += [
             f"The schemas are the `{entry.schemas.package}` package's (JSON Schema "
-            f"{entry.schemas.dialect.replace('draft', 'draft ')}), read unchanged; each message",
+            f"{_drafts(entry)}), read unchanged; each message",
             "lists its fields, nested ones by the dotted path the prompt takes",
             "(`chargingStation.model=X`; `<n>` stands for a list index).",
             "",
@@ -159,6 +178,8 @@ def render_version(version: str) -> str:
                 f"Prompt command: `{command_name(service, action)}`",
                 "",
             ]
+            if entry.soap is not None and not entry.carries("soap", service, action):
+                lines += ["OCPP-J only: the SOAP binding has no operation for it.", ""]
             for kind in ("Request", "Response"):
                 lines += _message(entry, action + kind)
     for service, action in sends:
@@ -175,7 +196,7 @@ def render_version(version: str) -> str:
 
 
 def render_index() -> str:
-    """The index page of the message reference."""
+    """The index page of the message reference, with the errata and validation rules."""
     lines = [
         "# OCPP message reference",
         "",
@@ -183,8 +204,8 @@ def render_index() -> str:
         "project's WSDL files are in `schemas/`; the others are an installed package's.",
         "",
         "| version | CALLs a charge point sends | CALLs the central system sends | SEND"
-        " | schemas |",
-        "|---|---|---|---|---|",
+        " | over SOAP | schemas |",
+        "|---|---|---|---|---|---|",
     ]
     for entry in all_versions():
         counts = [len(entry.actions[s]) for s in ("cs", "cp")]
@@ -196,7 +217,28 @@ def render_index() -> str:
             if source.package is not None
             else f"`schemas/{source.folder}`"
         )
-        lines.append(f"| {link} | {counts[0]} | {counts[1]} | {sends or ''} | {origin} |")
+        cells = [link, str(counts[0]), str(counts[1]), str(sends or ""), _over_soap(entry), origin]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "## Errata and validation rules",
+        "",
+        "Payloads are checked against the schemas as published, except for these fixes, applied",
+        "when a schema is loaded (the installed files are never changed), and these rules:",
+        "",
+    ]
+    for entry in all_versions():
+        source = entry.schemas
+        if not source.errata and not source.kept:
+            continue
+        lines += [f"### {entry.title}", ""]
+        for erratum in source.errata:
+            messages = ", ".join(sorted(erratum.messages))
+            lines += [f"* Erratum ({messages}): {erratum.note}"]
+        for note in source.kept:
+            lines += [f"* Kept as published: {note}"]
+        lines.append("")
+    lines += ["### Every version", ""] + [f"* {rule}" for rule in RULES]
     return "\n".join(lines) + "\n"
 
 

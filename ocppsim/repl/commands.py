@@ -452,12 +452,13 @@ REMOTE_ID_OPTION = Option(
 )
 
 
-def versions_note(names: list[str]) -> str:
+def versions_note(names: list[str], json_only: bool = False) -> str:
     """` (OCPP 1.5)`: the versions that have an action, when not every version has it
-    (a run of three or more consecutive versions is written `OCPP a to c`)."""
+    (a run of three or more consecutive versions is written `OCPP a to c`); `, OCPP-J only`
+    when no version carries it over SOAP."""
     every = versions.names()
     if list(names) == list(every):
-        return ""
+        return " (OCPP-J only)" if json_only else ""
     positions = [every.index(name) for name in names]
     runs: list[list[str]] = []
     for position, name in zip(positions, names, strict=True):
@@ -466,7 +467,8 @@ def versions_note(names: list[str]) -> str:
         else:
             runs.append([name])
     parts = [run[0] + " to " + run[-1] if len(run) > 2 else ", ".join(run) for run in runs]
-    return f" (OCPP {', '.join(parts)})"
+    only = ", OCPP-J only" if json_only else ""
+    return f" (OCPP {', '.join(parts)}{only})"
 
 
 def _actions_with_notes(service: Service) -> list[tuple[str, str, str]]:
@@ -483,8 +485,16 @@ def _actions_with_notes(service: Service) -> list[tuple[str, str, str]]:
         if service == "cp":
             csms = all(entry.central_system == "CSMS" for entry in entries)
             sender = "CSMS" if csms else "CS"
-        listed.append((action, versions_note([e.name for e in entries]), sender))
+        note = versions_note([e.name for e in entries], _json_only(service, action, entries))
+        listed.append((action, note, sender))
     return listed
+
+
+def _json_only(service: Service, action: str, entries: list[versions.OcppVersion]) -> bool:
+    """True when the versions that have SOAP carry this action over OCPP-J only (1.6's
+    security whitepaper actions)."""
+    with_soap = [entry for entry in entries if entry.soap is not None]
+    return bool(with_soap) and not any(e.carries("soap", service, action) for e in with_soap)
 
 
 def _build() -> dict[str, Command]:

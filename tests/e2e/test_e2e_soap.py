@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 import pytest
-from harness import SimProcess, free_port
+from harness import SimProcess, free_port, soap_carries
 from test_e2e_ws import CP_COMMANDS, CS_COMMANDS
 
 
@@ -61,7 +61,7 @@ class SoapPair:
         assert self.cp.errors(marks[1]) == []
 
 
-@pytest.fixture(scope="module", params=["1.2", "1.5"], ids=["ocpp1.2", "ocpp1.5"])
+@pytest.fixture(scope="module", params=["1.2", "1.5", "1.6"], ids=["ocpp1.2", "ocpp1.5", "ocpp1.6"])
 def pair(request: pytest.FixtureRequest, module_sims) -> SoapPair:
     version = request.param
     protocol = f"ocpp{version}"
@@ -89,17 +89,25 @@ def pair(request: pytest.FixtureRequest, module_sims) -> SoapPair:
 
 def test_every_cp_command(pair: SoapPair) -> None:
     marks = pair.marks()
+    sent = 0
     for command, action in CP_COMMANDS[pair.version].items():
-        _, answer = pair.cp_call(command, action)
-        assert isinstance(answer, dict)
+        if soap_carries(pair.version, "cs", action):  # 1.6: the core actions
+            _, answer = pair.cp_call(command, action)
+            assert isinstance(answer, dict)
+            sent += 1
+    assert sent == {"1.2": 9, "1.5": 10, "1.6": 10}[pair.version]
     pair.assert_no_errors(marks)
 
 
 def test_every_remote_command(pair: SoapPair) -> None:
     marks = pair.marks()
+    sent = 0
     for command, action in CS_COMMANDS[pair.version].items():
-        _, answer = pair.cs_call(command, action)
-        assert isinstance(answer, dict)
+        if soap_carries(pair.version, "cp", action):
+            _, answer = pair.cs_call(command, action)
+            assert isinstance(answer, dict)
+            sent += 1
+    assert sent == {"1.2": 9, "1.5": 15, "1.6": 19}[pair.version]
     pair.assert_no_errors(marks)
 
 
@@ -149,3 +157,43 @@ def test_send_errors_are_clear_lines(pair: SoapPair) -> None:
     # both still work afterwards
     pair.cp_call("heartbeat", "Heartbeat")
     pair.cs_call("remote_clearcache", "ClearCache")
+
+
+def test_one_soap_cs_serves_12_15_and_16_charge_boxes(sims) -> None:
+    """`-p ocpp1.2,ocpp1.5,ocpp1.6`: each box speaks its own version, told by its namespace."""
+    port = free_port()
+    cs = sims.raw("start_cs", str(port), "-t", "soap", "-p", "ocpp1.2,ocpp1.5,ocpp1.6")
+    cs.expect(rf"cs: SOAP Server listening on port {port}$")
+    pairs = []
+    for version in ("1.2", "1.5", "1.6"):
+        cp_id, callback = f"multi{version.replace('.', '')}", free_port()
+        cp = sims.raw(
+            "start_cp",
+            f"http://127.0.0.1:{port}",
+            cp_id,
+            "-t",
+            "soap",
+            "-p",
+            f"ocpp{version}",
+            "-f",
+            f"http://127.0.0.1:{callback}",
+        )
+        cp.expect(rf"cp#{cp_id}: SOAP Server listening on port {callback}$")
+        pair = SoapPair(version, cs, cp, cp_id)
+        pair.cp_call("heartbeat", "Heartbeat")
+        cs.expect(rf"cs: ChargePoint #{cp_id} connected\.$", since=0)
+        pairs.append(pair)
+    old, mid, new = pairs
+    marks = [p.marks() for p in pairs]
+    _, answer = new.cp_call("bootnotification", "BootNotification")
+    assert isinstance(answer, dict) and "interval" in answer  # 1.6's name
+    _, answer = mid.cp_call("bootnotification", "BootNotification")
+    assert isinstance(answer, dict) and "heartbeatInterval" in answer  # 1.5's
+    sent, _ = new.cp_call("metervalues", "MeterValues")
+    assert isinstance(sent, dict) and "meterValue" in sent
+    new.cs_call(f"remote_setchargingprofile --remote-id {new.cp_id}", "SetChargingProfile")
+    new.cs_call(f"remote_triggermessage --remote-id {new.cp_id}", "TriggerMessage")
+    old.cs_call(f"remote_reset --remote-id {old.cp_id}", "Reset")
+    mid.cs_call(f"remote_getconfiguration --remote-id {mid.cp_id}", "GetConfiguration")
+    for pair, mark in zip(pairs, marks, strict=True):
+        pair.assert_no_errors(mark)

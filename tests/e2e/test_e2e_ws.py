@@ -36,14 +36,29 @@ CS_COMMANDS_15 = {
     "remote_sendlocallist": "SendLocalList",
 }
 
-CS_COMMANDS = {"1.2": CS_COMMANDS_12, "1.5": CS_COMMANDS_15}
+CS_COMMANDS_16 = {
+    **CS_COMMANDS_15,
+    "remote_clearchargingprofile": "ClearChargingProfile",
+    "remote_getcompositeschedule": "GetCompositeSchedule",
+    "remote_setchargingprofile": "SetChargingProfile",
+    "remote_triggermessage": "TriggerMessage",
+    "remote_certificatesigned": "CertificateSigned",
+    "remote_deletecertificate": "DeleteCertificate",
+    "remote_extendedtriggermessage": "ExtendedTriggerMessage",
+    "remote_getinstalledcertificateids": "GetInstalledCertificateIds",
+    "remote_getlog": "GetLog",
+    "remote_installcertificate": "InstallCertificate",
+    "remote_signedupdatefirmware": "SignedUpdateFirmware",
+}
+
+CS_COMMANDS = {"1.2": CS_COMMANDS_12, "1.5": CS_COMMANDS_15, "1.6": CS_COMMANDS_16}
 
 SHORTENED = "Error: more than one charge point is connected: use --remote-id <id>; connected: a, b"
 
 
-def not_available(action: str) -> str:
+def not_available(action: str, version: str = "1.2") -> str:
     return re.escape(
-        f"Error: procedure `{action}' is not available for a OCPP 1.2 Charge Point Simulator"
+        f"Error: procedure `{action}' is not available for a OCPP {version} Charge Point Simulator"
     )
 
 
@@ -90,7 +105,7 @@ class Pair:
         assert self.cp.errors(marks[1], ignore=ignore) == []
 
 
-@pytest.fixture(scope="module", params=["1.2", "1.5"], ids=["ocpp1.2", "ocpp1.5"])
+@pytest.fixture(scope="module", params=["1.2", "1.5", "1.6"], ids=["ocpp1.2", "ocpp1.5", "ocpp1.6"])
 def pair(request: pytest.FixtureRequest, module_sims) -> Pair:
     version = request.param
     port = free_port()
@@ -209,7 +224,7 @@ def test_the_tours_answers_are_sensible(pair: Pair) -> None:
     change = 'remote_changeconfiguration key=HeartbeatInterval value="60"'
     _, _, result = pair.cs_call(change, "ChangeConfiguration")
     assert frame_of(result)[2] == {"status": "Accepted"}
-    if pair.version == "1.5":
+    if pair.version != "1.2":
         line = 'remote_getconfiguration key=["HeartbeatInterval"]'
         _, _, result = pair.cs_call(line, "GetConfiguration")
         assert frame_of(result)[2] == {
@@ -258,13 +273,15 @@ def test_send_any_action_from_the_cp(pair: Pair) -> None:
     pair.assert_no_errors(marks)
 
 
-def test_one_cs_serves_a_12_and_a_15_charge_point(sims, port: int) -> None:
-    cs = sims.cs(port, "-u", "/ocpp")
+def test_one_cs_serves_a_12_a_15_and_a_16_charge_point(sims, port: int) -> None:
+    cs = sims.cs(port, "-u", "/ocpp", "-p", "ocpp1.2,ocpp1.5,ocpp1.6")
     url = f"ws://127.0.0.1:{port}/ocpp"
     cp_a = sims.cp(url, "a", "-p", "ocpp1.2")
     cs.expect(r"cs: ChargePoint #a connected \(protocol: ocpp1\.2\)\.", since=0)
     cp_b = sims.cp(url, "b", "-p", "ocpp1.5")
     cs.expect(r"cs: ChargePoint #b connected \(protocol: ocpp1\.5\)\.", since=0)
+    cp_c = sims.cp(url, "c", "-p", "ocpp1.6")
+    cs.expect(r"cs: ChargePoint #c connected \(protocol: ocpp1\.6\)\.", since=0)
 
     # two CPs: a remote command needs --remote-id
     mark = cs.send("remote_clearcache")
@@ -286,11 +303,27 @@ def test_one_cs_serves_a_12_and_a_15_charge_point(sims, port: int) -> None:
     a.cp_call("heartbeat", "Heartbeat")
     b.cp_call("datatransfer", "DataTransfer")
 
+    # the 1.6 CP in its own form: 1.6-only actions, 1.6 meter values, each checked as 1.6
+    c = Pair("1.6", cs, cp_c, "c")
+    c.cs_call("remote_triggermessage --remote-id c", "TriggerMessage")
+    _, call, _ = c.cp_call("metervalues", "MeterValues")
+    assert "meterValue" in frame_of(call)[3]  # type: ignore[operator]
+    _, call, _ = b.cp_call("metervalues", "MeterValues")
+    assert "values" in frame_of(call)[3]  # type: ignore[operator]
+    mark = cs.send("remote_triggermessage --remote-id b")
+    cs.expect(not_available("TriggerMessage", "1.5"), since=mark)
+
     # an unknown id
     mark = cs.send("remote_reset --remote-id nosuch")
     cs.expect(re.escape("Error: charge point #nosuch does not exist."), since=mark)
 
-    ignore = (re.escape(SHORTENED), not_available("GetConfiguration"), "nosuch")
+    ignore = (
+        re.escape(SHORTENED),
+        not_available("GetConfiguration"),
+        not_available("TriggerMessage", "1.5"),
+        "nosuch",
+    )
     assert cs.errors(ignore=ignore) == []
     assert cp_a.errors() == []
     assert cp_b.errors() == []
+    assert cp_c.errors() == []

@@ -40,9 +40,9 @@ def test_help_of_an_ocpp_command_shows_options_fields_and_an_example(lines) -> N
         "Options:",
     ]
     assert "  --remote-id <id>  id of charge point (optional when only one is connected)" in text
-    assert "Payload fields of ResetRequest (OCPP 1.2 and 1.5):" in text
+    assert "Payload fields of ResetRequest (OCPP 1.2, 1.5 and 1.6):" in text
     assert "  type  required  string, one of: Hard, Soft (default: Soft)" in text
-    assert "Example (OCPP 1.2 and 1.5):\n  remote_reset --remote-id cp01 type=Soft" in text
+    assert "Example (OCPP 1.2, 1.5 and 1.6):\n  remote_reset --remote-id cp01 type=Soft" in text
 
 
 def test_help_shows_the_fields_and_an_example_of_each_version(lines) -> None:
@@ -74,7 +74,7 @@ def test_help_of_a_2x_message_shows_nested_fields_as_dotted_paths(lines) -> None
 def test_help_of_bootnotification_shows_each_versions_rules(lines) -> None:
     text = output(lines, "help bootnotification")
     assert "  --id <id>  id of charge point (optional when only one runs or is connected)" in text
-    block_15 = text.split("Payload fields of BootNotificationRequest (OCPP 1.5):")[1]
+    block_15 = text.split("Payload fields of BootNotificationRequest (OCPP 1.5 and 1.6):")[1]
     assert "chargePointVendor        required  string, at most 20 characters (default: DBT)" in (
         block_15
     )

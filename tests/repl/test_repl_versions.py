@@ -43,11 +43,22 @@ def test_one_command_per_action_of_any_version_noting_the_versions_that_have_it(
     assert set(ocpp) == set(expected)
     for name, (service, action, names) in expected.items():
         assert (ocpp[name].service, ocpp[name].action) == (service, action)
-        assert ocpp[name].help.endswith(action + versions_note(names)), name
+        with_soap = [versions.get(n) for n in names if versions.get(n).soap is not None]
+        json_only = bool(with_soap) and not any(
+            e.carries("soap", service, action) for e in with_soap
+        )
+        assert ocpp[name].help.endswith(action + versions_note(names, json_only)), name
     assert COMMANDS["heartbeat"].help == "CP sends Heartbeat"
     assert COMMANDS["remote_reservenow"].help.startswith("CS sends ReserveNow (OCPP 1.5")
     assert COMMANDS["remote_getvariables"].help.startswith("CSMS sends GetVariables (OCPP 2.0.1")
     assert COMMANDS["transactionevent"].help.startswith("CP sends TransactionEvent (OCPP 2.0.1")
+    assert COMMANDS["remote_triggermessage"].help == "CS sends TriggerMessage (OCPP 1.6 to 2.1)"
+    assert COMMANDS["signcertificate"].help == (
+        "CP sends SignCertificate (OCPP 1.6 to 2.1, OCPP-J only)"
+    )
+    assert COMMANDS["remote_extendedtriggermessage"].help == (
+        "CS sends ExtendedTriggerMessage (OCPP 1.6, OCPP-J only)"
+    )
 
 
 def test_versions_note_names_runs_of_versions(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -110,8 +121,10 @@ def test_a_version_without_soap_is_refused_on_soap(lines, monkeypatch: pytest.Mo
         "start_cs 0 -t soap -p ocpp1.5,ocpp9.9",
         "start_cp http://127.0.0.1:1/ocpp cp01 -t soap -p ocpp9.9",
     )
-    assert "Error: ocpp9.9 cannot run on soap (use ocpp1.2,ocpp1.5 with -t soap)." in text
-    assert "Error: ocpp9.9 cannot run on soap (use ocpp1.2 or ocpp1.5 with -t soap)." in text
+    assert "Error: ocpp9.9 cannot run on soap (use ocpp1.2,ocpp1.5,ocpp1.6 with -t soap)." in text
+    assert (
+        "Error: ocpp9.9 cannot run on soap (use ocpp1.2, ocpp1.5 or ocpp1.6 with -t soap)." in text
+    )
 
 
 def test_without_the_2_1_schemas_the_prompt_says_what_2_1_needs(tmp_path) -> None:
@@ -141,4 +154,4 @@ def test_without_the_2_1_schemas_the_prompt_says_what_2_1_needs(tmp_path) -> Non
     assert text.count(needs) == 2, text
     assert "cs: Server is listening on port" in text
     assert "Error: `remote_afrrsignal' unknown command." in text
-    assert "websocket subprotocol (default: ocpp1.2,ocpp1.5,ocpp2.0.1)" in text
+    assert "websocket subprotocol (default: ocpp1.2,ocpp1.5,ocpp1.6,ocpp2.0.1)" in text
