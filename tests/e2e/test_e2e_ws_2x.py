@@ -13,6 +13,7 @@ from harness import SimProcess, frame_of, frame_re, free_port
 from ocppsim_testing import needs_version
 
 from ocppsim.core import versions
+from ocppsim.core.validation import load_schema
 
 VERSIONS_2X = [
     pytest.param(v.name, marks=needs_version(v.name), id=v.subprotocol)
@@ -78,8 +79,8 @@ def frame_of_result(frame: list) -> bool:
 
 
 def test_one_central_system_serves_every_version_at_once(sims) -> None:
-    """`start_cs` with no `-p` serves every version installed: a 1.2, a 1.5, a 2.0.1 and a
-    2.1 Charge Point each speak their own version to the same CSMS."""
+    """`start_cs` with no `-p` serves every version installed: a 1.2, a 1.5, a 1.6, a 2.0.1
+    and a 2.1 Charge Point each speak their own version to the same CSMS."""
     port = free_port()
     cs = sims.cs(port, "-u", "/ocpp")
     url = f"ws://127.0.0.1:{port}/ocpp"
@@ -94,7 +95,8 @@ def test_one_central_system_serves_every_version_at_once(sims) -> None:
     for cp_id, (entry, cp) in cps.items():
         boot = call(cp, f"cp#{cp_id}", "cs", cs, "bootnotification", "BootNotification")
         assert boot[2]["status"] == "Accepted"
-        interval = "interval" if entry.handles("cs", "TransactionEvent") else "heartbeatInterval"
+        boot_answer = load_schema(entry.name, "BootNotificationResponse")["properties"]
+        interval = "interval" if "interval" in boot_answer else "heartbeatInterval"  # 1.6 on
         assert interval in boot[2], entry.name
         reset = call(cs, "cs", f"cp#{cp_id}", cp, f"remote_reset --remote-id {cp_id}", "Reset")
         assert reset[2]["status"] == "Accepted"
