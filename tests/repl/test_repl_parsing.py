@@ -106,7 +106,7 @@ def test_a_field_of_another_version_says_whose_it_is() -> None:
         apply_fields("2.0.1", "BootNotificationRequest", {}, [("chargePointVendor", "X")])
     assert str(caught.value) == (
         "Error: unknown field `chargePointVendor' for procedure `BootNotification'"
-        " in OCPP 2.0.1 (a field of OCPP 1.2 and 1.5)"
+        " in OCPP 2.0.1 (a field of OCPP 1.2, 1.5 and 1.6)"
     )
     with pytest.raises(FieldError, match=r"in OCPP 1\.5 \(a field of OCPP 2\.0\.1"):
         apply_fields("1.5", "BootNotificationRequest", {}, [("chargingStation.model", "X")])
