@@ -97,6 +97,7 @@ async def _main(args: argparse.Namespace) -> int:
         variant=versions.ATTR_AT if args.with_attr_at else None,
         plugins_dirs=[Path(d) for d in args.plugins_dir],
     )
+    shell.watch_loop()  # from the first command on: loop errors are error lines
     if args.command:
         if not await shell.execute_words(list(args.command)):
             await shell.sim.shutdown()

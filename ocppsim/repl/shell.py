@@ -55,6 +55,7 @@ class Shell:
         self.print_xml = {"cs": False, "cp": False}
         self.sim.log.print_xml = self.print_xml.__getitem__
         self._quit = asyncio.Event()
+        self._loop_problems = LoopProblems()
         self.sequential = False
 
     # -- output ---------------------------------------------------------------------------------
@@ -185,6 +186,7 @@ class Shell:
         """Read and run lines until `quit`, end of input or Ctrl-C; `terminal` forces the
         terminal prompt (True) or plain lines (False) instead of asking stdin."""
         loop = asyncio.get_running_loop()
+        self.watch_loop()
         try:
             loop.add_signal_handler(signal.SIGINT, self.request_quit)
             loop.add_signal_handler(signal.SIGTERM, self.request_quit)
@@ -201,6 +203,11 @@ class Shell:
             await self.plugins.close()
             await self.sim.shutdown()
             log.event(None, "End of simulation : interrupted by user.")
+
+    def watch_loop(self) -> None:
+        """Route what the event loop reports (an accept() that failed for want of file
+        descriptors, a callback that raised) to an error line: no traceback at the prompt."""
+        asyncio.get_running_loop().set_exception_handler(self._loop_problems)
 
     async def _read_loop(self, terminal: bool | None) -> None:
         if terminal is None:
@@ -226,6 +233,36 @@ class Shell:
                 self.request_quit()
                 return
             await self.execute(line.rstrip("\r\n"))
+
+
+#: The event loop's reports of one kind show at most once per this many seconds (asyncio
+#: reports a failing accept() once for every connection waiting to be accepted).
+REPEAT_SECONDS = 10.0
+
+
+class LoopProblems:
+    """The event loop's exception handler under the prompt: an error line, never a
+    traceback (that goes to the debug log), and one line per kind of report per
+    `REPEAT_SECONDS`, saying how many like it were left out."""
+
+    def __init__(self) -> None:
+        #: message -> (loop time of its last line, reports left out since)
+        self._seen: dict[str, tuple[float, int]] = {}
+
+    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        message = str(context.get("message") or "unexpected error in the event loop")
+        exc = context.get("exception")
+        _out.debug("event loop: %s", message, exc_info=exc)
+        now = loop.time()
+        shown, left_out = self._seen.get(message, (-REPEAT_SECONDS, 0))
+        if now - shown < REPEAT_SECONDS:
+            self._seen[message] = (shown, left_out + 1)
+            return
+        self._seen[message] = (now, 0)
+        text = f"Error: {message}: {exc!r}" if exc is not None else f"Error: {message}"
+        if left_out:
+            text += f" ({left_out} more like it in the last {now - shown:.0f} s)"
+        log.error(text)
 
 
 def _stdin_lines(stdin: Any) -> asyncio.Queue[str | None]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from http import HTTPStatus
@@ -465,3 +466,72 @@ def test_close_description_names_the_code_its_meaning_and_the_reason() -> None:
     )
     assert described(Close(1000, "bye"), None, True) == "1000 normal closure: bye"
     assert described(None, None, True) == "1006 abnormal closure"
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+def test_with_no_host_every_family_listens_on_the_one_port_reported() -> None:
+    """`start_server(None, 0, …)`: IPv4 and IPv6 on the same random port (it used to be two
+    random ports, one of them never reported), as the HTTP server does."""
+
+    async def scenario() -> tuple[set[int], set[int], int, list[str]]:
+        recorder = Recorder(echo)
+        srv = await start_server(None, 0, admit, recorder)
+        try:
+            hosts = ["127.0.0.1", "[::1]"] if _ipv6_loopback() else ["127.0.0.1"]
+            answers = []
+            for index, host in enumerate(hosts):
+                link = await open_link(f"ws://{host}:{srv.port}/ocpp/CP{index}", "ocpp1.5")
+                received: list[str] = []
+                link.deliver(received.append, lambda error: None)
+                await link.send(f"hello {host}")
+                while not received:
+                    await asyncio.sleep(0.01)
+                answers.extend(received)
+                await link.close()
+            ports = {sock.getsockname()[1] for sock in srv.sockets}
+            families = {sock.family for sock in srv.sockets}
+            return ports, families, srv.port, answers
+        finally:
+            srv.close()
+            await srv.wait_closed()
+
+    ports, families, port, answers = run(scenario)
+    assert ports == {port} and port > 0
+    assert socket.AF_INET in families
+    if _ipv6_loopback():
+        assert socket.AF_INET6 in families
+        assert answers == ["hello 127.0.0.1", "hello [::1]"]
+
+
+def test_deliver_hands_frames_from_the_reading_callback_and_tells_the_end() -> None:
+    """No task waits for a connection delivered to callbacks: frames arrive as read, and
+    `on_closed` is told once the connection is gone (with no error for a clean close)."""
+
+    async def scenario() -> tuple[list[str], list[BaseException | None], int]:
+        recorder = Recorder(echo)
+        async with server(recorder) as url:
+            link = await open_link(url + "/ocpp/CP1", "ocpp1.5")
+            received: list[str] = []
+            ended: list[BaseException | None] = []
+            before = len(asyncio.all_tasks())
+            link.deliver(received.append, ended.append)
+            tasks = len(asyncio.all_tasks()) - before
+            await link.send("one")
+            await link.send("two")
+            while len(received) < 2:
+                await asyncio.sleep(0.01)
+            await link.close()
+            return received, ended, tasks
+
+    received, ended, tasks = run(scenario)
+    assert received == ["one", "two"]
+    assert ended == [None]
+    assert tasks == 0
