@@ -148,7 +148,13 @@ def render_version(version: str) -> str:
     if entry.schemas.package is not None:
         lines += [
             f"The schemas are the `{entry.schemas.package}` package's (JSON Schema "
-            f"{_drafts(entry)}), read unchanged; each message",
+            f"{_drafts(entry)}), read unchanged"
+            + (
+                "; a message marked *Erratum applied* is fixed as its schema loads"
+                if entry.schemas.errata
+                else ""
+            )
+            + "; each message",
             "lists its fields, nested ones by the dotted path the prompt takes",
             "(`chargingStation.model=X`; `<n>` stands for a list index).",
             "",

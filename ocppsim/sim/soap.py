@@ -238,9 +238,11 @@ class SoapLink:
             raise EncodeError(exc.reason) from None
         codec = get_codec(self.version, self.called)
         if call.action not in codec.actions:
+            entry = get(self.version)
+            only = " (OCPP-J only)" if entry.handles(self.called, call.action) else ""
             raise EncodeError(
-                f"`{call.action}' is not an operation of the {get(self.version).title}"
-                f" {_SERVICE_NAMES[self.called]} SOAP service"
+                f"`{call.action}' is not an operation of the {entry.title}"
+                f" {_SERVICE_NAMES[self.called]} SOAP service{only}"
             )
         try:
             body = codec.build_request(
