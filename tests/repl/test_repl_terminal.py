@@ -180,3 +180,23 @@ def test_a_nested_path_the_preferred_version_lacks_comes_from_one_that_has_it() 
     top = complete(shell, "bootnotification ")
     assert "chargePointVendor=" in top and "chargingStation." not in top
     assert "chargingStation.vendorName=" in complete(shell, "bootnotification chargingStation.")
+
+
+def test_a_16_charge_points_fields_complete_in_16_terms() -> None:
+    """A 1.6 peer's commands complete its own fields: smart charging's nested profile, the
+    security whitepaper's fields (written with `$ref` in OCA's files), and 1.6's meterValue."""
+    shell = Shell()
+    shell.sim.central_system = SimpleNamespace(peers={"cp16": SimpleNamespace(version="1.6")})
+    assert complete(shell, "remote_setchargingprofile ") == ["connectorId=", "csChargingProfiles."]
+    assert "csChargingProfiles.chargingSchedule." in complete(
+        shell, "remote_setchargingprofile csChargingProfiles.charging"
+    )
+    assert complete(shell, "remote_getlog log.") == [
+        "log.remoteLocation=",
+        "log.oldestTimestamp=",
+        "log.latestTimestamp=",
+    ]
+    assert complete(shell, "remote_triggermessage req") == ["requestedMessage="]
+    shell.sim.charge_points["cp16"] = SimpleNamespace(version="1.6")
+    assert complete(shell, "metervalues me") == ["meterValue."]
+    assert complete(shell, "signcertificate ") == ["csr="]
