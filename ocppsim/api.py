@@ -24,7 +24,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ocppsim.core.errors import NotSupportedAnswer, OcppError, OcppSimError
+from ocppsim.core.errors import CallError, NotSupportedAnswer, OcppError, OcppSimError
 from ocppsim.core.versions import Service, get
 from ocppsim.sim.behaviour import (
     ConfigurationView,
@@ -55,10 +55,6 @@ Handler = Callable[..., Any]
 
 class NotSupported(NotSupportedAnswer):
     """Raise it in an `on_call` handler to answer the CALL with `NotSupported`."""
-
-
-#: Raise `CallError("GenericError", "why")` in an `on_call` handler for any other OCPP code.
-CallError = OcppError
 
 
 class ParsedCommand(Protocol):

@@ -9,6 +9,8 @@ import pytest
 import reference_facts
 from ocppsim_testing import Lines, captured_lines
 
+pytest_plugins = ["pytester"]  # ocppsim's own pytest plugin is tested in pytester's sessions
+
 
 @pytest.fixture(scope="session")
 def original_payloads() -> dict[str, Any]:

@@ -10,9 +10,10 @@ which dialect it speaks.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 #: What went wrong, whatever a version calls it:
 #: `format` the message is not well-formed (and no finer kind applies);
@@ -195,8 +196,47 @@ class OcppError(OcppSimError):
         super().__init__(f"{code}: {self.description}")
 
 
+class CallError(OcppError):
+    """A CALLERROR (OCPP-J §4.2.3): `call()` raises it when the peer refused a CALL, and a
+    handler raises it to refuse one with any OCPP error code. `str()` reads
+    `code: description`, then the details when there are some."""
+
+    #: the action of the refused CALL and its unique id, when this side sent it
+    action: str | None = None
+    unique_id: str | None = None
+
+    def __str__(self) -> str:
+        text = f"{self.code}: {self.description}"
+        if self.details:
+            try:
+                text += " " + json.dumps(self.details, ensure_ascii=False)
+            except (TypeError, ValueError):
+                text += f" {self.details!r}"
+        if self.action is not None:
+            text += f" (the answer to {self.action} #{self.unique_id})"
+        return text
+
+    @classmethod
+    def received(
+        cls, code: str, description: str, details: Any, action: str, unique_id: str
+    ) -> CallError:
+        """The CALLERROR a peer sent to our CALL `action` (whatever its code: a peer may send
+        one ocppsim does not know)."""
+        error = cls.__new__(cls)
+        OcppSimError.__init__(error, f"{code}: {description}")
+        error.code, error.description = code, description
+        error.details = details if details is not None else {}
+        error.action, error.unique_id = action, unique_id
+        return error
+
+
 class NotSupportedAnswer(OcppError):
     """Raised (or returned) by a handler to answer a CALL with `NotSupported`."""
 
     def __init__(self, description: str | None = None):
         super().__init__("NotSupported", description)
+
+
+# what users catch, shown as `ocppsim.<name>` in tracebacks (importable from there too)
+OcppSimError.__module__ = "ocppsim"
+CallError.__module__ = "ocppsim"

@@ -187,7 +187,7 @@ async def _start_cs(shell: Shell, parsed: ParsedLine) -> None:
         protocols = served
     _check_transport(protocols, transport, ",".join(served))
     cs = shell.make_central_system(
-        transport, port=port, endpoint=endpoint, protocols=protocols, ping_interval=interval
+        transport, port=port, endpoint=endpoint, versions=protocols, ping_interval=interval
     )
     shell.sim.add_central_system(cs)
     try:
@@ -251,7 +251,7 @@ async def _start_cp(shell: Shell, parsed: ParsedLine) -> None:
         transport,
         url=url,
         charge_point_id=cp_id,
-        protocol=protocol,
+        version=protocol,
         ping_interval=interval,
         from_url=from_url,
         remote_port=int(remote_port) if remote_port else None,

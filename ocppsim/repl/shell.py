@@ -82,6 +82,7 @@ class Shell:
             transport=transport,
             # SOAP carries XML: its JSON view is always the plain form (no --with-attr-at)
             variant=self.variant if transport == "websocket" else None,
+            history=0,  # nothing waits on what it received: no inbox on the hot path
             behaviour=self.sim.cs_behaviour,
             bus=self.sim.bus,
             resources=self.sim.resources,
@@ -95,6 +96,7 @@ class Shell:
         return ChargePoint(
             transport=transport,
             variant=self.variant if transport == "websocket" else None,
+            history=0,
             behaviour=self.sim.cp_behaviour,
             bus=self.sim.bus,
             resources=self.sim.resources,

@@ -1,5 +1,7 @@
 """The Central System simulator (SPEC §5, §7): accepts Charge Points over its transport,
-answers their CALLs, sends `remote_*` CALLs, and pings them.
+answers their CALLs, sends `remote_*` CALLs, and pings them. It is the public
+`ocppsim.CentralSystem`: the prompt runs one, and so does a user's test
+(`async with CentralSystem() as cs:`).
 
 One class for every transport: what differs (a WebSocket server; an HTTP server routing
 SOAP requests on chargeBoxIdentity) is a small server side picked by name (`SERVERS`),
@@ -12,14 +14,18 @@ from __future__ import annotations
 import asyncio
 import importlib
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterable
+from types import TracebackType
 from typing import Any, Protocol
 
-from ocppsim.core import events
+from ocppsim.core import events, observe
+from ocppsim.core.errors import OcppSimError
 from ocppsim.core.events import EventBus
 from ocppsim.core.rpc import RpcSession
-from ocppsim.core.versions import subprotocols
-from ocppsim.sim.behaviour import Behaviour
+from ocppsim.core.versions import resolve, subprotocols
+from ocppsim.sim.behaviour import Behaviour, Handler
+from ocppsim.sim.calls import send_call
+from ocppsim.sim.inbox import HISTORY, EventStream, Inbox, Received
 from ocppsim.sim.link import Link
 from ocppsim.sim.log import LogConsumer
 from ocppsim.sim.peer import Peer
@@ -56,6 +62,27 @@ def transport_class(table: dict[str, tuple[str, str]], transport: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
+class NotConnected(OcppSimError):
+    """No link to that peer: a charge point not connected, or one not connected yet."""
+
+
+def served_protocols(versions: str | Iterable[str] | None, transport: str) -> tuple[str, ...]:
+    """The subprotocols of `versions` (names `1.6` or subprotocols `ocpp1.6`, one or several),
+    every version `transport` carries when None."""
+    if versions is None:
+        return subprotocols(transport)
+    if isinstance(versions, str):
+        versions = [versions]
+    return tuple(dict.fromkeys(resolve(v).subprotocol for v in versions))
+
+
+def connected_ids(ids: Iterable[str], limit: int = 10) -> str:
+    """`cp01, cp02, … (3 more)`: the ids an error lists."""
+    listed = list(ids)
+    shown = ", ".join(listed[:limit])
+    return shown + (f", … ({len(listed) - limit} more)" if len(listed) > limit else "")
+
+
 def normalise_endpoint(endpoint: str) -> str:
     """`ocpp/` → `/ocpp`; `/` stays `/`."""
     stripped = endpoint.strip().strip("/")
@@ -63,20 +90,32 @@ def normalise_endpoint(endpoint: str) -> str:
 
 
 class CentralSystem:
-    """One Central System: a server on one transport and the Charge Points connected to it."""
+    """One Central System: a server on one transport and the Charge Points connected to it.
+
+        async with CentralSystem(endpoint="/ocpp") as cs:   # port 0: a free one
+            cp_url = cs.url                                 # ws://127.0.0.1:<port>/ocpp
+            boot = await cs.wait_for("BootNotification")
+            await cs.call(boot.charge_point_id, "Reset", {"type": "Soft"})
+
+    `versions` are the OCPP versions it serves (`1.6` or `ocpp1.6`; every version of its
+    transport by default); `transport` is `websocket` (OCPP-J) or `soap`; `host` None
+    listens on every interface. It keeps the last `history` CALLs it received for
+    `wait_for`.
+    """
 
     speaker = "cs"
 
     def __init__(
         self,
-        port: int,
+        port: int = 0,
         *,
         transport: str = "websocket",
         endpoint: str = "/",
-        protocols: tuple[str, ...] | None = None,
+        versions: str | Iterable[str] | None = None,
         ping_interval: float = 300,
         variant: str | None = None,
         host: str | None = None,
+        history: int = HISTORY,
         behaviour: Behaviour | None = None,
         bus: EventBus | None = None,
         resources: Resources | None = None,
@@ -85,11 +124,12 @@ class CentralSystem:
         self.port = port
         self.transport = transport
         self.endpoint = normalise_endpoint(endpoint)
-        self.protocols = protocols if protocols is not None else subprotocols(transport)
+        #: the subprotocols it serves
+        self.protocols = served_protocols(versions, transport)
         self.variant = variant
         self.host = host
         self.behaviour = behaviour or Behaviour("cs")
-        self.bus = bus if bus is not None else EventBus(LogConsumer())
+        self.bus = bus if bus is not None else EventBus(LogConsumer(), *observe.subscribers())
         self._own_resources = resources is None
         self.resources = resources if resources is not None else Resources()
         #: the connected charge points by id
@@ -99,10 +139,27 @@ class CentralSystem:
         self.pinger = Pinger(ping_interval)
         self._tasks: set[asyncio.Task[Any]] = set()
         self.server: Any = transport_class(SERVERS, transport)(self, **options)
+        self._inbox: Inbox | None = None
+        if history:
+            self._inbox = Inbox(self.speaker, history)
+            self.bus.subscribe(self._inbox)
+        self._streams: set[EventStream] = set()
 
     @property
     def ping_interval(self) -> float:
         return self.pinger.interval
+
+    @property
+    def url(self) -> str:
+        """The URL a charge point is given: `ws://127.0.0.1:<port>/<endpoint>` (OCPP-J, to
+        which it appends its id) or the SOAP endpoint `http://…`; the host is 127.0.0.1 when
+        listening on every interface."""
+        host = self.host if self.host not in (None, "", "0.0.0.0", "::") else "127.0.0.1"
+        if ":" in str(host):
+            host = f"[{host}]"
+        scheme = "http" if self.transport == "soap" else "ws"
+        path = "" if self.endpoint == "/" and self.transport != "soap" else self.endpoint
+        return f"{scheme}://{host}:{self.port}{path}"
 
     async def start(self) -> None:
         """Listen; raises OSError when the port cannot be bound."""
@@ -118,8 +175,106 @@ class CentralSystem:
             self.pinger.stop()
             for task in list(self._tasks):
                 task.cancel()
+            for stream in list(self._streams):
+                stream.close()
             if self._own_resources:
                 await self.resources.close()
+
+    async def __aenter__(self) -> CentralSystem:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # -- what a user of the API does ---------------------------------------------------------
+
+    @property
+    def charge_point_ids(self) -> list[str]:
+        """The ids of the charge points connected now."""
+        return list(self.peers)
+
+    def peer(self, charge_point_id: str | None = None) -> Peer:
+        """The link to a connected charge point (the only one when `charge_point_id` is None);
+        NotConnected says which ones are."""
+        peers = self.peers
+        if charge_point_id is None:
+            if len(peers) == 1:
+                return next(iter(peers.values()))
+            if not peers:
+                raise NotConnected("no charge point is connected to the Central System")
+            raise NotConnected(
+                f"more than one charge point is connected: name one of {connected_ids(peers)}"
+            )
+        peer = peers.get(charge_point_id)
+        if peer is not None:
+            return peer
+        left = self.departed.get(charge_point_id)
+        if left is not None:
+            at = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(left))
+            raise NotConnected(
+                f"charge point #{charge_point_id} is not connected (disconnected at {at})"
+            )
+        there = f"Connected: {connected_ids(peers)}." if peers else "None is connected."
+        raise NotConnected(f"charge point #{charge_point_id} does not exist. {there}")
+
+    async def call(
+        self,
+        charge_point_id: str | None,
+        action: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        validate: bool = True,
+        defaults: bool = True,
+    ) -> Any:
+        """Send `action` to a connected charge point (the only one when None) and return the
+        payload of its CALLRESULT.
+
+        Fields missing from `payload` come from the version's default request unless
+        `defaults=False`; `validate=False` sends an invalid request on purpose and takes any
+        answer. Raises CallError (a CALLERROR), CallTimeout, CallFailed, InvalidMessage,
+        NotConnected."""
+        __tracebackhide__ = True  # pytest shows the caller's line and the error
+        peer = self.peer(charge_point_id)
+        return await send_call(
+            peer, action, payload, validate=validate, defaults=defaults, variant=self.variant
+        )
+
+    def on_call(self, action: str, handler: Handler | None = None) -> Any:
+        """Answer CALLs `action` with `handler(payload)` or `handler(payload, ctx)` (plain or
+        async; a dict returned is the answer, None leaves the default answer, raising
+        CallError refuses). Without `handler`, a decorator."""
+        if handler is None:
+
+            def decorator(fn: Handler) -> Handler:
+                self.behaviour.on_call(action, fn)
+                return fn
+
+            return decorator
+        return self.behaviour.on_call(action, handler)
+
+    async def wait_for(
+        self, action: str, charge_point_id: str | None = None, *, timeout: float = 10.0
+    ) -> Received:
+        """The first CALL `action` received (from `charge_point_id`) that no `wait_for` took
+        yet, waiting for it up to `timeout` seconds (WaitTimeout)."""
+        __tracebackhide__ = True
+        if self._inbox is None:  # history=0: from now on only
+            self._inbox = Inbox(self.speaker, 0)
+            self.bus.subscribe(self._inbox)
+        return await self._inbox.wait_for(action, charge_point_id, timeout, "the Central System")
+
+    def events(self) -> EventStream:
+        """The events of this Central System from now on: `async for event in cs.events()`
+        (frames, connections, refusals, …; see ocppsim.core.events)."""
+        stream = EventStream(self.bus, self.speaker, self._streams.discard)
+        self._streams.add(stream)
+        return stream
 
     # -- charge points coming and going -----------------------------------------------------
 
@@ -191,3 +346,7 @@ class CentralSystem:
         task = asyncio.get_running_loop().create_task(quietly())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+# what users catch, shown as `ocppsim.<name>` in tracebacks (importable from there too)
+NotConnected.__module__ = "ocppsim"

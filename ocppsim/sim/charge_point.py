@@ -6,6 +6,9 @@ One class for every transport: what differs (dialling a WebSocket; a callback se
 SOAP requests and posting to the CS's URL) is a small client side picked by name
 (`CLIENTS`). Once connected, nothing runs for an idle charge point: its link delivers
 frames from the reading callback and tells its peer when it ends.
+
+It is the public `ocppsim.ChargePoint`: the prompt runs them, and so does a user's test
+(`async with ChargePoint(url, "cp01", version=…) as cp:`).
 """
 
 from __future__ import annotations
@@ -14,16 +17,18 @@ import asyncio
 import math
 import os
 from collections.abc import Callable
+from types import TracebackType
 from typing import Any, Protocol
 
-from ocppsim.core import events
+from ocppsim.core import events, observe
 from ocppsim.core.configuration import Configuration
-from ocppsim.core.errors import OcppSimError
 from ocppsim.core.events import EventBus
 from ocppsim.core.rpc import RpcSession
-from ocppsim.core.versions import by_subprotocol, default
-from ocppsim.sim.behaviour import Behaviour
-from ocppsim.sim.central_system import transport_class
+from ocppsim.core.versions import default, resolve
+from ocppsim.sim.behaviour import Behaviour, Handler
+from ocppsim.sim.calls import send_call
+from ocppsim.sim.central_system import NotConnected, transport_class
+from ocppsim.sim.inbox import HISTORY, EventStream, Inbox, Received
 from ocppsim.sim.link import Link
 from ocppsim.sim.log import ERROR, LogConsumer
 from ocppsim.sim.peer import Peer
@@ -46,10 +51,6 @@ def retry_delay() -> float:
     return float(os.environ.get("OCPPSIM_RETRY_SECONDS", "10"))
 
 
-class NotConnected(OcppSimError):
-    """The Charge Point has no link to its Central System."""
-
-
 class ClientSide(Protocol):
     """How a Charge Point reaches its Central System on one transport."""
 
@@ -64,7 +65,17 @@ class ClientSide(Protocol):
 
 
 class ChargePoint:
-    """One simulated Charge Point and its link to the Central System."""
+    """One simulated Charge Point and its link to the Central System.
+
+        async with ChargePoint(cs_url, "cp01", version="1.6") as cp:   # connected
+            answer = await cp.call("BootNotification")                 # the default request
+            reset = await cp.wait_for("Reset")                         # a CALL of the CS
+
+    `url` is the Central System's (OCPP-J: the charge point appends its id); `version` is
+    its OCPP version (`1.6` or `ocpp1.6`; the registry's default one when not given);
+    `transport` is `websocket` (OCPP-J) or `soap`. An OCPP-J one dials again when its
+    connection is lost. It keeps the last `history` CALLs it received for `wait_for`.
+    """
 
     def __init__(
         self,
@@ -72,24 +83,27 @@ class ChargePoint:
         charge_point_id: str,
         *,
         transport: str = "websocket",
-        protocol: str = default().subprotocol,
+        version: str | None = None,
         ping_interval: float = 0,
         variant: str | None = None,
+        history: int = HISTORY,
         behaviour: Behaviour | None = None,
         bus: EventBus | None = None,
         resources: Resources | None = None,
         **options: Any,
     ):
-        entry = by_subprotocol(protocol)  # UnknownVersion (an OcppSimError) names them
+        # UnknownVersion (an OcppSimError) names the versions there are
+        entry = resolve(version) if version is not None else default()
         self.url = url
         self.charge_point_id = charge_point_id
         self.transport = transport
-        self.protocol = protocol
+        #: its subprotocol (`ocpp1.6`) and version name (`1.6`)
+        self.protocol = entry.subprotocol
         self.version = entry.name
         self.variant = variant
         self.speaker = f"cp#{charge_point_id}"
         self.behaviour = behaviour or Behaviour("cp")
-        self.bus = bus if bus is not None else EventBus(LogConsumer())
+        self.bus = bus if bus is not None else EventBus(LogConsumer(), *observe.subscribers())
         self._own_resources = resources is None
         self.resources = resources if resources is not None else Resources()
         #: its configuration keys, kept across reconnections like a real Charge Point's
@@ -105,11 +119,19 @@ class ChargePoint:
         self._next_try: float | None = None
         #: why the charge point stopped trying for good (a 404, a URL that cannot work)
         self.failure: str | None = None
+        #: why its last connection attempt failed, if it did
+        self.last_failure: str | None = None
         #: told when the charge point gives up for good (the simulator forgets it)
         self.on_gave_up: Callable[[], None] | None = None
+        self._inbox: Inbox | None = None
+        if history:
+            self._inbox = Inbox(self.speaker, history)
+            self.bus.subscribe(self._inbox)
+        self._streams: set[EventStream] = set()
 
     @property
     def connected(self) -> bool:
+        """True while its link to the Central System is up."""
         return self.peer is not None and self.peer.connected
 
     def start(self) -> None:
@@ -134,6 +156,8 @@ class ChargePoint:
         await self.client.stop()
         if self._own_resources:
             await self.resources.close()
+        for stream in list(self._streams):
+            stream.close()
         self._settled.set()
 
     async def ready(self) -> Peer:
@@ -143,7 +167,81 @@ class ChargePoint:
             await self._settled.wait()
         if self.peer is not None and self.peer.connected:
             return self.peer
-        raise NotConnected(f"Error: {self.speaker} is not connected ({self._state()}).")
+        raise NotConnected(f"{self.speaker} is not connected ({self._state()}).")
+
+    async def __aenter__(self) -> ChargePoint:
+        """Connect; NotConnected (and nothing left running) when the first attempt fails."""
+        __tracebackhide__ = True
+        self.start()
+        try:
+            await self.ready()
+        except NotConnected:
+            await self.stop()
+            why = self.failure or self.last_failure or "not connected"
+            raise NotConnected(f"{self.speaker} could not connect to {self.url}: {why}") from None
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # -- what a user of the API does ---------------------------------------------------------
+
+    async def call(
+        self,
+        action: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        validate: bool = True,
+        defaults: bool = True,
+    ) -> Any:
+        """Send `action` to the Central System and return the payload of its CALLRESULT.
+
+        Fields missing from `payload` come from the version's default request unless
+        `defaults=False`; `validate=False` sends an invalid request on purpose and takes any
+        answer. Raises CallError (a CALLERROR), CallTimeout, CallFailed, InvalidMessage,
+        NotConnected."""
+        __tracebackhide__ = True  # pytest shows the caller's line and the error
+        peer = await self.ready()
+        return await send_call(
+            peer, action, payload, validate=validate, defaults=defaults, variant=self.variant
+        )
+
+    def on_call(self, action: str, handler: Handler | None = None) -> Any:
+        """Answer the Central System's CALLs `action` with `handler(payload)` or
+        `handler(payload, ctx)` (plain or async; a dict returned is the answer, None leaves
+        the Charge Point's own answer, raising CallError refuses). Without `handler`, a
+        decorator."""
+        if handler is None:
+
+            def decorator(fn: Handler) -> Handler:
+                self.behaviour.on_call(action, fn)
+                return fn
+
+            return decorator
+        return self.behaviour.on_call(action, handler)
+
+    async def wait_for(self, action: str, *, timeout: float = 10.0) -> Received:
+        """The first CALL `action` the Central System sent that no `wait_for` took yet,
+        waiting for it up to `timeout` seconds (WaitTimeout)."""
+        __tracebackhide__ = True
+        if self._inbox is None:  # history=0: from now on only
+            self._inbox = Inbox(self.speaker, 0)
+            self.bus.subscribe(self._inbox)
+        return await self._inbox.wait_for(action, None, timeout, self.speaker)
+
+    def events(self) -> EventStream:
+        """The events of this Charge Point from now on: `async for event in cp.events()`."""
+        stream = EventStream(self.bus, self.speaker, self._streams.discard)
+        self._streams.add(stream)
+        return stream
 
     def _state(self) -> str:
         """Why there is no link: `reconnecting, next try in 7 s`, `stopped: …`."""
@@ -167,6 +265,7 @@ class ChargePoint:
             try:
                 link = await self.client.connect()
             except ConnectFailed as exc:
+                self.last_failure = exc.reason
                 self._settled.set()
                 if not exc.retry:
                     self._give_up(exc.reason)

@@ -75,6 +75,10 @@ class CallFailed(OcppSimError):
         self.sent = sent
 
 
+class CallTimeout(CallFailed):
+    """No answer came to a CALL within its timeout (its reason is `timeout`)."""
+
+
 async def maybe_await(value: Any) -> Any:
     """Await `value` when a handler returned an awaitable (handlers may be plain or async)."""
     if inspect.isawaitable(value):
@@ -245,7 +249,7 @@ class Peer:
             self.bus.publish(
                 events.CallTimedOut(self.speaker, self.label, transport, uid, call.action)
             )
-            raise CallFailed("timeout") from None
+            raise CallTimeout("timeout") from None
         except CallFailed:
             self.session.forget(uid)
             raise
@@ -467,3 +471,8 @@ def _shown(payload: Any) -> str:
         return dumps(payload)
     except (TypeError, ValueError):
         return repr(payload)
+
+
+# what users catch, shown as `ocppsim.<name>` in tracebacks (importable from there too)
+CallFailed.__module__ = "ocppsim"
+CallTimeout.__module__ = "ocppsim"

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Coroutine
 from typing import Any
 
+from ocppsim.core import observe
 from ocppsim.core.customise import apply_fields
 from ocppsim.core.defaults import default_payload
-from ocppsim.core.errors import OcppSimError
+from ocppsim.core.errors import CallError, OcppSimError
 from ocppsim.core.events import EventBus
 from ocppsim.core.versions import Service, get
 from ocppsim.sim.behaviour import Behaviour
 from ocppsim.sim.log import ERROR, LogConsumer
-from ocppsim.sim.peer import CallFailed, Peer
+from ocppsim.sim.peer import CallFailed, CallTimeout, Peer
 from ocppsim.sim.resources import Resources
 
 
@@ -62,7 +64,7 @@ class Simulator:
         self.cp_behaviour = Behaviour("cp", spawn=self.spawn)
         #: what the simulators of this process do, as events; the log is a subscriber
         self.log = LogConsumer()
-        self.bus = EventBus(self.log)
+        self.bus = EventBus(self.log, *observe.subscribers())
         #: what they share: one HTTP client, the SOAP Charge Points' callback servers
         self.resources = Resources()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -208,8 +210,8 @@ class Simulator:
         cp = self.charge_point(cp_id)
         if payload is None:
             payload = self.build_payload(cp.version, "cs", action, fields or [], cp.variant)
-        peer = await self._ready(cp)
-        return await self._call(peer, action, payload)
+        await self._ready(cp)
+        return await self._call(cp.call(action, payload, validate=False, defaults=False), action)
 
     async def remote_call(
         self,
@@ -219,28 +221,33 @@ class Simulator:
         payload: Any = None,
     ) -> Any:
         """The Central System sends `action` to a connected Charge Point."""
+        cs = self.central_system
         peer = self.remote_peer(remote_id)
         if payload is None:
-            variant = self.central_system.variant
-            payload = self.build_payload(peer.version, "cp", action, fields or [], variant)
-        return await self._call(peer, action, payload)
+            payload = self.build_payload(peer.version, "cp", action, fields or [], cs.variant)
+        call = cs.call(peer.charge_point_id, action, payload, validate=False, defaults=False)
+        return await self._call(call, action)
 
     async def _ready(self, cp: Any) -> Peer:
         try:
             peer: Peer = await cp.ready()
         except OcppSimError as exc:
-            raise CommandError(str(exc)) from exc
+            raise CommandError(f"Error: {exc}") from exc
         return peer
 
-    async def _call(self, peer: Peer, action: str, payload: Any) -> Any:
+    async def _call(self, call: Coroutine[Any, Any, Any], action: str) -> Any:
+        """The CALLRESULT's payload of a public `call`; None after a CALLERROR or a timeout
+        (the log said so), an error line when the CALL could not go out or got no answer."""
         try:
-            return await peer.call(action, payload)
-        except CallFailed as exc:
-            if exc.error is None and exc.reason != "timeout":
-                if exc.sent:
-                    raise CommandError(f"Error: {action}: no answer: {exc.reason}.") from exc
-                raise CommandError(f"Error: {action} not sent: {exc.reason}.") from exc
+            return await call
+        except (CallError, CallTimeout):
             return None
+        except CallFailed as exc:
+            if exc.sent:
+                raise CommandError(f"Error: {action}: no answer: {exc.reason}.") from exc
+            raise CommandError(f"Error: {action} not sent: {exc.reason}.") from exc
+        except OcppSimError as exc:
+            raise CommandError(f"Error: {exc}") from exc
 
     async def cp_send_raw(self, cp_id: str | None, text: str, show_headers: bool) -> None:
         peer = await self._ready(self.charge_point(cp_id))

@@ -23,7 +23,7 @@ async def _start_cs(sim: Simulator, **options) -> CentralSystem:
 
 
 def _start_cp(sim: Simulator, url: str, cp_id: str, protocol: str = "ocpp1.5") -> ChargePoint:
-    cp = ChargePoint(url, cp_id, protocol=protocol, behaviour=sim.cp_behaviour)
+    cp = ChargePoint(url, cp_id, version=protocol, behaviour=sim.cp_behaviour)
     sim.add_charge_point(cp)
     cp.start()
     return cp
@@ -253,7 +253,7 @@ def test_with_attr_at_leaves_versions_without_that_form_alone(watcher) -> None:
         sim.add_central_system(cs)
         await cs.start()
         url = f"ws://127.0.0.1:{cs.port}"
-        cp = ChargePoint(url, "v12", protocol="ocpp1.2", variant=ATTR_AT)
+        cp = ChargePoint(url, "v12", version="ocpp1.2", variant=ATTR_AT)
         sim.add_charge_point(cp)
         cp.start()
         for action in ("MeterValues", "StopTransaction"):

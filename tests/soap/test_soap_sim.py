@@ -106,9 +106,9 @@ def _recorder(seen: dict[str, Any]) -> Callable[[str], Callable[[Any], None]]:
 @pytest.mark.parametrize("version", VERSIONS)
 def test_every_action_both_ways(version: str, lines: Lines) -> None:
     async def scenario() -> None:
-        async with central_system(protocols=(f"ocpp{version}",)) as cs:
+        async with central_system(versions=(f"ocpp{version}",)) as cs:
             url = f"http://127.0.0.1:{cs.port}/"
-            async with charge_point(url, "box", protocol=f"ocpp{version}") as cp:
+            async with charge_point(url, "box", version=version) as cp:
                 peer = await cp.ready()
                 received: dict[str, Any] = {}
                 for action in ACTIONS[version]["cs"]:
@@ -183,8 +183,8 @@ def test_one_cs_serves_a_12_and_a_15_charge_point(lines: Lines) -> None:
         async with central_system() as cs:
             url = f"http://127.0.0.1:{cs.port}/"
             async with (
-                charge_point(url, "old", protocol="ocpp1.2") as old,
-                charge_point(url, "new", protocol="ocpp1.5") as new,
+                charge_point(url, "old", version="ocpp1.2") as old,
+                charge_point(url, "new", version="ocpp1.5") as new,
             ):
                 await (await old.ready()).call("Heartbeat", {})
                 await (await new.ready()).call("DataTransfer", {"vendorId": "x"})
@@ -338,7 +338,7 @@ def test_bad_requests_get_a_fault_and_the_server_stays_up(case: str, lines: Line
     make, code, status = FAULT_CASES[case]
 
     async def scenario() -> None:
-        async with central_system(protocols=("ocpp1.5",)) as cs:
+        async with central_system(versions=("ocpp1.5",)) as cs:
             url = f"http://127.0.0.1:{cs.port}/"
             got_status, body = await _post(url, make())
             assert (got_status, parse_fault(body)[0]) == (status, code)

@@ -81,6 +81,7 @@ __all__ = [
     "names",
     "one_of",
     "registered",
+    "resolve",
     "subprotocols",
     "unavailable",
     "with_transport",
@@ -158,6 +159,21 @@ def by_subprotocol(subprotocol: str) -> OcppVersion:
         raise UnknownVersion(f"unknown protocol `{subprotocol}' (use {known})") from None
 
 
+def resolve(version: str) -> OcppVersion:
+    """The entry a user means by `version`: its name (`1.6`) or its subprotocol (`ocpp1.6`),
+    in any case, blanks around it ignored."""
+    text = version.strip().lower()
+    if text.startswith("ocpp"):
+        return by_subprotocol(text)
+    try:
+        return get(text)
+    except VersionUnavailable:
+        raise
+    except UnknownVersion:
+        known = one_of([*names(), *subprotocols()])
+        raise UnknownVersion(f"unknown OCPP version `{version}' (use {known})") from None
+
+
 def all_versions() -> tuple[OcppVersion, ...]:
     """Every entry this installation speaks, oldest first."""
     return _ENTRIES
@@ -217,3 +233,8 @@ def wsdl_path(version: str, service: Service | str) -> Path:
     if entry.soap is None:
         raise UnknownVersion(f"{entry.title} has no SOAP binding")
     return entry.soap.wsdl_path(service)
+
+
+# what users catch, shown as `ocppsim.<name>` in tracebacks (importable from there too)
+UnknownVersion.__module__ = "ocppsim"
+VersionUnavailable.__module__ = "ocppsim"
