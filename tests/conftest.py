@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import reference_facts
-from ocppsim_testing import Lines, captured_lines
+from ocppsim_testing import Lines, TestCerts, captured_lines
 
 pytest_plugins = ["pytester"]  # ocppsim's own pytest plugin is tested in pytester's sessions
 
@@ -29,3 +29,9 @@ def lines() -> Iterator[Lines]:
 def watcher(lines: Lines) -> Lines:
     """Another name for `lines`."""
     return lines
+
+
+@pytest.fixture(scope="session")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> TestCerts:
+    """Certificate files for the security profiles: a test PKI and bad certificates."""
+    return TestCerts(tmp_path_factory.mktemp("certs"))

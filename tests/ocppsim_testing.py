@@ -133,3 +133,66 @@ def env_without_ocpp_folders(folder: Path, *missing: str) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(folder), env.get("PYTHONPATH")) if p)
     return env
+
+
+class TestCerts:
+    """Certificate files for the security-profile tests (written once per session): a test PKI
+    (`ocppsim certs`' files: ca, server, cp01, cp02) and the bad ones the negative cases need.
+
+    Each attribute is a path (str); `<name>` and `<name>_key` for a certificate and its key.
+    """
+
+    __test__ = False  # not a test class
+
+    def __init__(self, folder: Path):
+        from ocppsim.security import (
+            expired_client_certificate,
+            foreign_client_certificate,
+            issue_server_certificate,
+            make_pki,
+            mismatched_client_certificate,
+            write_pki,
+        )
+        from ocppsim.security.pem import CertifiedKey
+        from ocppsim.security.pki import generate_key, issue_certificate, subject_name
+
+        self.folder = folder
+        pki = make_pki(["cp01", "cp02"])
+        write_pki(pki, folder)
+        self.pki = pki
+        self.ca, self.ca_key = str(folder / "ca.pem"), str(folder / "ca.key")
+        self.server, self.server_key = str(folder / "server.pem"), str(folder / "server.key")
+        self.cp01, self.cp01_key = str(folder / "cp01.pem"), str(folder / "cp01.key")
+        self.cp02, self.cp02_key = str(folder / "cp02.pem"), str(folder / "cp02.key")
+        key = generate_key()
+        self_signed = issue_certificate(
+            None,
+            subject_name("localhost"),
+            key.public_key(),
+            usage="server",
+            signing_key=key,
+            hosts=("localhost", "127.0.0.1"),
+        )
+        bad = {
+            "expired_cp01": expired_client_certificate(pki.ca, "cp01"),
+            "foreign_cp01": foreign_client_certificate("cp01"),
+            "wrong_cn_cp01": mismatched_client_certificate(pki.ca, "cp01"),
+            "other_host_server": issue_server_certificate(pki.ca, ["csms.example"]),
+            "self_signed_server": CertifiedKey(self_signed, key),
+        }
+        for name, certified in bad.items():
+            certified.write(folder / f"{name}.pem", folder / f"{name}.key")
+            setattr(self, name, str(folder / f"{name}.pem"))
+            setattr(self, f"{name}_key", str(folder / f"{name}.key"))
+
+    # for mypy: the attributes set in the loop
+    expired_cp01: str
+    expired_cp01_key: str
+    foreign_cp01: str
+    foreign_cp01_key: str
+    wrong_cn_cp01: str
+    wrong_cn_cp01_key: str
+    other_host_server: str
+    other_host_server_key: str
+    self_signed_server: str
+    self_signed_server_key: str

@@ -47,6 +47,8 @@ class Connected:
     transport: str
     charge_point_id: str
     protocol: str
+    #: the security profile of the link (OCPP-J: 1, 2 or 3), None without one
+    profile: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

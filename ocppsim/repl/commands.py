@@ -186,8 +186,14 @@ async def _start_cs(shell: Shell, parsed: ParsedLine) -> None:
     if requested is None:
         protocols = served
     _check_transport(protocols, transport, ",".join(served))
+    security = _cs_security(parsed, command, transport)
     cs = shell.make_central_system(
-        transport, port=port, endpoint=endpoint, versions=protocols, ping_interval=interval
+        transport,
+        port=port,
+        endpoint=endpoint,
+        versions=protocols,
+        ping_interval=interval,
+        security=security,
     )
     shell.sim.add_central_system(cs)
     try:
@@ -195,6 +201,50 @@ async def _start_cs(shell: Shell, parsed: ParsedLine) -> None:
     except OSError as exc:
         shell.sim.central_system = None
         raise CommandError(f"Error: cannot listen on port {port}: {exc.strerror or exc}") from exc
+
+
+def _cs_security(parsed: ParsedLine, command: Command, transport: str) -> Any:
+    """The Central System's security options (None: none given), files read and checked."""
+    from ocppsim.sim.security import CentralSystemSecurity, SecurityOptionsError
+
+    try:
+        return CentralSystemSecurity.from_options(
+            transport=transport,
+            profile=_option(parsed, command, "--security-profile"),
+            tls_cert=_option(parsed, command, "--tls-cert"),
+            tls_key=_option(parsed, command, "--tls-key"),
+            client_ca=_option(parsed, command, "--client-ca"),
+            auth=_option(parsed, command, "--auth"),
+            ca_key=_option(parsed, command, "--ca-key"),
+            ca=_option(parsed, command, "--ca"),
+        )
+    except SecurityOptionsError as exc:
+        raise CommandError(f"Error: {exc}.") from None
+
+
+def _cp_security(
+    parsed: ParsedLine, command: Command, url: str, transport: str, protocol: str
+) -> Any:
+    """A Charge Point's security options (None: none given), files read and checked."""
+    from ocppsim.sim.security import ChargePointSecurity, SecurityOptionsError
+
+    entry = versions.by_subprotocol(protocol)
+    try:
+        return ChargePointSecurity.from_options(
+            url,
+            transport=transport,
+            profile=_option(parsed, command, "--security-profile"),
+            ca=_option(parsed, command, "--ca"),
+            password=_option(parsed, command, "--password"),
+            auth_key=_option(parsed, command, "--auth-key"),
+            cert=_option(parsed, command, "--cert"),
+            key=_option(parsed, command, "--key"),
+            tls_cert=_option(parsed, command, "--tls-cert"),
+            tls_key=_option(parsed, command, "--tls-key"),
+            key_bytes=bool(entry.configuration),  # 1.x: keys; 2.x: a device model, text
+        )
+    except SecurityOptionsError as exc:
+        raise CommandError(f"Error: {exc}.") from None
 
 
 def _refuse_unavailable(protocol: str) -> None:
@@ -247,6 +297,7 @@ async def _start_cp(shell: Shell, parsed: ParsedLine) -> None:
         raise CommandError(
             f"Error: charge point #{cp_id} already exists (stop_cp {cp_id} stops it)."
         )
+    security = _cp_security(parsed, command, url, transport, protocol)
     cp = shell.make_charge_point(
         transport,
         url=url,
@@ -255,6 +306,7 @@ async def _start_cp(shell: Shell, parsed: ParsedLine) -> None:
         ping_interval=interval,
         from_url=from_url,
         remote_port=int(remote_port) if remote_port else None,
+        security=security,
     )
     shell.sim.add_charge_point(cp)
     cp.start()
@@ -531,6 +583,39 @@ def _build() -> dict[str, Command]:
                 Option("-u", "endpoint URL", "/"),
                 Option("-p", "websocket subprotocol", ",".join(versions.subprotocols("websocket"))),
                 Option("-t", "transport layer mode (websocket or soap)", "websocket"),
+                Option(
+                    "--tls-cert",
+                    "TLS server certificate (PEM, with its chain): wss:// (SOAP: https://)",
+                    metavar="<file>",
+                ),
+                Option("--tls-key", "the TLS certificate's private key (PEM)", metavar="<file>"),
+                Option(
+                    "--auth",
+                    "Basic auth passwords: a file of id:password lines, or id:password,… "
+                    "(* for any id)",
+                    metavar="<file|list>",
+                ),
+                Option(
+                    "--client-ca",
+                    "CA certificates of the charge points' client certificates (profile 3)",
+                    metavar="<file>",
+                ),
+                Option(
+                    "--security-profile",
+                    "lowest profile accepted: 1 (Basic auth), 2 (Basic auth, TLS), "
+                    "3 (client certificates); default: from the options",
+                    metavar="<1|2|3>",
+                ),
+                Option(
+                    "--ca-key",
+                    "key of a --client-ca CA: signs the CSRs of SignCertificate",
+                    metavar="<file>",
+                ),
+                Option(
+                    "--ca",
+                    "SOAP: CA certificates of the charge points' https callbacks",
+                    metavar="<file>",
+                ),
             ),
             "start the Central System (ex: start_cs 9000 -u /ocpp)",
             _start_cs,
@@ -547,6 +632,35 @@ def _build() -> dict[str, Command]:
                 Option("-t", "transport layer mode (websocket or soap)", "websocket"),
                 Option("-f", "In SOAP mode, value for FROM header."),
                 Option("-r", "In SOAP mode, define the port for remote actions."),
+                Option(
+                    "--ca",
+                    "CA certificates to check the server's certificate with (wss://, https://)",
+                    metavar="<file>",
+                ),
+                Option("--password", "Basic auth password (profiles 1, 2)", metavar="<text>"),
+                Option(
+                    "--auth-key",
+                    "OCPP 1.x AuthorizationKey in hexadecimal, sent as its bytes",
+                    metavar="<hex>",
+                ),
+                Option(
+                    "--cert",
+                    "client certificate (PEM, CN = the id) for profile 3",
+                    metavar="<file>",
+                ),
+                Option("--key", "the client certificate's private key (PEM)", metavar="<file>"),
+                Option(
+                    "--security-profile",
+                    "1 (Basic auth), 2 (Basic auth, TLS), 3 (client certificate); "
+                    "default: from the options",
+                    metavar="<1|2|3>",
+                ),
+                Option(
+                    "--tls-cert",
+                    "SOAP: certificate of the https callback server (-f https://…)",
+                    metavar="<file>",
+                ),
+                Option("--tls-key", "SOAP: the callback certificate's key", metavar="<file>"),
             ),
             "start a Charge Point (ex: start_cp ws://localhost:9000/ocpp cp01)",
             _start_cp,

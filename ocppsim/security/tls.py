@@ -12,7 +12,7 @@ import os
 import secrets
 import ssl
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -132,10 +132,13 @@ def check_peer_identity(connection: ssl.SSLSocket | ssl.SSLObject, cp_id: str) -
 
 @dataclass(frozen=True)
 class TlsFailure:
-    """Why a TLS handshake (or the first read after it) failed: a stable `code` and a message."""
+    """Why a TLS handshake (or the first read after it) failed: a stable `code` and a message;
+    `local` when this end refused the peer's certificate (else the peer refused, or the
+    connection failed)."""
 
     code: str
     message: str
+    local: bool = False
 
 
 #: X.509 verification errors (OpenSSL's X509_V_ERR_* numbers) this end saw in the peer's chain
@@ -185,7 +188,7 @@ def tls_failure(exc: BaseException) -> TlsFailure:
     `hostname-mismatch`, `no-certificate`, `protocol-version`, `not-tls`, …) and a message."""
     if isinstance(exc, ssl.SSLCertVerificationError):
         code = _VERIFY_CODES.get(exc.verify_code, "untrusted")
-        return TlsFailure(code, f"certificate check failed: {exc.verify_message}")
+        return TlsFailure(code, f"certificate check failed: {exc.verify_message}", local=True)
     if isinstance(exc, ssl.SSLError):
         reason = exc.reason or ""
         if reason in _REASONS:
@@ -195,3 +198,45 @@ def tls_failure(exc: BaseException) -> TlsFailure:
     if isinstance(exc, (ConnectionResetError, BrokenPipeError)):
         return TlsFailure("closed", "the peer closed the connection during the TLS handshake")
     return TlsFailure("error", f"{type(exc).__name__}: {exc}")
+
+
+#: failures after which OpenSSL has queued an alert that tells the peer why
+_ALERTED = frozenset(
+    {"expired", "not-yet-valid", "untrusted", "wrong-purpose", "no-certificate", "protocol-version"}
+)
+
+
+def report_handshake_failures(
+    context: ssl.SSLContext, on_failure: Callable[[BaseException], None]
+) -> ssl.SSLContext:
+    """Make a server context tell `on_failure(exc)` of each TLS handshake that fails on it, and
+    make sure the peer gets the alert that says why.
+
+    asyncio (and uvloop) run TLS over memory BIOs and drop a connection whose handshake failed
+    without writing what OpenSSL queued for the peer, so a charge point whose certificate is
+    refused would see only a closed connection. Here a failed handshake first answers "want
+    read": the event loop then writes the alert, and the failure is raised on the next call (the
+    peer's close, its next bytes, or the handshake timeout). Returns `context`.
+    """
+
+    class _ReportingObject(ssl.SSLObject):
+        """An `SSLObject` whose failed handshake is reported once and its alert flushed."""
+
+        _failure: ssl.SSLError | None = None
+
+        def do_handshake(self) -> None:
+            if self._failure is not None:
+                raise self._failure
+            try:
+                super().do_handshake()
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                raise
+            except ssl.SSLError as exc:
+                on_failure(exc)
+                if tls_failure(exc).code not in _ALERTED:
+                    raise  # no alert to deliver (plain HTTP on the TLS port): close now
+                self._failure = exc
+                raise ssl.SSLWantReadError("deliver the alert first") from None
+
+    context.sslobject_class = _ReportingObject
+    return context

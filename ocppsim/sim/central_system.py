@@ -16,7 +16,7 @@ import importlib
 import time
 from collections.abc import Coroutine, Iterable
 from types import TracebackType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ocppsim.core import events, observe
 from ocppsim.core.errors import OcppSimError
@@ -31,6 +31,9 @@ from ocppsim.sim.log import LogConsumer
 from ocppsim.sim.peer import Peer
 from ocppsim.sim.pinger import Pinger
 from ocppsim.sim.resources import Resources
+
+if TYPE_CHECKING:
+    from ocppsim.sim.security import CentralSystemSecurity
 
 #: The module and class of the server side of each transport (imported when used, so that
 #: an OCPP-J process loads no XML library).
@@ -119,6 +122,7 @@ class CentralSystem:
         behaviour: Behaviour | None = None,
         bus: EventBus | None = None,
         resources: Resources | None = None,
+        security: CentralSystemSecurity | None = None,
         **options: Any,
     ):
         self.port = port
@@ -129,6 +133,8 @@ class CentralSystem:
         self.variant = variant
         self.host = host
         self.behaviour = behaviour or Behaviour("cs")
+        #: what charge points must present (TLS, Basic auth, client certificates), if anything
+        self.security = security
         self.bus = bus if bus is not None else EventBus(LogConsumer(), *observe.subscribers())
         self._own_resources = resources is None
         self.resources = resources if resources is not None else Resources()
@@ -165,6 +171,8 @@ class CentralSystem:
         """Listen; raises OSError when the port cannot be bound."""
         self.port = await self.server.start()
         self.bus.publish(events.ServerStarted(self.speaker, self.transport, self.port))
+        if self.security is not None:
+            self.bus.notice(self.speaker, self.security.describe(self.transport, self.port))
 
     async def stop(self) -> None:
         """Stop listening and end every link (OCPP-J: close 1001, dropping peers that do not
@@ -278,9 +286,12 @@ class CentralSystem:
 
     # -- charge points coming and going -----------------------------------------------------
 
-    def attach(self, link: Link, cp_id: str, version: str, protocol: str) -> Peer:
-        """A charge point connected on `link`: make its peer and start serving it. A newer
-        link of the same charge point replaces the older one (closed in the background)."""
+    def attach(
+        self, link: Link, cp_id: str, version: str, protocol: str, profile: int | None = None
+    ) -> Peer:
+        """A charge point connected on `link` (with security `profile`, if any): make its peer
+        and start serving it. A newer link of the same charge point replaces the older one
+        (closed in the background)."""
         session = RpcSession(version, "cs", variant=self.variant, unique_id=link.new_unique_id)
         peer = Peer(
             link,
@@ -298,7 +309,7 @@ class CentralSystem:
         self.peers[cp_id] = peer
         self.departed.pop(cp_id, None)
         self.bus.publish(
-            events.Connected(self.speaker, peer.label, link.transport, cp_id, protocol)
+            events.Connected(self.speaker, peer.label, link.transport, cp_id, protocol, profile)
         )
         if previous is not None:
             self.bus.notice(

@@ -17,24 +17,30 @@ import asyncio
 import math
 import os
 from collections.abc import Callable
+from datetime import datetime, timezone
 from types import TracebackType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ocppsim.core import events, observe
 from ocppsim.core.configuration import Configuration
+from ocppsim.core.errors import OcppSimError
 from ocppsim.core.events import EventBus
 from ocppsim.core.rpc import RpcSession
-from ocppsim.core.versions import default, resolve
+from ocppsim.core.versions import default, get, resolve
 from ocppsim.sim.behaviour import Behaviour, Handler
 from ocppsim.sim.calls import send_call
 from ocppsim.sim.central_system import NotConnected, transport_class
 from ocppsim.sim.inbox import HISTORY, EventStream, Inbox, Received
 from ocppsim.sim.link import Link
 from ocppsim.sim.log import ERROR, LogConsumer
-from ocppsim.sim.peer import Peer
+from ocppsim.sim.peer import CallFailed, Peer
 from ocppsim.sim.pinger import Pinger
 from ocppsim.sim.resources import Resources
 from ocppsim.transport import ConnectFailed
+
+if TYPE_CHECKING:
+    from ocppsim.security import TlsFailure
+    from ocppsim.sim.security import ChargePointSecurity
 
 #: The module and class of the client side of each transport (imported when used).
 CLIENTS = {
@@ -44,6 +50,8 @@ CLIENTS = {
 #: On stop, how long the Central System gets to answer the close frame before the
 #: connection is dropped (a CS that stopped reading never answers).
 STOP_GRACE = 1.0
+#: The most security events a Charge Point keeps while it cannot reach its Central System.
+MAX_SECURITY_EVENTS = 10
 
 
 def retry_delay() -> float:
@@ -90,6 +98,7 @@ class ChargePoint:
         behaviour: Behaviour | None = None,
         bus: EventBus | None = None,
         resources: Resources | None = None,
+        security: ChargePointSecurity | None = None,
         **options: Any,
     ):
         # UnknownVersion (an OcppSimError) names the versions there are
@@ -108,6 +117,16 @@ class ChargePoint:
         self.resources = resources if resources is not None else Resources()
         #: its configuration keys, kept across reconnections like a real Charge Point's
         self.configuration = Configuration.for_version(self.version)
+        #: what it presents to its Central System (TLS, Basic auth, a client certificate)
+        self.security = security
+        if security is not None:
+            from ocppsim.sim.security import apply_options
+
+            apply_options(self)
+        #: security events to report once connected again (a TLS failure; at most a few)
+        self.security_events: list[dict[str, Any]] = []
+        self._booted = False  # a BootNotification was accepted: events may go out
+        self._event_tasks: set[asyncio.Task[None]] = set()
         self.pinger = Pinger(ping_interval)
         self.peer: Peer | None = None
         #: the transport's client side (raises OcppSimError for a URL that cannot work)
@@ -135,7 +154,12 @@ class ChargePoint:
         return self.peer is not None and self.peer.connected
 
     def start(self) -> None:
-        """Start connecting in the background."""
+        """Start connecting in the background (saying first what its security presents)."""
+        if self.security is not None:
+            from ocppsim.sim.security import current_profile
+
+            text = self.security.describe(self.charge_point_id, current_profile(self))
+            self.bus.notice(self.speaker, text)
         self._task = asyncio.create_task(self._connect(), name=f"charge point {self.speaker}")
 
     async def stop(self) -> None:
@@ -146,6 +170,8 @@ class ChargePoint:
         if task is not None:
             task.cancel()
             await asyncio.wait({task})  # our own cancellation still propagates
+        for reporting in list(self._event_tasks):
+            reporting.cancel()
         peer = self.peer
         if peer is not None and peer.connected:
             try:
@@ -267,6 +293,8 @@ class ChargePoint:
             except ConnectFailed as exc:
                 self.last_failure = exc.reason
                 self._settled.set()
+                if exc.tls is not None:
+                    self._tls_failed(exc.tls)
                 if not exc.retry:
                     self._give_up(exc.reason)
                     return
@@ -320,14 +348,17 @@ class ChargePoint:
             configuration=self.configuration,
         )
         self.peer = peer
+        profile = getattr(link, "profile", None)
         self.bus.publish(
             events.Connected(
-                self.speaker, "cs", link.transport, self.charge_point_id, self.protocol
+                self.speaker, "cs", link.transport, self.charge_point_id, self.protocol, profile
             )
         )
         self.behaviour.tell_connection("connected", self.charge_point_id)
         self.pinger.add(peer)
         peer.start()
+        if self._booted:
+            self._report_security_events()
 
     def _detached(self, peer: Peer) -> None:
         """The link ended: dial again, unless the charge point is stopping."""
@@ -358,6 +389,44 @@ class ChargePoint:
     def _quick_answer(self, peer: Peer, action: str, payload: Any) -> Any:
         return self.behaviour.quick_answer(peer, action, payload, self.configuration.answer)
 
+    # -- security events ------------------------------------------------------------------
+
+    def _tls_failed(self, failure: TlsFailure) -> None:
+        """A TLS failure reaching the Central System, kept to report once connected by other
+        means (1.6 security whitepaper §2.4, 2.0.1 A00.FR.412: a security event)."""
+        from ocppsim.sim.security import security_event
+
+        when = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        payload = security_event(get(self.version), failure, when)
+        if payload is None:
+            return
+        same = (payload["type"], payload["techInfo"])
+        if any((kept["type"], kept["techInfo"]) == same for kept in self.security_events):
+            return  # each retry fails the same way: one event says it
+        self.security_events = [*self.security_events[-(MAX_SECURITY_EVENTS - 1) :], payload]
+
+    def _report_security_events(self) -> None:
+        """Send the security events kept (a task while they go out)."""
+        pending, self.security_events = self.security_events, []
+        if not pending or self.peer is None:
+            return
+        peer = self.peer
+
+        async def report() -> None:
+            for payload in pending:
+                try:
+                    await peer.call("SecurityEventNotification", payload)
+                except (CallFailed, OcppSimError):
+                    return  # its line is logged; the link is gone or the CS refused it
+
+        task = asyncio.get_running_loop().create_task(report(), name=f"{self.speaker} events")
+        self._event_tasks.add(task)
+        task.add_done_callback(self._event_tasks.discard)
+
     async def _on_result(self, peer: Peer, action: str, request: Any, result: Any) -> None:
+        if action == "BootNotification" and isinstance(result, dict):
+            if result.get("status") == "Accepted" and not self._booted:
+                self._booted = True
+                self._report_security_events()
         self.configuration.heard(action, result)
         await self.behaviour.result(peer, action, request, result)

@@ -153,11 +153,15 @@ class LogConsumer:
 
     @staticmethod
     def _connected(event: events.Connected) -> None:
+        profile = f"profile {event.profile}" if event.profile else ""
         if _role(event.speaker) == "cs":
-            how = "" if event.transport == SOAP else f" (protocol: {event.protocol})"
+            how = "" if event.transport == SOAP else f"protocol: {event.protocol}"
+            how = ", ".join(part for part in (how, profile) if part)
+            how = f" ({how})" if how else ""
             _log(INFO, f"ChargePoint #{event.charge_point_id} connected{how}.", "cs", None, None)
         elif event.transport != SOAP:  # a SOAP CP's adapter said where it listens and posts
-            _log(INFO, "Connected to Central System.", event.speaker, None, None)
+            how = f" ({profile})" if profile else ""
+            _log(INFO, f"Connected to Central System{how}.", event.speaker, None, None)
 
     @staticmethod
     def _disconnected(event: events.Disconnected) -> None:

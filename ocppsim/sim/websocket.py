@@ -15,17 +15,18 @@ from ocppsim.core.errors import OcppSimError
 from ocppsim.core.rpc import Call, CallError, CallResult, Message, new_unique_id
 from ocppsim.core.versions import by_subprotocol, subprotocols
 from ocppsim.sim.link import EncodeError, LinkUser
-from ocppsim.sim.log import ERROR
+from ocppsim.sim.log import ERROR, WARNING
 from ocppsim.sim.peer import CallFailed, raw_call
 from ocppsim.transport import ConnectFailed
 from ocppsim.transport.urls import WEBSOCKET_SCHEMES, url_problem
 from ocppsim.transport.ws.client import open_connection
 from ocppsim.transport.ws.connection import Connection
-from ocppsim.transport.ws.server import Rejection, Server, start_server
+from ocppsim.transport.ws.server import Handshake, Rejection, Server, start_server
 
 if TYPE_CHECKING:
     from ocppsim.sim.central_system import CentralSystem
     from ocppsim.sim.charge_point import ChargePoint
+    from ocppsim.sim.security import ChargePointSecurity
 
 __all__ = ["ConnectFailed", "JsonLink", "WebsocketClient", "WebsocketServer"]
 
@@ -34,9 +35,10 @@ SHUTDOWN_GRACE = 2.0
 
 
 class JsonLink:
-    """An OCPP-J link: each message is one text frame of a WebSocket connection."""
+    """An OCPP-J link: each message is one text frame of a WebSocket connection (`profile`:
+    the security profile it was opened with, if any)."""
 
-    __slots__ = ("connection", "_user")
+    __slots__ = ("connection", "profile", "_user")
 
     transport = "websocket"
     pings = True
@@ -44,6 +46,7 @@ class JsonLink:
 
     def __init__(self, connection: Connection):
         self.connection = connection
+        self.profile: int | None = None
         self._user: LinkUser | None = None
 
     @property
@@ -120,8 +123,27 @@ class WebsocketServer:
     async def start(self) -> int:
         """Listen; raises OSError when the port cannot be bound."""
         cs = self.cs
-        self._server = await start_server(cs.host, cs.port, self._admit, self._accepted)
+        security = cs.security
+        self._server = await start_server(
+            cs.host,
+            cs.port,
+            self._admit,
+            self._accepted,
+            ssl=security.ssl_context if security is not None else None,
+            on_tls_failure=self._tls_failed,
+        )
         return self._server.port
+
+    def _tls_failed(self, exc: BaseException) -> None:
+        """A charge point's TLS handshake failed: say why (its peer got the alert)."""
+        from ocppsim.security import tls_failure
+
+        failure = tls_failure(exc)
+        self.cs.bus.notice(
+            self.cs.speaker,
+            f"Error: TLS handshake refused: {failure.message} ({failure.code}).",
+            ERROR,
+        )
 
     async def stop(self) -> None:
         """Close every connection (1001), dropping peers that do not answer within a moment."""
@@ -135,8 +157,11 @@ class WebsocketServer:
             server.abort()
             await server.wait_closed()
 
-    def _admit(self, path: str, offered: list[str] | None) -> tuple[str, str] | Rejection | None:
-        """Pick the CP id from the path and the subprotocol from the offer (SPEC §5); a
+    def _admit(
+        self, path: str, offered: list[str] | None, handshake: Handshake
+    ) -> tuple[str, str] | Rejection | None:
+        """Pick the CP id from the path and the subprotocol from the offer (SPEC §5), then
+        check what the security profile asks (Basic auth, the client certificate's CN); a
         request that is no WebSocket handshake (`offered` None) is judged on its path only."""
         cs = self.cs
         path = urlsplit(path).path
@@ -156,6 +181,10 @@ class WebsocketServer:
         served = subprotocols("websocket")
         for name in offered:
             if name in cs.protocols and name in served:
+                if cs.security is not None:
+                    refused = self._check_security(cp_id, name, handshake)
+                    if refused is not None:
+                        return refused
                 return cp_id, name
         if not offered:
             text = "No subprotocol offered"
@@ -164,10 +193,34 @@ class WebsocketServer:
         cs.bus.notice(cs.speaker, f"{text} (served: {','.join(cs.protocols)})", ERROR)
         return Rejection(HTTPStatus.BAD_REQUEST, text + "\n")
 
+    def _check_security(self, cp_id: str, protocol: str, handshake: Handshake) -> Rejection | None:
+        """The security profile's checks (OCPP 2.0.1 Part 2 §A00, 1.6 security whitepaper
+        §2): a refusal is an HTTP status (401 with its Basic challenge) and a line here."""
+        from ocppsim.sim.security import Refused
+
+        cs = self.cs
+        assert cs.security is not None
+        verdict = cs.security.admit(
+            cp_id, by_subprotocol(protocol), handshake.headers, handshake.tls
+        )
+        if isinstance(verdict, Refused):
+            status = f"HTTP {verdict.status.value} {verdict.status.phrase}"
+            cs.bus.notice(
+                cs.speaker,
+                f"Error: connection of #{cp_id} refused ({status}): {verdict.reason}.",
+                ERROR,
+            )
+            return Rejection(verdict.status, verdict.reason + "\n", headers=verdict.headers)
+        if verdict.warning:
+            cs.bus.notice(cs.speaker, f"WARNING : {verdict.warning}.", WARNING)
+        return None
+
     def _accepted(self, connection: Connection, cp_id: str) -> None:
         """A charge point completed its handshake: it becomes a peer (no task per link)."""
         entry = by_subprotocol(connection.subprotocol or "")  # _admit chose a known one
-        self.cs.attach(JsonLink(connection), cp_id, entry.name, entry.subprotocol)
+        security = self.cs.security
+        profile = security.profile_of(connection.tls) if security is not None else None
+        self.cs.attach(JsonLink(connection), cp_id, entry.name, entry.subprotocol, profile)
 
 
 # ---------------------------------------------------------------------------- Charge Point
@@ -190,8 +243,64 @@ class WebsocketClient:
         return self.cp.url.rstrip("/") + "/" + quote(self.cp.charge_point_id, safe="")
 
     async def connect(self) -> JsonLink:
-        """One connection attempt (ConnectFailed says whether another may succeed)."""
-        return JsonLink(await open_connection(self.target, self.cp.protocol))
+        """One connection attempt (ConnectFailed says whether another may succeed), with what
+        the Charge Point's security profile presents now: its password (profiles 1, 2), its
+        client certificate (profile 3), the server checked against its CAs (`wss://`)."""
+        cp = self.cp
+        security = cp.security
+        if security is None:
+            return JsonLink(await open_connection(self.target, cp.protocol))
+        from ocppsim.sim.security import (
+            SecurityOptionsError,
+            authorization_header,
+            current_identity,
+            current_password,
+            current_profile,
+        )
+
+        profile = current_profile(cp)
+        target = self.target
+        if profile >= 2 and target.lower().startswith("ws:"):  # raised from profile 1
+            target = "wss:" + target[3:]
+        context = None
+        if target.lower().startswith("wss:"):
+            identity = current_identity(cp) if profile >= 3 else None
+            try:
+                context = security.context(identity)
+            except SecurityOptionsError as exc:
+                raise ConnectFailed(str(exc), retry=False) from exc
+        headers: list[tuple[str, str]] = []
+        password = current_password(cp) if profile in (1, 2) else None
+        if password is not None:
+            headers.append(("Authorization", authorization_header(cp.charge_point_id, password)))
+        try:
+            connection = await open_connection(
+                target, cp.protocol, ssl_context=context, headers=headers
+            )
+        except ConnectFailed as exc:
+            raise _with_hint(exc, security) from exc.__cause__
+        link = JsonLink(connection)
+        link.profile = profile or None
+        return link
 
     async def stop(self) -> None:
         """Nothing is held between connections."""
+
+
+#: what to do about a TLS failure at the Charge Point, by its code
+_HINTS = {
+    "untrusted": "give the CA of the server's certificate with --ca",
+    "hostname-mismatch": "the URL's host must be a name of the server's certificate",
+    "no-certificate": "the server requires a client certificate (profile 3: --cert, --key)",
+}
+
+
+def _with_hint(exc: ConnectFailed, security: ChargePointSecurity) -> ConnectFailed:
+    """`exc` with what to do about it, for a TLS failure whose cure is an option."""
+    failure = exc.tls
+    hint = _HINTS.get(failure.code) if failure is not None else None
+    if hint is None or (failure.code == "untrusted" and not failure.local):
+        return exc
+    if failure.code == "untrusted" and security.trusted is not None:
+        hint = "the server's certificate is not from the CA of --ca"
+    return ConnectFailed(f"{exc.reason}: {hint}", exc.retry, status=exc.status, tls=exc.tls)

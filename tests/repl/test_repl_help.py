@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
@@ -89,7 +90,7 @@ def test_help_of_nested_fields_and_of_other_commands(lines) -> None:
     assert "required  string, one of: Accepted, Blocked, Expired," in text
     assert "start_cs <port> [-i <value>] [-u <value>] [-p <value>] [-t <value>]" in text
     every = ",".join(versions.subprotocols("websocket"))
-    assert f"  -p <value>  websocket subprotocol (default: {every})" in text
+    assert re.search(rf"\n  -p <value> +websocket subprotocol \(default: {every}\)\n", text)
     assert f"Example:\n  start_cs 9000 -u /ocpp -p {versions.default().subprotocol}" in text
     where = versions.one_of(list(VERSIONS), "and")
     assert f"Payload of HeartbeatRequest (OCPP {where}): no fields, an empty object." in text

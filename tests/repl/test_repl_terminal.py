@@ -27,7 +27,20 @@ def test_commands_fields_and_ids_complete() -> None:
     assert complete(shell, "authorize id") == ["idTag="]
     assert "chargePointVendor=" in complete(shell, "bootnotification ")
     assert complete(shell, "remote_reset ty") == ["type="]
-    assert complete(shell, "start_cs 9000 -") == ["-i", "-u", "-p", "-t"]
+    assert complete(shell, "start_cs 9000 -") == [
+        "-i",
+        "-u",
+        "-p",
+        "-t",
+        "--tls-cert",
+        "--tls-key",
+        "--auth",
+        "--client-ca",
+        "--security-profile",
+        "--ca-key",
+        "--ca",
+    ]
+    assert complete(shell, "start_cp wss://h/ocpp cp01 --c") == ["--ca", "--cert"]
     shell.sim.central_system = SimpleNamespace(
         peers={"cp01": SimpleNamespace(version="1.2"), "cp02": SimpleNamespace(version="1.5")}
     )

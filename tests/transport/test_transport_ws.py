@@ -24,7 +24,7 @@ from ocppsim.transport.ws import connection
 from ocppsim.transport.ws import server as ws_server
 from ocppsim.transport.ws.client import open_connection as open_link
 from ocppsim.transport.ws.connection import Connection as Link
-from ocppsim.transport.ws.server import Rejection, start_server
+from ocppsim.transport.ws.server import Handshake, Rejection, start_server
 
 
 def run(scenario: Callable[[], Awaitable[Any]], timeout: float = 10) -> Any:
@@ -34,7 +34,9 @@ def run(scenario: Callable[[], Awaitable[Any]], timeout: float = 10) -> Any:
     return asyncio.run(bounded())
 
 
-def admit(path: str, offered: list[str] | None) -> tuple[str, str] | Rejection | None:
+def admit(
+    path: str, offered: list[str] | None, handshake: Handshake
+) -> tuple[str, str] | Rejection | None:
     if not path.startswith("/ocpp/"):
         return Rejection(HTTPStatus.NOT_FOUND, "Not Found\n")
     if offered is None:
@@ -379,7 +381,11 @@ def test_handshake_rejections_and_errors_map_to_connect_failed() -> None:
             "(add -t soap for an http:// Central System)",
             False,
         ),
-        ("InvalidMessage: did not receive a valid HTTP response", True),
+        (
+            "InvalidMessage: did not receive a valid HTTP response (if the server speaks TLS, "
+            "use wss://)",
+            True,
+        ),
         ("[Errno 111", True),
     ]
 

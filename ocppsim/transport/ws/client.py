@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from collections.abc import Sequence
 
 from websockets.client import ClientProtocol
-from websockets.exceptions import InvalidStatus, InvalidURI
+from websockets.exceptions import InvalidMessage, InvalidStatus, InvalidURI
 from websockets.http11 import USER_AGENT, Request, Response
 from websockets.typing import Subprotocol
 from websockets.uri import parse_uri
@@ -17,8 +18,12 @@ from ocppsim.transport.ws.connection import MAX_FRAME_BYTES, Connection, quiet
 
 
 class _ClientConnection(Connection):
-    """A connection opened by `open_connection`: sends the handshake request, checks the
-    response."""
+    """A connection opened by `open_connection`: sends the handshake request (with `headers`
+    added), checks the response."""
+
+    def __init__(self, protocol: ClientProtocol, headers: Sequence[tuple[str, str]] = ()):
+        super().__init__(protocol)
+        self._headers = headers
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
@@ -26,8 +31,18 @@ class _ClientConnection(Connection):
         assert isinstance(protocol, ClientProtocol)
         request = protocol.connect()
         request.headers["User-Agent"] = USER_AGENT
+        for name, value in self._headers:
+            request.headers[name] = value
         protocol.send_request(request)
         self._write_out()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if isinstance(exc, ssl.SSLError) and not self._handshake.done():
+            # TLS 1.3: a server that refuses our certificate says so after its handshake
+            # (we have sent the request): its alert is the reason, not the missing response
+            self._handshake.set_exception(exc)
+            self._handshake.exception()
+        super().connection_lost(exc)
 
     def _handshake_received(self, event: Request | Response) -> None:
         protocol = self._protocol
@@ -46,15 +61,24 @@ class _ClientConnection(Connection):
             self._handshake.set_exception(protocol.handshake_exc)
 
 
-async def _connect(url: str, subprotocol: str) -> Connection:
+async def _connect(
+    url: str,
+    subprotocol: str,
+    context: ssl.SSLContext | None,
+    headers: Sequence[tuple[str, str]],
+) -> Connection:
     uri = parse_uri(url)
     protocol = ClientProtocol(
         uri, subprotocols=[Subprotocol(subprotocol)], max_size=MAX_FRAME_BYTES, logger=quiet
     )
     loop = asyncio.get_running_loop()
-    context = ssl.create_default_context() if uri.secure else None
+    if uri.secure and context is None:
+        context = ssl.create_default_context()
     _, conn = await loop.create_connection(
-        lambda: _ClientConnection(protocol), uri.host, uri.port, ssl=context
+        lambda: _ClientConnection(protocol, headers),
+        uri.host,
+        uri.port,
+        ssl=context if uri.secure else None,
     )
     try:
         await asyncio.shield(conn._handshake)
@@ -78,26 +102,48 @@ def _first_line(body: bytes | bytearray) -> str:
     return line if len(line) <= MAX_REFUSAL_TEXT else line[: MAX_REFUSAL_TEXT - 1] + "…"
 
 
-async def open_connection(url: str, subprotocol: str, *, timeout: float = 10.0) -> Connection:
-    """Connect a Charge Point to `url` offering `subprotocol`."""
+async def open_connection(
+    url: str,
+    subprotocol: str,
+    *,
+    timeout: float = 10.0,
+    ssl_context: ssl.SSLContext | None = None,
+    headers: Sequence[tuple[str, str]] = (),
+) -> Connection:
+    """Connect a Charge Point to `url` offering `subprotocol`, with `headers` added to its
+    request (`Authorization`); a `wss://` URL uses `ssl_context` (the system's CAs when None).
+    A TLS failure is a ConnectFailed whose `tls` says what failed."""
     problem = url_problem(url, WEBSOCKET_SCHEMES)
     if problem is not None:  # trying again cannot help
         raise ConnectFailed(f"invalid URL {url!r}: {problem}", retry=False)
     try:
-        return await asyncio.wait_for(_connect(url, subprotocol), timeout)
+        return await asyncio.wait_for(_connect(url, subprotocol, ssl_context, headers), timeout)
     except InvalidStatus as exc:
         status = exc.response.status_code
         if status == 404:
-            raise ConnectFailed("404 Not Found. Wrong endpoint URL", retry=False) from exc
+            raise ConnectFailed(
+                "404 Not Found. Wrong endpoint URL", retry=False, status=status
+            ) from exc
         phrase = exc.response.reason_phrase
         why = _first_line(exc.response.body)
         text = f"server rejected the connection: HTTP {status} {phrase}" + (
             f": {why}" if why else ""
         )
-        raise ConnectFailed(text) from exc
+        raise ConnectFailed(text, status=status) from exc
+    except ssl.SSLError as exc:  # before ValueError: a certificate check failure is one
+        from ocppsim.security.tls import tls_failure
+
+        failure = tls_failure(exc)
+        text = f"TLS: {failure.message.rstrip('.')} ({failure.code})"
+        raise ConnectFailed(text, tls=failure) from exc
     except (InvalidURI, ValueError) as exc:  # what url_problem did not foresee
         raise ConnectFailed(f"invalid URL {url!r}: {exc}", retry=False) from exc
     except (OSError, asyncio.TimeoutError) as exc:
         raise ConnectFailed(str(exc) or type(exc).__name__) from exc
+    except InvalidMessage as exc:
+        text = f"{type(exc).__name__}: {exc}"
+        if url.lower().startswith("ws:"):  # a TLS server drops what is not TLS
+            text += " (if the server speaks TLS, use wss://)"
+        raise ConnectFailed(text) from exc
     except Exception as exc:  # websockets' handshake errors (InvalidHandshake, InvalidMessage…)
         raise ConnectFailed(f"{type(exc).__name__}: {exc}") from exc

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import ssl
 import struct
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -104,6 +105,12 @@ class Connection(asyncio.Protocol):
         if isinstance(address, tuple) and len(address) >= 2:
             return f"{address[0]}:{address[1]}"
         return str(address)
+
+    @property
+    def tls(self) -> ssl.SSLObject | None:
+        """The TLS session of a `wss://` connection (None on a plain one)."""
+        transport = self._transport
+        return transport.get_extra_info("ssl_object") if transport is not None else None
 
     @property
     def is_open(self) -> bool:

@@ -1,13 +1,19 @@
 """The WebSocket server a Central System listens with (SPEC §5): it answers each opening
-handshake as `admit` decides and hands each accepted connection to `on_connection`."""
+handshake as `admit` decides and hands each accepted connection to `on_connection`.
+
+With an `ssl.SSLContext` it speaks TLS (`wss://`): `admit` sees the TLS session of the request
+it judges (the client certificate, profile 3), and a TLS handshake that fails is told to
+`on_tls_failure` with its exception.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import http
 import inspect
+import ssl
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
@@ -28,6 +34,18 @@ class Rejection:
     status: HTTPStatus
     body: str
     log: str | None = None
+    #: headers the answer carries besides the usual ones (`WWW-Authenticate` for a 401)
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Handshake:
+    """What `admit` may judge besides the path and the offered subprotocols: the request's
+    headers, the client's address and, over TLS, the session (its client certificate)."""
+
+    headers: Headers = field(default_factory=Headers)
+    remote: str = ""
+    tls: ssl.SSLObject | None = None
 
 
 def offered_subprotocols(headers: Headers) -> list[str]:
@@ -41,10 +59,13 @@ def offered_subprotocols(headers: Headers) -> list[str]:
 #: Seconds allowed for an opening handshake (the `websockets` default).
 OPEN_TIMEOUT = 10.0
 
-#: admit(path, offered) -> (cp_id, subprotocol) or a Rejection; `offered` is None for a
-#: request that is no WebSocket handshake (a browser): only its path is judged (a
+#: admit(path, offered, handshake) -> (cp_id, subprotocol) or a Rejection; `offered` is None
+#: for a request that is no WebSocket handshake (a browser): only its path is judged (a
 #: Rejection, or None for 426 Upgrade Required).
-Admit = Callable[[str, "list[str] | None"], "tuple[str, str] | Rejection | None"]
+Admit = Callable[[str, "list[str] | None", Handshake], "tuple[str, str] | Rejection | None"]
+#: on_tls_failure(exception): a client's TLS handshake failed (`ocppsim.security.tls_failure`
+#: says what the exception means).
+OnTlsFailure = Callable[[BaseException], None]
 #: on_connection(connection, cp_id): told of each accepted connection, from the reading
 #: callback; a coroutine it returns runs for the connection's life, which ends with it.
 OnConnection = Callable[[Connection, str], "Awaitable[None] | None"]
@@ -118,8 +139,9 @@ class _ServerConnection(Connection):
         verdict: tuple[str, str] | Rejection | None = None
         upgrade = "websocket" in event.headers.get("Upgrade", "").lower()
         offered = offered_subprotocols(event.headers) if upgrade else None
+        handshake = Handshake(event.headers, self.remote_address, self.tls)
         try:
-            verdict = server.admit(event.path, offered)
+            verdict = server.admit(event.path, offered, handshake)
         except Exception as exc:
             protocol.handshake_exc = exc
             quiet.error("process_request failed", exc_info=True)
@@ -130,6 +152,8 @@ class _ServerConnection(Connection):
         else:
             if isinstance(verdict, Rejection):
                 response = protocol.reject(verdict.status, verdict.body)
+                for name, value in verdict.headers:
+                    response.headers[name] = value
             elif verdict is None:  # no WebSocket handshake: RFC 6455 §4.2.2's 426
                 response = protocol.accept(event)
             else:
@@ -176,10 +200,17 @@ class _ServerConnection(Connection):
 class Server:
     """What `start_server` returns: `.port`, `.sockets`, `.close()`, `await .wait_closed()`."""
 
-    def __init__(self, admit: Admit, on_connection: OnConnection, max_size: int):
+    def __init__(
+        self,
+        admit: Admit,
+        on_connection: OnConnection,
+        max_size: int,
+        ssl: ssl.SSLContext | None = None,
+    ):
         self.admit = admit
         self.on_connection = on_connection
         self.max_size = max_size
+        self.ssl = ssl
         self.port = 0
         self.connections: set[_ServerConnection] = set()
         self.tasks: set[asyncio.Task[None]] = set()
@@ -224,16 +255,29 @@ async def start_server(
     on_connection: OnConnection,
     *,
     max_size: int = MAX_FRAME_BYTES,
+    ssl: ssl.SSLContext | None = None,
+    on_tls_failure: OnTlsFailure | None = None,
 ) -> Server:
     """Listen for Charge Points on every address of `host` (all interfaces when None), on
-    one port; `admit(path, offered)` returns (cp_id, subprotocol) or a Rejection;
-    `on_connection(connection, cp_id)` is told of each accepted connection."""
-    server = Server(admit, on_connection, max_size)
+    one port; `admit(path, offered, handshake)` returns (cp_id, subprotocol) or a Rejection;
+    `on_connection(connection, cp_id)` is told of each accepted connection. With `ssl`,
+    connections speak TLS, and a TLS handshake that fails is told to `on_tls_failure` (its
+    peer gets the alert that says why)."""
+    if ssl is not None and on_tls_failure is not None:
+        from ocppsim.security.tls import report_handshake_failures
+
+        report_handshake_failures(ssl, on_tls_failure)
+    server = Server(admit, on_connection, max_size, ssl)
     loop = asyncio.get_running_loop()
 
     async def bind(address: str, port: int) -> tuple[asyncio.Server, int]:
         listener = await loop.create_server(
-            lambda: _ServerConnection(server), address, port, reuse_address=True
+            lambda: _ServerConnection(server),
+            address,
+            port,
+            reuse_address=True,
+            ssl=ssl,
+            ssl_handshake_timeout=OPEN_TIMEOUT if ssl is not None else None,
         )
         return listener, int(listener.sockets[0].getsockname()[1])
 

@@ -1,0 +1,550 @@
+"""The security profiles between a Central System and Charge Points in one process, on real TLS
+sockets (127.0.0.1): profiles 1, 2 and 3 work, and each way a charge point can be wrong is
+refused with what both ends say, while the Central System keeps serving the others."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import ssl
+import warnings
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from ocppsim_testing import Lines, TestCerts
+
+from ocppsim.sim.central_system import CentralSystem
+from ocppsim.sim.charge_point import ChargePoint
+from ocppsim.sim.security import (
+    CentralSystemSecurity,
+    ChargePointSecurity,
+    SecurityOptionsError,
+    authorization_header,
+)
+from ocppsim.sim.simulator import Simulator
+from ocppsim.transport import ConnectFailed
+from ocppsim.transport.ws.client import open_connection
+
+PASSWORDS = "cp01:password-of-cp01,cp02:password-of-cp02"
+
+
+@pytest.fixture(autouse=True)
+def _slow_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One connection attempt per case: the next one is far away."""
+    monkeypatch.setenv("OCPPSIM_RETRY_SECONDS", "600")
+
+
+def cs_options(certs: TestCerts, profile: int, server: str = "server") -> dict[str, Any]:
+    """`start_cs` options of a Central System of `profile`."""
+    tls = {"tls_cert": getattr(certs, server), "tls_key": getattr(certs, f"{server}_key")}
+    if profile == 1:
+        return {"auth": PASSWORDS}
+    if profile == 2:
+        return {**tls, "auth": PASSWORDS}
+    return {**tls, "client_ca": certs.ca}
+
+
+def good_cp_options(certs: TestCerts, profile: int) -> dict[str, Any]:
+    """`start_cp` options of cp02 as the Central System of `profile` wants it."""
+    if profile == 1:
+        return {"password": "password-of-cp02"}
+    if profile == 2:
+        return {"ca": certs.ca, "password": "password-of-cp02"}
+    return {"ca": certs.ca, "cert": certs.cp02, "key": certs.cp02_key}
+
+
+def url(cs: CentralSystem, scheme: str, host: str = "localhost") -> str:
+    return f"{scheme}://{host}:{cs.port}/ocpp"
+
+
+@dataclass
+class Setup:
+    """A running Central System (with cp02 connected to it) and the simulator around it."""
+
+    sim: Simulator
+    cs: CentralSystem
+    profile: int
+    lines: Lines
+    started: list[ChargePoint] = field(default_factory=list)
+
+    def cp(self, target: str, cp_id: str, protocol: str = "ocpp1.6", **options: Any) -> ChargePoint:
+        security = ChargePointSecurity.from_options(target, **options)
+        cp = ChargePoint(
+            target, cp_id, version=protocol, behaviour=self.sim.cp_behaviour, security=security
+        )
+        self.sim.add_charge_point(cp)
+        cp.start()
+        return cp
+
+    async def still_serving(self) -> None:
+        """cp02 is still connected and answered."""
+        assert "cp02" in self.cs.peers
+        answer = await self.sim.cp_call("cp02", "Heartbeat", [])
+        assert answer["currentTime"].endswith("Z")
+
+
+async def started(
+    certs: TestCerts, lines: Lines, profile: int, server: str = "server", **extra: Any
+) -> Setup:
+    sim = Simulator()
+    security = CentralSystemSecurity.from_options(**cs_options(certs, profile, server), **extra)
+    cs = CentralSystem(
+        0, host="127.0.0.1", endpoint="/ocpp", behaviour=sim.cs_behaviour, security=security
+    )
+    sim.add_central_system(cs)
+    await cs.start()
+    setup = Setup(sim, cs, profile, lines)
+    scheme = "ws" if profile == 1 else "wss"
+    setup.cp(url(cs, scheme), "cp02", **good_cp_options(certs, profile))
+    await lines.wait_for(
+        rf"cs: ChargePoint #cp02 connected \(protocol: ocpp1\.6, profile {profile}\)"
+    )
+    return setup
+
+
+def run(
+    certs: TestCerts,
+    lines: Lines,
+    profile: int,
+    case: Callable[[Setup], Awaitable[None]],
+    **kw: Any,
+) -> None:
+    async def scenario() -> None:
+        setup = await started(certs, lines, profile, **kw)
+        try:
+            await asyncio.wait_for(case(setup), 30)
+            await setup.still_serving()
+        finally:
+            await setup.sim.shutdown()
+
+    asyncio.run(scenario())
+
+
+# ---------------------------------------------------------------- the profiles, working
+
+
+@pytest.mark.parametrize("profile", [1, 2, 3])
+def test_each_profile_connects_and_says_so_at_both_ends(
+    certs: TestCerts, lines: Lines, profile: int
+) -> None:
+    async def case(setup: Setup) -> None:
+        scheme = "ws" if profile == 1 else "wss"
+        options = good_cp_options(certs, profile)
+        if profile == 3:
+            options.update(cert=certs.cp01, key=certs.cp01_key)
+        else:
+            options["password"] = "password-of-cp01"
+        setup.cp(url(setup.cs, scheme), "cp01", protocol="ocpp2.0.1", **options)
+        await lines.wait_for(rf"cp#cp01: Connected to Central System \(profile {profile}\)\.")
+        await lines.wait_for(
+            rf"cs: ChargePoint #cp01 connected \(protocol: ocpp2\.0\.1, profile {profile}\)\."
+        )
+        answer = await setup.sim.remote_call("cp01", "GetVariables", [])
+        assert answer["getVariableResult"]
+
+    run(certs, lines, profile, case)
+    expected = {
+        1: r"cs: ws on port \d+, profile 1 \(Basic auth: 2 charge points\)$",
+        2: r"cs: wss on port \d+, profile 2 \(Basic auth: 2 charge points; server certificate "
+        r"CN=localhost\)$",
+        3: r"cs: wss on port \d+, profile 3 \(client certificates from CA 'ocppsim test CA'; "
+        r"server certificate CN=localhost\)$",
+    }
+    assert lines.matching(expected[profile])
+    assert lines.errors() == []
+
+
+# ------------------------------------------------------------ the negative cases (issue 12)
+
+
+async def _refused(lines: Lines, cs_line: str | None, cp_line: str | None) -> None:
+    if cs_line is not None:
+        await lines.wait_for(cs_line)
+    if cp_line is not None:
+        await lines.wait_for(cp_line)
+
+
+def test_wrong_password(certs: TestCerts, lines: Lines) -> None:
+    async def case(setup: Setup) -> None:
+        setup.cp(url(setup.cs, "wss"), "cp01", ca=certs.ca, password="not-the-password")
+        await _refused(
+            lines,
+            r"cs: Error: connection of #cp01 refused \(HTTP 401 Unauthorized\): wrong password "
+            r"for cp01\.$",
+            r"cp#cp01: Connect Error: server rejected the connection: HTTP 401 Unauthorized: "
+            r"wrong password for cp01\. Retry in 600 seconds \.\.\.$",
+        )
+
+    run(certs, lines, 2, case)
+
+
+def test_no_authorization_header(certs: TestCerts, lines: Lines) -> None:
+    async def case(setup: Setup) -> None:
+        setup.cp(url(setup.cs, "wss"), "cp01", ca=certs.ca)  # TLS, no password
+        await _refused(
+            lines,
+            r"cs: Error: connection of #cp01 refused \(HTTP 401 Unauthorized\): no Authorization "
+            r"header: Basic auth with the charge point id required\.$",
+            r"cp#cp01: Connect Error: server rejected the connection: HTTP 401 Unauthorized: no "
+            r"Authorization header: Basic auth with the charge point id required\. Retry",
+        )
+
+    run(certs, lines, 2, case)
+
+
+def test_user_name_is_not_the_id(certs: TestCerts, lines: Lines) -> None:
+    async def case(setup: Setup) -> None:
+        context = ChargePointSecurity.from_options(url(setup.cs, "wss"), ca=certs.ca)
+        assert context is not None
+        header = authorization_header("cp02", b"password-of-cp02")  # cp02's, at cp01's URL
+        with pytest.raises(ConnectFailed) as failed:
+            await open_connection(
+                url(setup.cs, "wss") + "/cp01",
+                "ocpp1.6",
+                ssl_context=context.context(None),
+                headers=[("Authorization", header)],
+            )
+        assert failed.value.status == 401
+        assert failed.value.reason == (
+            "server rejected the connection: HTTP 401 Unauthorized: Basic auth user 'cp02' is "
+            "not the charge point id 'cp01'"
+        )
+        await lines.wait_for(
+            r"cs: Error: connection of #cp01 refused \(HTTP 401 Unauthorized\): Basic auth user "
+            r"'cp02' is not the charge point id 'cp01'\.$"
+        )
+
+    run(certs, lines, 2, case)
+
+
+def test_unknown_id(certs: TestCerts, lines: Lines) -> None:
+    async def case(setup: Setup) -> None:
+        setup.cp(url(setup.cs, "wss"), "cp09", ca=certs.ca, password="password-of-cp01")
+        await _refused(
+            lines,
+            r"cs: Error: connection of #cp09 refused \(HTTP 401 Unauthorized\): unknown charge "
+            r"point id 'cp09'\.$",
+            r"cp#cp09: Connect Error: server rejected the connection: HTTP 401 Unauthorized: "
+            r"unknown charge point id 'cp09'\. Retry",
+        )
+
+    run(certs, lines, 2, case)
+
+
+def test_expired_client_certificate(certs: TestCerts, lines: Lines) -> None:
+    async def case(setup: Setup) -> None:
+        setup.cp(
+            url(setup.cs, "wss"),
+            "cp01",
+            ca=certs.ca,
+            cert=certs.expired_cp01,
+            key=certs.expired_cp01_key,
+        )
+        await _refused(
+            lines,
+            r"cs: Error: TLS handshake refused: certificate check failed: certificate has expired "
+            r"\(expired\)\.$",
+            r"cp#cp01: Connect Error: TLS: the peer refused our certificate: expired \(expired\)\. "
+            r"Retry",
+        )
+
+    run(certs, lines, 3, case)
+
+
+def test_client_certificate_from_another_ca(certs: TestCerts, lines: Lines) -> None:
+    async def case(setup: Setup) -> None:
+        setup.cp(
+            url(setup.cs, "wss"),
+            "cp01",
+            ca=certs.ca,
+            cert=certs.foreign_cp01,
+            key=certs.foreign_cp01_key,
+        )
+        await _refused(
+            lines,
+            r"cs: Error: TLS handshake refused: certificate check failed: unable to get local "
+            r"issuer certificate \(untrusted\)\.$",
+            r"cp#cp01: Connect Error: TLS: the peer does not trust our certificate's CA "
+            r"\(untrusted\)\. Retry",
+        )
+
+    run(certs, lines, 3, case)
+
+
+def test_client_certificate_cn_is_not_the_id(certs: TestCerts, lines: Lines) -> None:
+    async def case(setup: Setup) -> None:
+        setup.cp(
+            url(setup.cs, "wss"),
+            "cp01",
+            ca=certs.ca,
+            cert=certs.wrong_cn_cp01,
+            key=certs.wrong_cn_cp01_key,
+        )
+        await _refused(
+            lines,
+            r"cs: Error: connection of #cp01 refused \(HTTP 403 Forbidden\): the client "
+            r"certificate has CN 'not-cp01', not the charge point id 'cp01'\.$",
+            r"cp#cp01: Connect Error: server rejected the connection: HTTP 403 Forbidden: the "
+            r"client certificate has CN 'not-cp01', not the charge point id 'cp01'\. Retry",
+        )
+
+    run(certs, lines, 3, case)
+
+
+def _old_tls_client() -> ssl.SSLContext:
+    """A client that offers TLS 1.0 and 1.1 only (OpenSSL's security level 0 allows them)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        context.minimum_version = ssl.TLSVersion.TLSv1
+        context.maximum_version = ssl.TLSVersion.TLSv1_1
+        context.set_ciphers("DEFAULT:@SECLEVEL=0")
+    return context
+
+
+def test_tls_1_0_and_1_1_are_refused(certs: TestCerts, lines: Lines) -> None:
+    async def case(setup: Setup) -> None:
+        with pytest.raises(ConnectFailed) as failed:
+            await open_connection(
+                url(setup.cs, "wss") + "/cp01", "ocpp1.6", ssl_context=_old_tls_client()
+            )
+        assert failed.value.tls is not None and failed.value.tls.code == "protocol-version"
+        assert failed.value.reason.startswith("TLS: ")
+        await lines.wait_for(
+            r"cs: Error: TLS handshake refused: (the peer offered a TLS version below 1\.2|no TLS "
+            r"version both ends accept \(≥ 1\.2 here\)) \(protocol-version\)\.$"
+        )
+
+    run(certs, lines, 2, case)
+
+
+def test_plain_ws_to_the_wss_port(certs: TestCerts, lines: Lines) -> None:
+    async def case(setup: Setup) -> None:
+        setup.cp(url(setup.cs, "ws"), "cp01", password="password-of-cp01")
+        await _refused(
+            lines,
+            r"cs: Error: TLS handshake refused: the peer sent plain HTTP to the TLS port "
+            r"\(not-tls\)\.$",
+            r"cp#cp01: Connect Error: InvalidMessage: did not receive a valid HTTP response \(if "
+            r"the server speaks TLS, use wss://\)\. Retry",
+        )
+
+    run(certs, lines, 2, case)
+
+
+def test_server_host_name_mismatch_at_the_charge_point(certs: TestCerts, lines: Lines) -> None:
+    async def case(setup: Setup) -> None:
+        setup.cp(url(setup.cs, "wss"), "cp01", ca=certs.ca, password="password-of-cp01")
+        await _refused(
+            lines,
+            None,
+            r"cp#cp01: Connect Error: TLS: certificate check failed: Hostname mismatch, "
+            r"certificate is not valid for 'localhost' \(hostname-mismatch\): the URL's host "
+            r"must be a name of the server's certificate\. Retry",
+        )
+
+    run_mismatch(certs, lines, case)
+
+
+def run_mismatch(certs: TestCerts, lines: Lines, case: Callable[[Setup], Awaitable[None]]) -> None:
+    """A profile-2 Central System whose certificate names csms.example, not localhost: cp02
+    checks the chain only (a context without host name check), cp01 as charge points do."""
+
+    async def scenario() -> None:
+        sim = Simulator()
+        security = CentralSystemSecurity.from_options(**cs_options(certs, 2, "other_host_server"))
+        cs = CentralSystem(
+            0, host="127.0.0.1", endpoint="/ocpp", behaviour=sim.cs_behaviour, security=security
+        )
+        sim.add_central_system(cs)
+        await cs.start()
+        setup = Setup(sim, cs, 2, lines)
+        good = ChargePointSecurity.from_options(url(cs, "wss"), **good_cp_options(certs, 2))
+        assert good is not None
+        good.context(None).check_hostname = False
+        cp02 = ChargePoint(
+            url(cs, "wss"), "cp02", version="ocpp1.6", behaviour=sim.cp_behaviour, security=good
+        )
+        sim.add_charge_point(cp02)
+        cp02.start()
+        await lines.wait_for(r"cs: ChargePoint #cp02 connected")
+        try:
+            await asyncio.wait_for(case(setup), 30)
+            await setup.still_serving()
+        finally:
+            await sim.shutdown()
+
+    asyncio.run(scenario())
+
+
+def test_self_signed_server_without_ca(certs: TestCerts, lines: Lines) -> None:
+    async def case(setup: Setup) -> None:
+        setup.cp(url(setup.cs, "wss"), "cp01", password="password-of-cp01")  # no --ca
+        await _refused(
+            lines,
+            None,
+            r"cp#cp01: Connect Error: TLS: certificate check failed: self-signed certificate "
+            r"\(untrusted\): give the CA of the server's certificate with --ca\. Retry",
+        )
+
+    async def scenario() -> None:
+        sim = Simulator()
+        security = CentralSystemSecurity.from_options(**cs_options(certs, 2, "self_signed_server"))
+        cs = CentralSystem(
+            0, host="127.0.0.1", endpoint="/ocpp", behaviour=sim.cs_behaviour, security=security
+        )
+        sim.add_central_system(cs)
+        await cs.start()
+        setup = Setup(sim, cs, 2, lines)
+        # cp02 trusts the self-signed certificate itself
+        setup.cp(url(cs, "wss"), "cp02", ca=certs.self_signed_server, password="password-of-cp02")
+        await lines.wait_for(r"cs: ChargePoint #cp02 connected")
+        try:
+            await asyncio.wait_for(case(setup), 30)
+            await setup.still_serving()
+        finally:
+            await sim.shutdown()
+
+    asyncio.run(scenario())
+
+
+def test_profile_2_charge_point_at_a_profile_3_central_system(
+    certs: TestCerts, lines: Lines
+) -> None:
+    async def case(setup: Setup) -> None:
+        setup.cp(url(setup.cs, "wss"), "cp01", ca=certs.ca, password="password-of-cp01")
+        await _refused(
+            lines,
+            r"cs: Error: TLS handshake refused: the peer sent no client certificate "
+            r"\(no-certificate\)\.$",
+            r"cp#cp01: Connect Error: TLS: the peer requires a client certificate and we sent none "
+            r"\(no-certificate\): the server requires a client certificate \(profile 3: --cert, "
+            r"--key\)\. Retry",
+        )
+
+    run(certs, lines, 3, case)
+
+
+def test_wrong_password_over_plain_ws_profile_1(certs: TestCerts, lines: Lines) -> None:
+    async def case(setup: Setup) -> None:
+        setup.cp(url(setup.cs, "ws"), "cp01", password="password-of-cp02")
+        await _refused(
+            lines,
+            r"cs: Error: connection of #cp01 refused \(HTTP 401 Unauthorized\): wrong password "
+            r"for cp01\.$",
+            r"cp#cp01: Connect Error: server rejected the connection: HTTP 401 Unauthorized: "
+            r"wrong password for cp01\. Retry",
+        )
+
+    run(certs, lines, 1, case)
+
+
+# ------------------------------------------------------------------- options that do not fit
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"profile": "4"}, "--security-profile 4: use 1, 2 or 3"),
+        ({"profile": "1", "auth": PASSWORDS, "tls": True}, "profile 1 is Basic auth over ws://"),
+        ({"profile": "2", "tls": True}, "profile 2 needs --auth"),
+        ({"profile": "2", "auth": PASSWORDS}, "profile 2 needs TLS: give --tls-cert and --tls-key"),
+        ({"profile": "3", "tls": True}, "profile 3 needs --tls-cert, --tls-key and --client-ca"),
+        ({"client_ca": "ca"}, "--client-ca needs TLS"),
+        ({"tls_cert": "server"}, "--tls-cert needs --tls-key"),
+        ({"auth": "no-such-file"}, "--auth no-such-file: no such file"),
+        ({"auth": "cp01:a,cp01:b"}, "--auth item 2: cp01 is given twice"),
+        (
+            {"tls": True, "client_ca": "ca", "ca_key": "server_key"},
+            "no CA certificate of --client-ca",
+        ),
+        ({"tls_cert": "ca", "tls_key": "server_key"}, "is not the private key of"),
+    ],
+)
+def test_central_system_options_that_do_not_fit(
+    certs: TestCerts, options: dict[str, Any], message: str
+) -> None:
+    given = dict(options)
+    if given.pop("tls", False):
+        given.update(tls_cert=certs.server, tls_key=certs.server_key)
+    for name in ("client_ca", "tls_cert", "tls_key", "ca_key"):
+        if name in given and given[name] in ("ca", "server", "server_key"):
+            given[name] = getattr(certs, given[name])
+    with pytest.raises(SecurityOptionsError, match=message.replace("(", r"\(")):
+        CentralSystemSecurity.from_options(**given)
+
+
+@pytest.mark.parametrize(
+    ("target", "options", "message"),
+    [
+        ("wss://h/ocpp", {"profile": "1", "password": "x"}, "profile 1 is Basic auth over ws://"),
+        ("ws://h/ocpp", {"profile": "2", "password": "x"}, "profile 2 is TLS: use a wss:// URL"),
+        ("wss://h/ocpp", {"profile": "2"}, "profile 2 needs --password"),
+        ("wss://h/ocpp", {"profile": "3", "password": "x"}, "profile 3 needs --cert and --key"),
+        ("ws://h/ocpp", {"ca": "ca"}, "--ca, --cert and --key are for TLS: use a wss:// URL"),
+        ("ws://h/ocpp", {"password": "x", "auth_key": "00"}, "not both"),
+        ("ws://h/ocpp", {"auth_key": "xyz"}, "--auth-key xyz: not hexadecimal"),
+        ("wss://h/ocpp", {"cert": "cp01"}, "--cert needs --key"),
+    ],
+)
+def test_charge_point_options_that_do_not_fit(
+    certs: TestCerts, target: str, options: dict[str, Any], message: str
+) -> None:
+    given = {k: getattr(certs, v) if v in ("ca", "cp01") else v for k, v in options.items()}
+    with pytest.raises(SecurityOptionsError, match=message.replace("(", r"\(")):
+        ChargePointSecurity.from_options(target, **given)
+
+
+@pytest.mark.parametrize(
+    ("protocol", "event"),
+    [("ocpp1.6", "InvalidCentralSystemCertificate"), ("ocpp2.0.1", "InvalidCsmsCertificate")],
+)
+def test_a_refused_server_certificate_is_reported_once_connected_by_other_means(
+    certs: TestCerts, lines: Lines, monkeypatch: pytest.MonkeyPatch, protocol: str, event: str
+) -> None:
+    """The Central System's certificate fails the check (wrong host name); once it has a
+    good one, the Charge Point connects, boots and sends a SecurityEventNotification."""
+    monkeypatch.setenv("OCPPSIM_RETRY_SECONDS", "0.2")
+
+    async def scenario() -> None:
+        sim = Simulator()
+        wrong = CentralSystemSecurity.from_options(**cs_options(certs, 2, "other_host_server"))
+        cs = CentralSystem(
+            0, host="127.0.0.1", endpoint="/ocpp", behaviour=sim.cs_behaviour, security=wrong
+        )
+        sim.add_central_system(cs)
+        await cs.start()
+        target = url(cs, "wss")
+        security = ChargePointSecurity.from_options(
+            target, ca=certs.ca, password="password-of-cp01"
+        )
+        cp = ChargePoint(
+            target, "cp01", version=protocol, behaviour=sim.cp_behaviour, security=security
+        )
+        sim.add_charge_point(cp)
+        cp.start()
+        await lines.wait_for(r"cp#cp01: Connect Error: TLS: .* \(hostname-mismatch\)")
+        port = cs.port
+        await sim.stop_central_system()
+        right = CentralSystemSecurity.from_options(**cs_options(certs, 2))
+        cs = CentralSystem(
+            port, host="127.0.0.1", endpoint="/ocpp", behaviour=sim.cs_behaviour, security=right
+        )
+        sim.add_central_system(cs)
+        await cs.start()
+        await lines.wait_for(r"cp#cp01: Connected to Central System \(profile 2\)\.")
+        mark = lines.mark()
+        await sim.cp_call("cp01", "BootNotification", [])
+        sent = await lines.wait_for(r'cp#cp01: >>cs \[2,"[^"]+","SecurityEventNotification"', mark)
+        assert f'"type":"{event}"' in sent
+        assert "Hostname mismatch" in sent
+        unique_id = re.search(r'\[2,"([^"]+)"', sent)[1]  # type: ignore[index]
+        await lines.wait_for(rf'cp#cp01: <<cs \[3,"{unique_id}"', mark)
+        assert len(lines.matching(r"cp#cp01: >>cs .*SecurityEventNotification", mark)) == 1
+        await sim.shutdown()
+
+    asyncio.run(asyncio.wait_for(scenario(), 60))
