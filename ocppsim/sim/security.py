@@ -11,6 +11,7 @@ contexts themselves come from `ocppsim.security`.
 
 from __future__ import annotations
 
+import base64
 import binascii
 import ssl
 from collections.abc import Sequence
@@ -22,7 +23,7 @@ from typing import Any
 from cryptography import x509
 from websockets.datastructures import Headers
 from websockets.exceptions import InvalidHeader
-from websockets.headers import build_authorization_basic, parse_authorization_basic
+from websockets.headers import parse_authorization_basic
 
 from ocppsim.core.errors import OcppSimError
 from ocppsim.core.versions import OcppVersion
@@ -171,8 +172,10 @@ def _sends_key_bytes(version: OcppVersion | None) -> bool:
 
 
 def authorization_header(cp_id: str, password: bytes) -> str:
-    """`Basic base64(<id>:<password>)` (RFC 7617; the user name is the charge point id)."""
-    return build_authorization_basic(cp_id, password.decode("utf-8", "surrogateescape"))
+    """`Basic base64(<id>:<password>)` (RFC 7617; the user name is the charge point id, which
+    OCPP 1.6 lets hold a `:`, so the header is built here rather than by `websockets`)."""
+    credentials = cp_id.encode("utf-8") + b":" + password
+    return "Basic " + base64.b64encode(credentials).decode("ascii")
 
 
 def read_authorization(headers: Headers, cp_id: str) -> tuple[bytes | None, str]:

@@ -548,3 +548,52 @@ def test_a_refused_server_certificate_is_reported_once_connected_by_other_means(
         await sim.shutdown()
 
     asyncio.run(asyncio.wait_for(scenario(), 60))
+
+
+# ------------------------------------------------------- the password forms (1.6 vs 2.x)
+
+KEY_HEX = "000102030405060708090A0B0C0D0E0F10111213"  # 20 bytes, as the whitepaper sizes it
+
+
+def test_a_16_key_is_its_bytes_and_its_hex_text_is_accepted_with_a_warning() -> None:
+    from ocppsim.core.versions import get
+    from ocppsim.sim.security import Credentials
+
+    v16, v201 = get("1.6"), get("2.0.1")
+    table = Credentials.parse(f"cp01:{KEY_HEX},cp02:plain-password-16c,*:for-anyone-else")
+    assert table.describe() == "2 charge points, any other id"
+    key = bytes.fromhex(KEY_HEX)
+    assert table.check("cp01", key, v16) == (True, "")
+    ok, warning = table.check("cp01", KEY_HEX.encode(), v16)
+    assert ok and "hexadecimal text, not as the bytes" in warning
+    # 2.x sends the text: the hex text is right there, its bytes are not
+    assert table.check("cp01", KEY_HEX.encode(), v201) == (True, "")
+    ok, warning = table.check("cp01", key, v201)
+    assert ok and "hex-decoded" in warning
+    # a text password: 1.6 configures it as hex and sends its bytes, which are the text
+    assert table.check("cp02", b"plain-password-16c", v16) == (True, "")
+    ok, warning = table.check("cp02", b"plain-password-16c".hex().encode(), v16)
+    assert ok and "hexadecimal text" in warning
+    assert table.check("cp02", b"plain-password-16c".hex().encode(), v201) == (
+        False,
+        "wrong password for cp02",
+    )
+    assert table.check("cp77", b"for-anyone-else", v201) == (True, "")
+    assert table.check("cp77", b"nope", v201) == (False, "wrong password for cp77")
+
+
+def test_the_authorization_header_carries_raw_key_bytes_as_the_16_spec_example_does() -> None:
+    from websockets.datastructures import Headers
+
+    from ocppsim.sim.security import read_authorization
+
+    # OCPP-J 1.6 §6.2.2's example: identity AL1000, key 0001020304050607FFFFFFCCCCCCCCCCCC
+    key = bytes.fromhex("0001020304050607FFFFFFCCCCCCCCCCCC")
+    header = authorization_header("AL1000", key)
+    assert header == "Basic QUwxMDAwOgABAgMEBQYH////zMzMzMzM"
+    assert read_authorization(Headers(Authorization=header), "AL1000") == (key, "")
+    # an id with a ':' (allowed in 1.6) is split after the id, not at the first ':'
+    header = authorization_header("a:b", b"pw")
+    assert read_authorization(Headers(Authorization=header), "a:b") == (b"pw", "")
+    assert read_authorization(Headers(Authorization="Bearer xyz"), "cp01")[0] is None
+    assert read_authorization(Headers(), "cp01")[1].startswith("no Authorization header")
