@@ -12,9 +12,9 @@
 
         api.on_call("DataTransfer", data_transfer)
 
-Handlers may be plain functions or `async` ones; an `on_call`/`on_result` handler that takes
-a second parameter gets a `Context` (which charge point, its version and transport, and
-`ctx.call` back to it). See docs/plugins.md for the guide.
+Handlers may be plain functions or `async` ones; an `on_call`/`on_result`/`on_send` handler
+that takes a second parameter gets a `Context` (which charge point, its version and transport,
+and `ctx.call` back to it). See docs/plugins.md for the guide.
 """
 
 from __future__ import annotations
@@ -124,6 +124,26 @@ class ChargePointSide(_Side):
         body = self._payload(cp.version, "cs", action, payload, defaults)
         return await sim.cp_call(cp.charge_point_id, action, payload=body)
 
+    def send(
+        self,
+        action: str,
+        payload: dict[str, Any] | None = None,
+        id: str | None = None,
+        *,
+        defaults: bool = True,
+    ) -> asyncio.Task[Any]:
+        """The Charge Point (the only one, or `id`) sends the OCPP 2.1 SEND `action`
+        (`NotifyPeriodicEventStream`): nothing answers it and nothing waits. The task's result
+        is the SEND's unique id once it went out, None after an error (logged). Fields missing
+        from `payload` come from the SEND's default payload unless `defaults=False`."""
+        return self._start(self._send(action, payload, id, defaults), f"plugin cp.send {action}")
+
+    async def _send(self, action: str, payload: Any, cp_id: str | None, defaults: bool) -> Any:
+        sim = self._api._manager.sim
+        cp = sim.charge_point(cp_id)
+        body = self._payload(cp.version, "cs", action, payload, defaults)
+        return (await sim.cp_send(cp.charge_point_id, action, payload=body)).unique_id
+
     @property
     def ids(self) -> list[str]:
         """The ids of the Charge Points this process simulates."""
@@ -162,6 +182,26 @@ class CentralSystemSide(_Side):
         peer = sim.remote_peer(remote_id)
         body = self._payload(peer.version, "cp", action, payload, defaults)
         return await sim.remote_call(peer.charge_point_id, action, payload=body)
+
+    def send(
+        self,
+        action: str,
+        payload: dict[str, Any] | None = None,
+        remote_id: str | None = None,
+        *,
+        defaults: bool = True,
+    ) -> asyncio.Task[Any]:
+        """The CS sends a SEND `action` (OCPP 2.1) to the only connected CP (or `remote_id`);
+        same payload rules and result as `api.cp.send`."""
+        return self._start(
+            self._send(action, payload, remote_id, defaults), f"plugin cs.send {action}"
+        )
+
+    async def _send(self, action: str, payload: Any, remote_id: str | None, defaults: bool) -> Any:
+        sim = self._api._manager.sim
+        peer = sim.remote_peer(remote_id)
+        body = self._payload(peer.version, "cp", action, payload, defaults)
+        return (await sim.remote_send(peer.charge_point_id, action, payload=body)).unique_id
 
     @property
     def ids(self) -> list[str]:
@@ -237,6 +277,19 @@ class PluginApi:
         stored = self._own(with_context(handler) if takes_context(fn, 1) else handler)
         for behaviour in self._behaviours():
             behaviour.result_handlers.setdefault(action, []).append(stored)
+
+    def on_send(self, action: str, fn: Handler) -> None:
+        """`fn(payload)` or `fn(payload, ctx)` when a SEND `action` arrives (OCPP 2.1:
+        `NotifyPeriodicEventStream`, which a Charging Station sends its CSMS). Nothing answers
+        a SEND: what `fn` returns or raises is not sent (a failure is reported)."""
+        plugin = self._plugin
+
+        async def handler(*args: Any) -> None:  # (payload) or (payload, ctx)
+            await plugin.guard(f"on_send {action}", fn, *args)
+
+        stored = self._own(with_context(handler) if takes_context(fn, 1) else handler)
+        for behaviour in self._behaviours():
+            behaviour.send_handlers.setdefault(action, []).append(stored)
 
     def on_connection_event(self, fn: Handler) -> None:
         """CP side: `fn('connected' | 'disconnected', cp_id)` when a CP's link goes up or down."""

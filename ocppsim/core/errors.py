@@ -51,7 +51,11 @@ class ErrorDialect:
     but which is not well-formed (not JSON, wrong element count); `unreadable_id` is the id
     of the error answering a frame whose id cannot be read (None: such a frame is not
     answered); `unknown_message_type` the kind a frame of an unknown message type number gets
-    (None: not answered). `aliases` are other spellings accepted on receipt.
+    (None: not answered), and `ignores_unknown_message_types` says such a frame is ignored
+    on purpose (OCPP 2.1) rather than taken for junk; `long_id` the kind a CALL whose unique
+    id is longer than 36 characters gets; `not_an_object` the kind a CALL whose payload is no
+    JSON object gets before its schema is read (None: the schema decides). `aliases` are
+    other spellings accepted on receipt.
     """
 
     name: str
@@ -60,6 +64,9 @@ class ErrorDialect:
     malformed: ErrorKind = "format"
     unreadable_id: str | None = None
     unknown_message_type: ErrorKind | None = None
+    ignores_unknown_message_types: bool = False
+    long_id: ErrorKind = "protocol"
+    not_an_object: ErrorKind | None = None
     aliases: Mapping[str, str] = field(default_factory=dict)
 
     def code(self, kind: ErrorKind) -> str:
@@ -126,9 +133,11 @@ OCPP_1X = ErrorDialect(
 )
 
 #: OCPP 2.x (OCPP-J 2.0.1 and 2.1 Part 4 §4.3): an unparseable frame is an RpcFrameworkError,
-#: answered with the id "-1" when its id cannot be read (§4.2.3); an unknown message type is
-#: MessageTypeNotSupported (2.0.1 §4.4; 2.1 ignores it instead); a value not allowed is a
-#: PropertyConstraintViolation; an unknown field breaks the payload's format.
+#: answered with the id "-1" when its id cannot be read (§4.2.3), and so is a message id
+#: longer than 36 characters (Table 4: not a valid RPC request); a payload that is no JSON
+#: object is a FormatViolation ("payload for Action is syntactically incorrect"); an unknown
+#: message type is MessageTypeNotSupported (2.0.1 §4.4; 2.1 ignores it instead); a value not
+#: allowed is a PropertyConstraintViolation; an unknown field breaks the payload's format.
 OCPP_2X = ErrorDialect(
     name="OCPP 2.x",
     descriptions={
@@ -157,6 +166,8 @@ OCPP_2X = ErrorDialect(
     malformed="rpc_framework",
     unreadable_id="-1",
     unknown_message_type="message_type",
+    long_id="rpc_framework",
+    not_an_object="format",
     aliases={
         "FormationViolation": "FormatViolation",
         "OccurenceConstraintViolation": "OccurrenceConstraintViolation",

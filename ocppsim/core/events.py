@@ -97,13 +97,58 @@ Frame = FrameSent | FrameReceived
 
 @dataclass(frozen=True, slots=True)
 class FrameUnreadable:
-    """What came in cannot be read as a message at all; nothing could answer it."""
+    """What came in cannot be read as a message of the link's version. OCPP 1.x does not
+    answer it; OCPP-J 2.x answers it with the CALLERROR `code` under `unique_id` (`"-1"` when
+    its id cannot be read: RpcFrameworkError, Part 4 §4.2.3; 2.0.1's MessageTypeNotSupported
+    for an unknown message type, §4.4)."""
 
     speaker: str
     peer: str
     transport: str
     text: str
     reason: str
+    unique_id: str | None = None
+    code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FrameIgnored:
+    """What came in is ignored as OCPP says (2.1: an unknown message type, §4.4; a malformed
+    SEND, which nothing answers): nothing answers it."""
+
+    speaker: str
+    peer: str
+    transport: str
+    text: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SendInvalid:
+    """A SEND received (OCPP 2.1) is not a valid one: `code` and `reason` say why, as a
+    CALLERROR would, but nothing answers a SEND (Part 4 §4.2.5); it is still handed on."""
+
+    speaker: str
+    peer: str
+    transport: str
+    unique_id: str
+    action: str
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallResultErrorReceived:
+    """The peer could not accept our CALLRESULT `unique_id` (the answer to a CALL `action`,
+    None when it is no longer remembered) and said so with a CALLRESULTERROR (OCPP 2.1)."""
+
+    speaker: str
+    peer: str
+    transport: str
+    unique_id: str
+    action: str | None
+    code: str
+    description: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +167,8 @@ class CallRefused:
 
 @dataclass(frozen=True, slots=True)
 class ResultInvalid:
-    """The CALLRESULT of a CALL this side sent breaks its schema (it is still taken)."""
+    """The CALLRESULT of a CALL this side sent breaks its schema (it is still taken; in OCPP
+    2.1 a CALLRESULTERROR with `code` goes back, Part 4 §4.2.4)."""
 
     speaker: str
     peer: str
@@ -170,6 +216,9 @@ Event = (
     | FrameSent
     | FrameReceived
     | FrameUnreadable
+    | FrameIgnored
+    | SendInvalid
+    | CallResultErrorReceived
     | CallRefused
     | ResultInvalid
     | AnswerIgnored

@@ -194,7 +194,7 @@ def render_version(version: str) -> str:
             "",
             f"### {action} (SEND, {services[service][0]})",
             "",
-            'No prompt command: `send_raw -e \'[6,"<id>","' + action + "\",{…}]'` sends it.",
+            f"Prompt command: `{command_name(service, action)}` (sent, never answered).",
             "",
             *_message(entry, action),
         ]

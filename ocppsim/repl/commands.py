@@ -351,10 +351,38 @@ async def _remote_command(shell: Shell, parsed: ParsedLine) -> None:
     await shell.sim.remote_call(peer.charge_point_id, command.action, payload=payload)
 
 
+async def _cp_send_command(shell: Shell, parsed: ParsedLine) -> None:
+    """A CP command of a SEND (OCPP 2.1): sent, not waited for (nothing answers it)."""
+    command = COMMANDS[parsed.command]
+    _check(parsed, command)
+    assert command.action is not None
+    cp = shell.sim.charge_point(_option(parsed, command, "--id"))
+    payload = shell.sim.build_payload(cp.version, "cs", command.action, _fields(parsed), cp.variant)
+    await shell.sim.cp_send(cp.charge_point_id, command.action, payload=payload)
+
+
+async def _remote_send_command(shell: Shell, parsed: ParsedLine) -> None:
+    """A remote_ command of a SEND (none in OCPP 2.1 yet: a CSMS sends no SEND)."""
+    command = COMMANDS[parsed.command]
+    _check(parsed, command)
+    assert command.action is not None
+    peer = shell.sim.remote_peer(_option(parsed, command, "--remote-id"))
+    payload = shell.sim.build_payload(
+        peer.version, "cp", command.action, _fields(parsed), shell.sim.central_system.variant
+    )
+    await shell.sim.remote_send(peer.charge_point_id, command.action, payload=payload)
+
+
 def _send_usage(name: str, flags: str, problem: str) -> SyntaxProblem:
     return SyntaxProblem(
         f'Error for command "{name}": syntax: {name} {flags}', problem=f"Error: {problem}."
     )
+
+
+#: The options of send/send_raw a line may leave out.
+_OPTIONAL = ("-h", "--type")
+#: What `send --type` takes: a CALL (answered) or an OCPP 2.1 SEND (never answered).
+MESSAGE_KINDS = ("call", "send")
 
 
 def _send_problem(parsed: ParsedLine, flags: dict[str, str], id_flag: str) -> str | None:
@@ -366,33 +394,44 @@ def _send_problem(parsed: ParsedLine, flags: dict[str, str], id_flag: str) -> st
         name, value = parsed.fields[0]
         return f"`{name}={value}' is an unexpected argument"
     for flag, metavar in flags.items():
-        if flag != "-h" and not parsed.options.get(flag):
+        if flag not in _OPTIONAL and not parsed.options.get(flag):
             return f"missing option {flag} {metavar}"
     return None
 
 
-def _send_args(parsed: ParsedLine, id_flag: str) -> tuple[str, Any, str | None]:
-    flags = {"-n": "<procedure name>", "-p": "<payload>"}
+def _send_args(parsed: ParsedLine, id_flag: str) -> tuple[str, Any, str | None, str]:
+    """The action, payload, target and kind (`call` or `send`) of a send line."""
+    flags = {"-n": "<procedure name>", "-p": "<payload>", "--type": "<call|send>"}
+    syntax = "-n <procedure name> -p <payload> [--type call|send]"
     problem = _send_problem(parsed, flags, id_flag)
+    kind = parsed.options.get("--type") or "call"
+    if problem is None and kind not in MESSAGE_KINDS:
+        problem = f"`--type {kind}' is neither call nor send"
     if problem is not None:
-        raise _send_usage(parsed.command, "-n <procedure name> -p <payload>", problem)
+        raise _send_usage(parsed.command, syntax, problem)
     action, text = parsed.options["-n"], parsed.options["-p"]
     assert action is not None and text is not None
     try:
         payload = json.loads(text)
     except ValueError as exc:
         raise CommandError(f"Error: invalid value for argument `-p': {exc}") from exc
-    return action, payload, parsed.options.get(id_flag)
+    return action, payload, parsed.options.get(id_flag), kind
 
 
 async def _send(shell: Shell, parsed: ParsedLine) -> None:
-    action, payload, cp_id = _send_args(parsed, "--id")
-    await shell.sim.cp_call(cp_id, action, payload=payload)
+    action, payload, cp_id, kind = _send_args(parsed, "--id")
+    if kind == "send":
+        await shell.sim.cp_send(cp_id, action, payload=payload)
+    else:
+        await shell.sim.cp_call(cp_id, action, payload=payload)
 
 
 async def _remote_send(shell: Shell, parsed: ParsedLine) -> None:
-    action, payload, remote_id = _send_args(parsed, "--remote-id")
-    await shell.sim.remote_call(remote_id, action, payload=payload)
+    action, payload, remote_id, kind = _send_args(parsed, "--remote-id")
+    if kind == "send":
+        await shell.sim.remote_send(remote_id, action, payload=payload)
+    else:
+        await shell.sim.remote_call(remote_id, action, payload=payload)
 
 
 def _raw_args(parsed: ParsedLine, id_flag: str) -> tuple[str, str | None, bool]:
@@ -502,6 +541,12 @@ ID_OPTION = Option(
 REMOTE_ID_OPTION = Option(
     "--remote-id", "id of charge point (optional when only one is connected)", metavar="<id>"
 )
+TYPE_OPTION = Option(
+    "--type",
+    "call: a CALL, answered; send: a SEND (message type 6), never answered",
+    "call",
+    "<call|send>",
+)
 
 
 def versions_note(names: list[str], json_only: bool = False) -> str:
@@ -549,11 +594,43 @@ def _json_only(service: Service, action: str, entries: list[versions.OcppVersion
     return bool(with_soap) and not any(e.carries("soap", service, action) for e in with_soap)
 
 
+def _sends_with_notes(service: Service) -> list[tuple[str, str]]:
+    """Every message of any version that reaches `service` as a SEND (OCPP 2.1), with the
+    note of the versions that have it."""
+    found: dict[str, list[str]] = {}
+    for entry in versions.all_versions():
+        for action in entry.sends.get(service, ()):
+            found.setdefault(action, []).append(entry.name)
+    return [(action, versions_note(names)) for action, names in found.items()]
+
+
 def _build() -> dict[str, Command]:
     table: dict[str, Command] = {}
 
     def add(command: Command) -> None:
         table[command.name] = command
+
+    def send_commands(service: Service) -> None:
+        """One command per SEND of a service (OCPP 2.1): `notifyperiodiceventstream`."""
+        option, run = (
+            (ID_OPTION, _cp_send_command)
+            if service == "cs"
+            else (REMOTE_ID_OPTION, _remote_send_command)
+        )
+        sender = "CP" if service == "cs" else "CSMS"
+        for action, note in _sends_with_notes(service):
+            add(
+                Command(
+                    command_name(service, action),
+                    (),
+                    (option,),
+                    f"{sender} sends {action}{note} as a SEND (never answered)",
+                    run,
+                    takes_fields=True,
+                    action=action,
+                    service=service,
+                )
+            )
 
     def ocpp_commands(service: Service) -> None:
         """One command per action of a service: `heartbeat` (CP sends) or `remote_reset`."""
@@ -730,8 +807,9 @@ def _build() -> dict[str, Command]:
                 Option("-n", "procedure name", metavar="<action>", required=True),
                 Option("-p", "payload (JSON)", metavar="<json>", required=True),
                 ID_OPTION,
+                TYPE_OPTION,
             ),
-            "CP sends a CALL with any action and payload",
+            "CP sends a CALL (or a SEND) with any action and payload",
             _send,
             example='send -n Authorize -p {"idTag":"12345678901234567890123"}',
         )
@@ -774,13 +852,15 @@ def _build() -> dict[str, Command]:
                 Option("-n", "procedure name", metavar="<action>", required=True),
                 Option("-p", "payload (JSON)", metavar="<json>", required=True),
                 REMOTE_ID_OPTION,
+                TYPE_OPTION,
             ),
-            "CS sends a CALL with any action and payload",
+            "CS sends a CALL (or a SEND) with any action and payload",
             _remote_send,
             example='remote_send -n Reset -p {"type":"Soft"}',
         )
     )
     ocpp_commands("cs")
+    send_commands("cs")
     add(
         Command(
             "websocket_ping_cs",
@@ -802,6 +882,7 @@ def _build() -> dict[str, Command]:
         )
     )
     ocpp_commands("cp")
+    send_commands("cp")
     add(Command("quit", (), (), "leave the simulator", _quit, example="quit"))
     return table
 

@@ -129,7 +129,9 @@ def _json_escape(match: re.Match[str]) -> str:
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per event: time, level, speaker, direction, peer, frame or message.
+    """One JSON object per event: time, level, speaker, direction, peer, then a frame's OCPP-J
+    message type (`type`: `CALL`, …, `SEND`; null for a text that is none) and text, or a
+    message.
 
     Strings are bounded like `LineFormatter`'s lines (frames to `frame_limit`, None: whole),
     and escaped so that the line is one line of valid UTF-8 with no terminal control.
@@ -153,6 +155,7 @@ class JsonFormatter(logging.Formatter):
             "peer": bounded(peer, MESSAGE_LIMIT) if peer else peer,
         }
         if direction:
+            event["type"] = getattr(record, "message_type", None)
             event["frame"] = bounded(record.getMessage(), self.frame_limit)
         else:
             limit = None if getattr(record, "block", False) else MESSAGE_LIMIT

@@ -20,7 +20,7 @@ from prompt_toolkit.patch_stdout import patch_stdout
 from ocppsim.core.errors import OcppSimError
 from ocppsim.core.fields import children, resolve
 from ocppsim.core.validation import load_schema
-from ocppsim.core.versions import all_versions, default, subprotocols
+from ocppsim.core.versions import all_versions, default, get, subprotocols
 from ocppsim.repl.commands import COMMANDS
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ class OcppCompleter(Completer):
             versions = set()
         if versions:
             return sorted(versions)
-        having = [v.name for v in all_versions() if service and v.handles(service, action)]
+        having = [v.name for v in all_versions() if service and v.message_of(service, action)]
         first = default().name
         return [first] if first in having else having
 
@@ -98,12 +98,14 @@ class OcppCompleter(Completer):
         versions lack is looked up in every version that has the action."""
         prefix, dot, partial = current.rpartition(".")
         preferred = self._versions(service, action)
-        every = [v.name for v in all_versions() if service and v.handles(service, action)]
+        every = [v.name for v in all_versions() if service and v.message_of(service, action)]
         for group in (preferred, [v for v in every if v not in preferred]):
             found: dict[str, str] = {}
             for version in group:
+                # a CALL's Request, or the message itself for a SEND (OCPP 2.1)
+                message = get(version).message_of(service or "", action)
                 try:
-                    schema = load_schema(version, action + "Request")
+                    schema = load_schema(version, message or action + "Request")
                 except LookupError:
                     continue
                 for name, node in children(schema, prefix):

@@ -53,7 +53,7 @@ def command_help(command: Command, variant: str | None = None) -> str:
             lines.append(f"  {flag:<{width}}  {option.help}{default}")
     if command.action is not None and command.service is not None:
         groups = _groups(command.action, command.service, variant)
-        lines += _payload_help(command.action + "Request", groups, variant)
+        lines += _payload_help(_message(command.action, command.service), groups, variant)
         lines += _examples(command, groups, variant)
     elif command.example:
         lines += ["Example:", f"  {command.example}"]
@@ -61,15 +61,24 @@ def command_help(command: Command, variant: str | None = None) -> str:
 
 
 def _versions(action: str, service: str) -> list[str]:
-    """The versions whose `service` has `action`, oldest first."""
-    return [v.name for v in versions.all_versions() if v.handles(service, action)]
+    """The versions whose `service` has `action` (a CALL, or a SEND), oldest first."""
+    return [v.name for v in versions.all_versions() if v.message_of(service, action)]
+
+
+def _message(action: str, service: str) -> str:
+    """The message a command sends: `<action>Request` for a CALL, the SEND itself (OCPP 2.1)."""
+    for version in versions.all_versions():
+        message = version.message_of(service, action)
+        if message is not None:
+            return message
+    return action + "Request"
 
 
 def _groups(action: str, service: str, variant: str | None) -> list[tuple[list[str], list[Field]]]:
     """The versions that have `action`, grouped by the fields its request has in them
     (versions share most; a variant such as `--with-attr-at` applies where a version has it,
     and is the plain form elsewhere), oldest first."""
-    message = action + "Request"
+    message = _message(action, service)
     groups: list[tuple[list[str], list[Field]]] = []
     for version in _versions(action, service):
         fields = fields_of(load_schema(version, message, variant))
@@ -146,7 +155,8 @@ def _example(command: Command, version: str, fields: list[Field], variant: str |
     and lists are left to their defaults."""
     assert command.action is not None
     words = [command.name, "--id" if command.service == "cs" else "--remote-id", "cp01"]
-    defaults = default_payload(version, command.action + "Request", variant)
+    assert command.service is not None
+    defaults = default_payload(version, _message(command.action, command.service), variant)
     required = {f.path for f in fields if f.required}
 
     def usable(field: Field) -> bool:

@@ -1,7 +1,8 @@
 """How a simulator answers CALLs and hears about results and connections (SPEC §5, §8).
 
 The default answer is the version's default response payload; plugins register handlers
-here (`on_call`, `on_result`, connection and idle listeners) without touching transports.
+here (`on_call`, `on_result`, `on_send`, connection and idle listeners) without touching
+transports.
 A handler that takes a `Context` learns which charge point its CALL or result came from and
 can call that charge point (or its Central System) back.
 """
@@ -79,13 +80,15 @@ def _wants_context(handler: Handler) -> bool:
 def request_payload(
     version: str, service: Service, action: str, payload: Any, defaults: bool = True
 ) -> Any:
-    """The default request of `action` updated with `payload` (a None value drops a field);
-    `payload` as given with `defaults=False`, or for an action no version defines (to test a
-    peer's NotImplemented). OcppSimError for an action of another version only."""
+    """The default request of `action` (or of the SEND `action`, OCPP 2.1) updated with
+    `payload` (a None value drops a field); `payload` as given with `defaults=False`, or for an
+    action no version defines (to test a peer's NotImplemented). OcppSimError for an action of
+    another version only."""
     if not defaults or (payload is not None and not isinstance(payload, dict)):
         return payload if payload is not None else {}
-    if get(version).handles(service, action):
-        body: dict[str, Any] = default_payload(version, action + "Request")
+    message = get(version).message_of(service, action)
+    if message is not None:
+        body: dict[str, Any] = default_payload(version, message)
     elif known_action(action):
         raise OcppSimError(
             f"Error: procedure `{action}' is not available for a OCPP {version} "
@@ -147,6 +150,30 @@ class Context:
         coro = self._call(action, payload, defaults)
         return self._behaviour.spawn(coro, f"{self.role} ctx.call {action}")
 
+    def send(
+        self, action: str, payload: dict[str, Any] | None = None, *, defaults: bool = True
+    ) -> asyncio.Task[Any]:
+        """Send the OCPP 2.1 SEND `action` to the other end of this link (nothing answers it);
+        the task's result is the SEND's unique id once it went out, None after an error
+        (logged). Fields missing from `payload` come from the SEND's default payload."""
+        coro = self._send(action, payload, defaults)
+        return self._behaviour.spawn(coro, f"{self.role} ctx.send {action}")
+
+    async def _send(self, action: str, payload: Any, defaults: bool) -> str | None:
+        peer = self._peer
+        speaker = getattr(peer, "speaker", None)
+        try:
+            body = request_payload(peer.version, _CALLED[self.role], action, payload, defaults)
+            return (await peer.send(action, body)).unique_id
+        except CallFailed as exc:
+            log.error(f"Error: {action} not sent: {exc.reason}.", speaker)
+        except OcppSimError as exc:
+            log.error(f"Error: {exc}.", speaker)
+        except Exception as exc:  # a bug of ours: a line, never a crash of the handler
+            _log.debug("ctx.send %s failed", action, exc_info=True)
+            log.error(f"Error: {action} failed: {exc!r}", speaker)
+        return None
+
     async def _call(self, action: str, payload: Any, defaults: bool) -> Any:
         peer = self._peer
         speaker = getattr(peer, "speaker", None)
@@ -176,6 +203,7 @@ class Behaviour:
         self.role = role
         self.call_handlers: dict[str, list[Handler]] = {}
         self.result_handlers: dict[str, list[Handler]] = {}
+        self.send_handlers: dict[str, list[Handler]] = {}
         self.connection_listeners: list[Handler] = []
         self.idle_listeners: list[Handler] = []
         self._spawn = spawn
@@ -208,6 +236,13 @@ class Behaviour:
         self.result_handlers.setdefault(action, []).append(handler)
         return handler
 
+    def on_send(self, action: str, fn: Handler) -> Handler:
+        """Add `fn(payload)` or `fn(payload, ctx)` for the SENDs `action` (OCPP 2.1); what it
+        returns is ignored (nothing answers a SEND)."""
+        handler = _stored(fn, 1)
+        self.send_handlers.setdefault(action, []).append(handler)
+        return handler
+
     def on_idle(self, fn: Handler) -> Handler:
         """Add `fn()` or `fn(ctx)`, told after each exchange."""
         handler = _stored(fn, 0)
@@ -220,7 +255,7 @@ class Behaviour:
         def keep(fn: Handler) -> bool:
             return getattr(fn, "__ocppsim_owner__", None) is not owner
 
-        for table in (self.call_handlers, self.result_handlers):
+        for table in (self.call_handlers, self.result_handlers, self.send_handlers):
             for action in list(table):
                 table[action] = [fn for fn in table[action] if keep(fn)]
         self.connection_listeners[:] = [fn for fn in self.connection_listeners if keep(fn)]
@@ -275,6 +310,27 @@ class Behaviour:
             else:
                 await self._safely(handler, result)
         await self.idle(peer, ctx)
+
+    def send_received(self, peer: Peer, action: str, payload: Any) -> None:
+        """A SEND `action` arrived on `peer` (from the reading callback): its handlers run in
+        a tracked task, in order; none, nothing runs. Nothing is answered, whatever they
+        return or raise (a failure is reported)."""
+        handlers = self.send_handlers.get(action)
+        if handlers:
+            coro = self._run_send(peer, list(handlers), payload)
+            self.spawn(coro, f"{self.role} on_send {action}")
+
+    async def _run_send(self, peer: Peer, handlers: list[Handler], payload: Any) -> None:
+        ctx: Context | None = None
+        for handler in handlers:
+            try:
+                if _wants_context(handler):
+                    ctx = ctx or self.context(peer)
+                    await maybe_await(handler(payload, ctx))
+                else:
+                    await maybe_await(handler(payload))
+            except Exception as exc:  # an OcppError too: a SEND is never answered
+                self._report(handler, exc)
 
     async def connection(self, state: str, charge_point_id: str) -> None:
         """Tell listeners a link went `connected` or `disconnected`."""

@@ -303,6 +303,7 @@ class CentralSystem:
             answer=self.behaviour.answer,
             quick_answer=self.behaviour.quick_answer,
             on_result=self.behaviour.result,
+            on_send=self.behaviour.send_received,
             on_closed=self._detached,
         )
         previous = self.peers.get(cp_id)

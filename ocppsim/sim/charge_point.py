@@ -344,6 +344,7 @@ class ChargePoint:
             answer=self._answer,
             quick_answer=self._quick_answer,
             on_result=self._on_result,
+            on_send=self.behaviour.send_received,
             on_closed=self._detached,
             configuration=self.configuration,
         )

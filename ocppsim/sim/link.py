@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from ocppsim.core.errors import OcppSimError
-from ocppsim.core.rpc import Call, CallError, CallResult, Message
+from ocppsim.core.rpc import Call, CallError, CallResult, CallResultError, Message, Send
 
 
 class EncodeError(OcppSimError):
@@ -83,8 +83,13 @@ class Link(Protocol):
         fails (`sent=True` once it went out), asyncio.TimeoutError when no answer comes
         within `timeout`."""
 
-    def send_reply(self, reply: CallResult | CallError, wire: str) -> None:
-        """Send the answer to a received CALL, now."""
+    def send_reply(self, reply: CallResult | CallError | CallResultError, wire: str) -> None:
+        """Send the answer to a received message, now (a CALL's CALLRESULT or CALLERROR; in
+        OCPP-J 2.x, a CALLERROR for a frame it cannot read and a CALLRESULT's
+        CALLRESULTERROR)."""
+
+    async def send(self, message: Send, wire: str) -> None:
+        """Send a message nothing answers (an OCPP 2.1 SEND); CallFailed when it cannot go."""
 
     def raw_call(self, text: str) -> Call | None:
         """The CALL a raw text is, when its answer will come back as a message."""

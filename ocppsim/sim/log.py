@@ -3,7 +3,9 @@
 `LogConsumer` subscribes to an `EventBus` and hands `logging` one record per line, on
 logger `ocppsim.sim`. Every record carries `speaker` (`cs`, `cp#<id>` or None),
 `direction` (`>>` sent, `<<` received, or None) and `peer` (`cs`, `cp#<id>`, or None);
-frame records put the frame's text in the message. The REPL's formatters render them as
+frame records put the frame's text in the message and name its OCPP-J message type in
+`message_type` (`CALL`, `CALLRESULT`, `CALLERROR`, `CALLRESULTERROR`, `SEND`; None for a
+text that is none). The REPL's formatters render them as
 text lines or JSON objects (`repl/console.py`).
 
 What a frame shows is a rendering choice: an OCPP-J frame as its compact text, a SOAP
@@ -14,11 +16,20 @@ speaker's role. `event`, `error` and `warning` log lines that belong to no link.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
 from ocppsim.core import events
 from ocppsim.core.events import SOAP
+from ocppsim.core.rpc import (
+    MESSAGE_TYPE_NAMES,
+    Call,
+    CallError,
+    CallResult,
+    CallResultError,
+    Send,
+)
 
 logger = logging.getLogger("ocppsim.sim")
 
@@ -27,7 +38,12 @@ INFO, WARNING, ERROR = logging.INFO, logging.WARNING, logging.ERROR
 
 
 def _log(
-    level: int, text: str, speaker: str | None, direction: str | None, peer: str | None
+    level: int,
+    text: str,
+    speaker: str | None,
+    direction: str | None,
+    peer: str | None,
+    message_type: str | None = None,
 ) -> None:
     """`logger.log(level, text, extra=…)` for the fields above, minus its per-call
     overhead (2 lines per round trip): the record comes from the record factory with
@@ -40,6 +56,7 @@ def _log(
         record.speaker = speaker
         record.direction = direction
         record.peer = peer
+        record.message_type = message_type
         logger.handle(record)
 
 
@@ -73,6 +90,27 @@ def shorten(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit} more characters)"
 
 
+#: The message type name of each message class (what the JSON log's `type` says).
+_TYPE_OF: dict[type, str] = {
+    cls: MESSAGE_TYPE_NAMES[cls.message_type]
+    for cls in (Call, CallResult, CallError, CallResultError, Send)
+}
+#: `[6,` at the start of a raw OCPP-J text: the type it claims, when it is no message.
+_RAW_TYPE = re.compile(r"\s*\[\s*([2-6])\s*[,\]]")
+
+
+def message_type_of(event: events.Frame) -> str | None:
+    """The OCPP-J message type name of a frame event: its message's, else the one a raw
+    OCPP-J text starts with (`send_raw -e [5,…]`), else None."""
+    message = event.message
+    if message is not None:
+        return _TYPE_OF.get(type(message))
+    if event.transport == SOAP:
+        return None
+    found = _RAW_TYPE.match(event.wire[:16])
+    return MESSAGE_TYPE_NAMES[int(found.group(1))] if found else None
+
+
 def _role(speaker: str | None) -> str:
     """`cs` for the Central System's lines, `cp` for a Charge Point's."""
     return "cs" if speaker == "cs" else "cp"
@@ -88,6 +126,9 @@ class LogConsumer:
             events.FrameSent: self._sent,
             events.FrameReceived: self._received,
             events.FrameUnreadable: self._unreadable,
+            events.FrameIgnored: self._ignored,
+            events.SendInvalid: self._send_invalid,
+            events.CallResultErrorReceived: self._result_error,
             events.CallRefused: self._refused,
             events.ResultInvalid: self._result_invalid,
             events.AnswerIgnored: self._answer_ignored,
@@ -110,14 +151,38 @@ class LogConsumer:
         return event.text
 
     def _sent(self, event: events.FrameSent) -> None:
-        _log(INFO, self._shown(event), event.speaker, SENT, event.peer)
+        shown = self._shown(event)
+        _log(INFO, shown, event.speaker, SENT, event.peer, message_type_of(event))
 
     def _received(self, event: events.FrameReceived) -> None:
-        _log(INFO, self._shown(event), event.speaker, RECEIVED, event.peer)
+        shown = self._shown(event)
+        _log(INFO, shown, event.speaker, RECEIVED, event.peer, message_type_of(event))
 
     @staticmethod
     def _unreadable(event: events.FrameUnreadable) -> None:
-        error(f"Error: message {shorten(event.text)} can't be parsed.", event.speaker)
+        if event.code is None:
+            error(f"Error: message {shorten(event.text)} can't be parsed.", event.speaker)
+        else:  # answered, as a refused CALL is
+            text = f"WARNING : {event.code} for message #{event.unique_id} ({event.reason})"
+            warning(text, event.speaker)
+
+    @staticmethod
+    def _ignored(event: events.FrameIgnored) -> None:
+        warning(f"WARNING : {event.reason}: message ignored", event.speaker)
+
+    @staticmethod
+    def _send_invalid(event: events.SendInvalid) -> None:
+        text = f"WARNING : {event.code} for SEND #{event.unique_id} ({event.reason})"
+        warning(text, event.speaker)
+
+    @staticmethod
+    def _result_error(event: events.CallResultErrorReceived) -> None:
+        about = f" to {event.action}" if event.action else ""
+        text = (
+            f"Error: {event.code} for our CALLRETURN #{event.unique_id}{about}"
+            f" ({event.description})"
+        )
+        error(text, event.speaker)
 
     @staticmethod
     def _refused(event: events.CallRefused) -> None:

@@ -6,6 +6,10 @@ A `Peer` drives a sans-I/O `RpcSession` over a `Link` (OCPP-J or SOAP, see `sim/
   `answer`/`quick_answer`) → answer or refuse → publish what happened as events;
 * `call(action, payload)`: at most one CALL out at a time, its answer awaited by unique id
   (a future, no task), a timeout published as `CallTimedOut`;
+* `send(action, payload)`: an OCPP 2.1 SEND, which nothing answers: nothing waits for it, and
+  it may go while a CALL is out; a SEND received goes to the owner's `on_send`, never answered;
+* OCPP 2.1: a CALLRESULT that breaks its schema is answered with a CALLRESULTERROR (and still
+  taken), a CALLRESULTERROR received is published;
 * the synchronous fast path: a CALL no handler has to see is answered from the reading
   callback, with no task (what a fleet of charge points spends most of its time doing).
 
@@ -33,11 +37,16 @@ from ocppsim.core.rpc import (
     CallReceived,
     CallRefused,
     CallResult,
+    CallResultError,
     ErrorReceived,
     FrameError,
+    Ignored,
     Message,
+    ResultErrorReceived,
     ResultReceived,
     RpcSession,
+    Send,
+    SendReceived,
     UnexpectedResponse,
     dumps,
     parse_frame,
@@ -57,6 +66,9 @@ Answerer = Callable[["Peer", str, Any], Awaitable[Payload]]
 QuickAnswerer = Callable[["Peer", str, Any], "Payload | None"]
 #: result_listener(peer, action, request payload, result payload)
 ResultListener = Callable[["Peer", str, Any, Any], Awaitable[None]]
+#: send_listener(peer, action, payload): a SEND arrived (called from the reading callback:
+#: it starts a task itself when a handler has to run; what it returns is ignored)
+SendListener = Callable[["Peer", str, Any], None]
 
 _BLANK = re.compile(r"\s")
 _log = logging.getLogger("ocppsim.sim")
@@ -100,6 +112,7 @@ class Peer:
         "_answer",
         "_quick_answer",
         "_on_result",
+        "_on_send",
         "_on_closed",
         "_waiting",
         "_lock",
@@ -119,6 +132,7 @@ class Peer:
         answer: Answerer,
         quick_answer: QuickAnswerer | None = None,
         on_result: ResultListener | None = None,
+        on_send: SendListener | None = None,
         on_closed: Callable[[Peer], None] | None = None,
         configuration: Configuration | None = None,
     ):
@@ -133,6 +147,7 @@ class Peer:
         self._answer = answer
         self._quick_answer = quick_answer
         self._on_result = on_result
+        self._on_send = on_send
         self._on_closed = on_closed
         self._waiting: dict[str, asyncio.Future[Any]] = {}
         self._lock: asyncio.Lock | None = None  # made on the first CALL: most peers get none
@@ -256,6 +271,21 @@ class Peer:
         finally:
             self._waiting.pop(uid, None)
 
+    async def send(self, action: str, payload: Any) -> Send:
+        """Send an OCPP 2.1 SEND: nothing answers it, so nothing waits for an answer, and it
+        may go while a CALL is out (Part 4 §4.2.5). CallFailed when it cannot go out;
+        MessageTypeUnavailable where the version has no SEND."""
+        if not self.connected:
+            raise CallFailed("not connected")
+        message = self.session.send(action, payload)
+        try:
+            wire, text = self.link.encode(message)
+        except EncodeError as exc:
+            raise CallFailed(str(exc)) from exc
+        self.frame_sent(wire, text, message)
+        await self.link.send(message, wire)
+        return message
+
     async def send_raw(self, text: str, show_headers: bool = False) -> None:
         """Send `text` as is: one frame (OCPP-J) or one HTTP body (SOAP). When it reads as a
         CALL whose answer comes back on the link, wait for it like `call` does, so that the
@@ -348,7 +378,11 @@ class Peer:
                         violation.reason,
                     )
                 )
+            if event.reply is not None:  # OCPP 2.1: say we cannot accept it (it is still taken)
+                self._reply(event.reply, event.pending.action, None)
             self._resolve(result.unique_id, result.payload, None)
+        elif kind is SendReceived:
+            self._handle_send(event, wire, text)
         elif kind is CallRefused:
             self.frame_received(wire, _compact(wire) if text is None else text)
             error: CallError = event.error
@@ -375,13 +409,65 @@ class Peer:
                     self.speaker, self.label, self.link.transport, message.unique_id
                 )
             )
+        elif kind is ResultErrorReceived:
+            rejection: CallResultError = event.error
+            self.frame_received(wire, rejection.to_frame() if text is None else text, rejection)
+            self.bus.publish(
+                events.CallResultErrorReceived(
+                    self.speaker,
+                    self.label,
+                    self.link.transport,
+                    rejection.unique_id,
+                    event.action,
+                    rejection.code,
+                    rejection.description,
+                )
+            )
         elif kind is BadFrame:
             self.frame_received(wire, event.text if text is None else text)
+            answer: CallError | None = event.error
             self.bus.publish(
                 events.FrameUnreadable(
+                    self.speaker,
+                    self.label,
+                    self.link.transport,
+                    event.text,
+                    event.reason,
+                    None if answer is None else answer.unique_id,
+                    None if answer is None else answer.code,
+                )
+            )
+            if answer is not None:  # OCPP-J 2.x answers what it cannot read (§4.2.3)
+                self._reply(answer, None, None)
+        elif kind is Ignored:
+            self.frame_received(wire, event.text if text is None else text)
+            self.bus.publish(
+                events.FrameIgnored(
                     self.speaker, self.label, self.link.transport, event.text, event.reason
                 )
             )
+
+    def _handle_send(self, event: SendReceived, wire: str, text: str | None) -> None:
+        """A SEND: logged, its problem reported, handed to the owner; never answered."""
+        send = event.send
+        if text is None:
+            text = send.to_frame() if _BLANK.search(wire) else wire
+        self.frame_received(wire, text, send)
+        problem = event.problem
+        if problem is not None:
+            self.bus.publish(
+                events.SendInvalid(
+                    self.speaker,
+                    self.label,
+                    self.link.transport,
+                    send.unique_id,
+                    send.action,
+                    problem.code,
+                    problem.reason,
+                )
+            )
+        if self._on_send is not None:
+            self._on_send(self, send.action, send.payload)
 
     def _resolve(self, unique_id: str, payload: Any, error: CallError | None) -> None:
         future = self._waiting.get(unique_id)
@@ -408,9 +494,12 @@ class Peer:
             reply = self.session.refuse(call.unique_id, "InternalError")
         self._reply(reply, call.action, payload)
 
-    def _reply(self, reply: CallResult | CallError, action: str | None, payload: Any) -> None:
-        """Encode and send the answer to a received CALL; an answer the link cannot carry
-        becomes an InternalError (it is our handler's, or a plugin's, mistake)."""
+    def _reply(
+        self, reply: CallResult | CallError | CallResultError, action: str | None, payload: Any
+    ) -> None:
+        """Encode and send the answer to a received message (a CALL's CALLRESULT or CALLERROR,
+        a CALLRESULT's CALLRESULTERROR); an answer the link cannot carry becomes an
+        InternalError (it is our handler's, or a plugin's, mistake)."""
         link = self.link
         if not link.is_open:
             return  # the link is closing: nothing more goes out

@@ -13,6 +13,7 @@ from ocppsim.core.customise import apply_fields
 from ocppsim.core.defaults import default_payload
 from ocppsim.core.errors import CallError, OcppSimError
 from ocppsim.core.events import EventBus
+from ocppsim.core.rpc import Send
 from ocppsim.core.versions import Service, get
 from ocppsim.sim.behaviour import Behaviour
 from ocppsim.sim.log import ERROR, LogConsumer
@@ -189,10 +190,11 @@ class Simulator:
         fields: list[tuple[str, Any]],
         variant: str | None = None,
     ) -> dict[str, Any]:
-        """The default request of `action` (in the sender's JSON form) with `fields` applied."""
-        if not get(version).handles(service, action):
+        """The default request of `action` (or the default of the SEND `action`, OCPP 2.1), in
+        the sender's JSON form, with `fields` applied."""
+        message = get(version).message_of(service, action)
+        if message is None:
             raise not_available(action, version)
-        message = action + "Request"
         payload = default_payload(version, message, variant)
         try:
             return apply_fields(version, message, payload, fields, variant)
@@ -248,6 +250,42 @@ class Simulator:
             raise CommandError(f"Error: {action} not sent: {exc.reason}.") from exc
         except OcppSimError as exc:
             raise CommandError(f"Error: {exc}") from exc
+
+    async def cp_send(
+        self,
+        cp_id: str | None,
+        action: str,
+        fields: list[tuple[str, Any]] | None = None,
+        payload: Any = None,
+    ) -> Send:
+        """A Charge Point sends the SEND `action` (OCPP 2.1) to its Central System."""
+        cp = self.charge_point(cp_id)
+        if payload is None:
+            payload = self.build_payload(cp.version, "cs", action, fields or [], cp.variant)
+        peer = await self._ready(cp)
+        return await self._send(peer, action, payload)
+
+    async def remote_send(
+        self,
+        remote_id: str | None,
+        action: str,
+        fields: list[tuple[str, Any]] | None = None,
+        payload: Any = None,
+    ) -> Send:
+        """The Central System sends the SEND `action` (OCPP 2.1) to a connected Charge Point."""
+        peer = self.remote_peer(remote_id)
+        if payload is None:
+            variant = self.central_system.variant
+            payload = self.build_payload(peer.version, "cp", action, fields or [], variant)
+        return await self._send(peer, action, payload)
+
+    async def _send(self, peer: Peer, action: str, payload: Any) -> Send:
+        try:
+            return await peer.send(action, payload)
+        except CallFailed as exc:
+            raise CommandError(f"Error: {action} not sent: {exc.reason}.") from exc
+        except OcppSimError as exc:  # the version has no SEND
+            raise CommandError(f"Error: {exc}.") from exc
 
     async def cp_send_raw(self, cp_id: str | None, text: str, show_headers: bool) -> None:
         peer = await self._ready(self.charge_point(cp_id))

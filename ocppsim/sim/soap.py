@@ -31,7 +31,16 @@ from lxml import etree
 from ocppsim.core import events
 from ocppsim.core.errors import OcppError, OcppSimError, bounded_description
 from ocppsim.core.events import EventBus
-from ocppsim.core.rpc import DEFAULT_TIMEOUT, Call, CallError, CallResult, Message, dumps
+from ocppsim.core.rpc import (
+    DEFAULT_TIMEOUT,
+    Call,
+    CallError,
+    CallResult,
+    CallResultError,
+    Message,
+    Send,
+    dumps,
+)
 from ocppsim.core.versions import Service, by_subprotocol, get, subprotocols
 from ocppsim.sim.link import EncodeError, LinkUser
 from ocppsim.sim.log import ERROR, WARNING, one_line
@@ -200,6 +209,8 @@ class SoapLink:
     def encode(self, message: Message) -> tuple[str, str]:
         if isinstance(message, Call):
             return self._encode_call(message)
+        if isinstance(message, (Send, CallResultError)):  # OCPP 2.1's, which has no SOAP
+            raise EncodeError(f"SOAP has no {type(message).__name__}")
         request = (self._requests or {}).get(message.unique_id)
         action = request.action if request is not None else None
         relates_to = request.relates_to if request is not None else None
@@ -371,12 +382,15 @@ class SoapLink:
         finally:
             requests.pop(uid, None)
 
-    def send_reply(self, reply: CallResult | CallError, wire: str) -> None:
+    def send_reply(self, reply: CallResult | CallError | CallResultError, wire: str) -> None:
         request = (self._requests or {}).get(reply.unique_id)
-        if request is None or request.reply.done():
+        if request is None or request.reply.done() or isinstance(reply, CallResultError):
             return
         status = 200 if isinstance(reply, CallResult) else _fault_status(reply.code)
         request.reply.set_result(HttpReply(status, wire.encode("utf-8"), CONTENT_TYPE))
+
+    async def send(self, message: Send, wire: str) -> None:
+        raise CallFailed("SOAP carries no SEND (a message nothing answers)")
 
     # -- the end ----------------------------------------------------------------------------
 

@@ -12,7 +12,15 @@ from urllib.parse import quote, unquote, urlsplit
 from websockets.exceptions import ConnectionClosed
 
 from ocppsim.core.errors import OcppSimError
-from ocppsim.core.rpc import Call, CallError, CallResult, Message, new_unique_id
+from ocppsim.core.rpc import (
+    Call,
+    CallError,
+    CallResult,
+    CallResultError,
+    Message,
+    Send,
+    new_unique_id,
+)
 from ocppsim.core.versions import by_subprotocol, subprotocols
 from ocppsim.sim.link import EncodeError, LinkUser
 from ocppsim.sim.log import ERROR, WARNING
@@ -87,9 +95,12 @@ class JsonLink:
         except ConnectionError as exc:
             raise CallFailed(f"connection closed ({exc})") from None
 
-    def send_reply(self, reply: CallResult | CallError, wire: str) -> None:
+    def send_reply(self, reply: CallResult | CallError | CallResultError, wire: str) -> None:
         # from the reading callback: no wait (reading pauses while the peer does not read)
         self.connection.send_now(wire)
+
+    async def send(self, message: Send, wire: str) -> None:
+        await self._send(wire)
 
     def raw_call(self, text: str) -> Call | None:
         return raw_call(text)

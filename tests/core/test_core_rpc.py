@@ -301,8 +301,9 @@ def test_each_message_type_is_parsed_into_its_message() -> None:
         '[true,"a","Heartbeat",{}]',  # a bool is no message type id
         '[2.0,"a","Heartbeat",{}]',
         '["2","a","Heartbeat",{}]',
-        '[5,"a",{}]',  # CALLRESULTERROR and SEND are 2.1's; 1.x has no such type
-        '[6,"a","NotifyPeriodicEventStream",{}]',
+        '[5,"a",{}]',  # a CALLRESULTERROR has a CALLERROR's elements
+        '[6,"a","NotifyPeriodicEventStream"]',  # a SEND a CALL's
+        '[7,"a","Heartbeat",{}]',
         '[3,"a"]',
         '[3,"a",{},{}]',
         '[4,"a","GenericError"]',

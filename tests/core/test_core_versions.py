@@ -406,7 +406,9 @@ def test_the_rpc_session_refuses_in_its_versions_dialect(
         ("t-rpc", '[2,"e","Thing",{"n":1,"zz":1}]', "e", "FormatViolation"),
         ("t-rpc", '[2,"f","Thing",{"n":"1"}]', "f", "TypeConstraintViolation"),
         ("t-rpc", '[2,"f","Thing",{"n":0}]', "f", "PropertyConstraintViolation"),
-        ("t-rpc", f'[2,"{long_id}","Thing",{{"n":1}}]', long_id, "ProtocolError"),
+        # a unique id over 36 characters makes no valid RPC request (not a payload's fault)
+        ("t-rpc", f'[2,"{long_id}","Thing",{{"n":1}}]', long_id, "RpcFrameworkError"),
+        ("t-rpc", '[2,"g","Thing",[1]]', "g", "FormatViolation"),
         ("1.5", '[2,"a","Nope",{}]', "a", "NotImplemented"),
         ("1.5", '[2,"b","Authorize"]', "b", "FormationViolation"),
         ("1.5", '[2,"c","Authorize",{"idTag":NaN}]', "c", "FormationViolation"),

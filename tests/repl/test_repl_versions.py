@@ -34,11 +34,14 @@ def output(lines, *commands: str, shell: Shell | None = None) -> str:
 
 def test_one_command_per_action_of_any_version_noting_the_versions_that_have_it() -> None:
     expected: dict[str, tuple[str, str, list[str]]] = {}
+    sends: set[str] = set()
     for entry in versions.all_versions():
         for service in versions.SERVICES:
-            for action in entry.actions[service]:
+            for action in (*entry.actions[service], *entry.sends.get(service, ())):
                 name = versions.command_name(service, action)
                 expected.setdefault(name, (service, action, []))[2].append(entry.name)
+                if entry.is_send(service, action):
+                    sends.add(name)
     ocpp = {name: c for name, c in COMMANDS.items() if c.action is not None}
     assert set(ocpp) == set(expected)
     for name, (service, action, names) in expected.items():
@@ -47,7 +50,10 @@ def test_one_command_per_action_of_any_version_noting_the_versions_that_have_it(
         json_only = bool(with_soap) and not any(
             e.carries("soap", service, action) for e in with_soap
         )
-        assert ocpp[name].help.endswith(action + versions_note(names, json_only)), name
+        told = action + versions_note(names, json_only)
+        if name in sends:
+            told += " as a SEND (never answered)"
+        assert ocpp[name].help.endswith(told), name
     assert COMMANDS["heartbeat"].help == "CP sends Heartbeat"
     assert COMMANDS["remote_reservenow"].help.startswith("CS sends ReserveNow (OCPP 1.5")
     assert COMMANDS["remote_getvariables"].help.startswith("CSMS sends GetVariables (OCPP 2.0.1")

@@ -276,6 +276,13 @@ class OcppVersion:
         """True when `action` reaches `service` as a SEND (OCPP 2.1 message type 6)."""
         return action in self.sends.get(service, ())  # type: ignore[call-overload]
 
+    def message_of(self, service: str, action: str) -> str | None:
+        """The message `service` receives for `action`: its Request when it is a CALL, the
+        message itself when it is a SEND, None when this version has neither."""
+        if self.handles(service, action):
+            return action + "Request"
+        return action if self.is_send(service, action) else None
+
     def messages(self) -> tuple[str, ...]:
         """Every message name: each CALL action's `Request` and `Response`, then each SEND."""
         pairs = [a + kind for a in self.all_actions() for kind in ("Request", "Response")]

@@ -82,7 +82,9 @@ VERSION = OcppVersion(
     actions=ACTIONS,
     schemas=SCHEMAS,
     # OCPP-J 2.1 §4.4: an unknown message type is ignored, not answered
-    errors=replace(OCPP_2X, name="OCPP 2.1", unknown_message_type=None),
+    errors=replace(
+        OCPP_2X, name="OCPP 2.1", unknown_message_type=None, ignores_unknown_message_types=True
+    ),
     defaults=SchemaDefaults(SCHEMAS, message_names(ACTIONS, SENDS), CURATED_21),
     message_types=frozenset({2, 3, 4, 5, 6}),
     sends=SENDS,
