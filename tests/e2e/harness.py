@@ -32,12 +32,14 @@ DEFAULT_TIMEOUT = 10.0
 #: the last line a simulator prints on `quit` (SPEC §1)
 END_OF_SIMULATION = "End of simulation : interrupted by user."
 
-#: what the original's tests failed on (SPEC §9), plus warnings and Python tracebacks
+#: what the original's tests failed on (SPEC §9), plus warnings, Python tracebacks and the
+#: error codes OCPP 2.x adds
 ERROR_RE = re.compile(
     r"\bError\b|(?i:\berror:)|\bWARNING\b|Traceback \(most recent call last\)"
     r"|\b(?:NotImplemented|NotSupported|InternalError|ProtocolError|SecurityError"
     r"|FormationViolation|PropertyConstraintViolation|OccurenceConstraintViolation"
-    r"|TypeConstraintViolation|GenericError)\b"
+    r"|TypeConstraintViolation|GenericError"
+    r"|FormatViolation|OccurrenceConstraintViolation|RpcFrameworkError|MessageTypeNotSupported)\b"
 )
 
 #: `[2024-01-31 12:00:00] ` at the start of a log line (maybe after a `> ` prompt)
