@@ -144,5 +144,58 @@ async def send_call(
     return result
 
 
+def _check_send(peer: Peer, service: Service, action: str, body: Any, variant: str | None) -> None:
+    """Raise InvalidMessage when `body` is not a valid SEND `action` this side may send."""
+    __tracebackhide__ = True
+    entry = get(peer.version)
+    if not entry.is_send(service, action):
+        kind = "a CALL" if entry.handles(service, action) else "no SEND"
+        raise InvalidMessage(
+            f"{action} not sent: `{action}' is {kind} of {entry.title}"
+            " (send it with validate=False to see how the peer copes)",
+            action=action,
+            message=action,
+            payload=body,
+        )
+    violation = validate(peer.version, action, body, variant)
+    if violation is not None:
+        raise InvalidMessage(
+            f"{action} not sent: {violation.reason} ({violation.code}; send it with"
+            " validate=False to see how the peer copes)",
+            action=action,
+            message=action,
+            payload=body,
+            code=violation.code,
+            reason=violation.reason,
+            details=violation.details,
+        )
+
+
+async def send_message(
+    peer: Peer,
+    action: str,
+    payload: Any = None,
+    *,
+    validate: bool = True,
+    defaults: bool = True,
+    variant: str | None = None,
+) -> str:
+    """Send the SEND `action` (OCPP 2.1) to the other end of `peer`'s link; its unique id once
+    it went out. Nothing answers a SEND, so nothing waits (OCPP-J 2.1 §4.2.5).
+
+    Fields missing from `payload` come from the SEND's default payload unless `defaults=False`;
+    `validate=False` sends it unchecked. Raises InvalidMessage, CallFailed, and OcppSimError
+    where the version has no SEND."""
+    __tracebackhide__ = True
+    service: Service = "cp" if peer.service == "cs" else "cs"  # the service that receives it
+    try:
+        body = request_payload(peer.version, service, action, payload, defaults)
+    except OcppSimError:  # an action of another version: as given
+        body = payload if payload is not None else {}
+    if validate:
+        _check_send(peer, service, action, body, variant)
+    return (await peer.send(action, body)).unique_id
+
+
 # what users catch, shown as `ocppsim.<name>` in tracebacks (importable from there too)
 InvalidMessage.__module__ = "ocppsim"

@@ -24,7 +24,7 @@ from ocppsim.core.events import EventBus
 from ocppsim.core.rpc import RpcSession
 from ocppsim.core.versions import resolve, subprotocols
 from ocppsim.sim.behaviour import Behaviour, Handler
-from ocppsim.sim.calls import send_call
+from ocppsim.sim.calls import send_call, send_message
 from ocppsim.sim.inbox import HISTORY, EventStream, Inbox, Received
 from ocppsim.sim.link import Link
 from ocppsim.sim.log import LogConsumer
@@ -252,6 +252,39 @@ class CentralSystem:
         return await send_call(
             peer, action, payload, validate=validate, defaults=defaults, variant=self.variant
         )
+
+    async def send(
+        self,
+        charge_point_id: str | None,
+        action: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        validate: bool = True,
+        defaults: bool = True,
+    ) -> str:
+        """Send the SEND `action` (OCPP 2.1) to a connected charge point (the only one when
+        None): nothing answers it and nothing waits; its unique id once it went out. Fields
+        missing from `payload` come from its default payload unless `defaults=False`;
+        `validate=False` sends it unchecked. Raises InvalidMessage, CallFailed,
+        NotConnected."""
+        __tracebackhide__ = True
+        peer = self.peer(charge_point_id)
+        return await send_message(
+            peer, action, payload, validate=validate, defaults=defaults, variant=self.variant
+        )
+
+    def on_send(self, action: str, handler: Handler | None = None) -> Any:
+        """Hear the SENDs `action` (OCPP 2.1: NotifyPeriodicEventStream) with `handler(payload)`
+        or `handler(payload, ctx)`; nothing answers a SEND, whatever it returns. Without
+        `handler`, a decorator."""
+        if handler is None:
+
+            def decorator(fn: Handler) -> Handler:
+                self.behaviour.on_send(action, fn)
+                return fn
+
+            return decorator
+        return self.behaviour.on_send(action, handler)
 
     def on_call(self, action: str, handler: Handler | None = None) -> Any:
         """Answer CALLs `action` with `handler(payload)` or `handler(payload, ctx)` (plain or

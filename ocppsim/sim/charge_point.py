@@ -28,7 +28,7 @@ from ocppsim.core.events import EventBus
 from ocppsim.core.rpc import RpcSession
 from ocppsim.core.versions import default, get, resolve
 from ocppsim.sim.behaviour import Behaviour, Handler
-from ocppsim.sim.calls import send_call
+from ocppsim.sim.calls import send_call, send_message
 from ocppsim.sim.central_system import NotConnected, transport_class
 from ocppsim.sim.inbox import HISTORY, EventStream, Inbox, Received
 from ocppsim.sim.link import Link
@@ -239,6 +239,38 @@ class ChargePoint:
         return await send_call(
             peer, action, payload, validate=validate, defaults=defaults, variant=self.variant
         )
+
+    async def send(
+        self,
+        action: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        validate: bool = True,
+        defaults: bool = True,
+    ) -> str:
+        """Send the SEND `action` (OCPP 2.1: NotifyPeriodicEventStream) to the Central
+        System: nothing answers it and nothing waits; its unique id once it went out. Fields
+        missing from `payload` come from its default payload unless `defaults=False`;
+        `validate=False` sends it unchecked. Raises InvalidMessage, CallFailed,
+        NotConnected."""
+        __tracebackhide__ = True
+        peer = await self.ready()
+        return await send_message(
+            peer, action, payload, validate=validate, defaults=defaults, variant=self.variant
+        )
+
+    def on_send(self, action: str, handler: Handler | None = None) -> Any:
+        """Hear the Central System's SENDs `action` (OCPP 2.1) with `handler(payload)` or
+        `handler(payload, ctx)`; nothing answers a SEND, whatever it returns. Without
+        `handler`, a decorator."""
+        if handler is None:
+
+            def decorator(fn: Handler) -> Handler:
+                self.behaviour.on_send(action, fn)
+                return fn
+
+            return decorator
+        return self.behaviour.on_send(action, handler)
 
     def on_call(self, action: str, handler: Handler | None = None) -> Any:
         """Answer the Central System's CALLs `action` with `handler(payload)` or

@@ -1,7 +1,8 @@
 """What a simulator received, for code that waits on it: `wait_for` and `events()`.
 
 Both are subscribers of the simulator's `EventBus`, like the log. An `Inbox` keeps the valid
-CALLs one simulator received (at most `size`, the oldest dropped first) so that a test asks
+CALLs (and OCPP 2.1's SENDs, which nothing refuses) one simulator received (at most `size`,
+the oldest dropped first) so that a test asks
 for a message after it arrived as well as before: each one is handed out once, to the first
 `wait_for` that matches it. An `EventStream` is an async iterator over the events of one
 simulator from the moment it was made until it is closed or the simulator stops.
@@ -17,7 +18,7 @@ from typing import Any
 
 from ocppsim.core.errors import OcppSimError
 from ocppsim.core.events import EventBus, FrameReceived
-from ocppsim.core.rpc import Call
+from ocppsim.core.rpc import Call, Send
 
 #: How many received CALLs a simulator keeps for `wait_for` unless told otherwise.
 HISTORY = 1000
@@ -29,8 +30,9 @@ class WaitTimeout(OcppSimError, TimeoutError):
 
 @dataclass(frozen=True, slots=True)
 class Received:
-    """A CALL a simulator received: `action`, its `payload` (the wire dict), the id of the
-    charge point at the other end (or of the simulated one itself) and the CALL's unique id."""
+    """A CALL (or an OCPP 2.1 SEND) a simulator received: `action`, its `payload` (the wire
+    dict), the id of the charge point at the other end (or of the simulated one itself) and
+    the message's unique id."""
 
     action: str
     payload: Any
@@ -61,7 +63,7 @@ class Inbox:
         if type(event) is not FrameReceived or event.speaker != self.speaker:
             return
         call = event.message
-        if not isinstance(call, Call):
+        if not isinstance(call, (Call, Send)):
             return  # an answer, or a CALL that was refused (a CallRefused event says why)
         received = Received(
             call.action, call.payload, charge_point_of(event.speaker, event.peer), call.unique_id

@@ -1,7 +1,7 @@
-"""The RPC framework of each version, frame by frame: what OCPP 1.x, OCPP-J 2.0.1 and OCPP-J 2.1
-(Part 4 §4) answer to a frame they cannot read, an unknown message type, a malformed CALL, a
-unique id too long; 2.1's SEND (type 6, never answered) and CALLRESULTERROR (type 5, the answer
-to a CALLRESULT that cannot be accepted). 1.x keeps what it always did."""
+"""The RPC framework of each version, frame by frame: what OCPP 1.x (1.5 and 1.6), OCPP-J 2.0.1
+and OCPP-J 2.1 (Part 4 §4) answer to a frame they cannot read, an unknown message type, a
+malformed CALL, a unique id too long; 2.1's SEND (type 6, never answered) and CALLRESULTERROR
+(type 5, the answer to a CALLRESULT that cannot be accepted). 1.x keeps what it always did."""
 
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ from ocppsim.core.rpc import (
 
 V21 = pytest.param("2.1", marks=needs_version("2.1"), id="2.1")
 VERSIONS_2X = ["2.0.1", V21]
-EVERY = ["1.5", *VERSIONS_2X]
+VERSIONS_1X = ["1.5", "1.6"]
+EVERY = [*VERSIONS_1X, *VERSIONS_2X]
 SHAPE = "a CALL is [2, uniqueId, action, {payload}]"
 LONG_ID = "the unique id is longer than 36 characters"
 
@@ -96,8 +97,9 @@ def test_2x_answers_an_unreadable_frame_with_rpc_framework_error_and_id_minus_on
 
 
 @pytest.mark.parametrize("frame, reason", UNREADABLE)
-def test_1x_only_logs_an_unreadable_frame(frame: str, reason: str) -> None:
-    event = make("1.5").receive(frame)
+@pytest.mark.parametrize("version", VERSIONS_1X)
+def test_1x_only_logs_an_unreadable_frame(version: str, frame: str, reason: str) -> None:
+    event = make(version).receive(frame)
     assert isinstance(event, BadFrame) and event.error is None and event.reason == reason
 
 
@@ -120,6 +122,7 @@ def test_invalid_json_is_never_echoed_raw(version: str) -> None:
     [
         # wrong elements: 1.x FormationViolation, 2.x RpcFrameworkError (not a valid RPC request)
         case("1.5", '[2,"a","Heartbeat"]', [4, "a", "FormationViolation", SHAPE, {}]),
+        case("1.6", '[2,"a","Heartbeat"]', [4, "a", "FormationViolation", SHAPE, {}]),
         case("2.0.1", '[2,"a","Heartbeat"]', [4, "a", "RpcFrameworkError", SHAPE, {}]),
         case("2.1", '[2,"a","Heartbeat"]', [4, "a", "RpcFrameworkError", SHAPE, {}]),
         case("2.0.1", '[2,"a",7,{}]', [4, "a", "RpcFrameworkError", SHAPE, {}]),
@@ -142,6 +145,11 @@ def test_invalid_json_is_never_echoed_raw(version: str) -> None:
         # a payload that is no object: 2.x FormatViolation (syntactically incorrect), 1.x: schema
         case(
             "1.5",
+            '[2,"c","Heartbeat",[1]]',
+            [4, "c", "TypeConstraintViolation", "payload: [1] is not of type object", {}],
+        ),
+        case(
+            "1.6",
             '[2,"c","Heartbeat",[1]]',
             [4, "c", "TypeConstraintViolation", "payload: [1] is not of type object", {}],
         ),
@@ -176,6 +184,7 @@ def test_2x_refuses_a_payload_that_is_no_object_even_without_validation(version:
     "version, code, description",
     [
         case("1.5", "ProtocolError", "callId is too long (>36 chars)"),
+        case("1.6", "ProtocolError", "callId is too long (>36 chars)"),
         case("2.0.1", "RpcFrameworkError", LONG_ID),
         case("2.1", "RpcFrameworkError", LONG_ID),
     ],
@@ -249,7 +258,7 @@ def test_21_ignores_an_unknown_message_type() -> None:
     )
 
 
-@pytest.mark.parametrize("version", ["1.5", "2.0.1"])
+@pytest.mark.parametrize("version", [*VERSIONS_1X, "2.0.1"])
 def test_before_21_a_send_and_a_callresulterror_are_unknown_message_types(version: str) -> None:
     send = json.dumps([6, "s", "NotifyPeriodicEventStream", STREAM])
     rejection = '[5,"r","FormatViolation","why",{}]'
@@ -258,7 +267,7 @@ def test_before_21_a_send_and_a_callresulterror_are_unknown_message_types(versio
         assert isinstance(event, BadFrame), frame
         reason = f"message type {kind} is not an OCPP {version} message type (2, 3, 4)"
         assert event.reason == reason
-        if version == "1.5":
+        if version in VERSIONS_1X:
             assert event.error is None  # 1.x never answers what it cannot read
         else:
             assert answer_to(event) == json.dumps(
@@ -379,7 +388,7 @@ def test_21_sends_a_send_with_nothing_pending() -> None:
     assert session.send("X", {}, unique_id="mine").unique_id == "mine"
 
 
-@pytest.mark.parametrize("version", ["1.5", "2.0.1"])
+@pytest.mark.parametrize("version", [*VERSIONS_1X, "2.0.1"])
 def test_a_version_without_send_refuses_to_send_one(version: str) -> None:
     with pytest.raises(
         MessageTypeUnavailable,
@@ -421,7 +430,7 @@ def test_21_answers_a_callresult_that_breaks_its_schema_with_a_callresulterror()
     assert event.result.payload["status"] == "Bogus" and session.pending == {}
 
 
-@pytest.mark.parametrize("version", ["1.5", "2.0.1"])
+@pytest.mark.parametrize("version", [*VERSIONS_1X, "2.0.1"])
 def test_before_21_a_bad_callresult_is_only_reported(version: str) -> None:
     session = make(version, "cp")
     session.call("Heartbeat", {})
@@ -479,8 +488,9 @@ def test_21_remembers_only_its_latest_answers() -> None:
     assert isinstance(newest, ResultErrorReceived) and newest.action == "Heartbeat"
 
 
-def test_1x_keeps_no_record_of_its_answers() -> None:
-    session = make("1.5")
+@pytest.mark.parametrize("version", [*VERSIONS_1X, "2.0.1"])
+def test_before_21_no_record_of_answers_is_kept(version: str) -> None:
+    session = make(version)
     session.answer(Call("c1", "Heartbeat", {}), {})
     assert session._answered is None
 

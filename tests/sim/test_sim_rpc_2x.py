@@ -15,9 +15,11 @@ import pytest
 from ocppsim_testing import Lines, needs_version
 
 from ocppsim.core import events
+from ocppsim.core.errors import OcppSimError
 from ocppsim.core.rpc import Send
 from ocppsim.repl.console import JsonFormatter
 from ocppsim.sim.behaviour import Context
+from ocppsim.sim.calls import InvalidMessage
 from ocppsim.sim.central_system import CentralSystem
 from ocppsim.sim.charge_point import ChargePoint
 from ocppsim.sim.log import LogConsumer
@@ -36,7 +38,7 @@ async def _pair(sim: Simulator, lines: Lines, protocol: str, cp_id: str = "cs21"
     cp = ChargePoint(
         f"ws://127.0.0.1:{cs.port}/ocpp",
         cp_id,
-        protocol=protocol,
+        version=protocol,
         behaviour=sim.cp_behaviour,
         bus=sim.bus,
     )
@@ -289,3 +291,71 @@ def test_the_json_log_names_each_frames_message_type() -> None:
         ("received", None),
     ]
     assert rendered[0]["frame"] == send.to_frame()
+
+
+# -- the public API -----------------------------------------------------------------------------
+
+
+@needs_version("2.1")
+def test_the_public_api_sends_and_hears_a_send(lines: Lines) -> None:
+    """`cp.send` (checked against the schema unless validate=False), `cs.on_send`, and
+    `cs.wait_for` sees the SEND like a CALL."""
+
+    async def scenario() -> None:
+        async with CentralSystem(host="127.0.0.1", endpoint="/ocpp") as cs:
+            heard: list[Any] = []
+
+            @cs.on_send("NotifyPeriodicEventStream")
+            def stream(payload: Any, ctx: Context) -> None:
+                heard.append((payload["id"], ctx.charge_point_id))
+
+            async with ChargePoint(cs.url, "cp21", version="2.1") as cp:
+                uid = await cp.send("NotifyPeriodicEventStream", {"id": 3})
+                received = await cs.wait_for("NotifyPeriodicEventStream", "cp21")
+                assert (received.unique_id, received.payload["id"]) == (uid, 3)
+                assert set(received.payload) == {"id", "pending", "basetime", "data"}
+                with pytest.raises(InvalidMessage, match="`Heartbeat' is a CALL of OCPP 2.1"):
+                    await cp.send("Heartbeat")
+                with pytest.raises(InvalidMessage, match=r"id: -1 is less than the minimum"):
+                    await cp.send("NotifyPeriodicEventStream", {"id": -1})
+                mark = lines.mark()
+                await cp.send("NotifyPeriodicEventStream", {"id": -1}, validate=False)
+                await lines.wait_for(r"cs: WARNING : PropertyConstraintViolation for SEND #", mark)
+                await cp.call("Heartbeat")
+                assert heard == [(3, "cp21"), (-1, "cp21")]
+
+    asyncio.run(scenario())
+
+
+def test_the_public_api_of_a_version_without_send(lines: Lines) -> None:
+    async def scenario() -> None:
+        async with CentralSystem(host="127.0.0.1", endpoint="/ocpp") as cs:
+            async with ChargePoint(cs.url, "cp201", version="2.0.1") as cp:
+                with pytest.raises(InvalidMessage, match="is no SEND of OCPP 2.0.1"):
+                    await cp.send("NotifyPeriodicEventStream", {"id": 1})
+                with pytest.raises(OcppSimError, match=r"OCPP 2\.0\.1 has no SEND"):
+                    await cp.send("NotifyPeriodicEventStream", {"id": 1}, validate=False)
+
+    asyncio.run(scenario())
+
+
+@needs_version("2.1")
+def test_the_public_api_sees_a_callresulterror_as_an_event(lines: Lines) -> None:
+    async def scenario() -> None:
+        async with CentralSystem(host="127.0.0.1", endpoint="/ocpp") as cs:
+            bad = {"currentTime": "2024-01-01T00:00:00Z", "interval": 300, "status": "Bogus"}
+            cs.on_call("BootNotification", lambda payload: bad)
+            stream = cs.events()
+            async with ChargePoint(cs.url, "cp21", version="2.1") as cp:
+                with pytest.raises(InvalidMessage, match="status: 'Bogus' is not one of"):
+                    await cp.call("BootNotification")
+                async for event in stream:
+                    if isinstance(event, events.CallResultErrorReceived):
+                        break
+                assert (event.action, event.code) == (
+                    "BootNotification",
+                    "PropertyConstraintViolation",
+                )
+                stream.close()
+
+    asyncio.run(scenario())
