@@ -447,13 +447,13 @@ async def check_central_system_async(
     cp = ChargePoint(url, charge_point_id, version=entry.name, transport=transport, **options)
     problems: list[str] = []
     async with cp:
-        for action in actions if actions is not None else entry.actions["cs"]:
+        for action in actions if actions is not None else entry.actions_over(transport, "cs"):
             try:
                 await cp.call(action)
             except CallError as exc:
-                problems.append(f"{action}: refused: {exc.code}: {exc.description}")
+                problems.append(f"{action}: refused with {exc.code}: {exc.description}")
             except InvalidMessage as exc:
-                problems.append(f"{action}: {exc}")
+                problems.append(str(exc))
             except CallTimeout:
                 problems.append(f"{action}: no answer (timeout)")
             except CallFailed as exc:
@@ -475,8 +475,8 @@ def check_central_system(
 ) -> list[str]:
     """The original's "test your Central System": an ocppsim Charge Point of `version` (`1.6`
     or `ocpp1.6`; the registry's default when None) connects to `url` over `transport` and
-    sends every CALL a charge point of that version sends (or `actions`), each with its
-    default payload; returns the problems seen, one line each (a CALLERROR, an answer that
+    sends every CALL a charge point of that version sends over it (or `actions`), each with
+    its default payload; returns the problems seen, one line each (a CALLERROR, an answer that
     breaks its schema, no answer), empty when the Central System answered everything well.
 
     It runs its Charge Point on a thread of its own, so it blocks its caller: from an async

@@ -27,6 +27,9 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+# the original's "test your Central System" check lives in the package, for users too
+from ocppsim.testing import check_central_system  # noqa: F401
+
 DEFAULT_TIMEOUT = 10.0
 
 #: the last line a simulator prints on `quit` (SPEC §1)
@@ -325,33 +328,3 @@ def cp_commands(version: str) -> dict[str, str]:
 
     actions = versions.get(version).actions["cs"]
     return {versions.command_name("cs", action): action for action in actions}
-
-
-def check_central_system(
-    url: str, protocol: str = "ocpp1.5", transport: str = "websocket", cp_id: str = "ocppsim01"
-) -> list[str]:
-    """The original's `test-cp-*` against any Central System (SPEC §9): a CP sends every CP
-    command of the version and must get a CALLRESULT for each; returns the problems seen
-    (error lines, OCPP error codes, warnings such as an answer breaking its schema)."""
-    version = protocol.removeprefix("ocpp")
-    options = ["-p", protocol]
-    if transport == "soap":
-        options += ["-t", "soap"]
-    cp = SimProcess(["start_cp", url, cp_id, *options], name=f"cp#{cp_id}")
-    try:
-        ready = r"Connected to Central System\." if transport == "websocket" else "SOAP Server"
-        cp.expect(ready)
-        mark = cp.mark()
-        for command, action in cp_commands(version).items():
-            if transport == "soap" and not soap_carries(version, "cs", action):
-                continue
-            cp.send(command)
-            if transport == "soap":
-                cp.expect(rf"cp#{re.escape(cp_id)}: <<cs /{action} ", timeout=35)
-            else:
-                call = cp.expect(frame_re(f"cp#{cp_id}", ">>", "cs", 2, action=action))
-                answer = rf'cp#{re.escape(cp_id)}: <<cs \[[34],"{re.escape(call["uid"])}"'
-                cp.expect(answer, timeout=35)
-        return cp.errors(mark)
-    finally:
-        cp.close()

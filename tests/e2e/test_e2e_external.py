@@ -1,11 +1,13 @@
-"""The original's CP test against any Central System (SPEC §9): point it at yours with
+"""The original's CP test against any Central System (SPEC §9), `ocppsim.testing.
+check_central_system`: point it at yours with
 
     OCPPSIM_EXTERNAL_CS=ws://my-cs:9000/ocpp pytest tests/e2e/test_e2e_external.py
 
-(`OCPPSIM_EXTERNAL_PROTOCOL=ocpp1.2` or `ocpp2.0.1`, `OCPPSIM_EXTERNAL_TRANSPORT=soap` for the
-others).
-Without it, the same check runs against ocppsim Central Systems, a sound one and one that
-answers Heartbeat with a wrong date, so the check itself is tested.
+(`OCPPSIM_EXTERNAL_PROTOCOL=ocpp1.2`, `ocpp1.6` or `ocpp2.0.1`, `OCPPSIM_EXTERNAL_TRANSPORT=soap`
+for the others).
+Without it, the same check runs against ocppsim Central Systems (`ocppsim` processes), sound
+ones of every version and one that answers Heartbeat with a wrong date, so the check itself is
+tested.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from pathlib import Path
 
 import pytest
 from harness import SimProcess, check_central_system, free_port
+
+from ocppsim.core import versions
 
 EXTERNAL = os.environ.get("OCPPSIM_EXTERNAL_CS")
 
@@ -39,10 +43,8 @@ def test_every_cp_command_against_an_external_central_system() -> None:
 @pytest.mark.parametrize(
     "protocol, transport",
     [
-        ("ocpp1.5", "websocket"),
-        ("ocpp1.2", "websocket"),
-        ("ocpp1.5", "soap"),
-        ("ocpp2.0.1", "websocket"),
+        *((entry.subprotocol, "websocket") for entry in versions.all_versions()),
+        *((entry.subprotocol, "soap") for entry in versions.with_transport("soap")),
     ],
 )
 def test_the_check_passes_on_a_sound_central_system(sims, protocol: str, transport: str) -> None:
@@ -66,4 +68,7 @@ def test_the_check_reports_a_central_system_that_answers_badly(sims, tmp_path: P
     cs.send("load bad_cs")
     cs.expect(r"bad_cs loaded")
     problems = check_central_system(f"ws://127.0.0.1:{port}")
-    assert problems and all("TypeConstraintViolation for CALLRETURN" in p for p in problems)
+    assert problems == [
+        "the answer to Heartbeat breaks its schema: currentTime: 'yesterday' is not a valid"
+        " date-time (TypeConstraintViolation)"
+    ]
