@@ -320,8 +320,8 @@ class CentralSystemSecurity:
         if wanted is None:
             if credentials is not None:
                 wanted = 2 if tls is not None else 1
-            elif cas is not None and not soap:
-                wanted = 3
+            elif cas is not None:
+                wanted = 3  # SOAP: mutual TLS, every client presents a certificate
             else:
                 wanted = 0
         elif wanted == 1:
@@ -487,6 +487,7 @@ class ChargePointSecurity:
     _contexts: dict[x509.Certificate | None, ssl.SSLContext] = field(
         default_factory=dict, repr=False
     )
+    _callback: ssl.SSLContext | None = field(default=None, repr=False)
 
     @classmethod
     def from_options(
@@ -598,6 +599,17 @@ class ChargePointSecurity:
                 self._contexts.clear()
             self._contexts[index] = context
         return context
+
+    def callback_context(self) -> ssl.SSLContext | None:
+        """The TLS context of a SOAP Charge Point's https callback server (None: http)."""
+        if self.callback_tls is None:
+            return None
+        if self._callback is None:
+            try:
+                self._callback = server_context(self.callback_tls)
+            except CertificateProblem as exc:
+                raise SecurityOptionsError(str(exc)) from None
+        return self._callback
 
     def describe(self, cp_id: str, profile: int | None = None) -> str:
         """The start line: `security profile 2 (TLS, server checked against CA '…'; Basic auth

@@ -19,6 +19,7 @@ import asyncio
 import logging
 import math
 import socket
+import ssl
 import uuid
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -154,6 +155,7 @@ class SoapLink:
         "address",
         "from_address",
         "heard",
+        "ssl_context",
         "_user",
         "_requests",
         "_why",
@@ -173,8 +175,11 @@ class SoapLink:
         address: str | None,
         from_address: str | None = None,
         heard: Any = None,
+        ssl_context: ssl.SSLContext | None = None,
     ):
         self.client = client
+        #: how an `https://` address is checked (None: the system's CAs)
+        self.ssl_context = ssl_context
         self.version = version
         #: the service of the other end (the one this side's CALLs go to)
         self.called: Service = called
@@ -278,7 +283,12 @@ class SoapLink:
     ) -> HttpExchange:
         content_type = CONTENT_TYPE + (f'; action="/{action}"' if action else "")
         return await self.client.post(
-            self._target(), body, {"Content-Type": content_type}, timeout=timeout, sent=sent
+            self._target(),
+            body,
+            {"Content-Type": content_type},
+            timeout=timeout,
+            sent=sent,
+            ssl_context=self.ssl_context,
         )
 
     async def send_call(
@@ -622,7 +632,15 @@ class SoapServer:
         self._forgetting: asyncio.Task[None] | None = None
         self._client: HttpClient | None = None
         self.endpoint = SoapEndpoint("cs", lambda box: self, lambda: self)
-        self.http = HttpServer(cs.host, cs.port, cs.endpoint, self.endpoint.respond, limits)
+        security = cs.security
+        context = security.ssl_context if security is not None else None
+        if context is not None:
+            from ocppsim.security.tls import report_handshake_failures
+
+            report_handshake_failures(context, self._tls_failed)
+        self.http = HttpServer(
+            cs.host, cs.port, cs.endpoint, self.endpoint.respond, limits, ssl_context=context
+        )
         #: who speaks of its requests, and where (a Route)
         self.speaker, self.bus = cs.speaker, cs.bus
 
@@ -643,6 +661,14 @@ class SoapServer:
         if self._client is not None:
             self._client = None
             await self.cs.resources.release_http_client()
+
+    def _tls_failed(self, exc: BaseException) -> None:
+        """A charge box's TLS handshake failed: say why (its peer got the alert)."""
+        from ocppsim.security import tls_failure
+
+        failure = tls_failure(exc)
+        text = f"Error: TLS handshake refused: {failure.message} ({failure.code})."
+        self.cs.bus.notice(self.cs.speaker, text, ERROR)
 
     # -- the route of every request -------------------------------------------------------
 
@@ -682,6 +708,7 @@ class SoapServer:
             oldest = next(iter(self._heard))
             self._forget(oldest, f"{self.max_charge_boxes} charge boxes known already")
         assert self._client is not None  # started
+        security = cs.security
         link = SoapLink(
             self._client,
             version=version,
@@ -689,6 +716,7 @@ class SoapServer:
             charge_box_id=cp_id,
             address=parsed.from_address,
             heard=self._answered,
+            ssl_context=security.callback_context if security is not None else None,
         )
         peer = cs.attach(link, cp_id, version, get(version).subprotocol)
         self._heard_from(cp_id)
@@ -757,12 +785,18 @@ class CallbackServer:
     """The HTTP server of the SOAP Charge Points of one process on one host and port: it
     routes each request to the charge point its chargeBoxIdentity names."""
 
-    def __init__(self, host: str | None, port: int, limits: HttpLimits | None):
+    def __init__(
+        self,
+        host: str | None,
+        port: int,
+        limits: HttpLimits | None,
+        ssl_context: ssl.SSLContext | None = None,
+    ):
         self.routes: dict[str, SoapClient] = {}
         #: the paths the charge points were given (`-f`), each with its number of users
         self.paths: dict[str, int] = {}
         self.endpoint = SoapEndpoint("cp", self._route_for, self._nobody)
-        self.http = HttpServer(host, port, None, self._respond, limits)
+        self.http = HttpServer(host, port, None, self._respond, limits, ssl_context=ssl_context)
 
     @property
     def port(self) -> int:
@@ -854,6 +888,13 @@ class SoapClient:
         problem = url_problem(url, HTTP_SCHEMES)
         if problem is not None:
             raise OcppSimError(f"Error: invalid URL {url!r}: {problem}.")
+        security = cp.security
+        https_callback = bool(from_url) and urlsplit(from_url or "").scheme == "https"
+        if https_callback and (security is None or security.callback_tls is None):
+            raise OcppSimError(
+                "Error: an https:// -f URL needs the callback server's certificate: give "
+                "--tls-cert and --tls-key."
+            )
         self.cp = cp
         #: who speaks of its requests, and where (a Route)
         self.speaker, self.bus = cp.speaker, cp.bus
@@ -900,10 +941,18 @@ class SoapClient:
             ) from exc
         self.server = server
         server.add(self)
-        from_address = self.from_url or f"http://{local}:{server.port}/"
+        scheme = "https" if self._callback_context() is not None else "http"
+        from_address = self.from_url or f"{scheme}://{local}:{server.port}/"
         self._client = cp.resources.http_client()
         cp.bus.notice(cp.speaker, f"SOAP Server listening on port {server.port}")
         cp.bus.notice(cp.speaker, f"Central System at {cp.url}, From address {from_address}")
+        security = cp.security
+        context = None
+        if security is not None and cp.url.lower().startswith("https:"):
+            try:
+                context = security.context(security.identity)
+            except OcppSimError as exc:
+                raise ConnectFailed(str(exc), retry=False) from exc
         return SoapLink(
             self._client,
             version=cp.version,
@@ -911,6 +960,7 @@ class SoapClient:
             charge_box_id=cp.charge_point_id,
             address=cp.url,
             from_address=from_address,
+            ssl_context=context,
         )
 
     async def _listen(self, local: str | None) -> CallbackServer:
@@ -933,20 +983,31 @@ class SoapClient:
         )
         return server
 
+    def _callback_context(self) -> ssl.SSLContext | None:
+        """The TLS context of its callback server: its `--tls-cert` (an https callback)."""
+        security = self.cp.security
+        if security is None or security.callback_tls is None:
+            return None
+        return security.callback_context()
+
     async def _acquire(self, host: str | None) -> CallbackServer:
-        """The process's callback server on `host` and this port (any port for 0)."""
+        """The process's callback server on `host` and this port (any port for 0), speaking
+        TLS with this charge point's callback certificate, if it has one."""
         port = self.listen_port
+        context = self._callback_context()
+        tls = id(context) if context is not None else None
 
         def same(key: Hashable, server: Any) -> bool:
             if not (isinstance(key, tuple) and key[:2] == ("soap callback", host)):
                 return False
-            return port == 0 or server.port == port
+            return key[3:] == (tls,) and (port == 0 or server.port == port)
 
         async def create() -> CallbackServer:
-            return await CallbackServer(host, port, self.limits).start()
+            return await CallbackServer(host, port, self.limits, context).start()
 
         resources: Resources = self.cp.resources
-        self._key, server = await resources.acquire(("soap callback", host, port), create, same)
+        key = ("soap callback", host, port, tls)
+        self._key, server = await resources.acquire(key, create, same)
         assert isinstance(server, CallbackServer)
         return server
 

@@ -11,6 +11,7 @@ import asyncio
 import errno
 import logging
 import socket
+import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -120,9 +121,12 @@ class HttpServer:
         path: str | None,
         respond: Responder,
         limits: HttpLimits | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ):
         self.host = host
         self.port = port
+        #: with a context, the server speaks TLS (https://)
+        self.ssl_context = ssl_context
         self.path = normalise_path(path) if path is not None else None
         self.limits = limits or HttpLimits()
         #: (address, port) of each listening socket once started
@@ -147,7 +151,9 @@ class HttpServer:
         await runner.setup()
 
         async def bind(address: str, port: int) -> tuple[web.TCPSite, int]:
-            site = web.TCPSite(runner, address, port, reuse_address=True)
+            site = web.TCPSite(
+                runner, address, port, reuse_address=True, ssl_context=self.ssl_context
+            )
             try:
                 await site.start()
             except BaseException:
@@ -200,6 +206,14 @@ class HttpServer:
         return response
 
 
+def _tls(exc: BaseException) -> str:
+    """What a TLS failure means, for an error line (`certificate check failed: …`)."""
+    from ocppsim.security.tls import tls_failure
+
+    failure = tls_failure(exc)
+    return f"{failure.message.rstrip('.')} ({failure.code})"
+
+
 def _bound_port(runner: web.AppRunner) -> int:
     """The port of the runner's first listening socket."""
     for address in runner.addresses:
@@ -239,10 +253,12 @@ class HttpClient:
         headers: Mapping[str, str],
         timeout: float,
         sent: Callable[[], None] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> HttpExchange:
         """POST `body` and read the whole answer; HttpFailed/HttpTimeout when none comes
         (HttpAnswerFailed: it went out, but no usable answer came). `sent()` is told when the
-        request goes out (its connection is made and its headers written)."""
+        request goes out (its connection is made and its headers written). An `https://` URL
+        checks the server with `ssl_context` (the system's CAs when None)."""
         try:
             async with self._client().post(
                 url,
@@ -251,6 +267,7 @@ class HttpClient:
                 timeout=aiohttp.ClientTimeout(total=timeout),
                 allow_redirects=False,
                 trace_request_ctx=sent,
+                ssl=ssl_context if ssl_context is not None else True,
             ) as response:
                 data = await self._read(response)
                 return HttpExchange(
@@ -264,6 +281,12 @@ class HttpClient:
             raise HttpTimeout(f"no answer within {timeout:g} seconds") from exc
         except aiohttp.InvalidURL as exc:
             raise HttpFailed(f"invalid URL {url!r}") from exc
+        except aiohttp.ClientConnectorCertificateError as exc:
+            raise HttpFailed(
+                f"cannot connect to {url}: TLS: {_tls(exc.certificate_error)}"
+            ) from exc
+        except aiohttp.ClientConnectorSSLError as exc:
+            raise HttpFailed(f"cannot connect to {url}: TLS: {_tls(exc.os_error)}") from exc
         except aiohttp.ClientConnectorError as exc:
             reason = exc.os_error.strerror or str(exc.os_error) or str(exc)
             raise HttpFailed(f"cannot connect to {url}: {reason}") from exc

@@ -23,7 +23,7 @@ from ocppsim.sim.security import (
     SecurityOptionsError,
     authorization_header,
 )
-from ocppsim.sim.simulator import Simulator
+from ocppsim.sim.simulator import CommandError, Simulator
 from ocppsim.transport import ConnectFailed
 from ocppsim.transport.ws.client import open_connection
 
@@ -597,3 +597,70 @@ def test_the_authorization_header_carries_raw_key_bytes_as_the_16_spec_example_d
     assert read_authorization(Headers(Authorization=header), "a:b") == (b"pw", "")
     assert read_authorization(Headers(Authorization="Bearer xyz"), "cp01")[0] is None
     assert read_authorization(Headers(), "cp01")[1].startswith("no Authorization header")
+
+
+# ---------------------------------------------------------------------- SOAP over HTTPS
+
+
+def test_soap_over_https_both_ways_and_what_an_untrusted_end_says(
+    certs: TestCerts, lines: Lines
+) -> None:
+    """A SOAP Central System on https:// and a Charge Point whose callback server is https://
+    too: CALLs both ways; a Charge Point that does not trust the CS's CA, and a CS that does
+    not trust a callback's, each say why at once."""
+
+    async def scenario() -> None:
+        sim = Simulator()
+        security = CentralSystemSecurity.from_options(
+            transport="soap", tls_cert=certs.server, tls_key=certs.server_key, ca=certs.ca
+        )
+        cs = CentralSystem(
+            0,
+            transport="soap",
+            host="127.0.0.1",
+            endpoint="/ocpp",
+            behaviour=sim.cs_behaviour,
+            security=security,
+        )
+        sim.add_central_system(cs)
+        await cs.start()
+        await lines.wait_for(
+            r"cs: https on port \d+ \(server certificate CN=localhost; callbacks checked "
+            r"against CA 'ocppsim test CA'\)$"
+        )
+        target = f"https://localhost:{cs.port}/ocpp"
+
+        def soap_cp(cp_id: str, **options: Any) -> ChargePoint:
+            cp_security = ChargePointSecurity.from_options(target, transport="soap", **options)
+            cp = ChargePoint(
+                target,
+                cp_id,
+                transport="soap",
+                version="ocpp1.5",
+                behaviour=sim.cp_behaviour,
+                security=cp_security,
+                remote_port=0,
+            )
+            sim.add_charge_point(cp)
+            cp.start()
+            return cp
+
+        soap_cp("cp01", ca=certs.ca, tls_cert=certs.server, tls_key=certs.server_key)
+        await lines.wait_for(
+            r"cp#cp01: Central System at https://localhost:\d+/ocpp, From "
+            r"address https://127\.0\.0\.1:\d+/$"
+        )
+        assert (await sim.cp_call("cp01", "Heartbeat", []))["currentTime"].endswith("Z")
+        assert await sim.remote_call("cp01", "Reset", []) == {"status": "Accepted"}
+        # a Charge Point without --ca: the system's CAs do not know the test CA
+        soap_cp("cp02")
+        with pytest.raises(CommandError) as failed:
+            await sim.cp_call("cp02", "Heartbeat", [])
+        assert str(failed.value) == (
+            f"Error: Heartbeat not sent: cannot connect to {target}: TLS: certificate check "
+            "failed: unable to get local issuer certificate (untrusted)."
+        )
+        await sim.shutdown()
+
+    asyncio.run(asyncio.wait_for(scenario(), 60))
+    assert lines.matching(r"cs: <<cp#cp01 /Heartbeat") and lines.matching(r"cp#cp01: <<cs /Reset")
