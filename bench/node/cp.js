@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // A Charge Point built on ocpp-rpc (an independent OCPP-J implementation), for interop tests.
 //
-//   node cp.js <ws url> <identity> [protocol]        (protocol: ocpp1.5 by default)
+//   node cp.js <ws url> <identity> [protocol] [--password TEXT] [--ca FILE] [--cert FILE --key FILE]
 //
+// (protocol: ocpp1.5 by default). --password: HTTP Basic auth (UTF-8); --ca: the CA that
+// signed a wss:// server's certificate; --cert/--key: a TLS client certificate.
 // Connects to <url>/<identity>, sends BootNotification then Heartbeat, answers the CS's
 // Reset / ClearCache / ChangeAvailability / UnlockConnector calls with Accepted, and prints
 // one JSON line per event:
@@ -18,7 +20,15 @@
 const readline = require('node:readline');
 const { RPCClient, createRPCError } = require('ocpp-rpc');
 
-const [url, identity, protocol = 'ocpp1.5'] = process.argv.slice(2);
+const argv = process.argv.slice(2);
+const valued = new Set(['--password', '--ca', '--cert', '--key']);
+const opts = {};
+const positional = [];
+for (let i = 0; i < argv.length; i++) {
+    if (valued.has(argv[i])) opts[argv[i].slice(2)] = argv[++i];
+    else positional.push(argv[i]);
+}
+const [url, identity, protocol = 'ocpp1.5'] = positional;
 if (!url || !identity) {
     console.error('usage: node cp.js <ws url> <identity> [protocol]');
     process.exit(2);
@@ -30,6 +40,12 @@ function emit(obj) {
 
 const ACCEPTED = new Set(['Reset', 'ClearCache', 'ChangeAvailability', 'UnlockConnector']);
 
+const fs = require('node:fs');
+const wsOpts = { minVersion: 'TLSv1.2' };
+if (opts.ca) wsOpts.ca = fs.readFileSync(opts.ca);
+if (opts.cert) wsOpts.cert = fs.readFileSync(opts.cert);
+if (opts.key) wsOpts.key = fs.readFileSync(opts.key);
+
 const client = new RPCClient({
     endpoint: url,
     identity,
@@ -37,6 +53,8 @@ const client = new RPCClient({
     strictMode: false,
     reconnect: false,
     callTimeoutMs: 10000,
+    ...(opts.password !== undefined ? { password: opts.password } : {}),
+    wsOpts,
 });
 
 client.handle(({ method, params }) => {

@@ -2,12 +2,18 @@
 // A Central System built on ocpp-rpc (an independent OCPP-J implementation), for interop
 // tests and as a benchmark baseline.
 //
-//   node cs.js [port] [--verbose]
+//   node cs.js [port] [--verbose] [--tls-cert FILE --tls-key FILE] [--password ID:PASSWORD]
+//              [--password-hex ID:HEX]
 //
 // Listens on 127.0.0.1:<port> (0 or absent: a free port) for any path and identity,
-// subprotocols ocpp1.5 and ocpp1.2, no schema validation (ocpp-rpc has no 1.x schemas),
-// prints `LISTENING <port>` when ready, then one JSON line per event:
-//   {"event":"connected","identity":"cp01","protocol":"ocpp1.5"}
+// subprotocols ocpp1.6, ocpp1.5 and ocpp1.2, no schema validation (ocpp-rpc has no 1.2/1.5
+// schemas), prints `LISTENING <port>` when ready, then one JSON line per event.
+// --tls-cert/--tls-key: wss:// (TLS 1.2 or newer). --password ID:PASSWORD (repeatable):
+// HTTP Basic auth required, charge point ID's password compared as UTF-8 bytes (--password-hex:
+// as the bytes HEX stands for, OCPP 1.6's AuthorizationKey); a refused one
+// is {"event":"rejected",...} and HTTP 401. The connected event shows the password received as
+// hexadecimal (ocpp-rpc hands it over as bytes).
+//   {"event":"connected","identity":"cp01","protocol":"ocpp1.5","password":"70617373"}
 //   {"event":"call","identity":"cp01","method":"Heartbeat","params":{}}      (--verbose only)
 //   {"event":"result","identity":"cp01","method":"Reset","result":{...}}
 //   {"event":"error","identity":"cp01","method":"Reset","code":"...","message":"..."}
@@ -21,7 +27,25 @@ const { RPCServer, createRPCError } = require('ocpp-rpc');
 
 const args = process.argv.slice(2);
 const verbose = args.includes('--verbose');
-const port = Number(args.find((a) => !a.startsWith('--')) || 0);
+const valued = new Set(['--tls-cert', '--tls-key', '--password', '--password-hex']);
+const option = (name) => {
+    const found = [];
+    args.forEach((a, i) => { if (a === name) found.push(args[i + 1]); });
+    return found;
+};
+const port = Number(args.find((a, i) => !a.startsWith('--') && !valued.has(args[i - 1])) || 0);
+const [tlsCert] = option('--tls-cert');
+const [tlsKey] = option('--tls-key');
+const passwords = new Map([
+    ...option('--password').map((p) => {
+        const at = p.indexOf(':');
+        return [p.slice(0, at), Buffer.from(p.slice(at + 1), 'utf8')];
+    }),
+    ...option('--password-hex').map((p) => {
+        const at = p.indexOf(':');
+        return [p.slice(0, at), Buffer.from(p.slice(at + 1), 'hex')];
+    }),
+]);
 
 function emit(obj) {
     process.stdout.write(JSON.stringify(obj) + '\n');
@@ -46,14 +70,34 @@ const ANSWERS = {
 const clients = new Map();
 
 const server = new RPCServer({
-    protocols: ['ocpp1.5', 'ocpp1.2'],
+    protocols: ['ocpp1.6', 'ocpp1.5', 'ocpp1.2'],
     strictMode: false,
     pingIntervalMs: 300000,
 });
 
+if (passwords.size) {
+    server.auth((accept, reject, handshake) => {
+        const wanted = passwords.get(handshake.identity);
+        const given = handshake.password;
+        if (!wanted || !given || !wanted.equals(given)) {
+            emit({
+                event: 'rejected', identity: handshake.identity,
+                password: given ? given.toString('hex') : null,
+            });
+            reject(401, 'Unauthorized');
+            return;
+        }
+        accept({ password: given.toString('hex') });
+    });
+}
+
 server.on('client', (client) => {
     clients.set(client.identity, client);
-    emit({ event: 'connected', identity: client.identity, protocol: client.protocol });
+    const password = client.session && client.session.password;
+    emit({
+        event: 'connected', identity: client.identity, protocol: client.protocol,
+        ...(password ? { password } : {}),
+    });
     client.handle(({ method, params }) => {
         if (verbose) emit({ event: 'call', identity: client.identity, method, params });
         const answer = ANSWERS[method];
@@ -86,8 +130,22 @@ async function command(line) {
     }
 }
 
+async function listen() {
+    if (!tlsCert) return server.listen(port, '127.0.0.1');
+    const https = require('node:https');
+    const fs = require('node:fs');
+    const tls = https.createServer({
+        cert: fs.readFileSync(tlsCert),
+        key: fs.readFileSync(tlsKey),
+        minVersion: 'TLSv1.2',
+    });
+    tls.on('upgrade', server.handleUpgrade);
+    await new Promise((resolve) => tls.listen(port, '127.0.0.1', resolve));
+    return tls;
+}
+
 async function main() {
-    const http = await server.listen(port, '127.0.0.1');
+    const http = await listen();
     emit({ event: 'listening', port: http.address().port });
     process.stdout.write(`LISTENING ${http.address().port}\n`);
     const rl = readline.createInterface({ input: process.stdin });

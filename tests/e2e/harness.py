@@ -280,7 +280,7 @@ def start_cp(url: str, cp_id: str, *options: str, timeout: float = DEFAULT_TIMEO
     """`ocppsim start_cp <url> <id> …`, returned once connected to its Central System."""
     sim = SimProcess(["start_cp", url, cp_id, *options], name=f"cp#{cp_id}")
     try:
-        sim.expect(r"Connected to Central System\.", timeout=timeout)
+        sim.expect(r"Connected to Central System( \(profile \d\))?\.", timeout=timeout)
     except BaseException:
         sim.kill()
         raise

@@ -159,3 +159,135 @@ def test_their_cp_against_our_cs(sims, node: str, protocol: str) -> None:
         assert [e for e in events(cp) if e["event"] == "error" and e["method"] != "Authorize"] == []
     finally:
         cp.close()
+
+
+# ------------------------------------------------------- security profile 2 (TLS, Basic auth)
+
+
+def test_their_cp_with_a_password_over_wss_against_our_cs(sims, node: str, certs) -> None:
+    """ocpp-rpc's client (`password`, a `wss://` URL, the test CA) at our profile-2 CS; a
+    wrong password is refused with 401 at both ends."""
+    port = free_port()
+    cs = sims.cs(
+        port,
+        "-u",
+        "/ocpp",
+        "--tls-cert",
+        certs.server,
+        "--tls-key",
+        certs.server_key,
+        "--auth",
+        "theirs:their-password-16+,other:x",
+    )
+    cs.expect(r"cs: wss on port \d+, profile 2 \(Basic auth: 2 charge points; server certificate")
+    url = f"wss://localhost:{port}/ocpp"
+
+    def their_cp(password: str) -> SimProcess:
+        return SimProcess(
+            [
+                str(NODE_DIR / "cp.js"),
+                url,
+                "theirs",
+                "ocpp1.6",
+                "--password",
+                password,
+                "--ca",
+                certs.ca,
+            ],
+            name="ocpp-rpc-cp",
+            command=[node],
+            goodbye=None,
+        )
+
+    cp = their_cp("their-password-16+")
+    try:
+        assert expect_event(cp, event="connected")["protocol"] == "ocpp1.6"
+        cs.expect(r"cs: ChargePoint #theirs connected \(protocol: ocpp1\.6, profile 2\)\.")
+        assert expect_event(cp, event="result", method="BootNotification")["result"]["status"] == (
+            "Accepted"
+        )
+        cs.send("remote_reset --remote-id theirs type=Soft")
+        expect_event(cp, event="call", method="Reset")
+    finally:
+        cp.close()
+    wrong = their_cp("not-their-password")
+    try:
+        failed = expect_event(wrong, event="error", method="connect")
+        assert failed["message"] == "Unauthorized"  # ocpp-rpc's text for a 401
+        cs.expect(
+            r"cs: Error: connection of #theirs refused \(HTTP 401 Unauthorized\): wrong "
+            r"password for theirs\.$"
+        )
+    finally:
+        wrong.close()
+    assert cs.errors(ignore=("refused \\(HTTP 401",)) == []
+
+
+@pytest.fixture
+def their_secure_cs(node: str, certs) -> Iterator[tuple[SimProcess, int]]:
+    """ocpp-rpc's server on wss:// (the test server certificate), requiring Basic auth."""
+    sim = SimProcess(
+        [
+            str(NODE_DIR / "cs.js"),
+            "0",
+            "--tls-cert",
+            certs.server,
+            "--tls-key",
+            certs.server_key,
+            "--password",
+            "ours:our-password-16chars",
+            "--password-hex",
+            "keyed:0001020304050607ffffffcccccccccccc",
+        ],
+        name="ocpp-rpc-cs",
+        command=[node],
+        goodbye=None,
+    )
+    try:
+        port = int(sim.expect(r"^LISTENING (\d+)$")[1])
+        yield sim, port
+    finally:
+        sim.close()
+
+
+def test_our_cp_against_their_cs_requiring_a_password_and_tls(
+    sims, their_secure_cs: tuple[SimProcess, int], certs
+) -> None:
+    cs, port = their_secure_cs
+    url = f"wss://localhost:{port}/ocpp"
+    cp = sims.cp(
+        url, "ours", "-p", "ocpp1.6", "--ca", certs.ca, "--password", "our-password-16chars"
+    )
+    assert "cp#ours: Connected to Central System (profile 2)." in "\n".join(cp.lines())
+    connected = expect_event(cs, event="connected", identity="ours")
+    assert bytes.fromhex(connected["password"]) == b"our-password-16chars"
+    cp.send("heartbeat")
+    uid = cp.expect(frame_re("cp#ours", ">>", "cs", 2, action="Heartbeat"))["uid"]
+    cp.expect(frame_re("cp#ours", "<<", "cs", 3, unique_id=uid))
+    # the wrong password: their CS says 401, ours says why it could not connect
+    bad = sims.raw("start_cp", url, "ours2", "-p", "ocpp1.6", "--ca", certs.ca, "--password", "no")
+    bad.expect(r"cp#ours2: Connect Error: server rejected the connection: HTTP 401 Unauthorized")
+    assert expect_event(cs, event="rejected", identity="ours2")["password"] == b"no".hex()
+    assert cp.errors() == []
+
+
+def test_our_16_auth_key_goes_as_its_bytes(
+    sims, their_secure_cs: tuple[SimProcess, int], certs
+) -> None:
+    """--auth-key is the AuthorizationKey in hexadecimal; Basic auth carries the bytes (the
+    OCPP-J 1.6 §6.2.2 example key), which ocpp-rpc hands over as a Buffer."""
+    cs, port = their_secure_cs
+    key = "0001020304050607FFFFFFCCCCCCCCCCCC"
+    cp = sims.cp(
+        f"wss://localhost:{port}/ocpp",
+        "keyed",
+        "-p",
+        "ocpp1.6",
+        "--ca",
+        certs.ca,
+        "--auth-key",
+        key,
+    )
+    assert "cp#keyed: Connected to Central System (profile 2)." in "\n".join(cp.lines())
+    connected = expect_event(cs, event="connected", identity="keyed")
+    assert connected["password"] == key.lower()
