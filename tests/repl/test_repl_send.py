@@ -14,11 +14,14 @@ from typing import Any
 
 import pytest
 from ocppsim_testing import Lines, needs_version
+from prompt_toolkit.completion import CompleteEvent
+from prompt_toolkit.document import Document
 
 from ocppsim.core.defaults import default_payload
 from ocppsim.core.validation import validate
 from ocppsim.repl.commands import COMMANDS
 from ocppsim.repl.shell import Shell
+from ocppsim.repl.terminal import OcppCompleter
 from ocppsim.repl.usage import command_help
 
 pytestmark = needs_version("2.1")
@@ -230,3 +233,16 @@ def test_a_failing_send_handler_is_reported_and_nothing_is_answered(
         await shell.sim.shutdown()
 
     asyncio.run(scenario())
+
+
+def test_the_fields_of_a_send_command_complete() -> None:
+    shell = Shell()
+    completer = OcppCompleter(shell)
+
+    def complete(text: str) -> list[str]:
+        return [c.text for c in completer.get_completions(Document(text), CompleteEvent())]
+
+    assert complete("notifyperiodic") == ["notifyperiodiceventstream"]
+    assert set(complete("notifyperiodiceventstream ")) == {"data.", "id=", "pending=", "basetime="}
+    assert complete("notifyperiodiceventstream data.0.") == ["data.0.t=", "data.0.v="]
+    assert "--type" in complete("send -n X -p {} --t")
