@@ -1,0 +1,244 @@
+"""Interop with npm `ocpp-rpc` (an independent OCPP-J implementation, `bench/node/peer.js`) over
+real WebSockets on 127.0.0.1: every action of OCPP 1.6 (core and security whitepaper), 2.0.1
+and 2.1 in both directions, against an ocppsim Central System and an ocppsim Charge Point.
+
+ocpp-rpc runs in its strict mode (OCPP 1.6 and 2.0.1): every CALL and CALLRESULT it sends or
+receives is checked against its own copy of OCA's schemas (ajv, date-times checked), and what
+it refuses is an `invalid` event. Its messages are made from the published schemas alone
+(`interop_testing.make`, every field filled); ocppsim sends its registry's default payloads
+and checks what it receives as always (its failures are log lines).
+
+Known bugs of ocpp-rpc 2.2.1, recorded where they matter:
+* its strict mode for ocpp2.1 refuses every CALL ("Schema 'urn:Heartbeat.req' is missing from
+  subprotocol schema 'ocpp2.1'": it looks 2.1's schemas up by 1.6/2.0.1 names), so 2.1 runs
+  without it (ocppsim still checks both directions), and a test says whether the bug is there;
+* its date-time check accepts a time without a time zone (RFC 3339 §5.6 requires one;
+  ocppsim refuses it);
+* on ocpp1.6 it renames OccurenceConstraintViolation to OccurrenceConstraintViolation (OCPP-J
+  1.6 and its errata §5 keep the misspelling).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from interop_testing import make, now, ordered, published_schema, run
+from node_peer import NodePeer
+from ocppsim_testing import Lines, needs_version, ocpp_rpc_node
+
+from ocppsim.core import versions
+from ocppsim.core.defaults import default_payload
+from ocppsim.core.validation import validate
+from ocppsim.sim.central_system import CentralSystem
+from ocppsim.sim.charge_point import ChargePoint
+
+#: each version, and whether ocpp-rpc's strict mode works for it (see the module's docstring)
+VERSIONS = [
+    pytest.param(name, strict, marks=needs_version(name), id=f"ocpp{name}")
+    for name, strict in (("1.6", True), ("2.0.1", True), ("2.1", False))
+]
+
+
+@pytest.fixture(scope="module")
+def node() -> str:
+    return ocpp_rpc_node()
+
+
+def answers_file(folder: Path, version: str, service: str) -> Path:
+    """A file of the answer ocpp-rpc gives each CALL `service` answers in `version`."""
+    answers = {
+        action: make(published_schema(version, action + "Response"), full=True)
+        for action in versions.get(version).actions[service]  # type: ignore[index]
+    }
+    path = folder / f"answers-{service}.json"
+    path.write_text(json.dumps(answers))
+    return path
+
+
+def recorder(behaviour: Any, actions: tuple[str, ...]) -> dict[str, list[Any]]:
+    """What the ocppsim side receives of each action, recorded by a handler that leaves the
+    answer to ocppsim."""
+    seen: dict[str, list[Any]] = {}
+    for action in actions:
+        behaviour.call_handlers[action] = [
+            lambda payload, action=action: seen.setdefault(action, []).append(payload)
+        ]
+    return seen
+
+
+async def peer_calls(peer: NodePeer, version: str, actions: tuple[str, ...]) -> dict[str, Any]:
+    """ocpp-rpc sends every action of `actions` (payloads made from the schemas); each is
+    answered with a CALLRESULT it accepts. Returns what it sent, per action."""
+    sent = {}
+    for action in ordered(actions):
+        payload = make(published_schema(version, action + "Request"), full=True)
+        event = await peer.call(action, payload)
+        assert event["event"] == "result", event
+        assert validate(version, action + "Response", event["result"]) is None, action
+        sent[action] = payload
+    return sent
+
+
+async def ocppsim_calls(link: Any, peer: NodePeer, answers: Path, actions: tuple[str, ...]):
+    """ocppsim sends every action of `actions` with its default payload; ocpp-rpc's handler
+    gets exactly that (checked first, in strict mode) and its answer validates at ocppsim."""
+    answer = json.loads(answers.read_text())
+    version = link.version
+    for action in ordered(actions):
+        request = default_payload(version, action + "Request")
+        mark = len(peer.events)
+        result = await link.call(action, request)
+        assert validate(version, action + "Response", result) is None, action
+        assert result == answer[action], action
+        received = await peer.expect(mark, event="call", method=action)
+        assert received["params"] == request, action
+
+
+@pytest.mark.parametrize(("version", "strict"), VERSIONS)
+def test_ocpp_rpc_charge_point_against_ocppsim_central_system(
+    node: str, version: str, strict: bool, tmp_path: Path, lines: Lines
+) -> None:
+    entry = versions.get(version)
+    answers = answers_file(tmp_path, version, "cp")
+
+    async def scenario() -> None:
+        cs = CentralSystem(0, host="127.0.0.1", endpoint="/ocpp", protocols=(entry.subprotocol,))
+        seen = recorder(cs.behaviour, entry.actions["cs"])
+        await cs.start()
+        url = f"ws://127.0.0.1:{cs.port}/ocpp"
+        flags = ["--strict"] if strict else []
+        peer = await NodePeer.start(
+            node, "cp", url, "rpc", entry.subprotocol, *flags, answers=answers
+        )
+        try:
+            await peer.expect(event="connected", protocol=entry.subprotocol)
+            sent = await peer_calls(peer, version, entry.actions["cs"])
+            for action, payload in sent.items():
+                assert payload in seen[action], action
+            await ocppsim_calls(cs.peers["rpc"], peer, answers, entry.actions["cp"])
+            assert peer.problems() == []
+        finally:
+            await peer.close()
+            await cs.stop()
+
+    run(scenario())
+    assert lines.problems() == []
+
+
+@pytest.mark.parametrize(("version", "strict"), VERSIONS)
+def test_ocpp_rpc_central_system_against_ocppsim_charge_point(
+    node: str, version: str, strict: bool, tmp_path: Path, lines: Lines
+) -> None:
+    entry = versions.get(version)
+    answers = answers_file(tmp_path, version, "cs")
+
+    async def scenario() -> None:
+        flags = ["--strict"] if strict else []
+        peer = await NodePeer.start(node, "cs", entry.subprotocol, *flags, answers=answers)
+        cp = None
+        try:
+            port = (await peer.expect(event="listening"))["port"]
+            url = f"ws://127.0.0.1:{port}/ocpp"
+            cp = ChargePoint(url, "sim", protocol=entry.subprotocol)
+            seen = recorder(cp.behaviour, entry.actions["cp"])
+            cp.start()
+            link = await cp.ready()
+            await peer.expect(event="connected", identity="sim", protocol=entry.subprotocol)
+            await ocppsim_calls(link, peer, answers, entry.actions["cs"])
+            sent = await peer_calls(peer, version, entry.actions["cp"])
+            for action, payload in sent.items():
+                assert payload in seen[action], action
+            assert peer.problems() == []
+        finally:
+            if cp is not None:
+                await cp.stop()
+            await peer.close()
+
+    run(scenario())
+    assert lines.problems() == []
+
+
+@pytest.mark.parametrize(("version", "strict"), VERSIONS)
+def test_ocpp_rpc_and_ocppsim_refusals(
+    node: str, version: str, strict: bool, tmp_path: Path, lines: Lines
+) -> None:
+    """Each side refuses what the other sends wrong, with a code the other reads."""
+    entry = versions.get(version)
+    answers = answers_file(tmp_path, version, "cp")
+
+    async def scenario() -> None:
+        cs = CentralSystem(0, host="127.0.0.1", endpoint="/ocpp", protocols=(entry.subprotocol,))
+        await cs.start()
+        url = f"ws://127.0.0.1:{cs.port}/ocpp"
+        flags = ["--strict"] if strict else []
+        peer = await NodePeer.start(
+            node, "cp", url, "rpc", entry.subprotocol, *flags, answers=answers
+        )
+        try:
+            await peer.expect(event="connected")
+            # a date-time without a time zone: ajv's date-time check lets it through (a bug of
+            # ocpp-rpc: RFC 3339 §5.6 requires the offset); ocppsim refuses it and says why
+            payload = default_payload(version, "StatusNotificationRequest")
+            payload["timestamp"] = now().removesuffix("Z")
+            violation = validate(version, "StatusNotificationRequest", payload)
+            assert violation is not None and violation.field == "timestamp"
+            event = await peer.call("StatusNotification", payload)
+            assert (event["event"], event["code"]) == ("error", violation.code)
+            assert event["message"] == violation.reason
+            assert event["details"] == {"field": "timestamp"}
+
+            # a required field missing: ocpp-rpc refuses it in strict mode, with a code of its
+            # own spelling: on ocpp1.6 OccurrenceConstraintViolation (OCPP-J 1.6 §4.2.3 and its
+            # errata §5 keep Occurence), in 2.0.1 OccurenceConstraintViolation (2.0.1 Part 4
+            # §4.3: Occurrence); ocppsim reads the CALLERROR and the link lives on
+            remote = cs.peers["rpc"]
+            if strict:
+                request = default_payload(version, "ResetRequest")
+                del request["type"]
+                mark = lines.mark()
+                await remote.send_raw(json.dumps([2, "bad1", "Reset", request]))
+                refusal = await lines.wait_for(r'cs: <<cp#rpc \[4,"bad1","', mark)
+                code = {"1.6": "OccurrenceConstraintViolation"}.get(
+                    version, "OccurenceConstraintViolation"
+                )
+                assert f'"bad1","{code}"' in refusal
+                assert peer.matching(event="invalid", method="Reset", outbound=False)
+            result = await remote.call("ClearCache", {})
+            assert validate(version, "ClearCacheResponse", result) is None
+        finally:
+            await peer.close()
+            await cs.stop()
+
+    run(scenario())
+    problems = lines.problems()
+    assert len(problems) == 1 and "timestamp" in problems[0], problems  # ocppsim's refusal
+
+
+@needs_version("2.1")
+def test_ocpp_rpc_strict_mode_for_ocpp21(node: str, tmp_path: Path, lines: Lines) -> None:
+    """Whether ocpp-rpc's strict mode works for ocpp2.1 yet: 2.2.1 refuses every CALL of it
+    (it looks its schemas up as `urn:<Action>.req`, the 1.6 and 2.0.1 names; 2.1's are
+    `urn:<Action>Request`), so the every-action tests run 2.1 without strict mode."""
+
+    async def scenario() -> dict[str, Any]:
+        cs = CentralSystem(0, host="127.0.0.1", endpoint="/ocpp", protocols=("ocpp2.1",))
+        await cs.start()
+        url = f"ws://127.0.0.1:{cs.port}/ocpp"
+        peer = await NodePeer.start(node, "cp", url, "rpc", "ocpp2.1", "--strict")
+        try:
+            await peer.expect(event="connected")
+            return await peer.call("Heartbeat", {})
+        finally:
+            await peer.close()
+            await cs.stop()
+
+    event = run(scenario())
+    known = "Schema 'urn:Heartbeat.req' is missing from subprotocol schema 'ocpp2.1'"
+    if event["event"] == "error" and event["message"] == known:
+        assert not lines.matching(r'"Heartbeat"')  # refused before it was sent
+        pytest.xfail(f"ocpp-rpc's strict mode for ocpp2.1 is broken: {known}")
+    assert event["event"] == "result", event
+    assert validate("2.1", "HeartbeatResponse", event["result"]) is None
