@@ -63,17 +63,6 @@ def json_versions() -> list[Any]:
     ]
 
 
-def recorder(behaviour: Any, actions: tuple[str, ...]) -> dict[str, list[Any]]:
-    """What an ocppsim simulator receives of each of `actions`, recorded by a handler that
-    leaves the answer to the simulator."""
-    seen: dict[str, list[Any]] = {}
-    for action in actions:
-        behaviour.call_handlers[action] = [
-            lambda payload, action=action: seen.setdefault(action, []).append(payload)
-        ]
-    return seen
-
-
 def published_schema(version: str, message: str) -> Schema:
     """The schema of `message` (`ResetRequest`) as OCA published it: the file the `ocpp`
     package ships, read without ocppsim's errata."""

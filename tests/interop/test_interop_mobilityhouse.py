@@ -21,15 +21,15 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import importlib
-import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-from interop_testing import json_versions, make, ordered, published_schema, recorder, run
+from interop_testing import json_versions, make, ordered, published_schema, run
 from ocpp.charge_point import camel_to_snake_case, snake_to_camel_case
 from ocpp.exceptions import OCPPError
 from ocpp.routing import on
@@ -38,11 +38,10 @@ from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
+import ocppsim
 from ocppsim.core import versions
 from ocppsim.core.defaults import default_payload
 from ocppsim.core.validation import validate
-from ocppsim.sim.central_system import CentralSystem
-from ocppsim.sim.charge_point import ChargePoint
 
 VERSIONS = json_versions()
 
@@ -157,16 +156,23 @@ async def library_calls(peer: Any, version: str, actions: tuple[str, ...]) -> di
     return sent
 
 
-async def ocppsim_calls(link: Any, peer: Any, actions: tuple[str, ...]) -> None:
-    """ocppsim sends every action of `actions` with its default payload; the library's handler
-    gets exactly that (validated first) and its answer validates at ocppsim."""
-    version = link.version
+async def ocppsim_calls(
+    send: Callable[..., Awaitable[Any]], version: str, peer: Any, actions: tuple[str, ...]
+) -> None:
+    """ocppsim sends (`send(action, payload)`: a simulator's `call`) every action of `actions`
+    with its default payload; the library's handler gets exactly that (validated first) and
+    its answer validates at ocppsim (`call` raises InvalidMessage otherwise)."""
     for action in ordered(actions):
         request = default_payload(version, action + "Request")
-        result = await link.call(action, request)
-        assert validate(version, action + "Response", result) is None, action
-        assert result == peer.answers[action], action
+        assert await send(action, request) == peer.answers[action], action
         assert camel_to_snake_case(request) in peer.received[action], action
+
+
+async def ocppsim_received(side: Any, sent: dict[str, Any]) -> None:
+    """ocppsim's side received each action of `sent` as the library sent it (and answered it:
+    `wait_for` hands out only CALLs that passed ocppsim's checks)."""
+    for action, payload in sent.items():
+        assert (await side.wait_for(action)).payload == payload, action
 
 
 @dataclasses.dataclass
@@ -178,7 +184,8 @@ class Nope:
 async def library_charge_point(
     url: str, version: str, answered: tuple[str, ...]
 ) -> AsyncIterator[Any]:
-    """A Charge Point of the library connected to `url`/lib, answering `answered`."""
+    """A Charge Point `lib` of the library connected to the Central System at `url`,
+    answering `answered`."""
     subprotocol = versions.get(version).subprotocol
     async with connect(f"{url}/lib", subprotocols=[subprotocol]) as ws:  # type: ignore[list-item]
         assert ws.subprotocol == subprotocol
@@ -193,18 +200,11 @@ def test_library_charge_point_against_ocppsim_central_system(version: str, lines
     answered = entry.actions["cp"]
 
     async def scenario() -> None:
-        cs = CentralSystem(0, host="127.0.0.1", endpoint="/ocpp", protocols=(entry.subprotocol,))
-        seen = recorder(cs.behaviour, entry.actions["cs"])
-        await cs.start()
-        try:
-            url = f"ws://127.0.0.1:{cs.port}/ocpp"
-            async with library_charge_point(url, version, answered) as peer:
-                sent = await library_calls(peer, version, entry.actions["cs"])
-                for action, payload in sent.items():
-                    assert payload in seen[action], action
-                await ocppsim_calls(cs.peers["lib"], peer, answered)
-        finally:
-            await cs.stop()
+        cs = ocppsim.CentralSystem(host="127.0.0.1", endpoint="/ocpp", versions=version)
+        async with cs, library_charge_point(cs.url, version, answered) as peer:
+            sent = await library_calls(peer, version, entry.actions["cs"])
+            await ocppsim_received(cs, sent)
+            await ocppsim_calls(functools.partial(cs.call, "lib"), version, peer, answered)
 
     run(scenario())
     assert lines.problems() == []
@@ -230,22 +230,14 @@ def test_library_central_system_against_ocppsim_charge_point(version: str, lines
                 pass
 
         protocols = [entry.subprotocol]
-        server = await serve(serve_one, "127.0.0.1", 0, subprotocols=protocols)  # type: ignore[arg-type]
-        port = server.sockets[0].getsockname()[1]
-        cp = ChargePoint(f"ws://127.0.0.1:{port}/ocpp", "sim", protocol=entry.subprotocol)
-        seen = recorder(cp.behaviour, entry.actions["cp"])
-        cp.start()
-        try:
-            link = await cp.ready()
-            peer = await peers.get()
-            await ocppsim_calls(link, peer, answered)
-            sent = await library_calls(peer, version, entry.actions["cp"])
-            for action, payload in sent.items():
-                assert payload in seen[action], action
-        finally:
-            await cp.stop()
-            server.close()
-            await server.wait_closed()
+        async with serve(serve_one, "127.0.0.1", 0, subprotocols=protocols) as server:  # type: ignore[arg-type]
+            url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}/ocpp"
+            async with ocppsim.ChargePoint(url, "sim", version=version) as cp:
+                peer = await peers.get()
+                assert peer.id == "sim"
+                await ocppsim_calls(cp.call, version, peer, answered)
+                sent = await library_calls(peer, version, entry.actions["cp"])
+                await ocppsim_received(cp, sent)
 
     run(scenario())
     assert lines.problems() == []
@@ -253,18 +245,16 @@ def test_library_central_system_against_ocppsim_charge_point(version: str, lines
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_library_and_ocppsim_refusals(version: str, lines: Lines) -> None:
-    """Each side refuses what the other sends wrong, where the library and the specification
-    disagree ocppsim follows the specification, and a library's wrong answer does not upset
+    """Each side refuses what the other sends wrong; where the library and the specification
+    disagree ocppsim follows the specification, and the library's wrong answers do not upset
     ocppsim."""
-    entry = versions.get(version)
     module = library(version)
 
     async def scenario() -> None:
-        cs = CentralSystem(0, host="127.0.0.1", endpoint="/ocpp", protocols=(entry.subprotocol,))
-        await cs.start()
-        try:
-            url = f"ws://127.0.0.1:{cs.port}/ocpp"
-            async with library_charge_point(url, version, ("Reset",)) as peer:
+        async with ocppsim.CentralSystem(
+            host="127.0.0.1", endpoint="/ocpp", versions=version
+        ) as cs:
+            async with library_charge_point(cs.url, version, ("Reset",)) as peer:
                 # an action no version has: ocppsim answers NotImplemented ("Requested Action
                 # is not known by receiver", OCPP-J 1.6 §4.2.3, 2.0.1 Part 4 §4.3)
                 with pytest.raises(OCPPError) as refused:
@@ -277,41 +267,38 @@ def test_library_and_ocppsim_refusals(version: str, lines: Lines) -> None:
                 payload["timestamp"] = "yesterday"
                 violation = validate(version, "StatusNotificationRequest", payload)
                 assert violation is not None
+                message = library_message(module.call, "StatusNotification", payload)
                 with pytest.raises(OCPPError) as refused:
-                    await peer.call(
-                        library_message(module.call, "StatusNotification", payload), suppress=False
-                    )
+                    await peer.call(message, suppress=False)
                 assert refused.value.code == violation.code
                 assert refused.value.details == {"field": "timestamp"}
 
-                remote = cs.peers["lib"]
-                remote.timeout = 1
                 # the library's answers to an unknown action and to one it has no handler
                 # for are each other's (NotSupported, NotImplemented); in 2.1 it does not
-                # answer at all, and ocppsim's CALLs (sent at once) time out
-                swapped = {"Nope": "NotSupported", "ClearCache": "NotImplemented"}
-                mark = lines.mark()
-                await asyncio.gather(
-                    *(remote.send_raw(json.dumps([2, f"u-{a}", a, {}])) for a in swapped)
-                )
-                for action, code in swapped.items():
+                # answer at all, and ocppsim's CALLs time out
+                cs.peer("lib").timeout = 1
+                for action, code in {
+                    "Nope": "NotSupported",
+                    "ClearCache": "NotImplemented",
+                }.items():
                     if version == "2.1":
-                        await lines.wait_for(rf"cs: Error for the message #u-{action} : timeout")
+                        with pytest.raises(ocppsim.CallTimeout):
+                            await cs.call("lib", action, {}, validate=False)
                     else:
-                        await lines.wait_for(rf'cs: <<cp#lib \[4,"u-{action}","{code}"', mark)
+                        with pytest.raises(ocppsim.CallError) as error:
+                            await cs.call("lib", action, {}, validate=False)
+                        assert error.value.code == code
+                cs.peer("lib").timeout = 30
 
                 # a field the schema does not have: the library says FormatViolation, which
-                # OCPP 1.6 calls FormationViolation
+                # OCPP 1.6 calls FormationViolation (2.0.1 and 2.1: FormatViolation)
                 request = default_payload(version, "ResetRequest") | {"bogus": 1}
-                mark = lines.mark()
-                await remote.send_raw(json.dumps([2, "u-bogus", "Reset", request]))
-                await lines.wait_for(r'cs: <<cp#lib \[4,"u-bogus","FormatViolation"', mark)
+                with pytest.raises(ocppsim.CallError) as error:
+                    await cs.call("lib", "Reset", request, validate=False)
+                assert error.value.code == "FormatViolation"
 
                 # and the link still works both ways
-                answer = await remote.call("Reset", default_payload(version, "ResetRequest"))
-                assert answer == peer.answers["Reset"]
+                assert await cs.call("lib", "Reset") == peer.answers["Reset"]
                 assert await peer.call(library_message(module.call, "Heartbeat", {}))
-        finally:
-            await cs.stop()
 
     run(scenario())

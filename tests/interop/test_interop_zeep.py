@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -31,16 +32,15 @@ import reference_facts
 import zeep
 import zeep.wsa
 from aiohttp import web
-from interop_testing import make, ordered, published_schema, recorder, run
+from interop_testing import make, ordered, published_schema, run
 from lxml import etree
 from ocppsim_testing import Lines
 from zeep.helpers import serialize_object
 
+import ocppsim
 from ocppsim.core import versions
 from ocppsim.core.defaults import default_payload
 from ocppsim.core.validation import validate
-from ocppsim.sim.central_system import CentralSystem
-from ocppsim.sim.charge_point import ChargePoint
 
 VERSION = "1.6"
 WSA = "http://www.w3.org/2005/08/addressing"
@@ -200,36 +200,35 @@ async def zeep_calls(client: zeep.Client, url: str, service: str, box: str) -> d
     return sent
 
 
-async def ocppsim_calls(link: Any, server: ZeepService, service: str) -> None:
-    """ocppsim sends every action of `service` with its default payload: zeep reads exactly
-    that, and ocppsim gets zeep's answer, valid, as it was meant."""
+async def ocppsim_calls(
+    send: Callable[..., Awaitable[Any]], server: ZeepService, service: str
+) -> None:
+    """ocppsim sends (`send(action, payload)`: a simulator's `call`) every action of `service`
+    with its default payload: zeep reads exactly that, and ocppsim gets zeep's answer as it
+    was meant (and valid: `call` raises InvalidMessage otherwise)."""
     for action in ordered(ACTIONS[service]):
         request = default_payload(VERSION, action + "Request")
-        result = await link.call(action, request)
-        assert validate(VERSION, action + "Response", result) is None, action
-        assert result == as_sent(server.answers[action]), action
+        assert await send(action, request) == as_sent(server.answers[action]), action
         assert server.received[action][-1] == as_sent(request), action
+
+
+async def ocppsim_received(side: Any, sent: dict[str, Any]) -> None:
+    """ocppsim's side received each action of `sent` as zeep sent it (and answered it:
+    `wait_for` hands out only CALLs that passed ocppsim's checks)."""
+    for action, payload in sent.items():
+        assert (await side.wait_for(action)).payload == payload, action
 
 
 def test_zeep_charge_point_against_ocppsim_central_system(lines: Lines) -> None:
     async def scenario() -> None:
-        cs = CentralSystem(0, transport="soap", host="127.0.0.1", protocols=("ocpp1.6",))
-        seen = recorder(cs.behaviour, ACTIONS["cs"])
-        await cs.start()
-        try:
-            async with zeep_service("cp") as callback:
-                plugins = [zeep.wsa.WsAddressingPlugin(), FromPlugin(callback.url)]
-                client = zeep_client("cs", plugins)
-                url = f"http://127.0.0.1:{cs.port}/"
-                sent = await zeep_calls(client, url, "cs", "zeepbox")
-                for action, payload in sent.items():
-                    assert seen[action] == [payload], action
-                remote = cs.peers["zeepbox"]
-                assert remote.version == VERSION
-                await ocppsim_calls(remote, callback, "cp")
-                assert callback.charge_box_ids == {"zeepbox"}
-        finally:
-            await cs.stop()
+        cs = ocppsim.CentralSystem(transport="soap", host="127.0.0.1", versions=VERSION)
+        async with cs, zeep_service("cp") as callback:
+            plugins = [zeep.wsa.WsAddressingPlugin(), FromPlugin(callback.url)]
+            sent = await zeep_calls(zeep_client("cs", plugins), cs.url, "cs", "zeepbox")
+            await ocppsim_received(cs, sent)
+            assert cs.peer("zeepbox").version == VERSION
+            await ocppsim_calls(functools.partial(cs.call, "zeepbox"), callback, "cp")
+            assert callback.charge_box_ids == {"zeepbox"}
 
     run(scenario())
     assert lines.problems() == []
@@ -238,22 +237,16 @@ def test_zeep_charge_point_against_ocppsim_central_system(lines: Lines) -> None:
 def test_zeep_central_system_against_ocppsim_charge_point(lines: Lines) -> None:
     async def scenario() -> None:
         async with zeep_service("cs") as central:
-            cp = ChargePoint(
-                central.url, "simbox", transport="soap", host="127.0.0.1", protocol="ocpp1.6"
+            box = ocppsim.ChargePoint(
+                central.url, "simbox", transport="soap", host="127.0.0.1", version=VERSION
             )
-            seen = recorder(cp.behaviour, ACTIONS["cp"])
-            cp.start()
-            try:
-                link = await cp.ready()
-                await ocppsim_calls(link, central, "cs")
+            async with box:
+                await ocppsim_calls(box.call, central, "cs")
                 assert central.charge_box_ids == {"simbox"}
                 assert central.last_from is not None  # OCPP-S 1.6: From is required
                 client = zeep_client("cp", [zeep.wsa.WsAddressingPlugin()])
                 sent = await zeep_calls(client, central.last_from, "cp", "simbox")
-                for action, payload in sent.items():
-                    assert seen[action] == [payload], action
-            finally:
-                await cp.stop()
+                await ocppsim_received(box, sent)
 
     run(scenario())
     assert lines.problems() == []
