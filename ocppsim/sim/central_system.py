@@ -33,7 +33,7 @@ from ocppsim.sim.pinger import Pinger
 from ocppsim.sim.resources import Resources
 
 if TYPE_CHECKING:
-    from ocppsim.sim.security import CentralSystemSecurity
+    from ocppsim.sim.security import CentralSystemSecurity, CsrSigning
 
 #: The module and class of the server side of each transport (imported when used, so that
 #: an OCPP-J process loads no XML library).
@@ -135,6 +135,7 @@ class CentralSystem:
         self.behaviour = behaviour or Behaviour("cs")
         #: what charge points must present (TLS, Basic auth, client certificates), if anything
         self.security = security
+        self._csr_signing: CsrSigning | None = None
         self.bus = bus if bus is not None else EventBus(LogConsumer(), *observe.subscribers())
         self._own_resources = resources is None
         self.resources = resources if resources is not None else Resources()
@@ -326,6 +327,11 @@ class CentralSystem:
         and start serving it. A newer link of the same charge point replaces the older one
         (closed in the background)."""
         session = RpcSession(version, "cs", variant=self.variant, unique_id=link.new_unique_id)
+        answer: Any = self.behaviour.answer
+        quick_answer: Any = self.behaviour.quick_answer
+        signing = self._signing()
+        if signing is not None:  # SignCertificate signed with --ca-key
+            answer, quick_answer = signing.answer, signing.quick_answer
         peer = Peer(
             link,
             session,
@@ -333,8 +339,8 @@ class CentralSystem:
             label=f"cp#{cp_id}",
             charge_point_id=cp_id,
             bus=self.bus,
-            answer=self.behaviour.answer,
-            quick_answer=self.behaviour.quick_answer,
+            answer=answer,
+            quick_answer=quick_answer,
             on_result=self.behaviour.result,
             on_send=self.behaviour.send_received,
             on_closed=self._detached,
@@ -378,6 +384,21 @@ class CentralSystem:
         departed[cp_id] = time.time()
         while len(departed) > REMEMBERED_DEPARTURES:
             del departed[next(iter(departed))]
+
+    def _signing(self) -> CsrSigning | None:
+        """What answers SignCertificate when the Central System has a CA key, made once."""
+        security = self.security
+        if security is None or security.signer is None:
+            return None
+        if self._csr_signing is None:
+            from ocppsim.sim.security import CsrSigning
+
+            self._csr_signing = CsrSigning(self, security.signer)
+        return self._csr_signing
+
+    def spawn_quietly(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Run `coro` in the background, cancelled on stop; a link that broke is no news."""
+        self._spawn(coro)
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Run `coro` in the background; its failure (a link that broke) is no news."""

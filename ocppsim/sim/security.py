@@ -40,6 +40,7 @@ from ocppsim.security import (
 )
 from ocppsim.security.pem import public_key_der
 from ocppsim.security.tls import TlsFailure
+from ocppsim.sim.log import ERROR
 
 #: the profiles a `--security-profile` may name
 PROFILES = (1, 2, 3)
@@ -732,3 +733,79 @@ def security_event(version: OcppVersion, failure: TlsFailure, when: str) -> dict
         csms = version.central_system == "CSMS"
         kind = "InvalidCsmsCertificate" if csms else "InvalidCentralSystemCertificate"
     return {"type": kind, "timestamp": when, "techInfo": failure.message[:255]}
+
+
+# ------------------------------------------------------------- the CS signs CSRs (A02/A03)
+
+
+class CsrSigning:
+    """A Central System's own answer to SignCertificate when it has a CA key (`--ca-key`):
+    the CSR is checked (signature, CN = the charge point's id) and signed, the answer is
+    Accepted (Rejected, with a line saying why, for a CSR it refuses), and CertificateSigned
+    with the new chain follows the answer (OCPP 2.0.1 use case A02, 1.6 security whitepaper
+    A02). A plugin's answer to SignCertificate wins, and then nothing is signed."""
+
+    def __init__(self, cs: Any, signer: CertifiedKey):
+        self.cs = cs
+        self.signer = signer
+
+    def quick_answer(self, peer: Any, action: str, payload: Any) -> Any:
+        behaviour = self.cs.behaviour
+        if action != "SignCertificate":
+            return behaviour.quick_answer(peer, action, payload)
+        signed: list[dict[str, Any]] = []
+        answer = behaviour.quick_answer(
+            peer, action, payload, lambda a, p: self._sign(peer, p, signed)
+        )
+        self._send_signed(peer, signed)
+        return answer
+
+    async def answer(self, peer: Any, action: str, payload: Any) -> Any:
+        behaviour = self.cs.behaviour
+        if action != "SignCertificate":
+            return await behaviour.answer(peer, action, payload)
+        signed: list[dict[str, Any]] = []
+        answer = await behaviour.answer(
+            peer, action, payload, lambda a, p: self._sign(peer, p, signed)
+        )
+        self._send_signed(peer, signed)  # a task: it goes once the answer has
+        return answer
+
+    def _sign(self, peer: Any, payload: Any, signed: list[dict[str, Any]]) -> dict[str, Any]:
+        from ocppsim.security import sign_csr
+
+        cp_id = peer.charge_point_id
+        csr = payload.get("csr") if isinstance(payload, dict) else None
+        try:
+            chain = sign_csr(csr or "", self.signer, cp_id=cp_id)
+        except CertificateProblem as exc:
+            self.cs.bus.notice(
+                self.cs.speaker,
+                f"Error: SignCertificate of #{cp_id} answered Rejected: {exc}.",
+                ERROR,
+            )
+            return {"status": "Rejected"}
+        request: dict[str, Any] = {"certificateChain": chain}
+        kind = payload.get("certificateType")
+        if kind is not None:  # 2.x: ChargingStationCertificate or V2GCertificate
+            request["certificateType"] = kind
+        signed.append(request)
+        self.cs.bus.notice(
+            self.cs.speaker,
+            f"Signed the CSR of #{cp_id} as CA '{self.signer.common_name}': CertificateSigned "
+            "follows.",
+        )
+        return {"status": "Accepted"}
+
+    def _send_signed(self, peer: Any, signed: list[dict[str, Any]]) -> None:
+        if not signed:
+            return
+        from ocppsim.sim.peer import CallFailed
+
+        async def send() -> None:
+            try:
+                await peer.call("CertificateSigned", signed[0])
+            except CallFailed:
+                pass  # its line is logged (a CALLERROR, a timeout) or the link is gone
+
+        self.cs.spawn_quietly(send())

@@ -5,6 +5,7 @@ refused with what both ends say, while the Central System keeps serving the othe
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import ssl
 import warnings
@@ -664,3 +665,55 @@ def test_soap_over_https_both_ways_and_what_an_untrusted_end_says(
 
     asyncio.run(asyncio.wait_for(scenario(), 60))
     assert lines.matching(r"cs: <<cp#cp01 /Heartbeat") and lines.matching(r"cp#cp01: <<cs /Reset")
+
+
+# ------------------------------------------------------------- SignCertificate (--ca-key)
+
+
+@pytest.mark.parametrize("protocol", ["ocpp1.6", "ocpp2.0.1"])
+def test_a_cs_with_a_ca_key_signs_a_real_csr_and_sends_certificate_signed(
+    certs: TestCerts, lines: Lines, protocol: str
+) -> None:
+    from cryptography import x509
+
+    from ocppsim.security import make_csr
+    from ocppsim.security.pem import public_key_der
+
+    async def case(setup: Setup) -> None:
+        setup.cp(
+            url(setup.cs, "wss"), "cp01", protocol, ca=certs.ca, cert=certs.cp01, key=certs.cp01_key
+        )
+        await lines.wait_for(r"cs: ChargePoint #cp01 connected")
+        request = make_csr("cp01", organization="ocppsim")
+        payload: dict[str, Any] = {"csr": request.csr_pem}
+        if protocol == "ocpp2.0.1":
+            payload["certificateType"] = "ChargingStationCertificate"
+        mark = lines.mark()
+        assert await setup.sim.cp_call("cp01", "SignCertificate", payload=payload) == {
+            "status": "Accepted"
+        }
+        await lines.wait_for(
+            r"cs: Signed the CSR of #cp01 as CA 'ocppsim test CA': CertificateSigned follows\.",
+            mark,
+        )
+        sent = await lines.wait_for(r'cs: >>cp#cp01 \[2,"[^"]+","CertificateSigned"', mark)
+        answer_sent = lines.matching(r'cs: >>cp#cp01 \[3,"', mark)
+        assert answer_sent and lines.lines.index(answer_sent[0]) < lines.lines.index(sent)
+        frame = json.loads(sent.split(" ", 4)[-1])
+        chain = x509.load_pem_x509_certificates(frame[3]["certificateChain"].encode())
+        assert chain[0].subject.rfc4514_string() == "CN=cp01,O=ocppsim"
+        assert chain[0].issuer == certs.pki.ca.certificate.subject
+        assert public_key_der(chain[0]) == public_key_der(request.key)
+        if protocol == "ocpp2.0.1":
+            assert frame[3]["certificateType"] == "ChargingStationCertificate"
+        # a CSR for another id is refused
+        other = make_csr("cp02")
+        assert await setup.sim.cp_call(
+            "cp01", "SignCertificate", payload={"csr": other.csr_pem}
+        ) == {"status": "Rejected"}
+        await lines.wait_for(
+            r"cs: Error: SignCertificate of #cp01 answered Rejected: the csr asks for CN "
+            r"'cp02', but it came from charge point 'cp01'\."
+        )
+
+    run(certs, lines, 3, case, ca_key=certs.ca_key)
