@@ -159,12 +159,14 @@ class CentralSystem:
     @property
     def url(self) -> str:
         """The URL a charge point is given: `ws://127.0.0.1:<port>/<endpoint>` (OCPP-J, to
-        which it appends its id) or the SOAP endpoint `http://…`; the host is 127.0.0.1 when
-        listening on every interface."""
+        which it appends its id) or the SOAP endpoint `http://…`; `wss://`, `https://` with
+        TLS. The host is 127.0.0.1 when listening on every interface."""
         host = self.host if self.host not in (None, "", "0.0.0.0", "::") else "127.0.0.1"
         if ":" in str(host):
             host = f"[{host}]"
         scheme = "http" if self.transport == "soap" else "ws"
+        if self.security is not None and self.security.tls is not None:
+            scheme += "s"
         path = "" if self.endpoint == "/" and self.transport != "soap" else self.endpoint
         return f"{scheme}://{host}:{self.port}{path}"
 
