@@ -84,7 +84,16 @@ class SimulatorThread:
     async def run_async(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run `coro` on the thread's loop, awaited from the caller's loop."""
         __tracebackhide__ = True
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
+        future = asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
+        try:
+            await asyncio.wait([future])
+        except asyncio.CancelledError:
+            future.cancel()  # the coroutine on the thread stops too
+            raise
+        error = future.exception()
+        if error is not None:
+            raise error  # from here: a test's traceback shows its own line, then the error
+        return future.result()
 
     def call(self, fn: Callable[[], T]) -> T:
         """Call `fn()` on the thread's loop (where the simulators' state lives); its result."""

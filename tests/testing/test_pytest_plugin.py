@@ -166,9 +166,10 @@ def test_a_failing_async_test_shows_its_frames_too(pytester: pytest.Pytester) ->
         """,
     )
     result.assert_outcomes(failed=1)
+    assert "asyncio/" not in result.stdout.str()  # no frame of the machinery, on any Python
     result.stdout.fnmatch_lines(
         [
-            "E       ocppsim.WaitTimeout: the Central System received no StatusNotification"
+            "E*ocppsim.WaitTimeout: the Central System received no StatusNotification"
             " within 0.1 s (not taken yet: Heartbeat from cp01)",
             "*- Captured OCPP frames call -*",
             '* cp#cp01: >>cs [[]2,"*","Heartbeat",{}]',
@@ -190,7 +191,7 @@ def test_charge_points_and_the_central_system_stop_after_the_test(
 
         def test_then(ocppsim_cs):
             cs, cp = kept
-            assert not cp.connected and cp.charge_point.peer is not None
+            assert not cp.connected
             assert cs.central_system.peers == {}
             assert not cs.thread._thread.is_alive()
             assert ocppsim_cs.port != cs.port and ocppsim_cs.charge_point_ids == []
