@@ -59,7 +59,7 @@ def _check_request(
     message = action + "Request"
     if not entry.handles(service, action):
         if entry.is_send(service, action):
-            why = f"`{action}' is a SEND in {entry.title} (no answer comes): call() sends CALLs"
+            why = f"`{action}' is a SEND in {entry.title} (no answer comes): send it with send()"
         elif entry.handles("cp" if service == "cs" else "cs", action):
             why = f"a {_SENDER[service]} does not send `{action}' in {entry.title}"
         elif known_action(action):

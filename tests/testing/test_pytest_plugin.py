@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from ocppsim_testing import needs_version
 
 from ocppsim.core import versions
 
@@ -255,3 +256,18 @@ def test_the_plugin_is_registered_by_its_entry_point() -> None:
 
     found = [e.value for e in entry_points(group="pytest11") if e.name == "ocppsim"]
     assert found == ["ocppsim.pytest_plugin"]
+
+
+@needs_version("2.1")
+def test_a_send_of_21_goes_through_the_fixtures(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+        def test_send(ocppsim_cs, ocppsim_cp):
+            cp = ocppsim_cp(ocppsim_cs.url, "cp01", version="2.1")
+            unique_id = cp.send("NotifyPeriodicEventStream")
+            heard = ocppsim_cs.wait_for("NotifyPeriodicEventStream", "cp01")
+            assert heard.unique_id == unique_id and heard.payload["data"]
+        """,
+    )
+    result.assert_outcomes(passed=1)
