@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import ssl
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from websockets.datastructures import Headers
 from websockets.exceptions import InvalidHeader
 from websockets.headers import parse_authorization_basic
@@ -469,6 +471,35 @@ class CentralSystemSecurity:
 
 # --------------------------------------------------------------------------- Charge Point
 
+#: the most client TLS contexts a process keeps (one per set of CAs and client certificate)
+MAX_CLIENT_CONTEXTS = 4096
+_client_contexts: OrderedDict[tuple[Any, ...], ssl.SSLContext] = OrderedDict()
+
+
+def _fingerprint(certificate: x509.Certificate) -> bytes:
+    return certificate.fingerprint(hashes.SHA256())
+
+
+def _client_context(
+    trusted: Sequence[x509.Certificate] | None, identity: CertifiedKey | None
+) -> ssl.SSLContext:
+    """A charge point's TLS context, shared by every charge point of the process that trusts
+    the same CAs and presents the same certificate (least recently used ones go)."""
+    key = (
+        None if trusted is None else tuple(sorted({_fingerprint(c) for c in trusted})),
+        None if identity is None else _fingerprint(identity.certificate),
+        None if identity is None else public_key_der(identity.key),
+    )
+    context = _client_contexts.get(key)
+    if context is None:
+        context = client_context(trusted, identity=identity)
+        _client_contexts[key] = context
+        while len(_client_contexts) > MAX_CLIENT_CONTEXTS:
+            _client_contexts.popitem(last=False)
+    else:
+        _client_contexts.move_to_end(key)
+    return context
+
 
 @dataclass
 class ChargePointSecurity:
@@ -485,9 +516,6 @@ class ChargePointSecurity:
     password: bytes | None = None
     callback_tls: CertifiedKey | None = None
     explicit: bool = False
-    _contexts: dict[x509.Certificate | None, ssl.SSLContext] = field(
-        default_factory=dict, repr=False
-    )
     _callback: ssl.SSLContext | None = field(default=None, repr=False)
 
     @classmethod
@@ -586,20 +614,19 @@ class ChargePointSecurity:
                 )
         return cls(wanted, trusted, identity, secret, callback, explicit)
 
-    def context(self, identity: CertifiedKey | None) -> ssl.SSLContext:
-        """The TLS context for connecting with `identity` (None: no client certificate), made
-        once per identity and reused across reconnections."""
-        index = identity.certificate if identity is not None else None
-        context = self._contexts.get(index)
-        if context is None:
-            try:
-                context = client_context(self.trusted, identity=identity)
-            except CertificateProblem as exc:
-                raise SecurityOptionsError(str(exc)) from None
-            if len(self._contexts) >= 4:  # old identities (replaced certificates) go
-                self._contexts.clear()
-            self._contexts[index] = context
-        return context
+    def context(
+        self, identity: CertifiedKey | None, installed: Sequence[x509.Certificate] = ()
+    ) -> ssl.SSLContext:
+        """The TLS context for connecting with `identity` (None: no client certificate),
+        checking the server against `--ca` and the CA certificates `installed` in the Charge
+        Point's store (the system's CAs when there are none). Contexts are made once per set of
+        CAs and identity and shared by the charge points of the process (a fleet), across
+        reconnections."""
+        trusted = (*(self.trusted or ()), *installed) or None
+        try:
+            return _client_context(trusted, identity)
+        except CertificateProblem as exc:
+            raise SecurityOptionsError(str(exc)) from None
 
     def callback_context(self) -> ssl.SSLContext | None:
         """The TLS context of a SOAP Charge Point's https callback server (None: http)."""

@@ -366,7 +366,10 @@ def run_mismatch(certs: TestCerts, lines: Lines, case: Callable[[Setup], Awaitab
         setup = Setup(sim, cs, 2, lines)
         good = ChargePointSecurity.from_options(url(cs, "wss"), **good_cp_options(certs, 2))
         assert good is not None
-        good.context(None).check_hostname = False
+        from ocppsim.security import client_context
+
+        chain_only = client_context([certs.pki.ca.certificate], check_hostname=False)
+        good.context = lambda identity, installed=(): chain_only  # type: ignore[method-assign]
         cp02 = ChargePoint(
             url(cs, "wss"), "cp02", version="ocpp1.6", behaviour=sim.cp_behaviour, security=good
         )
@@ -717,3 +720,21 @@ def test_a_cs_with_a_ca_key_signs_a_real_csr_and_sends_certificate_signed(
         )
 
     run(certs, lines, 3, case, ca_key=certs.ca_key)
+
+
+def test_charge_points_that_trust_the_same_cas_share_one_tls_context(certs: TestCerts) -> None:
+    """A fleet does not build a context per charge point: the same CAs and client certificate
+    give the same `ssl.SSLContext`; another certificate, or a CA more, another one."""
+    first = ChargePointSecurity.from_options("wss://h/ocpp", ca=certs.ca, password="x")
+    second = ChargePointSecurity.from_options("wss://h/ocpp", ca=certs.ca, password="y")
+    assert first is not None and second is not None
+    assert first.context(None) is second.context(None)
+    with_cert = ChargePointSecurity.from_options(
+        "wss://h/ocpp", ca=certs.ca, cert=certs.cp01, key=certs.cp01_key
+    )
+    assert with_cert is not None
+    identity = with_cert.identity
+    assert with_cert.context(identity) is with_cert.context(identity)
+    assert with_cert.context(identity) is not first.context(None)
+    other_root = certs.pki.server.certificate  # any certificate as an extra trust anchor
+    assert first.context(None, [other_root]) is not first.context(None)
