@@ -56,12 +56,12 @@ class ServerSide(Protocol):
 
 
 def transport_class(table: dict[str, tuple[str, str]], transport: str) -> Any:
-    """The class that implements `transport` in `table` (ValueError for an unknown one)."""
+    """The class that implements `transport` in `table` (OcppSimError for an unknown one)."""
     try:
         module, name = table[transport]
     except KeyError:
         known = " or ".join(table)
-        raise ValueError(f"unknown transport {transport!r} (use {known})") from None
+        raise OcppSimError(f"Error: unknown transport `{transport}' (use {known}).") from None
     return getattr(importlib.import_module(module), name)
 
 

@@ -109,6 +109,8 @@ class Peer:
         "charge_point_id",
         "configuration",
         "bus",
+        "transport",
+        "version",
         "_answer",
         "_quick_answer",
         "_on_result",
@@ -144,6 +146,10 @@ class Peer:
         #: a Charge Point's link to its CS: that CP's configuration keys (handlers read them)
         self.configuration = configuration
         self.bus = bus
+        #: `websocket` (OCPP-J) or `soap`: the link's
+        self.transport: str = link.transport
+        #: the OCPP version of the link (its session's)
+        self.version: str = session.version
         self._answer = answer
         self._quick_answer = quick_answer
         self._on_result = on_result
@@ -158,18 +164,9 @@ class Peer:
         return f"<Peer {self.speaker}→{self.label} {self.transport} {self.version}>"
 
     @property
-    def version(self) -> str:
-        return self.session.version
-
-    @property
     def service(self) -> Service:
         """The service this side answers (`cs` on a Central System)."""
         return self.session.service
-
-    @property
-    def transport(self) -> str:
-        """`websocket` (OCPP-J) or `soap`."""
-        return self.link.transport
 
     @property
     def timeout(self) -> float:
@@ -201,17 +198,18 @@ class Peer:
             unique_id=self.link.new_unique_id,
         )
         self.session.pending = old.pending
+        self.version = version
 
     # -- events ---------------------------------------------------------------------------
 
     def frame_sent(self, wire: str, text: str, message: Message | None = None) -> None:
         self.bus.publish(
-            events.FrameSent(self.speaker, self.label, self.link.transport, wire, text, message)
+            events.FrameSent(self.speaker, self.label, self.transport, wire, text, message)
         )
 
     def frame_received(self, wire: str, text: str, message: Message | None = None) -> None:
         self.bus.publish(
-            events.FrameReceived(self.speaker, self.label, self.link.transport, wire, text, message)
+            events.FrameReceived(self.speaker, self.label, self.transport, wire, text, message)
         )
 
     def notice(self, text: str, level: int = INFO) -> None:
@@ -260,7 +258,7 @@ class Peer:
             return await asyncio.wait_for(future, timeout)
         except asyncio.TimeoutError:
             self.session.forget(uid)
-            transport = self.link.transport
+            transport = self.transport
             self.bus.publish(
                 events.CallTimedOut(self.speaker, self.label, transport, uid, call.action)
             )
@@ -348,7 +346,9 @@ class Peer:
             call: Call = event.call
             if text is None:
                 text = call.to_frame() if _BLANK.search(wire) else wire
-            self.frame_received(wire, text, call)
+            self.bus.publish(  # (frame_received, inline: the hot path)
+                events.FrameReceived(self.speaker, self.label, self.transport, wire, text, call)
+            )
             quick = None
             if self._quick_answer is not None:
                 quick = self._quick_answer(self, call.action, call.payload)
@@ -371,7 +371,7 @@ class Peer:
                     events.ResultInvalid(
                         self.speaker,
                         self.label,
-                        self.link.transport,
+                        self.transport,
                         result.unique_id,
                         event.pending.action,
                         violation.code,
@@ -390,7 +390,7 @@ class Peer:
                 events.CallRefused(
                     self.speaker,
                     self.label,
-                    self.link.transport,
+                    self.transport,
                     event.unique_id,
                     event.action,
                     error.code,
@@ -405,9 +405,7 @@ class Peer:
             message = event.message
             self.frame_received(wire, message.to_frame() if text is None else text, message)
             self.bus.publish(
-                events.AnswerIgnored(
-                    self.speaker, self.label, self.link.transport, message.unique_id
-                )
+                events.AnswerIgnored(self.speaker, self.label, self.transport, message.unique_id)
             )
         elif kind is ResultErrorReceived:
             rejection: CallResultError = event.error
@@ -416,7 +414,7 @@ class Peer:
                 events.CallResultErrorReceived(
                     self.speaker,
                     self.label,
-                    self.link.transport,
+                    self.transport,
                     rejection.unique_id,
                     event.action,
                     rejection.code,
@@ -430,7 +428,7 @@ class Peer:
                 events.FrameUnreadable(
                     self.speaker,
                     self.label,
-                    self.link.transport,
+                    self.transport,
                     event.text,
                     event.reason,
                     None if answer is None else answer.unique_id,
@@ -443,7 +441,7 @@ class Peer:
             self.frame_received(wire, event.text if text is None else text)
             self.bus.publish(
                 events.FrameIgnored(
-                    self.speaker, self.label, self.link.transport, event.text, event.reason
+                    self.speaker, self.label, self.transport, event.text, event.reason
                 )
             )
 
@@ -459,7 +457,7 @@ class Peer:
                 events.SendInvalid(
                     self.speaker,
                     self.label,
-                    self.link.transport,
+                    self.transport,
                     send.unique_id,
                     send.action,
                     problem.code,
@@ -512,7 +510,9 @@ class Peer:
             )
             reply = self.session.refuse(reply.unique_id, "InternalError")
             wire, text = link.encode(reply)
-        self.frame_sent(wire, text, reply)
+        self.bus.publish(  # (frame_sent, inline: the hot path)
+            events.FrameSent(self.speaker, self.label, self.transport, wire, text, reply)
+        )
         try:
             link.send_reply(reply, wire)
         except Exception as exc:  # the link closed while we answered

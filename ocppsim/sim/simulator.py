@@ -87,8 +87,13 @@ class Simulator:
     async def shutdown(self) -> None:
         for task in list(self._tasks):
             task.cancel()
-        stopping = [cp.stop() for cp in list(self.charge_points.values())]
-        await asyncio.gather(*stopping, return_exceptions=True)  # each bounded: at once
+        charge_points = list(self.charge_points.values())
+        stopped = await asyncio.gather(  # each stop is bounded: all at once
+            *(cp.stop() for cp in charge_points), return_exceptions=True
+        )
+        for cp, outcome in zip(charge_points, stopped, strict=True):
+            if isinstance(outcome, Exception):
+                self.bus.notice(cp.speaker, f"Error: stop failed: {outcome!r}", ERROR)
         if self.central_system is not None:
             await self.central_system.stop()
         await self.resources.close()
