@@ -23,7 +23,9 @@ import asyncio
 import dataclasses
 import functools
 import importlib
+import json
 import re
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -124,9 +126,33 @@ def peer_class(version: str, answered: tuple[str, ...]) -> type:
     return type(f"Library{version.replace('.', '')}", (module.ChargePoint,), namespace)
 
 
+class Tap:
+    """A connection as the library sees it (`send`, `recv`), keeping the frames it receives:
+    the library hands back a CALLRESULT as a dataclass, and its validator checks no format."""
+
+    def __init__(self, connection: Any):
+        self.connection = connection
+        #: each received frame, parsed
+        self.received: list[Any] = []
+
+    async def send(self, text: str) -> None:
+        await self.connection.send(text)
+
+    async def recv(self) -> str:
+        text = await self.connection.recv()
+        self.received.append(json.loads(text))
+        return str(text)
+
+    def result(self, unique_id: str) -> Any:
+        """The payload of the CALLRESULT to the CALL `unique_id`."""
+        found = [f[2] for f in self.received if f[:2] == [3, unique_id]]
+        assert len(found) == 1, (unique_id, self.received[-3:])
+        return found[0]
+
+
 def make_peer(cls: type, version: str, identity: str, connection: Any, answered: tuple[str, ...]):
     """An instance of `cls` on `connection`, with its answers made from the schemas."""
-    peer = cls(identity, connection, response_timeout=15)
+    peer = cls(identity, Tap(connection), response_timeout=15)
     peer.received = {}
     peer.answers = {a: sayable(version, a + "Response") for a in answered}
     return peer
@@ -144,14 +170,19 @@ async def running(coro: Awaitable[Any]) -> AsyncIterator[asyncio.Task[Any]]:
 
 async def library_calls(peer: Any, version: str, actions: tuple[str, ...]) -> dict[str, Any]:
     """The library sends every action of `actions` (its payload made from the schema); each
-    answer is a CALLRESULT the library validated. Returns what was sent, per action."""
+    answer is a CALLRESULT valid for the library and for ocppsim's stricter checks. Returns
+    what was sent, per action."""
     module = library(version)
     sent = {}
     for action in ordered(actions):
         payload = sayable(version, action + "Request")
         message = library_message(module.call, action, payload)
-        result = await peer.call(message, suppress=False)
+        unique_id = f"{action}-{uuid.uuid4()}"[:36]
+        result = await peer.call(message, suppress=False, unique_id=unique_id)
         assert type(result).__name__ == action and type(result).__module__.endswith("call_result")
+        # what the library took, with the date-times it does not check checked too
+        answer = peer._connection.result(unique_id)
+        assert validate(version, action + "Response", answer) is None, (action, answer)
         sent[action] = payload
     return sent
 

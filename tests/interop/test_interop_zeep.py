@@ -209,7 +209,7 @@ async def ocppsim_calls(
     for action in ordered(ACTIONS[service]):
         request = default_payload(VERSION, action + "Request")
         assert await send(action, request) == as_sent(server.answers[action]), action
-        assert server.received[action][-1] == as_sent(request), action
+        assert as_sent(request) in server.received[action], action
 
 
 async def ocppsim_received(side: Any, sent: dict[str, Any]) -> None:
