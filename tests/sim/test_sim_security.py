@@ -738,3 +738,51 @@ def test_charge_points_that_trust_the_same_cas_share_one_tls_context(certs: Test
     assert with_cert.context(identity) is not first.context(None)
     other_root = certs.pki.server.certificate  # any certificate as an extra trust anchor
     assert first.context(None, [other_root]) is not first.context(None)
+
+
+# ---------------------------------------------------------- credentials changed at run time
+
+
+def test_a_new_authorization_key_is_used_on_the_next_connection(
+    certs: TestCerts, lines: Lines, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ChangeConfiguration AuthorizationKey (1.6, hexadecimal): the Charge Point answers
+    Accepted, keeps its connection, and sends the new key's bytes when it connects again (to
+    a Central System that knows only the new key)."""
+    monkeypatch.setenv("OCPPSIM_RETRY_SECONDS", "0.2")
+    new_key = "00112233445566778899AABBCCDDEEFF"
+
+    async def start(sim: Simulator, port: int, auth: str) -> CentralSystem:
+        security = CentralSystemSecurity.from_options(
+            tls_cert=certs.server, tls_key=certs.server_key, auth=auth
+        )
+        cs = CentralSystem(
+            port, host="127.0.0.1", endpoint="/ocpp", behaviour=sim.cs_behaviour, security=security
+        )
+        sim.add_central_system(cs)
+        await cs.start()
+        return cs
+
+    async def scenario() -> None:
+        sim = Simulator()
+        cs = await start(sim, 0, "cp01:password-of-cp01")
+        setup = Setup(sim, cs, 2, lines)
+        setup.cp(url(cs, "wss"), "cp01", ca=certs.ca, password="password-of-cp01")
+        await lines.wait_for(r"cs: ChargePoint #cp01 connected \(protocol: ocpp1\.6, profile 2\)")
+        answer = await sim.remote_call(
+            "cp01", "ChangeConfiguration", [("key", "AuthorizationKey"), ("value", new_key)]
+        )
+        assert answer == {"status": "Accepted"}
+        keys = await sim.remote_call("cp01", "GetConfiguration", [("key", ["AuthorizationKey"])])
+        assert "value" not in keys["configurationKey"][0]  # write-only
+        port = cs.port
+        await sim.stop_central_system()
+        mark = lines.mark()
+        await start(sim, port, f"cp01:{new_key}")
+        await lines.wait_for(
+            r"cs: ChargePoint #cp01 connected \(protocol: ocpp1\.6, profile 2\)", mark
+        )
+        assert not lines.matching(r"cs: WARNING", mark)  # the bytes, as 1.6 sends them
+        await sim.shutdown()
+
+    asyncio.run(asyncio.wait_for(scenario(), 60))
