@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from prompt_toolkit import PromptSession
-from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
 from prompt_toolkit.history import FileHistory, InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
@@ -35,6 +35,9 @@ def history_path() -> Path:
 class OcppCompleter(Completer):
     """Completes command names (the plugins' too), `field=` names of the command's payload,
     CP ids, and plugin names after `load`/`unload`."""
+
+    #: the files after an option that names one (certificates and keys)
+    _paths = PathCompleter(expanduser=True)
 
     def __init__(self, shell: Shell):
         self.shell = shell
@@ -85,6 +88,13 @@ class OcppCompleter(Completer):
             return
         if previous == "-p" and command.name in ("start_cs", "start_cp"):
             yield from self._subprotocols(current, several=command.name == "start_cs")
+            return
+        option = next((o for o in command.options if o.flag == previous), None)
+        if option is not None and option.metavar.startswith("<file"):  # --ca, --tls-cert, …
+            yield from self._paths.get_completions(Document(current), complete_event)
+            return
+        if option is not None and option.flag == "--security-profile":
+            yield from (Completion(p, -len(current)) for p in "123" if p.startswith(current))
             return
         for option in command.options:
             if current.startswith("-") and option.flag.startswith(current):
