@@ -220,6 +220,37 @@ class CallTimedOut(NamedTuple):
 
 
 @_value
+class FaultInjected(NamedTuple):
+    """A fault set on purpose (`ocppsim.sim.faults`) acted on the link to `peer`: `text` says
+    what it did (`answer #id to Heartbeat not sent`), `unique_id` and `action` name the message
+    it changed, held or dropped (None for a link fault), `left` how many more times it acts
+    (None: until cleared). Published just before the frame it changed, so that logs,
+    recordings and verdicts tell an injected fault from a real one."""
+
+    speaker: str
+    peer: str
+    transport: str
+    kind: str
+    text: str
+    unique_id: str | None = None
+    action: str | None = None
+    left: int | None = None
+
+
+@_value
+class FaultChanged(NamedTuple):
+    """A fault was `set`, `cleared` or is `over` (it acted as often as it was set to) on the
+    side `speaker`; `charge_point_id` is the one charge point it is for (None: every charge
+    point of a Central System); `text` describes it (`drop answers, 3 times`)."""
+
+    speaker: str
+    kind: str
+    state: str
+    text: str
+    charge_point_id: str | None = None
+
+
+@_value
 class Notice(NamedTuple):
     """Anything else worth a line: `text` at a `logging` level (INFO, WARNING, ERROR)."""
 
@@ -242,6 +273,8 @@ Event = (
     | ResultInvalid
     | AnswerIgnored
     | CallTimedOut
+    | FaultInjected
+    | FaultChanged
     | Notice
 )
 Subscriber = Callable[[Any], None]

@@ -33,6 +33,7 @@ from ocppsim.sim.pinger import Pinger
 from ocppsim.sim.resources import Resources
 
 if TYPE_CHECKING:
+    from ocppsim.sim.faults import Fault, FaultTable
     from ocppsim.sim.security import CentralSystemSecurity, CsrSigning
 
 #: The module and class of the server side of each transport (imported when used, so that
@@ -151,6 +152,8 @@ class CentralSystem:
             self._inbox = Inbox(self.speaker, history)
             self.bus.subscribe(self._inbox)
         self._streams: set[EventStream] = set()
+        #: the faults set on it (`fault`), made on first use
+        self.faults: FaultTable | None = None
 
     @property
     def ping_interval(self) -> float:
@@ -180,6 +183,8 @@ class CentralSystem:
     async def stop(self) -> None:
         """Stop listening and end every link (OCPP-J: close 1001, dropping peers that do not
         answer within a moment)."""
+        if self.faults is not None:
+            self.faults.close()  # first: held answers go, so requests waiting on them end
         try:
             await self.server.stop()
         finally:
@@ -313,6 +318,31 @@ class CentralSystem:
             self.bus.subscribe(self._inbox)
         return await self._inbox.wait_for(action, charge_point_id, timeout, "the Central System")
 
+    def fault(
+        self,
+        kind: str,
+        charge_point_id: str | None = None,
+        *,
+        times: int | None = None,
+        action: str | None = None,
+        **options: Any,
+    ) -> Fault:
+        """Inject a fault into what this Central System sends to `charge_point_id` (None:
+        every charge point, those that connect later too): `fault("drop", "cp01", times=2)`,
+        `fault("delay", seconds=3)`; see ocppsim.sim.faults.KINDS. FaultError when it cannot
+        be set."""
+        from ocppsim.sim.faults import inject
+
+        return inject(self, kind, charge_point_id, times=times, action=action, **options)
+
+    def clear_faults(
+        self, kind: str | None = None, charge_point_id: str | None = None
+    ) -> list[Fault]:
+        """Clear the faults of `kind` (every kind when None); the faults cleared."""
+        from ocppsim.sim.faults import clear
+
+        return clear(self, kind, charge_point_id)
+
     def events(self) -> EventStream:
         """The events of this Central System from now on: `async for event in cs.events()`
         (frames, connections, refusals, …; see ocppsim.core.events)."""
@@ -361,6 +391,8 @@ class CentralSystem:
             self._spawn(previous.close(1000, "replaced by a new connection"))
         self.behaviour.tell_connection("connected", cp_id)
         self.pinger.add(peer)
+        if self.faults is not None:
+            self.faults.attach(peer)
         peer.start()
         return peer
 

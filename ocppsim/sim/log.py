@@ -178,6 +178,8 @@ class LogConsumer:
             events.ResultInvalid: self._result_invalid,
             events.AnswerIgnored: self._answer_ignored,
             events.CallTimedOut: self._timed_out,
+            events.FaultInjected: self._fault_injected,
+            events.FaultChanged: self._fault_changed,
             events.Notice: self._notice,
             events.ServerStarted: self._server_started,
             events.Connected: self._connected,
@@ -250,6 +252,15 @@ class LogConsumer:
     @staticmethod
     def _timed_out(event: events.CallTimedOut) -> None:
         error(f"Error for the message #{event.unique_id} : timeout", event.speaker)
+
+    @staticmethod
+    def _fault_injected(event: events.FaultInjected) -> None:
+        left = f" ({event.left} left)" if event.left is not None else ""
+        _log(INFO, f"fault: {event.text}{left}", event.speaker, None, None)
+
+    @staticmethod
+    def _fault_changed(event: events.FaultChanged) -> None:
+        _log(INFO, f"fault {event.state}: {event.text}", event.speaker, None, None)
 
     @staticmethod
     def _notice(event: events.Notice) -> None:

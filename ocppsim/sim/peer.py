@@ -57,6 +57,7 @@ from ocppsim.sim.log import ERROR, INFO, shorten
 
 if TYPE_CHECKING:
     from ocppsim.core.configuration import Configuration
+    from ocppsim.sim.faults import PeerFaults
 
 Payload = dict[str, Any]
 
@@ -120,6 +121,7 @@ class Peer:
         "_lock",
         "_handlers",
         "_open",
+        "faults",
     )
 
     def __init__(
@@ -159,6 +161,8 @@ class Peer:
         self._lock: asyncio.Lock | None = None  # made on the first CALL: most peers get none
         self._handlers: set[asyncio.Task[None]] | None = None
         self._open = True
+        #: the faults set on this link (`sim/faults.py`); None, the usual case, costs one test
+        self.faults: PeerFaults | None = None
 
     def __repr__(self) -> str:
         return f"<Peer {self.speaker}→{self.label} {self.transport} {self.version}>"
@@ -228,6 +232,9 @@ class Peer:
         if not self.connected:
             raise CallFailed("not connected")
         async with self._call_lock():
+            faults = self.faults
+            if faults is not None:
+                payload = faults.outgoing(self, action, payload)
             call = self.session.call(action, payload)
             try:
                 wire, text = self.link.encode(call)
@@ -252,9 +259,7 @@ class Peer:
             if raw:
                 await self.link.send_raw(wire, False)
             else:
-                await self.link.send_call(
-                    call, wire, timeout, lambda: self.frame_sent(wire, text, call)
-                )
+                await self.link.send_call(call, wire, timeout, lambda: self._sent(wire, text, call))
             return await asyncio.wait_for(future, timeout)
         except asyncio.TimeoutError:
             self.session.forget(uid)
@@ -269,18 +274,29 @@ class Peer:
         finally:
             self._waiting.pop(uid, None)
 
+    def _sent(self, wire: str, text: str, message: Call | Send) -> None:
+        """A CALL or SEND goes out now: its event, then what faults do with it (a duplicate,
+        a close after it)."""
+        self.frame_sent(wire, text, message)
+        faults = self.faults
+        if faults is not None:
+            faults.sent(self, message, wire)
+
     async def send(self, action: str, payload: Any) -> Send:
         """Send an OCPP 2.1 SEND: nothing answers it, so nothing waits for an answer, and it
         may go while a CALL is out (Part 4 §4.2.5). CallFailed when it cannot go out;
         MessageTypeUnavailable where the version has no SEND."""
         if not self.connected:
             raise CallFailed("not connected")
+        faults = self.faults
+        if faults is not None:
+            payload = faults.outgoing(self, action, payload)
         message = self.session.send(action, payload)
         try:
             wire, text = self.link.encode(message)
         except EncodeError as exc:
             raise CallFailed(str(exc)) from exc
-        self.frame_sent(wire, text, message)
+        self._sent(wire, text, message)
         await self.link.send(message, wire)
         return message
 
@@ -498,6 +514,8 @@ class Peer:
         """Encode and send the answer to a received message (a CALL's CALLRESULT or CALLERROR,
         a CALLRESULT's CALLRESULTERROR); an answer the link cannot carry becomes an
         InternalError (it is our handler's, or a plugin's, mistake)."""
+        if self.faults is not None and self.faults.answer(self, reply, action, payload):
+            return  # a fault took it (changed, held, dropped or doubled)
         link = self.link
         if not link.is_open:
             return  # the link is closing: nothing more goes out
@@ -516,6 +534,44 @@ class Peer:
         try:
             link.send_reply(reply, wire)
         except Exception as exc:  # the link closed while we answered
+            self.notice(f"Error: could not answer #{reply.unique_id}: {exc}", ERROR)
+
+    def encode_answer(
+        self, reply: CallResult | CallError | CallResultError, action: str | None, payload: Any
+    ) -> tuple[CallResult | CallError | CallResultError, str, str] | None:
+        """What `_reply` sends for `reply` (the answer, its wire and log texts; an InternalError
+        when the link cannot carry it), for faults that change or hold it; None once the
+        link is closing."""
+        link = self.link
+        if not link.is_open:
+            return None
+        try:
+            wire, text = link.encode(reply)
+        except Exception as exc:
+            _log.debug("answer not encoded", exc_info=True)
+            self.notice(
+                f"Error: the {action} answer {_shown(payload)} cannot be sent: {exc}", ERROR
+            )
+            reply = self.session.refuse(reply.unique_id, "InternalError")
+            wire, text = link.encode(reply)
+        return reply, wire, text
+
+    def send_answer(
+        self,
+        reply: CallResult | CallError | CallResultError,
+        wire: str,
+        text: str,
+        shown: Message | None = None,
+    ) -> None:
+        """Send an answer `encode_answer` made (`shown`: the message the event names, when a
+        fault changed what the wire carries)."""
+        link = self.link
+        if not link.is_open:
+            return
+        self.frame_sent(wire, text, reply if shown is None else shown)
+        try:
+            link.send_reply(reply, wire)
+        except Exception as exc:
             self.notice(f"Error: could not answer #{reply.unique_id}: {exc}", ERROR)
 
     def link_closed(self, error: BaseException | None) -> None:
