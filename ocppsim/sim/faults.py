@@ -721,6 +721,7 @@ class PeerFaults:
                     wire = text = shown.to_frame()
                 else:
                     wire = _relates_to(wire, uid, shown.unique_id)
+                    peer.link.rewrite_answer(uid, wire)  # type: ignore[attr-defined]
                 wrong = shown.unique_id
                 left = table.used(fault)
                 table.injected(peer, fault, f"{about} sent as #{wrong}", uid, action, left)

@@ -398,6 +398,13 @@ class SoapLink:
         finally:
             requests.pop(uid, None)
 
+    def rewrite_answer(self, unique_id: str, wire: str) -> None:
+        """Send `wire` as the answer to request `unique_id` instead of the envelope encoded
+        for it (an injected fault changed it: `ocppsim.sim.faults`)."""
+        request = (self._requests or {}).get(unique_id)
+        if request is not None:
+            request.body = wire.encode("utf-8")
+
     def send_reply(self, reply: CallResult | CallError | CallResultError, wire: str) -> None:
         request = (self._requests or {}).get(reply.unique_id)
         if request is None or request.reply.done() or isinstance(reply, CallResultError):
