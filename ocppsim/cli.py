@@ -28,7 +28,8 @@ def _parser() -> argparse.ArgumentParser:
             "first, then type commands at the prompt; `help` lists them, `help <command>` "
             "shows one. "
             "`ocppsim docs` regenerates the JSON Schemas and the message reference; "
-            "`ocppsim certs DIR` writes test certificates (see `ocppsim certs --help`)."
+            "`ocppsim certs DIR` writes test certificates (see `ocppsim certs --help`); "
+            "`ocppsim check` runs a conformance suite (see `ocppsim check --help`)."
         ),
         epilog="examples: ocppsim start_cs 9000 -u /ocpp | "
         f"ocppsim start_cp ws://localhost:9000/ocpp cp01 -p {versions.default().subprotocol}",
@@ -136,6 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["docs"]:
         return _docs(argv[1:])
+    if argv[:1] == ["check"]:
+        from ocppsim.check.command import check_main
+
+        return check_main(argv[1:])
     if argv[:1] == ["certs"]:
         from ocppsim.security.command import certs_main
 

@@ -1,4 +1,5 @@
-"""Locate the data folders (wsdl/, schemas/, plugins/) of an installed or a source tree ocppsim.
+"""Locate the data folders (wsdl/, schemas/, plugins/, suites/) of an installed or a source tree
+ocppsim.
 
 In a wheel they live in `ocppsim/data/<name>` (force-included at build time); in a source
 checkout or an editable install they are the top-level folders of the repository. Which file
@@ -14,7 +15,7 @@ from pathlib import Path
 
 @cache
 def data_dir(name: str) -> Path:
-    """The folder holding the data set `name` (`wsdl`, `schemas` or `plugins`)."""
+    """The folder holding the data set `name` (`wsdl`, `schemas`, `plugins` or `suites`)."""
     packaged = Path(str(files("ocppsim"))) / "data" / name
     if packaged.is_dir():
         return packaged

@@ -1,0 +1,169 @@
+"""`ocppsim check` end to end, real processes: against an ocppsim Central System (with the
+check_target plugin) the csms suite passes every case and writes JUnit that CI tools read;
+against a Central System broken on purpose (a plugin) the failing cases name the requirement
+and the frame, and the command exits 1; --list, usage errors (exit 2)."""
+
+from __future__ import annotations
+
+import subprocess
+import textwrap
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import junitparser
+from harness import SimProcess, free_port, ocppsim_command
+
+#: Suite parameters that keep the run short (the defaults wait for a real Central System).
+FAST = [
+    "--set",
+    "retry_interval=1",
+    "--set",
+    "quiet_time=0.5",
+    "--set",
+    "late_answer_delay=0.5",
+    "--timeout",
+    "5",
+]
+
+
+def check(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """`ocppsim check …`, run to its end."""
+    return subprocess.run(
+        [*ocppsim_command(), "check", *args], capture_output=True, text=True, timeout=timeout
+    )
+
+
+def target(sims: Any, port: int, *options: str) -> SimProcess:
+    """`ocppsim start_cs <port> -u /ocpp` with the check_target plugin loaded."""
+    cs = sims.cs(port, "-u", "/ocpp", *options)
+    cs.send("load check_target")
+    cs.expect(r"\[check_target\] Ready")
+    return cs
+
+
+def test_done_when_the_csms_suite_passes_against_ocppsim_and_writes_junit(
+    sims: Any, port: int, tmp_path: Path
+) -> None:
+    """The issue's command, against an ocppsim CS: every case passes, JUnit is written."""
+    cs = target(sims, port)
+    out = tmp_path / "out.xml"
+    url = f"ws://127.0.0.1:{port}/ocpp"
+    done = check(url, "--suite", "csms", "-p", "ocpp1.6", "--junit", str(out), *FAST)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stderr == ""
+    summary = done.stdout.strip().splitlines()[-1]
+    assert summary.startswith("30 case(s): 30 passed (")
+    assert "\nCSMS-16-REMOTE-02        1.6   PASS     RemoteStopTransaction" in done.stdout
+    root = ET.parse(out).getroot()
+    assert root.get("tests") == "30" and root.get("failures") == "0" and root.get("errors") == "0"
+    assert root.get("skipped") == "0"
+    cases = [c.name for suite in junitparser.JUnitXml.fromfile(str(out)) for c in suite]
+    assert cases[0] == "CSMS-16-BOOT-01 A charge point boots and is accepted"
+    assert len(cases) == 30
+    # the only error lines are the CALLERRORs the error-handling cases provoke on purpose
+    provoked = [
+        r">>cp#ocppsim-check \[4,",
+        r"WARNING : \w+ for CALL #",
+        r"can't be parsed",
+        r"no pending CALL #ocppsim-no-such-call",
+    ]
+    assert cs.errors(ignore=provoked) == []
+
+
+BROKEN = '''
+"""A Central System that accepts every idTag and gives every transaction the same id."""
+system = "cs"
+
+
+def on_load(api):
+    api.on_call("Authorize", lambda payload: {"idTagInfo": {"status": "Accepted"}})
+    api.on_call(
+        "StartTransaction",
+        lambda payload: {"transactionId": 7, "idTagInfo": {"status": "Accepted"}},
+    )
+    api.log("[broken] loaded")
+'''
+
+
+def test_against_a_broken_central_system_the_failing_cases_name_requirement_and_frame(
+    sims: Any, port: int, tmp_path: Path
+) -> None:
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "broken.py").write_text(textwrap.dedent(BROKEN), encoding="utf-8")
+    cs = sims.raw("--plugins-dir", str(plugins), "start_cs", str(port), "-u", "/ocpp")
+    cs.expect(rf"Server is listening on port {port}")
+    cs.send("load check_target")
+    cs.expect(r"\[check_target\] Ready")
+    cs.send("load broken")  # its answers come after check_target's: they win
+    cs.expect(r"\[broken\] loaded")
+    out = tmp_path / "out.xml"
+    cases = ["CSMS-16-AUTH-01", "CSMS-16-AUTH-02", "CSMS-16-TX-03"]
+    done = check(
+        f"ws://127.0.0.1:{port}/ocpp",
+        "--suite",
+        "csms",
+        "-p",
+        "1.6",
+        *[a for c in cases for a in ("--case", c)],
+        "--junit",
+        str(out),
+        "--json",
+        str(tmp_path / "out.json"),
+        *FAST,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    text = done.stdout
+    assert "3 case(s): 1 passed, 2 failed" in text
+    assert "CSMS-16-AUTH-02 FAIL: step 1 (send Authorize): the answer to Authorize:" in text
+    assert "requirement: OCPP 1.6 §4.1 (Authorize), §7.15" in text
+    assert 'frame: [3,"' in text and '{"idTagInfo":{"status":"Accepted"}}]' in text
+    assert "CSMS-16-TX-03 FAIL: step 2 (send StartTransaction)" in text
+    failures = {
+        c.name.split()[0]: c.result[0]
+        for suite in junitparser.JUnitXml.fromfile(str(out))
+        for c in suite
+        if c.result
+    }
+    assert set(failures) == {"CSMS-16-AUTH-02", "CSMS-16-TX-03"}
+    message = failures["CSMS-16-TX-03"].message
+    assert "transactionId is 7, expected anything but 7" in message
+    assert "OCPP 1.6 §4.8" in (failures["CSMS-16-TX-03"].text or "")
+    assert "FAIL transaction: the Central System gave transactionId 7 to a new transaction" in (
+        failures["CSMS-16-TX-03"].text or ""
+    )
+
+
+def test_list_and_usage_errors(tmp_path: Path) -> None:
+    listed = check("--suite", "csms", "-p", "2.0.1", "--list")
+    assert listed.returncode == 0
+    assert listed.stdout.splitlines()[0].startswith("CSMS-201-BOOT-01")
+    assert "OCPP 2.0.1 Part 2 B01" in listed.stdout
+    no_url = check("--suite", "csms", "-p", "1.6")
+    assert no_url.returncode == 2
+    assert "give the Central System's URL" in no_url.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("suite: csms\nversions: [1.6]\ncases:\n  - id: X\n", encoding="utf-8")
+    malformed = check("ws://127.0.0.1:1/ocpp", "--suite", str(bad))
+    assert malformed.returncode == 2
+    assert malformed.stderr.strip() == (f"ocppsim check: {bad}:4: case X: `title:' is missing")
+    unknown_case = check("--suite", "csms", "-p", "1.6", "--case", "CSMS-16-NOPE", "--list")
+    assert unknown_case.returncode == 2
+    assert "no case CSMS-16-NOPE in the suite for OCPP 1.6 (--list lists them)" in (
+        unknown_case.stderr
+    )
+    unreachable = check(
+        f"ws://127.0.0.1:{free_port()}/ocpp",
+        "--suite",
+        "csms",
+        "-p",
+        "1.6",
+        "--case",
+        "CSMS-16-BOOT-01",
+        "--case",
+        "CSMS-16-HEARTBEAT-01",
+    )
+    assert unreachable.returncode == 1
+    assert "2 case(s): 0 passed, 2 could not run" in unreachable.stdout
+    assert "Traceback" not in unreachable.stdout + unreachable.stderr
