@@ -35,6 +35,9 @@ _EXPORTS = {
     "OcppSimError": "ocppsim.core.errors",
     "UnknownVersion": "ocppsim.core.versions",
     "VersionUnavailable": "ocppsim.core.versions",
+    "CentralSystemSecurity": "ocppsim.sim.security",
+    "ChargePointSecurity": "ocppsim.sim.security",
+    "SecurityOptionsError": "ocppsim.sim.security",
 }
 
 __all__ = [
@@ -42,13 +45,16 @@ __all__ = [
     "CallFailed",
     "CallTimeout",
     "CentralSystem",
+    "CentralSystemSecurity",
     "ChargePoint",
+    "ChargePointSecurity",
     "Context",
     "EventStream",
     "InvalidMessage",
     "NotConnected",
     "OcppSimError",
     "Received",
+    "SecurityOptionsError",
     "UnknownVersion",
     "VersionUnavailable",
     "WaitTimeout",
@@ -63,6 +69,11 @@ if TYPE_CHECKING:
     from ocppsim.sim.charge_point import ChargePoint
     from ocppsim.sim.inbox import EventStream, Received, WaitTimeout
     from ocppsim.sim.peer import CallFailed, CallTimeout
+    from ocppsim.sim.security import (
+        CentralSystemSecurity,
+        ChargePointSecurity,
+        SecurityOptionsError,
+    )
 
 
 def __getattr__(name: str) -> Any:

@@ -84,7 +84,16 @@ class SimulatorThread:
     async def run_async(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run `coro` on the thread's loop, awaited from the caller's loop."""
         __tracebackhide__ = True
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
+        future = asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
+        try:
+            await asyncio.wait([future])
+        except asyncio.CancelledError:
+            future.cancel()  # the coroutine on the thread stops too
+            raise
+        error = future.exception()
+        if error is not None:
+            raise error  # from here: a test's traceback shows its own line, then the error
+        return future.result()
 
     def call(self, fn: Callable[[], T]) -> T:
         """Call `fn()` on the thread's loop (where the simulators' state lives); its result."""
@@ -140,16 +149,24 @@ class SimulatorThread:
         self.close()
 
 
-def _on_call(thread: SimulatorThread, target: Any, action: str, handler: Handler | None) -> Any:
-    """`target.on_call` done on the simulators' thread (a decorator without `handler`)."""
+def _on_call(
+    thread: SimulatorThread,
+    target: Any,
+    action: str,
+    handler: Handler | None,
+    method: str = "on_call",
+) -> Any:
+    """`target.on_call` (or `on_send`) done on the simulators' thread (a decorator without
+    `handler`)."""
+    register = getattr(target, method)
     if handler is None:
 
         def decorator(fn: Handler) -> Handler:
-            thread.call(lambda: target.on_call(action, fn))
+            thread.call(lambda: register(action, fn))
             return fn
 
         return decorator
-    return thread.call(lambda: target.on_call(action, handler))
+    return thread.call(lambda: register(action, handler))
 
 
 class SyncEventStream:
@@ -231,6 +248,11 @@ class _CentralSystemView:
         the simulators' thread. Without `handler`, a decorator."""
         return _on_call(self.thread, self.central_system, action, handler)
 
+    def on_send(self, action: str, handler: Handler | None = None) -> Any:
+        """Hear the SENDs `action` (OCPP 2.1) with `handler(payload)` or `handler(payload,
+        ctx)`, on the simulators' thread. Without `handler`, a decorator."""
+        return _on_call(self.thread, self.central_system, action, handler, "on_send")
+
 
 class SyncCentralSystem(_CentralSystemView):
     """A running Central System for a plain test (the `ocppsim_cs` fixture)."""
@@ -261,6 +283,18 @@ class SyncCentralSystem(_CentralSystemView):
         __tracebackhide__ = True
         coro = self.central_system.wait_for(action, charge_point_id, timeout=timeout)
         return self.thread.run(coro, timeout + GRACE)
+
+    def send(
+        self,
+        charge_point_id: str | None,
+        action: str,
+        payload: dict[str, Any] | None = None,
+        **kw: Any,
+    ) -> str:
+        """Send a SEND (OCPP 2.1) to a connected charge point; its unique id (see
+        `CentralSystem.send`)."""
+        __tracebackhide__ = True
+        return self.thread.run(self.central_system.send(charge_point_id, action, payload, **kw))
 
     def events(self) -> SyncEventStream:
         """Its events from now on."""
@@ -298,6 +332,18 @@ class AsyncCentralSystem(_CentralSystemView):
         """The first CALL `action` received (from `charge_point_id`) not taken yet."""
         __tracebackhide__ = True
         coro = self.central_system.wait_for(action, charge_point_id, timeout=timeout)
+        return await self.thread.run_async(coro)
+
+    async def send(
+        self,
+        charge_point_id: str | None,
+        action: str,
+        payload: dict[str, Any] | None = None,
+        **kw: Any,
+    ) -> str:
+        """Send a SEND (OCPP 2.1) to a connected charge point; its unique id."""
+        __tracebackhide__ = True
+        coro = self.central_system.send(charge_point_id, action, payload, **kw)
         return await self.thread.run_async(coro)
 
     def events(self) -> AsyncEventStream:
@@ -338,6 +384,10 @@ class _ChargePointView:
         `handler(payload, ctx)` (on the simulators' thread). Without `handler`, a decorator."""
         return _on_call(self.thread, self.charge_point, action, handler)
 
+    def on_send(self, action: str, handler: Handler | None = None) -> Any:
+        """Hear the Central System's SENDs `action` (OCPP 2.1), on the simulators' thread."""
+        return _on_call(self.thread, self.charge_point, action, handler, "on_send")
+
 
 class SyncChargePoint(_ChargePointView):
     """A connected Charge Point for a plain test (made by the `ocppsim_cp` fixture)."""
@@ -361,6 +411,11 @@ class SyncChargePoint(_ChargePointView):
         """The first CALL `action` the Central System sent not taken yet."""
         __tracebackhide__ = True
         return self.thread.run(self.charge_point.wait_for(action, timeout=timeout), timeout + GRACE)
+
+    def send(self, action: str, payload: dict[str, Any] | None = None, **kw: Any) -> str:
+        """Send a SEND (OCPP 2.1) to the Central System; its unique id (see `ChargePoint.send`)."""
+        __tracebackhide__ = True
+        return self.thread.run(self.charge_point.send(action, payload, **kw))
 
     def events(self) -> SyncEventStream:
         return SyncEventStream(self.thread, self.thread.call(self.charge_point.events))
@@ -391,6 +446,11 @@ class AsyncChargePoint(_ChargePointView):
         """The first CALL `action` the Central System sent not taken yet."""
         __tracebackhide__ = True
         return await self.thread.run_async(self.charge_point.wait_for(action, timeout=timeout))
+
+    async def send(self, action: str, payload: dict[str, Any] | None = None, **kw: Any) -> str:
+        """Send a SEND (OCPP 2.1) to the Central System; its unique id."""
+        __tracebackhide__ = True
+        return await self.thread.run_async(self.charge_point.send(action, payload, **kw))
 
     def events(self) -> AsyncEventStream:
         return AsyncEventStream(self.thread, self.thread.call(self.charge_point.events))

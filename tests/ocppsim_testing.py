@@ -196,3 +196,39 @@ class TestCerts:
     other_host_server_key: str
     self_signed_server: str
     self_signed_server_key: str
+
+
+#: bench/node: the Node.js interop peers and the place npm installs ocpp-rpc into
+NODE_DIR = Path(__file__).resolve().parents[1] / "bench" / "node"
+
+
+def ocpp_rpc_node() -> str:
+    """The `node` executable, with ocpp-rpc installed next to the scripts in bench/node (by npm,
+    once). Skips when `node` or `npm` is missing, when the npm registry cannot be reached (a
+    failure instead under `CI=true` or `OCPPSIM_INTEROP=1`), or with `OCPPSIM_INTEROP=0`."""
+    import os
+    import shutil
+    import subprocess
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not on PATH: this interop test runs ocpp-rpc, a Node.js library")
+    if (NODE_DIR / "node_modules" / "ocpp-rpc").is_dir():
+        return node
+    if os.environ.get("OCPPSIM_INTEROP") == "0":
+        pytest.skip("OCPPSIM_INTEROP=0: not installing ocpp-rpc into bench/node")
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.skip("npm is not on PATH: it installs ocpp-rpc into bench/node once")
+    done = subprocess.run(
+        [npm, "install", "--prefix", str(NODE_DIR), "--no-audit", "--no-fund", "--no-package-lock"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if done.returncode != 0 or not (NODE_DIR / "node_modules" / "ocpp-rpc").is_dir():
+        why = f"npm install of ocpp-rpc failed:\n{done.stdout}\n{done.stderr}"
+        if os.environ.get("OCPPSIM_INTEROP") == "1" or os.environ.get("CI") == "true":
+            pytest.fail(why)
+        pytest.skip(why.strip().splitlines()[-1][:200] + " (npm registry unreachable?)")
+    return node

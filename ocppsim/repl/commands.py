@@ -45,6 +45,8 @@ class Command:
     action: str | None = None
     service: str | None = None  # 'cs' for CP commands, 'cp' for remote_ commands
     example: str | None = None  # OCPP commands build theirs from the schema
+    #: more lines for `help <command>` (the kinds of `fault`)
+    notes: Callable[[], list[str]] | None = None
 
     def syntax(self) -> str:
         return " ".join((self.name, *self.args))
@@ -466,6 +468,133 @@ async def _ping_cp(shell: Shell, parsed: ParsedLine) -> None:
     await shell.sim.remote_ping(_option(parsed, command, "--remote-id"))
 
 
+# -- faults ------------------------------------------------------------------------------------
+
+#: The options of `fault` that pick where it applies, and how often.
+FAULT_TARGETS = ("--id", "--remote-id", "--cs", "--all")
+_FAULT_FLAGS = ("--once", "--cs", "--all")
+FAULT_WORDS = ("list", "clear")
+
+
+def _fault_line(parsed: ParsedLine) -> ParsedLine:
+    """`fault`'s flags take no value: a word after one is an argument (`--once drop`)."""
+    for flag in _FAULT_FLAGS:
+        value = parsed.options.get(flag)
+        if value is not None:
+            parsed.options[flag] = None
+            parsed.arguments.append(value)
+    return parsed
+
+
+async def _fault(shell: Shell, parsed: ParsedLine) -> None:
+    from ocppsim.sim.faults import KINDS, FaultError, kind_of
+
+    command = COMMANDS["fault"]
+    parsed = _fault_line(parsed)
+    word = parsed.arguments[0] if parsed.arguments else None
+    if word is None:
+        raise _syntax(command, f"missing argument <kind|list|clear> (kinds: {', '.join(KINDS)})")
+    if word == "list":
+        _check_fault_words(parsed, command, set(FAULT_TARGETS), 1)
+        shell.print("\n".join(shell.sim.fault_lines()), block=True)
+        return
+    if word == "clear":
+        _check_fault_words(parsed, command, set(FAULT_TARGETS), 2)
+        which = parsed.arguments[1] if len(parsed.arguments) > 1 else None
+        try:
+            if which is not None:
+                kind_of(which)
+            cleared = shell.sim.clear_faults(which, **_fault_target(parsed))
+        except FaultError as exc:
+            raise CommandError(f"Error: {exc}.") from None
+        if not cleared:
+            shell.print("No fault to clear." if which is None else f"No {which} fault to clear.")
+        return
+    try:
+        kind = kind_of(word)
+    except FaultError as exc:
+        raise CommandError(f"Error: {exc}.") from None
+    flags = {o.flag for o in kind.options} | set(FAULT_TARGETS)
+    if kind.counted:
+        flags |= {"--for", "--once"}
+    if kind.filtered:
+        flags.add("--action")  # (send-before-boot's --action is its own option)
+    _check_fault_words(parsed, command, flags, 1, kind.name)
+    if "--for" in parsed.options and "--once" in parsed.options:
+        raise _syntax(command, "--for and --once both say how often: give one")
+    times: int | None = 1 if "--once" in parsed.options else None
+    if "--for" in parsed.options:
+        text = parsed.options["--for"] or ""
+        if not text.isdigit() or int(text) < 1:
+            raise CommandError(f"Error: --for takes a whole number, 1 or more, not `{text}'.")
+        times = int(text)
+    own = {"--for", "--once"} | ({"--action"} if kind.filtered else set())
+    options = {
+        flag[2:]: value
+        for flag, value in parsed.options.items()
+        if flag not in FAULT_TARGETS and flag not in own
+    }
+    try:
+        shell.sim.fault(
+            kind.name,
+            times=times,
+            action=parsed.options.get("--action") if kind.filtered else None,
+            options=options,
+            **_fault_target(parsed),
+        )
+    except FaultError as exc:
+        raise CommandError(f"Error: {exc}.") from None
+
+
+def _fault_target(parsed: ParsedLine) -> dict[str, Any]:
+    return {
+        "cp_id": parsed.options.get("--id"),
+        "remote_id": parsed.options.get("--remote-id"),
+        "every_cp": "--cs" in parsed.options,
+        "all_cps": "--all" in parsed.options,
+    }
+
+
+def _check_fault_words(
+    parsed: ParsedLine, command: Command, known: set[str], arguments: int, kind: str = ""
+) -> None:
+    """Refuse what `fault` (of `kind`) does not take: an option, a missing value, a word."""
+    for flag, value in parsed.options.items():
+        if flag not in known:
+            of = f" of fault {kind}" if kind else ""
+            takes = ", ".join(sorted(known - set(FAULT_TARGETS)))
+            more = f" ({kind} takes {takes or 'no options of its own'})" if kind else ""
+            raise _syntax(command, f"`{flag}' is no option{of}{more}")
+        if value is None and flag not in _FAULT_FLAGS:
+            raise _syntax(command, f"option `{flag}' needs a value")
+    if parsed.repeated:
+        raise _syntax(command, f"option `{parsed.repeated[0]}' is given twice")
+    if len(parsed.arguments) > arguments:
+        raise _syntax(command, f"`{parsed.arguments[arguments]}' is an unexpected argument")
+    if parsed.fields:
+        name, value = parsed.fields[0]
+        raise _syntax(command, f"`{name}={value}' is an unexpected argument")
+    targets = [flag for flag in FAULT_TARGETS if flag in parsed.options]
+    if len(targets) > 1:
+        raise _syntax(command, f"{' and '.join(targets)} both say where: give one")
+
+
+def _fault_notes() -> list[str]:
+    from ocppsim.sim.faults import kinds_help
+
+    return [
+        "Where it applies (the side that runs it; without one: the only simulator there is):",
+        "  --id <id>         a Charge Point of this process: what it sends to its Central System",
+        "  --remote-id <id>  the Central System: what it sends to that charge point",
+        "  --cs              the Central System: what it sends to every charge point",
+        "  --all             every Charge Point of this process (a storm: all at once)",
+        "Kinds (what the other end sees):",
+        *kinds_help(),
+        "fault list shows the faults set; fault clear [<kind>] clears them (with a target:",
+        "those of that side).",
+    ]
+
+
 # -- settings and the rest ---------------------------------------------------------------------
 
 SETTINGS = ("websocket_ping_interval", "print_xml")
@@ -602,6 +731,23 @@ def _sends_with_notes(service: Service) -> list[tuple[str, str]]:
         for action in entry.sends.get(service, ()):
             found.setdefault(action, []).append(entry.name)
     return [(action, versions_note(names)) for action, names in found.items()]
+
+
+def _fault_kind_options() -> list[Option]:
+    """Every option a kind of fault takes, once each (`help fault` says which kind takes it)."""
+    from ocppsim.sim.faults import KINDS
+
+    takers: dict[str, list[str]] = {}
+    metavars: dict[str, str] = {}
+    for kind in KINDS.values():
+        for option in kind.options:
+            if option.flag != "--action":
+                takers.setdefault(option.flag, []).append(kind.name)
+                metavars.setdefault(option.flag, option.metavar)
+    return [
+        Option(flag, f"of {', '.join(names)}", metavar=metavars[flag])
+        for flag, names in takers.items()
+    ]
 
 
 def _build() -> dict[str, Command]:
@@ -883,6 +1029,26 @@ def _build() -> dict[str, Command]:
     )
     ocpp_commands("cp")
     send_commands("cp")
+    add(
+        Command(
+            "fault",
+            ("<kind|list|clear>",),
+            (
+                ID_OPTION,
+                REMOTE_ID_OPTION,
+                Option("--cs", "the Central System, towards every charge point", metavar=""),
+                Option("--all", "every Charge Point of this process", metavar=""),
+                Option("--for", "act this many times (default: until cleared)", metavar="<n>"),
+                Option("--once", "act once", metavar=""),
+                Option("--action", "act only on that action's messages", metavar="<action>"),
+                *_fault_kind_options(),
+            ),
+            "inject a fault (delay, drop, duplicate, … reconnect-storm); list; clear",
+            _fault,
+            example="fault drop --remote-id cp01 --for 3",
+            notes=_fault_notes,
+        )
+    )
     add(Command("quit", (), (), "leave the simulator", _quit, example="quit"))
     return table
 

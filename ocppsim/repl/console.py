@@ -182,14 +182,15 @@ class StdoutHandler(logging.Handler):
             line = self.format(record)
             out: TextIO = sys.stdout
             out.write(line + "\n")
+            if self._flush_pending:
+                return  # a flush is due at the end of this loop iteration already
             try:
                 loop = asyncio.get_running_loop()
             except RuntimeError:
                 out.flush()
                 return
-            if not self._flush_pending:
-                self._flush_pending = True
-                loop.call_soon(self._flush)
+            self._flush_pending = True
+            loop.call_soon(self._flush)
         except Exception:
             self.handleError(record)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from prompt_toolkit import PromptSession
-from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
 from prompt_toolkit.history import FileHistory, InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
@@ -35,6 +35,9 @@ def history_path() -> Path:
 class OcppCompleter(Completer):
     """Completes command names (the plugins' too), `field=` names of the command's payload,
     CP ids, and plugin names after `load`/`unload`."""
+
+    #: the files after an option that names one (certificates and keys)
+    _paths = PathCompleter(expanduser=True)
 
     def __init__(self, shell: Shell):
         self.shell = shell
@@ -86,6 +89,16 @@ class OcppCompleter(Completer):
         if previous == "-p" and command.name in ("start_cs", "start_cp"):
             yield from self._subprotocols(current, several=command.name == "start_cs")
             return
+        if command.name == "fault":
+            yield from self._fault(words, typed, current)
+            return
+        option = next((o for o in command.options if o.flag == previous), None)
+        if option is not None and option.metavar.startswith("<file"):  # --ca, --tls-cert, …
+            yield from self._paths.get_completions(Document(current), complete_event)
+            return
+        if option is not None and option.flag == "--security-profile":
+            yield from (Completion(p, -len(current)) for p in "123" if p.startswith(current))
+            return
         for option in command.options:
             if current.startswith("-") and option.flag.startswith(current):
                 yield Completion(option.flag, -len(current))
@@ -115,6 +128,28 @@ class OcppCompleter(Completer):
                 for name, end in found.items():
                     yield Completion(f"{prefix}{dot}{name}{end}", -len(current))
                 return
+
+    @staticmethod
+    def _fault(words: list[str], typed: int, current: str) -> Iterable[Completion]:
+        """`fault <kind|list|clear>`, `fault clear <kind>`, then the options the kind takes."""
+        from ocppsim.repl.commands import FAULT_TARGETS, FAULT_WORDS
+        from ocppsim.sim.faults import KINDS
+
+        if typed == 1 or (typed == 2 and words[1] == "clear"):
+            names = [*KINDS] if typed == 2 else [*KINDS, *FAULT_WORDS]
+            yield from (Completion(n, -len(current)) for n in names if n.startswith(current))
+            return
+        if not current.startswith("-"):
+            return
+        kind = KINDS.get(words[1])
+        flags = list(FAULT_TARGETS)
+        if kind is not None:
+            flags += [o.flag for o in kind.options]
+            flags += ["--for", "--once"] if kind.counted else []
+            flags += ["--action"] if kind.filtered else []
+        for flag in dict.fromkeys(flags):
+            if flag.startswith(current) and flag not in words:
+                yield Completion(flag, -len(current))
 
     @staticmethod
     def _subprotocols(current: str, several: bool) -> Iterable[Completion]:

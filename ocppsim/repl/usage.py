@@ -34,7 +34,7 @@ def usage_line(command: Command) -> str:
     """`remote_reset [--remote-id <id>] [field=value …]`"""
     words = [command.name, *command.args]
     for option in command.options:
-        text = f"{option.flag} {option.metavar}"
+        text = f"{option.flag} {option.metavar}".rstrip()
         words.append(text if option.required else f"[{text}]")
     if command.action is not None:
         words.append("[field=value …]")
@@ -46,10 +46,10 @@ def command_help(command: Command, variant: str | None = None) -> str:
     lines = [usage_line(command), f"  {command.help}"]
     if command.options:
         lines.append("Options:")
-        width = max(len(f"{o.flag} {o.metavar}") for o in command.options)
+        width = max(len(f"{o.flag} {o.metavar}".rstrip()) for o in command.options)
         for option in command.options:
             default = f" (default: {option.default})" if option.default is not None else ""
-            flag = f"{option.flag} {option.metavar}"
+            flag = f"{option.flag} {option.metavar}".rstrip()
             lines.append(f"  {flag:<{width}}  {option.help}{default}")
     if command.action is not None and command.service is not None:
         groups = _groups(command.action, command.service, variant)
@@ -57,6 +57,8 @@ def command_help(command: Command, variant: str | None = None) -> str:
         lines += _examples(command, groups, variant)
     elif command.example:
         lines += ["Example:", f"  {command.example}"]
+    if command.notes is not None:
+        lines += command.notes()
     return "\n".join(lines)
 
 

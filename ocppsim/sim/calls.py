@@ -58,7 +58,9 @@ def _check_request(
     entry = get(peer.version)
     message = action + "Request"
     if not entry.handles(service, action):
-        if entry.handles("cp" if service == "cs" else "cs", action):
+        if entry.is_send(service, action):
+            why = f"`{action}' is a SEND in {entry.title} (no answer comes): send it with send()"
+        elif entry.handles("cp" if service == "cs" else "cs", action):
             why = f"a {_SENDER[service]} does not send `{action}' in {entry.title}"
         elif known_action(action):
             why = f"`{action}' is not an action of {entry.title}"

@@ -33,7 +33,8 @@ from ocppsim.sim.pinger import Pinger
 from ocppsim.sim.resources import Resources
 
 if TYPE_CHECKING:
-    from ocppsim.sim.security import CentralSystemSecurity
+    from ocppsim.sim.faults import Fault, FaultTable
+    from ocppsim.sim.security import CentralSystemSecurity, CsrSigning
 
 #: The module and class of the server side of each transport (imported when used, so that
 #: an OCPP-J process loads no XML library).
@@ -56,12 +57,12 @@ class ServerSide(Protocol):
 
 
 def transport_class(table: dict[str, tuple[str, str]], transport: str) -> Any:
-    """The class that implements `transport` in `table` (ValueError for an unknown one)."""
+    """The class that implements `transport` in `table` (OcppSimError for an unknown one)."""
     try:
         module, name = table[transport]
     except KeyError:
         known = " or ".join(table)
-        raise ValueError(f"unknown transport {transport!r} (use {known})") from None
+        raise OcppSimError(f"Error: unknown transport `{transport}' (use {known}).") from None
     return getattr(importlib.import_module(module), name)
 
 
@@ -135,6 +136,7 @@ class CentralSystem:
         self.behaviour = behaviour or Behaviour("cs")
         #: what charge points must present (TLS, Basic auth, client certificates), if anything
         self.security = security
+        self._csr_signing: CsrSigning | None = None
         self.bus = bus if bus is not None else EventBus(LogConsumer(), *observe.subscribers())
         self._own_resources = resources is None
         self.resources = resources if resources is not None else Resources()
@@ -150,6 +152,8 @@ class CentralSystem:
             self._inbox = Inbox(self.speaker, history)
             self.bus.subscribe(self._inbox)
         self._streams: set[EventStream] = set()
+        #: the faults set on it (`fault`), made on first use
+        self.faults: FaultTable | None = None
 
     @property
     def ping_interval(self) -> float:
@@ -158,12 +162,14 @@ class CentralSystem:
     @property
     def url(self) -> str:
         """The URL a charge point is given: `ws://127.0.0.1:<port>/<endpoint>` (OCPP-J, to
-        which it appends its id) or the SOAP endpoint `http://…`; the host is 127.0.0.1 when
-        listening on every interface."""
+        which it appends its id) or the SOAP endpoint `http://…`; `wss://`, `https://` with
+        TLS. The host is 127.0.0.1 when listening on every interface."""
         host = self.host if self.host not in (None, "", "0.0.0.0", "::") else "127.0.0.1"
         if ":" in str(host):
             host = f"[{host}]"
         scheme = "http" if self.transport == "soap" else "ws"
+        if self.security is not None and self.security.tls is not None:
+            scheme += "s"
         path = "" if self.endpoint == "/" and self.transport != "soap" else self.endpoint
         return f"{scheme}://{host}:{self.port}{path}"
 
@@ -177,6 +183,8 @@ class CentralSystem:
     async def stop(self) -> None:
         """Stop listening and end every link (OCPP-J: close 1001, dropping peers that do not
         answer within a moment)."""
+        if self.faults is not None:
+            self.faults.close()  # first: held answers go, so requests waiting on them end
         try:
             await self.server.stop()
         finally:
@@ -310,6 +318,31 @@ class CentralSystem:
             self.bus.subscribe(self._inbox)
         return await self._inbox.wait_for(action, charge_point_id, timeout, "the Central System")
 
+    def fault(
+        self,
+        kind: str,
+        charge_point_id: str | None = None,
+        *,
+        times: int | None = None,
+        action: str | None = None,
+        **options: Any,
+    ) -> Fault:
+        """Inject a fault into what this Central System sends to `charge_point_id` (None:
+        every charge point, those that connect later too): `fault("drop", "cp01", times=2)`,
+        `fault("delay", seconds=3)`; see ocppsim.sim.faults.KINDS. FaultError when it cannot
+        be set."""
+        from ocppsim.sim.faults import inject
+
+        return inject(self, kind, charge_point_id, times=times, action=action, **options)
+
+    def clear_faults(
+        self, kind: str | None = None, charge_point_id: str | None = None
+    ) -> list[Fault]:
+        """Clear the faults of `kind` (every kind when None); the faults cleared."""
+        from ocppsim.sim.faults import clear
+
+        return clear(self, kind, charge_point_id)
+
     def events(self) -> EventStream:
         """The events of this Central System from now on: `async for event in cs.events()`
         (frames, connections, refusals, …; see ocppsim.core.events)."""
@@ -326,6 +359,11 @@ class CentralSystem:
         and start serving it. A newer link of the same charge point replaces the older one
         (closed in the background)."""
         session = RpcSession(version, "cs", variant=self.variant, unique_id=link.new_unique_id)
+        answer: Any = self.behaviour.answer
+        quick_answer: Any = self.behaviour.quick_answer
+        signing = self._signing()
+        if signing is not None:  # SignCertificate signed with --ca-key
+            answer, quick_answer = signing.answer, signing.quick_answer
         peer = Peer(
             link,
             session,
@@ -333,8 +371,8 @@ class CentralSystem:
             label=f"cp#{cp_id}",
             charge_point_id=cp_id,
             bus=self.bus,
-            answer=self.behaviour.answer,
-            quick_answer=self.behaviour.quick_answer,
+            answer=answer,
+            quick_answer=quick_answer,
             on_result=self.behaviour.result,
             on_send=self.behaviour.send_received,
             on_closed=self._detached,
@@ -353,6 +391,8 @@ class CentralSystem:
             self._spawn(previous.close(1000, "replaced by a new connection"))
         self.behaviour.tell_connection("connected", cp_id)
         self.pinger.add(peer)
+        if self.faults is not None:
+            self.faults.attach(peer)
         peer.start()
         return peer
 
@@ -378,6 +418,21 @@ class CentralSystem:
         departed[cp_id] = time.time()
         while len(departed) > REMEMBERED_DEPARTURES:
             del departed[next(iter(departed))]
+
+    def _signing(self) -> CsrSigning | None:
+        """What answers SignCertificate when the Central System has a CA key, made once."""
+        security = self.security
+        if security is None or security.signer is None:
+            return None
+        if self._csr_signing is None:
+            from ocppsim.sim.security import CsrSigning
+
+            self._csr_signing = CsrSigning(self, security.signer)
+        return self._csr_signing
+
+    def spawn_quietly(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Run `coro` in the background, cancelled on stop; a link that broke is no news."""
+        self._spawn(coro)
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Run `coro` in the background; its failure (a link that broke) is no news."""

@@ -40,6 +40,7 @@ from ocppsim.transport import ConnectFailed
 
 if TYPE_CHECKING:
     from ocppsim.security import TlsFailure
+    from ocppsim.sim.faults import Fault, FaultTable
     from ocppsim.sim.security import ChargePointSecurity
 
 #: The module and class of the client side of each transport (imported when used).
@@ -147,6 +148,9 @@ class ChargePoint:
             self._inbox = Inbox(self.speaker, history)
             self.bus.subscribe(self._inbox)
         self._streams: set[EventStream] = set()
+        #: the faults set on it (`fault`), made on first use
+        self.faults: FaultTable | None = None
+        self._redial_now = False  # the link is dropped on purpose: dial again at once
 
     @property
     def connected(self) -> bool:
@@ -172,6 +176,8 @@ class ChargePoint:
             await asyncio.wait({task})  # our own cancellation still propagates
         for reporting in list(self._event_tasks):
             reporting.cancel()
+        if self.faults is not None:
+            self.faults.close()
         peer = self.peer
         if peer is not None and peer.connected:
             try:
@@ -295,6 +301,22 @@ class ChargePoint:
             self.bus.subscribe(self._inbox)
         return await self._inbox.wait_for(action, None, timeout, self.speaker)
 
+    def fault(
+        self, kind: str, *, times: int | None = None, action: str | None = None, **options: Any
+    ) -> Fault:
+        """Inject a fault into what this Charge Point sends to its Central System:
+        `fault("drop", times=2)`, `fault("clock-skew", seconds=-30)`; see
+        ocppsim.sim.faults.KINDS. FaultError when it cannot be set."""
+        from ocppsim.sim.faults import inject
+
+        return inject(self, kind, times=times, action=action, **options)
+
+    def clear_faults(self, kind: str | None = None) -> list[Fault]:
+        """Clear the faults of `kind` (every kind when None); the faults cleared."""
+        from ocppsim.sim.faults import clear
+
+        return clear(self, kind)
+
     def events(self) -> EventStream:
         """The events of this Charge Point from now on: `async for event in cp.events()`."""
         stream = EventStream(self.bus, self.speaker, self._streams.discard)
@@ -389,6 +411,8 @@ class ChargePoint:
         )
         self.behaviour.tell_connection("connected", self.charge_point_id)
         self.pinger.add(peer)
+        if self.faults is not None:
+            self.faults.attach(peer)
         peer.start()
         if self._booted:
             self._report_security_events()
@@ -397,6 +421,8 @@ class ChargePoint:
         """The link ended: dial again, unless the charge point is stopping."""
         self.pinger.discard(peer)
         retry = not self._stopping and self.client.reconnects
+        delay = 0.0 if self._redial_now else retry_delay()
+        self._redial_now = False
         self.bus.publish(
             events.Disconnected(
                 self.speaker,
@@ -404,14 +430,22 @@ class ChargePoint:
                 peer.transport,
                 self.charge_point_id,
                 peer.link.close_description,
-                retry_in=retry_delay() if retry else None,
+                retry_in=delay if retry else None,
             )
         )
         self.behaviour.tell_connection("disconnected", self.charge_point_id)
         if retry:
             self._task = asyncio.get_running_loop().create_task(
-                self._connect(first_delay=retry_delay()), name=f"charge point {self.speaker}"
+                self._connect(first_delay=delay), name=f"charge point {self.speaker}"
             )
+
+    def drop(self, code: int = 1001, reason: str = "") -> None:
+        """Drop the link now (a close frame if it can go, then the TCP connection) and dial
+        again at once: one round of a reconnect storm."""
+        peer = self.peer
+        if peer is not None and peer.connected:
+            self._redial_now = True
+            peer.abort(code, reason)
 
     # -- answering ------------------------------------------------------------------------------
 

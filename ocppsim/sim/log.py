@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -37,6 +38,51 @@ SENT, RECEIVED = ">>", "<<"
 INFO, WARNING, ERROR = logging.INFO, logging.WARNING, logging.ERROR
 
 
+#: The fields every simulator record has the same value in: no caller lookup, no thread or
+#: process (the console turns those off too), no arguments to merge.
+_CONSTANT_FIELDS = {
+    "name": logger.name,
+    "args": None,
+    "exc_info": None,
+    "exc_text": None,
+    "stack_info": None,
+    "pathname": "(unknown file)",
+    "filename": "(unknown file)",
+    "module": "Unknown module",
+    "lineno": 0,
+    "funcName": None,
+    "thread": None,
+    "threadName": None,
+    "processName": None,
+    "process": None,
+    "taskName": None,
+}
+_LEVEL_NAMES = {level: logging.getLevelName(level) for level in (10, 20, 30, 40, 50)}
+_new_record = logging.LogRecord.__new__
+_now = time.time
+_START: float = logging._startTime  # type: ignore[attr-defined]  # relativeCreated's origin
+
+
+def _record(level: int, text: str) -> logging.LogRecord:
+    """A LogRecord of `logger` with the fields above, made without `LogRecord.__init__`'s
+    work (half its cost, and two are made per round trip) unless another record factory
+    is installed (then it makes them)."""
+    factory = logging.getLogRecordFactory()
+    if factory is not logging.LogRecord:  # someone customises records: let them
+        return factory(logger.name, level, "(unknown file)", 0, text, None, None)
+    record = _new_record(logging.LogRecord)
+    fields = record.__dict__
+    fields.update(_CONSTANT_FIELDS)
+    created = _now()
+    fields["created"] = created
+    fields["msecs"] = int((created - int(created)) * 1000) + 0.0
+    fields["relativeCreated"] = (created - _START) * 1000
+    fields["msg"] = text
+    fields["levelno"] = level
+    fields["levelname"] = _LEVEL_NAMES.get(level) or logging.getLevelName(level)
+    return record
+
+
 def _log(
     level: int,
     text: str,
@@ -46,13 +92,11 @@ def _log(
     message_type: str | None = None,
 ) -> None:
     """`logger.log(level, text, extra=…)` for the fields above, minus its per-call
-    overhead (2 lines per round trip): the record comes from the record factory with
-    no caller lookup and no `extra` merging, then goes through `Logger.handle` (the
-    logger's and handlers' levels and filters apply as usual)."""
+    overhead (2 lines per round trip): the record is made by `_record`, with no caller
+    lookup and no `extra` merging, then goes through `Logger.handle` (the logger's and
+    handlers' levels and filters apply as usual)."""
     if logger.isEnabledFor(level):
-        record = logging.getLogRecordFactory()(
-            logger.name, level, "(unknown file)", 0, text, None, None
-        )
+        record = _record(level, text)
         record.speaker = speaker
         record.direction = direction
         record.peer = peer
@@ -122,7 +166,8 @@ class LogConsumer:
 
     def __init__(self, print_xml: Callable[[str], bool] | None = None):
         self.print_xml = print_xml
-        self._render: dict[type, Callable[[Any], None]] = {
+        #: the events it renders, each to its function (the bus calls them directly)
+        self.by_type: dict[type, Callable[[Any], None]] = {
             events.FrameSent: self._sent,
             events.FrameReceived: self._received,
             events.FrameUnreadable: self._unreadable,
@@ -133,6 +178,8 @@ class LogConsumer:
             events.ResultInvalid: self._result_invalid,
             events.AnswerIgnored: self._answer_ignored,
             events.CallTimedOut: self._timed_out,
+            events.FaultInjected: self._fault_injected,
+            events.FaultChanged: self._fault_changed,
             events.Notice: self._notice,
             events.ServerStarted: self._server_started,
             events.Connected: self._connected,
@@ -140,23 +187,27 @@ class LogConsumer:
         }
 
     def __call__(self, event: events.Event) -> None:
-        render = self._render.get(type(event))
+        render = self.by_type.get(type(event))
         if render is not None:
             render(event)
 
     def _shown(self, event: events.Frame) -> str:
-        if event.transport == SOAP and self.print_xml is not None:
-            if self.print_xml(_role(event.speaker)):
-                return one_line(event.wire) or '""'
+        """A SOAP frame's envelope when `print_xml` is on for its side, else its text."""
+        if self.print_xml is not None and self.print_xml(_role(event.speaker)):
+            return one_line(event.wire) or '""'
         return event.text
 
     def _sent(self, event: events.FrameSent) -> None:
-        shown = self._shown(event)
-        _log(INFO, shown, event.speaker, SENT, event.peer, message_type_of(event))
+        shown = self._shown(event) if event.transport == SOAP else event.text
+        message = event.message
+        kind = _TYPE_OF.get(type(message)) if message is not None else message_type_of(event)
+        _log(INFO, shown, event.speaker, SENT, event.peer, kind)
 
     def _received(self, event: events.FrameReceived) -> None:
-        shown = self._shown(event)
-        _log(INFO, shown, event.speaker, RECEIVED, event.peer, message_type_of(event))
+        shown = self._shown(event) if event.transport == SOAP else event.text
+        message = event.message
+        kind = _TYPE_OF.get(type(message)) if message is not None else message_type_of(event)
+        _log(INFO, shown, event.speaker, RECEIVED, event.peer, kind)
 
     @staticmethod
     def _unreadable(event: events.FrameUnreadable) -> None:
@@ -201,6 +252,15 @@ class LogConsumer:
     @staticmethod
     def _timed_out(event: events.CallTimedOut) -> None:
         error(f"Error for the message #{event.unique_id} : timeout", event.speaker)
+
+    @staticmethod
+    def _fault_injected(event: events.FaultInjected) -> None:
+        left = f" ({event.left} left)" if event.left is not None else ""
+        _log(INFO, f"fault: {event.text}{left}", event.speaker, None, None)
+
+    @staticmethod
+    def _fault_changed(event: events.FaultChanged) -> None:
+        _log(INFO, f"fault {event.state}: {event.text}", event.speaker, None, None)
 
     @staticmethod
     def _notice(event: events.Notice) -> None:

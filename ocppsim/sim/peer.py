@@ -57,6 +57,7 @@ from ocppsim.sim.log import ERROR, INFO, shorten
 
 if TYPE_CHECKING:
     from ocppsim.core.configuration import Configuration
+    from ocppsim.sim.faults import PeerFaults
 
 Payload = dict[str, Any]
 
@@ -109,6 +110,8 @@ class Peer:
         "charge_point_id",
         "configuration",
         "bus",
+        "transport",
+        "version",
         "_answer",
         "_quick_answer",
         "_on_result",
@@ -118,6 +121,7 @@ class Peer:
         "_lock",
         "_handlers",
         "_open",
+        "faults",
     )
 
     def __init__(
@@ -144,6 +148,10 @@ class Peer:
         #: a Charge Point's link to its CS: that CP's configuration keys (handlers read them)
         self.configuration = configuration
         self.bus = bus
+        #: `websocket` (OCPP-J) or `soap`: the link's
+        self.transport: str = link.transport
+        #: the OCPP version of the link (its session's)
+        self.version: str = session.version
         self._answer = answer
         self._quick_answer = quick_answer
         self._on_result = on_result
@@ -153,23 +161,16 @@ class Peer:
         self._lock: asyncio.Lock | None = None  # made on the first CALL: most peers get none
         self._handlers: set[asyncio.Task[None]] | None = None
         self._open = True
+        #: the faults set on this link (`sim/faults.py`); None, the usual case, costs one test
+        self.faults: PeerFaults | None = None
 
     def __repr__(self) -> str:
         return f"<Peer {self.speaker}→{self.label} {self.transport} {self.version}>"
 
     @property
-    def version(self) -> str:
-        return self.session.version
-
-    @property
     def service(self) -> Service:
         """The service this side answers (`cs` on a Central System)."""
         return self.session.service
-
-    @property
-    def transport(self) -> str:
-        """`websocket` (OCPP-J) or `soap`."""
-        return self.link.transport
 
     @property
     def timeout(self) -> float:
@@ -201,17 +202,18 @@ class Peer:
             unique_id=self.link.new_unique_id,
         )
         self.session.pending = old.pending
+        self.version = version
 
     # -- events ---------------------------------------------------------------------------
 
     def frame_sent(self, wire: str, text: str, message: Message | None = None) -> None:
         self.bus.publish(
-            events.FrameSent(self.speaker, self.label, self.link.transport, wire, text, message)
+            events.FrameSent(self.speaker, self.label, self.transport, wire, text, message)
         )
 
     def frame_received(self, wire: str, text: str, message: Message | None = None) -> None:
         self.bus.publish(
-            events.FrameReceived(self.speaker, self.label, self.link.transport, wire, text, message)
+            events.FrameReceived(self.speaker, self.label, self.transport, wire, text, message)
         )
 
     def notice(self, text: str, level: int = INFO) -> None:
@@ -230,6 +232,9 @@ class Peer:
         if not self.connected:
             raise CallFailed("not connected")
         async with self._call_lock():
+            faults = self.faults
+            if faults is not None:
+                payload = faults.outgoing(self, action, payload)
             call = self.session.call(action, payload)
             try:
                 wire, text = self.link.encode(call)
@@ -254,13 +259,11 @@ class Peer:
             if raw:
                 await self.link.send_raw(wire, False)
             else:
-                await self.link.send_call(
-                    call, wire, timeout, lambda: self.frame_sent(wire, text, call)
-                )
+                await self.link.send_call(call, wire, timeout, lambda: self._sent(wire, text, call))
             return await asyncio.wait_for(future, timeout)
         except asyncio.TimeoutError:
             self.session.forget(uid)
-            transport = self.link.transport
+            transport = self.transport
             self.bus.publish(
                 events.CallTimedOut(self.speaker, self.label, transport, uid, call.action)
             )
@@ -271,18 +274,29 @@ class Peer:
         finally:
             self._waiting.pop(uid, None)
 
+    def _sent(self, wire: str, text: str, message: Call | Send) -> None:
+        """A CALL or SEND goes out now: its event, then what faults do with it (a duplicate,
+        a close after it)."""
+        self.frame_sent(wire, text, message)
+        faults = self.faults
+        if faults is not None:
+            faults.sent(self, message, wire)
+
     async def send(self, action: str, payload: Any) -> Send:
         """Send an OCPP 2.1 SEND: nothing answers it, so nothing waits for an answer, and it
         may go while a CALL is out (Part 4 §4.2.5). CallFailed when it cannot go out;
         MessageTypeUnavailable where the version has no SEND."""
         if not self.connected:
             raise CallFailed("not connected")
+        faults = self.faults
+        if faults is not None:
+            payload = faults.outgoing(self, action, payload)
         message = self.session.send(action, payload)
         try:
             wire, text = self.link.encode(message)
         except EncodeError as exc:
             raise CallFailed(str(exc)) from exc
-        self.frame_sent(wire, text, message)
+        self._sent(wire, text, message)
         await self.link.send(message, wire)
         return message
 
@@ -348,7 +362,9 @@ class Peer:
             call: Call = event.call
             if text is None:
                 text = call.to_frame() if _BLANK.search(wire) else wire
-            self.frame_received(wire, text, call)
+            self.bus.publish(  # (frame_received, inline: the hot path)
+                events.FrameReceived(self.speaker, self.label, self.transport, wire, text, call)
+            )
             quick = None
             if self._quick_answer is not None:
                 quick = self._quick_answer(self, call.action, call.payload)
@@ -371,7 +387,7 @@ class Peer:
                     events.ResultInvalid(
                         self.speaker,
                         self.label,
-                        self.link.transport,
+                        self.transport,
                         result.unique_id,
                         event.pending.action,
                         violation.code,
@@ -390,7 +406,7 @@ class Peer:
                 events.CallRefused(
                     self.speaker,
                     self.label,
-                    self.link.transport,
+                    self.transport,
                     event.unique_id,
                     event.action,
                     error.code,
@@ -405,9 +421,7 @@ class Peer:
             message = event.message
             self.frame_received(wire, message.to_frame() if text is None else text, message)
             self.bus.publish(
-                events.AnswerIgnored(
-                    self.speaker, self.label, self.link.transport, message.unique_id
-                )
+                events.AnswerIgnored(self.speaker, self.label, self.transport, message.unique_id)
             )
         elif kind is ResultErrorReceived:
             rejection: CallResultError = event.error
@@ -416,7 +430,7 @@ class Peer:
                 events.CallResultErrorReceived(
                     self.speaker,
                     self.label,
-                    self.link.transport,
+                    self.transport,
                     rejection.unique_id,
                     event.action,
                     rejection.code,
@@ -430,7 +444,7 @@ class Peer:
                 events.FrameUnreadable(
                     self.speaker,
                     self.label,
-                    self.link.transport,
+                    self.transport,
                     event.text,
                     event.reason,
                     None if answer is None else answer.unique_id,
@@ -443,7 +457,7 @@ class Peer:
             self.frame_received(wire, event.text if text is None else text)
             self.bus.publish(
                 events.FrameIgnored(
-                    self.speaker, self.label, self.link.transport, event.text, event.reason
+                    self.speaker, self.label, self.transport, event.text, event.reason
                 )
             )
 
@@ -459,7 +473,7 @@ class Peer:
                 events.SendInvalid(
                     self.speaker,
                     self.label,
-                    self.link.transport,
+                    self.transport,
                     send.unique_id,
                     send.action,
                     problem.code,
@@ -500,6 +514,8 @@ class Peer:
         """Encode and send the answer to a received message (a CALL's CALLRESULT or CALLERROR,
         a CALLRESULT's CALLRESULTERROR); an answer the link cannot carry becomes an
         InternalError (it is our handler's, or a plugin's, mistake)."""
+        if self.faults is not None and self.faults.answer(self, reply, action, payload):
+            return  # a fault took it (changed, held, dropped or doubled)
         link = self.link
         if not link.is_open:
             return  # the link is closing: nothing more goes out
@@ -512,10 +528,50 @@ class Peer:
             )
             reply = self.session.refuse(reply.unique_id, "InternalError")
             wire, text = link.encode(reply)
-        self.frame_sent(wire, text, reply)
+        self.bus.publish(  # (frame_sent, inline: the hot path)
+            events.FrameSent(self.speaker, self.label, self.transport, wire, text, reply)
+        )
         try:
             link.send_reply(reply, wire)
         except Exception as exc:  # the link closed while we answered
+            self.notice(f"Error: could not answer #{reply.unique_id}: {exc}", ERROR)
+
+    def encode_answer(
+        self, reply: CallResult | CallError | CallResultError, action: str | None, payload: Any
+    ) -> tuple[CallResult | CallError | CallResultError, str, str] | None:
+        """What `_reply` sends for `reply` (the answer, its wire and log texts; an InternalError
+        when the link cannot carry it), for faults that change or hold it; None once the
+        link is closing."""
+        link = self.link
+        if not link.is_open:
+            return None
+        try:
+            wire, text = link.encode(reply)
+        except Exception as exc:
+            _log.debug("answer not encoded", exc_info=True)
+            self.notice(
+                f"Error: the {action} answer {_shown(payload)} cannot be sent: {exc}", ERROR
+            )
+            reply = self.session.refuse(reply.unique_id, "InternalError")
+            wire, text = link.encode(reply)
+        return reply, wire, text
+
+    def send_answer(
+        self,
+        reply: CallResult | CallError | CallResultError,
+        wire: str,
+        text: str,
+        shown: Message | None = None,
+    ) -> None:
+        """Send an answer `encode_answer` made (`shown`: the message the event names, when a
+        fault changed what the wire carries)."""
+        link = self.link
+        if not link.is_open:
+            return
+        self.frame_sent(wire, text, reply if shown is None else shown)
+        try:
+            link.send_reply(reply, wire)
+        except Exception as exc:
             self.notice(f"Error: could not answer #{reply.unique_id}: {exc}", ERROR)
 
     def link_closed(self, error: BaseException | None) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import ssl
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from websockets.datastructures import Headers
 from websockets.exceptions import InvalidHeader
 from websockets.headers import parse_authorization_basic
@@ -40,6 +42,7 @@ from ocppsim.security import (
 )
 from ocppsim.security.pem import public_key_der
 from ocppsim.security.tls import TlsFailure
+from ocppsim.sim.log import ERROR
 
 #: the profiles a `--security-profile` may name
 PROFILES = (1, 2, 3)
@@ -468,6 +471,35 @@ class CentralSystemSecurity:
 
 # --------------------------------------------------------------------------- Charge Point
 
+#: the most client TLS contexts a process keeps (one per set of CAs and client certificate)
+MAX_CLIENT_CONTEXTS = 4096
+_client_contexts: OrderedDict[tuple[Any, ...], ssl.SSLContext] = OrderedDict()
+
+
+def _fingerprint(certificate: x509.Certificate) -> bytes:
+    return certificate.fingerprint(hashes.SHA256())
+
+
+def _client_context(
+    trusted: Sequence[x509.Certificate] | None, identity: CertifiedKey | None
+) -> ssl.SSLContext:
+    """A charge point's TLS context, shared by every charge point of the process that trusts
+    the same CAs and presents the same certificate (least recently used ones go)."""
+    key = (
+        None if trusted is None else tuple(sorted({_fingerprint(c) for c in trusted})),
+        None if identity is None else _fingerprint(identity.certificate),
+        None if identity is None else public_key_der(identity.key),
+    )
+    context = _client_contexts.get(key)
+    if context is None:
+        context = client_context(trusted, identity=identity)
+        _client_contexts[key] = context
+        while len(_client_contexts) > MAX_CLIENT_CONTEXTS:
+            _client_contexts.popitem(last=False)
+    else:
+        _client_contexts.move_to_end(key)
+    return context
+
 
 @dataclass
 class ChargePointSecurity:
@@ -484,9 +516,6 @@ class ChargePointSecurity:
     password: bytes | None = None
     callback_tls: CertifiedKey | None = None
     explicit: bool = False
-    _contexts: dict[x509.Certificate | None, ssl.SSLContext] = field(
-        default_factory=dict, repr=False
-    )
     _callback: ssl.SSLContext | None = field(default=None, repr=False)
 
     @classmethod
@@ -585,20 +614,19 @@ class ChargePointSecurity:
                 )
         return cls(wanted, trusted, identity, secret, callback, explicit)
 
-    def context(self, identity: CertifiedKey | None) -> ssl.SSLContext:
-        """The TLS context for connecting with `identity` (None: no client certificate), made
-        once per identity and reused across reconnections."""
-        index = identity.certificate if identity is not None else None
-        context = self._contexts.get(index)
-        if context is None:
-            try:
-                context = client_context(self.trusted, identity=identity)
-            except CertificateProblem as exc:
-                raise SecurityOptionsError(str(exc)) from None
-            if len(self._contexts) >= 4:  # old identities (replaced certificates) go
-                self._contexts.clear()
-            self._contexts[index] = context
-        return context
+    def context(
+        self, identity: CertifiedKey | None, installed: Sequence[x509.Certificate] = ()
+    ) -> ssl.SSLContext:
+        """The TLS context for connecting with `identity` (None: no client certificate),
+        checking the server against `--ca` and the CA certificates `installed` in the Charge
+        Point's store (the system's CAs when there are none). Contexts are made once per set of
+        CAs and identity and shared by the charge points of the process (a fleet), across
+        reconnections."""
+        trusted = (*(self.trusted or ()), *installed) or None
+        try:
+            return _client_context(trusted, identity)
+        except CertificateProblem as exc:
+            raise SecurityOptionsError(str(exc)) from None
 
     def callback_context(self) -> ssl.SSLContext | None:
         """The TLS context of a SOAP Charge Point's https callback server (None: http)."""
@@ -732,3 +760,79 @@ def security_event(version: OcppVersion, failure: TlsFailure, when: str) -> dict
         csms = version.central_system == "CSMS"
         kind = "InvalidCsmsCertificate" if csms else "InvalidCentralSystemCertificate"
     return {"type": kind, "timestamp": when, "techInfo": failure.message[:255]}
+
+
+# ------------------------------------------------------------- the CS signs CSRs (A02/A03)
+
+
+class CsrSigning:
+    """A Central System's own answer to SignCertificate when it has a CA key (`--ca-key`):
+    the CSR is checked (signature, CN = the charge point's id) and signed, the answer is
+    Accepted (Rejected, with a line saying why, for a CSR it refuses), and CertificateSigned
+    with the new chain follows the answer (OCPP 2.0.1 use case A02, 1.6 security whitepaper
+    A02). A plugin's answer to SignCertificate wins, and then nothing is signed."""
+
+    def __init__(self, cs: Any, signer: CertifiedKey):
+        self.cs = cs
+        self.signer = signer
+
+    def quick_answer(self, peer: Any, action: str, payload: Any) -> Any:
+        behaviour = self.cs.behaviour
+        if action != "SignCertificate":
+            return behaviour.quick_answer(peer, action, payload)
+        signed: list[dict[str, Any]] = []
+        answer = behaviour.quick_answer(
+            peer, action, payload, lambda a, p: self._sign(peer, p, signed)
+        )
+        self._send_signed(peer, signed)
+        return answer
+
+    async def answer(self, peer: Any, action: str, payload: Any) -> Any:
+        behaviour = self.cs.behaviour
+        if action != "SignCertificate":
+            return await behaviour.answer(peer, action, payload)
+        signed: list[dict[str, Any]] = []
+        answer = await behaviour.answer(
+            peer, action, payload, lambda a, p: self._sign(peer, p, signed)
+        )
+        self._send_signed(peer, signed)  # a task: it goes once the answer has
+        return answer
+
+    def _sign(self, peer: Any, payload: Any, signed: list[dict[str, Any]]) -> dict[str, Any]:
+        from ocppsim.security import sign_csr
+
+        cp_id = peer.charge_point_id
+        csr = payload.get("csr") if isinstance(payload, dict) else None
+        try:
+            chain = sign_csr(csr or "", self.signer, cp_id=cp_id)
+        except CertificateProblem as exc:
+            self.cs.bus.notice(
+                self.cs.speaker,
+                f"Error: SignCertificate of #{cp_id} answered Rejected: {exc}.",
+                ERROR,
+            )
+            return {"status": "Rejected"}
+        request: dict[str, Any] = {"certificateChain": chain}
+        kind = payload.get("certificateType")
+        if kind is not None:  # 2.x: ChargingStationCertificate or V2GCertificate
+            request["certificateType"] = kind
+        signed.append(request)
+        self.cs.bus.notice(
+            self.cs.speaker,
+            f"Signed the CSR of #{cp_id} as CA '{self.signer.common_name}': CertificateSigned "
+            "follows.",
+        )
+        return {"status": "Accepted"}
+
+    def _send_signed(self, peer: Any, signed: list[dict[str, Any]]) -> None:
+        if not signed:
+            return
+        from ocppsim.sim.peer import CallFailed
+
+        async def send() -> None:
+            try:
+                await peer.call("CertificateSigned", signed[0])
+            except CallFailed:
+                pass  # its line is logged (a CALLERROR, a timeout) or the link is gone
+
+        self.cs.spawn_quietly(send())

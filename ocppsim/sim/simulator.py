@@ -87,8 +87,13 @@ class Simulator:
     async def shutdown(self) -> None:
         for task in list(self._tasks):
             task.cancel()
-        stopping = [cp.stop() for cp in list(self.charge_points.values())]
-        await asyncio.gather(*stopping, return_exceptions=True)  # each bounded: at once
+        charge_points = list(self.charge_points.values())
+        stopped = await asyncio.gather(  # each stop is bounded: all at once
+            *(cp.stop() for cp in charge_points), return_exceptions=True
+        )
+        for cp, outcome in zip(charge_points, stopped, strict=True):
+            if isinstance(outcome, Exception):
+                self.bus.notice(cp.speaker, f"Error: stop failed: {outcome!r}", ERROR)
         if self.central_system is not None:
             await self.central_system.stop()
         await self.resources.close()
@@ -308,6 +313,99 @@ class Simulator:
 
     async def remote_ping(self, remote_id: str | None) -> None:
         await self._ping(self.remote_peer(remote_id))
+
+    # -- faults ---------------------------------------------------------------------------------
+
+    def _fault_targets(
+        self, cp_id: str | None, remote_id: str | None, every_cp: bool, all_cps: bool
+    ) -> list[tuple[Any, str | None]]:
+        """Where a fault goes: (a CentralSystem, the charge point id or None for every one),
+        or (a ChargePoint, None). Without a target: the only simulator of the process."""
+        cs = self.central_system
+        if remote_id is not None or every_cp:
+            if cs is None:
+                raise CommandError("Error: no Central System is running: start one with start_cs.")
+            return [(cs, remote_id)]
+        if all_cps:
+            if not self.charge_points:
+                raise CommandError("Error: no charge point is running.")
+            return [(cp, None) for cp in self.charge_points.values()]
+        if cp_id is not None:
+            return [(self.charge_point(cp_id), None)]
+        if cs is not None and self.charge_points:
+            raise CommandError(
+                "Error: say which side injects it: --id <id> (a Charge Point of this process),"
+                " --remote-id <id> or --cs (the Central System)."
+            )
+        if cs is not None:
+            return [(cs, None)]
+        return [(self.charge_point(None), None)]
+
+    def fault(
+        self,
+        kind: str,
+        *,
+        times: int | None = None,
+        action: str | None = None,
+        options: dict[str, Any] | None = None,
+        cp_id: str | None = None,
+        remote_id: str | None = None,
+        every_cp: bool = False,
+        all_cps: bool = False,
+    ) -> list[Any]:
+        """Set a fault where the prompt's options say (FaultError says what is wrong); the
+        faults set, one per simulator."""
+        from ocppsim.sim.faults import KINDS, NOW, FaultError, inject
+
+        targets = self._fault_targets(cp_id, remote_id, every_cp, all_cps)
+        now = KINDS[kind].acts_on == NOW if kind in KINDS else False
+        for target, charge_point_id in targets:
+            if now and charge_point_id is not None and charge_point_id not in target.peers:
+                raise FaultError(f"charge point #{charge_point_id} is not connected")
+            if now and target.speaker != "cs" and not target.connected and not all_cps:
+                raise FaultError(f"{target.speaker} is not connected")
+        return [
+            inject(target, kind, charge_point_id, times=times, action=action, **(options or {}))
+            if target.speaker == "cs"
+            else inject(target, kind, times=times, action=action, **(options or {}))
+            for target, charge_point_id in targets
+        ]
+
+    def clear_faults(
+        self,
+        kind: str | None = None,
+        *,
+        cp_id: str | None = None,
+        remote_id: str | None = None,
+        every_cp: bool = False,
+        all_cps: bool = False,
+    ) -> list[Any]:
+        """Clear faults: of `kind` (every kind when None), where the options say (everywhere
+        when none is given); the faults cleared."""
+        from ocppsim.sim.faults import clear
+
+        if cp_id is None and remote_id is None and not every_cp and not all_cps:
+            targets: list[tuple[Any, str | None]] = [
+                (cp, None) for cp in self.charge_points.values()
+            ]
+            if self.central_system is not None:
+                targets.append((self.central_system, None))
+        else:
+            targets = self._fault_targets(cp_id, remote_id, every_cp, all_cps)
+        cleared: list[Any] = []
+        for target, charge_point_id in targets:
+            cleared += clear(target, kind, charge_point_id)
+        return cleared
+
+    def fault_lines(self) -> list[str]:
+        """`fault list`: one line per fault set, or a line saying there is none."""
+        from ocppsim.sim.faults import active, summary
+
+        simulators = [*self.charge_points.values()]
+        if self.central_system is not None:
+            simulators.insert(0, self.central_system)
+        lines = [summary(fault) for sim in simulators for fault in active(sim)]
+        return lines or ["No fault is set."]
 
     async def _ping(self, peer: Peer) -> None:
         try:

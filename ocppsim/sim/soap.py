@@ -141,6 +141,8 @@ class _Request:
     relates_to: str | None
     charge_box_id: str | None
     reply: asyncio.Future[HttpReply]
+    #: the envelope of its answer, once encoded (sent as built)
+    body: bytes = b""
 
 
 class SoapLink:
@@ -221,6 +223,8 @@ class SoapLink:
         relates_to = request.relates_to if request is not None else None
         if isinstance(message, CallError):
             body, reason = _fault(message.code, message.description, relates_to)
+            if request is not None:
+                request.body = body
             return body.decode("utf-8"), _fault_text(action, message.code, reason)
         if action is None:
             raise EncodeError(f"no request #{message.unique_id} waits for an answer")
@@ -237,6 +241,8 @@ class SoapLink:
             raise EncodeError(exc.reason) from exc
         except (TypeError, ValueError) as exc:  # a value that is no JSON (a plugin's)
             raise EncodeError(str(exc) or type(exc).__name__) from exc
+        if request is not None:
+            request.body = body
         return body.decode("utf-8"), text
 
     def _target(self) -> str:
@@ -392,12 +398,20 @@ class SoapLink:
         finally:
             requests.pop(uid, None)
 
+    def rewrite_answer(self, unique_id: str, wire: str) -> None:
+        """Send `wire` as the answer to request `unique_id` instead of the envelope encoded
+        for it (an injected fault changed it: `ocppsim.sim.faults`)."""
+        request = (self._requests or {}).get(unique_id)
+        if request is not None:
+            request.body = wire.encode("utf-8")
+
     def send_reply(self, reply: CallResult | CallError | CallResultError, wire: str) -> None:
         request = (self._requests or {}).get(reply.unique_id)
         if request is None or request.reply.done() or isinstance(reply, CallResultError):
             return
         status = 200 if isinstance(reply, CallResult) else _fault_status(reply.code)
-        request.reply.set_result(HttpReply(status, wire.encode("utf-8"), CONTENT_TYPE))
+        body = request.body or wire.encode("utf-8")
+        request.reply.set_result(HttpReply(status, body, CONTENT_TYPE))
 
     async def send(self, message: Send, wire: str) -> None:
         raise CallFailed("SOAP carries no SEND (a message nothing answers)")
@@ -457,6 +471,8 @@ class SoapEndpoint:
         self.service: Service = service
         #: route_for(charge_box_id) -> the Route of that box, or None
         self._route_for = route_for
+        #: whether routes differ by chargeBoxIdentity (read from the envelope first, then)
+        self.by_box = False
         #: nobody() -> the Route that speaks of requests no route takes, or None
         self._nobody = nobody
 
@@ -478,17 +494,16 @@ class SoapEndpoint:
         """The steps of `respond` (media type; SPEC §4 order: form, action, payload, handler)."""
         default_label = f"cp#?@{request.remote}" if self.service == "cs" else "cs"
         wire = request.body.decode("utf-8", "replace")
-        raw = one_line(wire) or '""'
         route: Route | None = None
         if not _soap_media_type(request):
             route = self._route_for(None) or self._nobody()
-            self._received(route, default_label, wire, raw)
+            self._received(route, default_label, wire, one_line(wire) or '""')
             return self._unsupported_media_type(route, default_label, request.content_type)
         envelope: etree._Element | None = None
         try:
             envelope = parse_envelope(request.body)  # parsed once, read twice
             check_must_understand(envelope)
-            box = _charge_box_of(envelope)
+            box = _charge_box_of(envelope) if self.by_box else None
             route = self._route_for(box)
             if route is None:
                 raise SoapFaultError("SecurityError", f"no charge box {box} here")
@@ -500,7 +515,7 @@ class SoapEndpoint:
             label = default_label
             if box and self.service == "cs":
                 label = f"cp#{box}"  # the body is bad, but the sender said who it is
-            self._received(route, label, wire, raw)
+            self._received(route, label, wire, one_line(wire) or '""')
             if isinstance(exc, SoapEnvelopeFault):
                 message_id = _header_of(envelope, "MessageID") if envelope is not None else None
                 return self._envelope_fault(route, label, exc, message_id)
@@ -629,6 +644,7 @@ class SoapServer:
         self.max_charge_boxes = max_charge_boxes
         #: when each charge box was last heard from (loop time), least recent first
         self._heard: dict[str, float] = {}
+        self._versions: tuple[tuple[str, ...], tuple[str, ...]] | None = None
         self._forgetting: asyncio.Task[None] | None = None
         self._client: HttpClient | None = None
         self.endpoint = SoapEndpoint("cs", lambda box: self, lambda: self)
@@ -673,8 +689,14 @@ class SoapServer:
     # -- the route of every request -------------------------------------------------------
 
     def versions(self) -> tuple[str, ...]:
-        soap = subprotocols("soap")
-        return tuple(by_subprotocol(p).name for p in self.cs.protocols if p in soap)
+        """The versions of `-p` that have a SOAP binding (worked out once: every request
+        asks)."""
+        protocols = self.cs.protocols
+        if self._versions is None or self._versions[0] != protocols:
+            soap = subprotocols("soap")
+            served = tuple(by_subprotocol(p).name for p in protocols if p in soap)
+            self._versions = (protocols, served)
+        return self._versions[1]
 
     @staticmethod
     def label(charge_box_id: str | None, remote: str) -> str:
@@ -796,6 +818,7 @@ class CallbackServer:
         #: the paths the charge points were given (`-f`), each with its number of users
         self.paths: dict[str, int] = {}
         self.endpoint = SoapEndpoint("cp", self._route_for, self._nobody)
+        self.endpoint.by_box = True
         self.http = HttpServer(host, port, None, self._respond, limits, ssl_context=ssl_context)
 
     @property

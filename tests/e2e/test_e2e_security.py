@@ -5,6 +5,7 @@ certificate against a profile-3 Central System."""
 from __future__ import annotations
 
 import json
+import re
 import ssl
 
 import pytest
@@ -114,3 +115,27 @@ def test_refused_certificates_between_processes_are_explained_at_both_ends(sims,
     good.send("heartbeat")
     good.expect(r'cp#cp02: <<cs \[3,"')
     assert good.errors() == []
+
+
+def test_the_readme_profile_2_example_connects(sims, certs, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The two commands of the README's security section, as written (in a folder whose
+    `certs/` holds the test PKI, on a free port)."""
+    from pathlib import Path
+
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    section = readme.read_text(encoding="utf-8").split("### Security profiles", 1)[1]
+    block = re.search(r"^```\n(.*?)^```", section, re.S | re.M)
+    assert block, "the README's security example was not found"
+    commands = [line.split()[1:] for line in block[1].splitlines()]
+    assert [words[0] for words in commands] == ["start_cs", "start_cp"]
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "certs").symlink_to(certs.folder)
+    port = str(free_port())
+    cs = SimProcess([w.replace("9443", port) for w in commands[0]], name="cs")
+    sims.started.append(cs)
+    cs.expect(rf"cs: wss on port {port}, profile 2 \(Basic auth: 1 charge point; server")
+    cp = SimProcess([w.replace("9443", port) for w in commands[1]], name="cp01")
+    sims.started.append(cp)
+    cp.expect(r"cp#cp01: Connected to Central System \(profile 2\)\.")
+    cs.expect(r"cs: ChargePoint #cp01 connected \(protocol: ocpp1\.6, profile 2\)\.")
+    assert cp.errors() == [] and cs.errors() == []

@@ -10,46 +10,21 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import re
-import shutil
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from harness import SimProcess, frame_of, frame_re, free_port
+from ocppsim_testing import NODE_DIR, ocpp_rpc_node
 
-NODE_DIR = Path(__file__).resolve().parents[2] / "bench" / "node"
 PROTOCOLS = ["ocpp1.2", "ocpp1.5"]
 
 
 @pytest.fixture(scope="module")
 def node() -> str:
     """The `node` executable, with ocpp-rpc installed next to the scripts (by npm, once)."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not on PATH: this interop test runs ocpp-rpc, a Node.js library")
-    if (NODE_DIR / "node_modules" / "ocpp-rpc").is_dir():
-        return node
-    if os.environ.get("OCPPSIM_INTEROP") == "0":
-        pytest.skip("OCPPSIM_INTEROP=0: not installing ocpp-rpc into bench/node")
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.skip("npm is not on PATH: it installs ocpp-rpc into bench/node once")
-    done = subprocess.run(
-        [npm, "install", "--prefix", str(NODE_DIR), "--no-audit", "--no-fund", "--no-package-lock"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    if done.returncode != 0 or not (NODE_DIR / "node_modules" / "ocpp-rpc").is_dir():
-        why = f"npm install of ocpp-rpc failed:\n{done.stdout}\n{done.stderr}"
-        if os.environ.get("OCPPSIM_INTEROP") == "1" or os.environ.get("CI") == "true":
-            pytest.fail(why)
-        pytest.skip(why.strip().splitlines()[-1][:200] + " (npm registry unreachable?)")
-    return node
+    return ocpp_rpc_node()
 
 
 def events(sim: SimProcess) -> list[dict[str, Any]]:

@@ -213,3 +213,19 @@ def test_a_16_charge_points_fields_complete_in_16_terms() -> None:
     shell.sim.charge_points["cp16"] = SimpleNamespace(version="1.6")
     assert complete(shell, "metervalues me") == ["meterValue."]
     assert complete(shell, "signcertificate ") == ["csr="]
+
+
+def test_certificate_files_and_profiles_complete(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "certs").mkdir()
+    for name in ("ca.pem", "ca.key", "cp01.pem"):
+        (tmp_path / "certs" / name).write_text("")
+    monkeypatch.chdir(tmp_path)
+    shell = Shell()
+    assert sorted(complete(shell, "start_cp wss://h/ocpp cp01 --ca certs/c")) == [
+        "a.key",
+        "a.pem",
+        "p01.pem",
+    ]
+    assert complete(shell, "start_cs 9443 --tls-cert certs/cp") == ["01.pem"]
+    assert complete(shell, "start_cs 9443 --security-profile ") == ["1", "2", "3"]
+    assert complete(shell, "start_cp wss://h/ocpp cp01 --password ") == []  # no file there

@@ -10,6 +10,7 @@ import sys
 from typing import Any
 
 import pytest
+from ocppsim_testing import needs_version
 
 import ocppsim
 from ocppsim.core import events, versions
@@ -153,6 +154,8 @@ def test_an_invalid_request_is_not_sent_unless_validation_is_off() -> None:
                 await cp.call("Reset")
             with pytest.raises(ocppsim.InvalidMessage, match="unknown action `Foo'"):
                 await cp.call("Foo")
+            with pytest.raises(ocppsim.InvalidMessage, match="`GetVariables' is not an action"):
+                await cp.call("GetVariables")  # a 2.x action, at a 1.5 Charge Point
             with pytest.raises(ocppsim.CallError) as refused:  # sent on purpose
                 await cp.call("Foo", {}, validate=False)
             assert refused.value.code == "NotImplemented"
@@ -255,3 +258,13 @@ def test_soap_central_system_and_charge_point() -> None:
 def test_every_public_name_resolves() -> None:
     assert sorted(ocppsim.__all__) == sorted(ocppsim._EXPORTS)
     assert all(getattr(ocppsim, name).__name__ == name for name in ocppsim.__all__)
+
+
+@needs_version("2.1")
+def test_a_send_is_not_a_call() -> None:
+    async def scenario() -> None:
+        async with central_system() as cs, ocppsim.ChargePoint(cs.url, "cp", version="2.1") as cp:
+            with pytest.raises(ocppsim.InvalidMessage, match="is a SEND in OCPP 2.1"):
+                await cp.call("NotifyPeriodicEventStream")
+
+    run(scenario())

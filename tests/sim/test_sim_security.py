@@ -5,6 +5,7 @@ refused with what both ends say, while the Central System keeps serving the othe
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import ssl
 import warnings
@@ -365,7 +366,10 @@ def run_mismatch(certs: TestCerts, lines: Lines, case: Callable[[Setup], Awaitab
         setup = Setup(sim, cs, 2, lines)
         good = ChargePointSecurity.from_options(url(cs, "wss"), **good_cp_options(certs, 2))
         assert good is not None
-        good.context(None).check_hostname = False
+        from ocppsim.security import client_context
+
+        chain_only = client_context([certs.pki.ca.certificate], check_hostname=False)
+        good.context = lambda identity, installed=(): chain_only  # type: ignore[method-assign]
         cp02 = ChargePoint(
             url(cs, "wss"), "cp02", version="ocpp1.6", behaviour=sim.cp_behaviour, security=good
         )
@@ -664,3 +668,121 @@ def test_soap_over_https_both_ways_and_what_an_untrusted_end_says(
 
     asyncio.run(asyncio.wait_for(scenario(), 60))
     assert lines.matching(r"cs: <<cp#cp01 /Heartbeat") and lines.matching(r"cp#cp01: <<cs /Reset")
+
+
+# ------------------------------------------------------------- SignCertificate (--ca-key)
+
+
+@pytest.mark.parametrize("protocol", ["ocpp1.6", "ocpp2.0.1"])
+def test_a_cs_with_a_ca_key_signs_a_real_csr_and_sends_certificate_signed(
+    certs: TestCerts, lines: Lines, protocol: str
+) -> None:
+    from cryptography import x509
+
+    from ocppsim.security import make_csr
+    from ocppsim.security.pem import public_key_der
+
+    async def case(setup: Setup) -> None:
+        setup.cp(
+            url(setup.cs, "wss"), "cp01", protocol, ca=certs.ca, cert=certs.cp01, key=certs.cp01_key
+        )
+        await lines.wait_for(r"cs: ChargePoint #cp01 connected")
+        request = make_csr("cp01", organization="ocppsim")
+        payload: dict[str, Any] = {"csr": request.csr_pem}
+        if protocol == "ocpp2.0.1":
+            payload["certificateType"] = "ChargingStationCertificate"
+        mark = lines.mark()
+        assert await setup.sim.cp_call("cp01", "SignCertificate", payload=payload) == {
+            "status": "Accepted"
+        }
+        await lines.wait_for(
+            r"cs: Signed the CSR of #cp01 as CA 'ocppsim test CA': CertificateSigned follows\.",
+            mark,
+        )
+        sent = await lines.wait_for(r'cs: >>cp#cp01 \[2,"[^"]+","CertificateSigned"', mark)
+        answer_sent = lines.matching(r'cs: >>cp#cp01 \[3,"', mark)
+        assert answer_sent and lines.lines.index(answer_sent[0]) < lines.lines.index(sent)
+        frame = json.loads(sent.split(" ", 4)[-1])
+        chain = x509.load_pem_x509_certificates(frame[3]["certificateChain"].encode())
+        assert chain[0].subject.rfc4514_string() == "CN=cp01,O=ocppsim"
+        assert chain[0].issuer == certs.pki.ca.certificate.subject
+        assert public_key_der(chain[0]) == public_key_der(request.key)
+        if protocol == "ocpp2.0.1":
+            assert frame[3]["certificateType"] == "ChargingStationCertificate"
+        # a CSR for another id is refused
+        other = make_csr("cp02")
+        assert await setup.sim.cp_call(
+            "cp01", "SignCertificate", payload={"csr": other.csr_pem}
+        ) == {"status": "Rejected"}
+        await lines.wait_for(
+            r"cs: Error: SignCertificate of #cp01 answered Rejected: the csr asks for CN "
+            r"'cp02', but it came from charge point 'cp01'\."
+        )
+
+    run(certs, lines, 3, case, ca_key=certs.ca_key)
+
+
+def test_charge_points_that_trust_the_same_cas_share_one_tls_context(certs: TestCerts) -> None:
+    """A fleet does not build a context per charge point: the same CAs and client certificate
+    give the same `ssl.SSLContext`; another certificate, or a CA more, another one."""
+    first = ChargePointSecurity.from_options("wss://h/ocpp", ca=certs.ca, password="x")
+    second = ChargePointSecurity.from_options("wss://h/ocpp", ca=certs.ca, password="y")
+    assert first is not None and second is not None
+    assert first.context(None) is second.context(None)
+    with_cert = ChargePointSecurity.from_options(
+        "wss://h/ocpp", ca=certs.ca, cert=certs.cp01, key=certs.cp01_key
+    )
+    assert with_cert is not None
+    identity = with_cert.identity
+    assert with_cert.context(identity) is with_cert.context(identity)
+    assert with_cert.context(identity) is not first.context(None)
+    other_root = certs.pki.server.certificate  # any certificate as an extra trust anchor
+    assert first.context(None, [other_root]) is not first.context(None)
+
+
+# ---------------------------------------------------------- credentials changed at run time
+
+
+def test_a_new_authorization_key_is_used_on_the_next_connection(
+    certs: TestCerts, lines: Lines, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ChangeConfiguration AuthorizationKey (1.6, hexadecimal): the Charge Point answers
+    Accepted, keeps its connection, and sends the new key's bytes when it connects again (to
+    a Central System that knows only the new key)."""
+    monkeypatch.setenv("OCPPSIM_RETRY_SECONDS", "0.2")
+    new_key = "00112233445566778899AABBCCDDEEFF"
+
+    async def start(sim: Simulator, port: int, auth: str) -> CentralSystem:
+        security = CentralSystemSecurity.from_options(
+            tls_cert=certs.server, tls_key=certs.server_key, auth=auth
+        )
+        cs = CentralSystem(
+            port, host="127.0.0.1", endpoint="/ocpp", behaviour=sim.cs_behaviour, security=security
+        )
+        sim.add_central_system(cs)
+        await cs.start()
+        return cs
+
+    async def scenario() -> None:
+        sim = Simulator()
+        cs = await start(sim, 0, "cp01:password-of-cp01")
+        setup = Setup(sim, cs, 2, lines)
+        setup.cp(url(cs, "wss"), "cp01", ca=certs.ca, password="password-of-cp01")
+        await lines.wait_for(r"cs: ChargePoint #cp01 connected \(protocol: ocpp1\.6, profile 2\)")
+        answer = await sim.remote_call(
+            "cp01", "ChangeConfiguration", [("key", "AuthorizationKey"), ("value", new_key)]
+        )
+        assert answer == {"status": "Accepted"}
+        keys = await sim.remote_call("cp01", "GetConfiguration", [("key", ["AuthorizationKey"])])
+        assert "value" not in keys["configurationKey"][0]  # write-only
+        port = cs.port
+        await sim.stop_central_system()
+        mark = lines.mark()
+        await start(sim, port, f"cp01:{new_key}")
+        await lines.wait_for(
+            r"cs: ChargePoint #cp01 connected \(protocol: ocpp1\.6, profile 2\)", mark
+        )
+        assert not lines.matching(r"cs: WARNING", mark)  # the bytes, as 1.6 sends them
+        await sim.shutdown()
+
+    asyncio.run(asyncio.wait_for(scenario(), 60))

@@ -38,9 +38,10 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ocppsim.core import versions
+from ocppsim.core.station.certificates import StationCertificates
 from ocppsim.core.station.common import (
     METER_UNITS,
     Connector,
@@ -57,6 +58,9 @@ from ocppsim.core.station.device_model import REPORT_BASES, DeviceModel
 from ocppsim.core.station.variables import StationInfo, device_model
 
 logger = logging.getLogger("ocppsim.core.station")
+
+if TYPE_CHECKING:
+    from ocppsim.security.store import CertificateStore
 
 Payload = dict[str, Any]
 
@@ -170,9 +174,11 @@ class _Pending:
 class ChargingStation(Liveness):
     """The state of one simulated OCPP 2.0.1 or 2.1 charging station.
 
-    `make_csr(common_name, organization)` returns a PEM CSR (with the key kept by the caller)
-    for TriggerMessage(SignChargingStationCertificate); without it that trigger is answered
-    NotImplemented. `new_transaction_id` makes transaction ids (at most 36 characters).
+    `make_csr(common_name, organization)` makes the CSR of TriggerMessage(
+    SignChargingStationCertificate) (without it that trigger is answered NotImplemented);
+    `accept_certificate` checks the chain CertificateSigned brings and `certificates` is the
+    store InstallCertificate, GetInstalledCertificateIds and DeleteCertificate act on (see
+    `StationCertificates`). `new_transaction_id` makes transaction ids (at most 36 characters).
     """
 
     __slots__ = (
@@ -183,8 +189,8 @@ class ChargingStation(Liveness):
         "operative",
         "pending_operative",
         "registration",
+        "certificates",
         "_new_transaction_id",
-        "_make_csr",
         "_pending",
         "_reset_scheduled",
         "_reset_evse",
@@ -201,7 +207,9 @@ class ChargingStation(Liveness):
         info: StationInfo | None = None,
         *,
         new_transaction_id: Callable[[], str] = lambda: str(uuid.uuid4()),
-        make_csr: Callable[[str, str | None], str] | None = None,
+        make_csr: Callable[[str, str | None], Any] | None = None,
+        accept_certificate: Callable[[str, Any, str], Any] | None = None,
+        certificates: CertificateStore | None = None,
     ):
         if version not in VERSIONS:
             why = versions.unavailable().get(version)
@@ -219,7 +227,10 @@ class ChargingStation(Liveness):
         self.pending_operative: bool | None = None
         self.registration = "Unknown"  # RegistrationStatusEnumType once a boot is answered
         self._new_transaction_id = new_transaction_id
-        self._make_csr = make_csr
+        #: its certificate store, pending CSR and next client certificate
+        self.certificates = StationCertificates(
+            make_csr=make_csr, accept_certificate=accept_certificate, store=certificates
+        )
         self._pending: list[_Pending] = []
         self._reset_scheduled = False
         self._reset_evse: int | None = None
@@ -429,21 +440,24 @@ class ChargingStation(Liveness):
 
     def handles(self, action: str) -> bool:
         """True for a CSMS CALL the station answers from its state."""
-        return action in _HANDLERS
+        return action in _HANDLERS or self.certificates.handles(action)
 
     def on_call(self, action: str, payload: Payload, now: datetime) -> Reply | None:
         """The answer to a CSMS CALL and the CALLs that follow it, or None for an action the
         station leaves to the simulator (default answers, plugins). Raises `StationRefusal`
         for a CALL to be answered with a CALLERROR."""
         name = _HANDLERS.get(action)
-        if name is None:
+        if name is None and not self.certificates.handles(action):
             return None
-        handler: Callable[[Payload, datetime], Reply] = getattr(self, name)
         self._advance(now)
         self._last_activity = now
         self.model.update("ClockCtrlr", "DateTime", wire_time(now))
         try:
-            reply = handler(payload, now)
+            if name is None:
+                reply = self._certificate_call(action, payload, now)
+            else:
+                handler: Callable[[Payload, datetime], Reply] = getattr(self, name)
+                reply = handler(payload, now)
         except StationRefusal:
             raise
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
@@ -683,15 +697,26 @@ class ChargingStation(Liveness):
             out.append(Outgoing("LogStatusNotification", {"status": "Idle"}))
         elif requested == "FirmwareStatusNotification":  # F06.FR.16
             out.append(Outgoing("FirmwareStatusNotification", {"status": "Idle"}))
-        elif requested == "SignChargingStationCertificate" and self._make_csr is not None:
+        elif requested == "SignChargingStationCertificate" and self.certificates.can_sign:
             name = self.info.serial_number or self.info.identity
             organization = self.model.value("SecurityCtrlr", "OrganizationName")
-            csr = self._make_csr(name, organization)
-            sign: Payload = {"csr": csr, "certificateType": "ChargingStationCertificate"}
-            out.append(Outgoing("SignCertificate", sign))
+            out.append(self.certificates.sign_certificate(name, organization))
         else:  # F06.FR.08
             return Reply({"status": "NotImplemented"}, [])
         return Reply({"status": "Accepted"}, out)
+
+    # --- certificates (A02, A03, M03-M05) -------------------------------------------------------
+
+    def _certificate_call(self, action: str, payload: Payload, now: datetime) -> Reply:
+        """A certificate CALL, answered by the station's certificates; a CertificateSigned it
+        rejects is reported (security event InvalidChargingStationCertificate, A02.FR.06)."""
+
+        def refused(why: str) -> list[Outgoing]:
+            event = {"type": "InvalidChargingStationCertificate", "timestamp": wire_time(now)}
+            event["techInfo"] = why[:255]
+            return [Outgoing("SecurityEventNotification", event)]
+
+        return self.certificates.on_call(action, payload, self.info.identity, refused)
 
     # --- remote start and stop, transaction status (F01-F04, E14) -------------------------------
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import socket
 import ssl
 import struct
 from collections import deque
@@ -93,6 +94,7 @@ class Connection(asyncio.Protocol):
         self._handshake: asyncio.Future[None] = self._loop.create_future()
         self._write_paused = False
         self._backlog_paused = False
+        self._stalled = False  # reading stopped on purpose (a slow consumer, injected)
         self._drain_waiters: list[asyncio.Future[None]] = []
         self._pings: dict[bytes, tuple[asyncio.Future[float], float]] = {}
         self._close_timer: asyncio.TimerHandle | None = None
@@ -223,6 +225,26 @@ class Connection(asyncio.Protocol):
             self._write_out()
         if self._transport is not None:
             self._transport.abort()
+
+    def reset(self) -> None:
+        """Drop the TCP connection with a reset (RST, no close frame, no FIN): what a crashed
+        host or a middlebox does; the peer sees an abnormal closure (1006)."""
+        transport = self._transport
+        if transport is None:
+            return
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            try:  # linger on with a zero timeout: close() sends RST (RFC 793 §3.4 abort)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            except OSError:
+                pass
+        transport.abort()
+
+    def stall(self, stalled: bool) -> None:
+        """Stop reading the peer (True) or read again (False): a slow consumer, on purpose.
+        The peer's sends then back up in its buffers and its pings go unanswered."""
+        self._stalled = stalled
+        self._update_reading()
 
     @property
     def close_description(self) -> str:
@@ -441,7 +463,7 @@ class Connection(asyncio.Protocol):
             self._backlog_paused = backlog > BACKLOG_LOW
         else:
             self._backlog_paused = self._on_frame is None and backlog >= BACKLOG_HIGH
-        if self._write_paused or self._backlog_paused:
+        if self._write_paused or self._backlog_paused or self._stalled:
             transport.pause_reading()
         else:
             transport.resume_reading()
