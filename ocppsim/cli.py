@@ -29,7 +29,8 @@ def _parser() -> argparse.ArgumentParser:
             "shows one. "
             "`ocppsim docs` regenerates the JSON Schemas and the message reference; "
             "`ocppsim certs DIR` writes test certificates (see `ocppsim certs --help`); "
-            "`ocppsim check` runs a conformance suite (see `ocppsim check --help`)."
+            "`ocppsim check` runs a conformance suite (see `ocppsim check --help`); "
+            "`ocppsim replay FILE URL` plays a recording (see `ocppsim replay --help`)."
         ),
         epilog="examples: ocppsim start_cs 9000 -u /ocpp | "
         f"ocppsim start_cp ws://localhost:9000/ocpp cp01 -p {versions.default().subprotocol}",
@@ -47,6 +48,14 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help=f"{versions.one_of(attr_at, 'and')} meter values in the older"
         " {value:[…], @value:[…]} JSON form",
+    )
+    parser.add_argument(
+        "--record",
+        metavar="FILE",
+        help="record every frame to FILE, one JSON object per line (ocppsim replay plays it)",
+    )
+    parser.add_argument(
+        "--record-xml", action="store_true", help="with --record: SOAP envelopes too"
     )
     parser.add_argument(
         "--plugins-dir",
@@ -89,6 +98,117 @@ def _docs(argv: list[str]) -> int:
     return 0
 
 
+def _replay(argv: list[str]) -> int:
+    """`ocppsim replay trace.jsonl <url> …`: play one side of a recording against a target and
+    say where its answers differ (exit 1), 0 when none does, 2 when it cannot run."""
+    parser = argparse.ArgumentParser(
+        prog="ocppsim replay",
+        description=(
+            "Play one side of a recording (--record FILE) against a target and report where"
+            " its answers differ from the recorded ones (unique ids, date-times and assigned"
+            " transaction ids aside). Exit status: 0 no difference, 1 differences, 2 error."
+        ),
+        epilog="examples: ocppsim replay trace.jsonl ws://127.0.0.1:9000/ocpp --speed 10 | "
+        "ocppsim replay trace.jsonl ws://0.0.0.0:9000/ocpp --as cs",
+    )
+    parser.add_argument("trace", help="the recording (ocppsim --record FILE)")
+    parser.add_argument(
+        "url",
+        help="--as cp: the Central System's URL (as start_cp takes it); --as cs: where to"
+        " listen (ws://host:port/path, http://host:port/path for SOAP)",
+    )
+    parser.add_argument(
+        "--as",
+        dest="role",
+        choices=("cp", "cs"),
+        default="cp",
+        help="the side ocppsim plays: the recorded Charge Points (cp, default) or Central"
+        " System (cs)",
+    )
+    parser.add_argument(
+        "--speed", type=float, default=1.0, help="play N times faster than recorded (default 1)"
+    )
+    parser.add_argument(
+        "--id",
+        dest="ids",
+        action="append",
+        metavar="CP",
+        help="only this recorded charge point (repeatable; default: every one)",
+    )
+    parser.add_argument("-p", dest="version", help="speak this OCPP version instead (ocpp1.6)")
+    parser.add_argument(
+        "-t", dest="transport", choices=("websocket", "soap"), help="instead of the recorded one"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds a CALL waits for its answer"
+    )
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=30.0,
+        help="--as cs: seconds to wait for a charge point to connect or send its next CALL",
+    )
+    parser.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="FIELD",
+        help="a field not to compare (repeatable)",
+    )
+    parser.add_argument("--json", metavar="FILE", help="also write the report as JSON")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show every frame")
+    args = parser.parse_args(argv)
+    from ocppsim.core.errors import OcppSimError
+    from ocppsim.core.trace import TraceError, load
+
+    try:
+        trace = load(args.trace)
+    except TraceError as exc:
+        parser.exit(2, f"ocppsim replay: error: {exc}\n")
+    try:
+        report = _run(_replay_main(args, trace))
+    except OcppSimError as exc:
+        parser.exit(2, f"ocppsim replay: error: {exc}\n")
+    except KeyboardInterrupt:
+        return 130
+    for line in report.lines():
+        print(line)
+    if args.json:
+        from ocppsim.sim.replay import write_json
+
+        try:
+            write_json(report, args.json)
+        except OSError as exc:
+            parser.exit(2, f"ocppsim replay: error: --json {args.json}: {exc.strerror or exc}\n")
+    return 0 if report.ok else 1
+
+
+async def _replay_main(args: argparse.Namespace, trace: Any) -> Any:
+    from ocppsim.core.events import EventBus
+    from ocppsim.sim.log import LogConsumer
+    from ocppsim.sim.replay import replay
+
+    bus = EventBus()
+    if args.verbose:
+        from ocppsim.repl import console
+
+        console.install("text", None)
+        bus.subscribe(LogConsumer())
+    return await replay(
+        trace,
+        args.url,
+        role=args.role,
+        speed=args.speed,
+        charge_point_ids=args.ids,
+        version=args.version,
+        transport=args.transport,
+        timeout=args.timeout,
+        wait=args.wait,
+        ignore=tuple(args.ignore),
+        bus=bus,
+    )
+
+
 async def _main(args: argparse.Namespace) -> int:
     from ocppsim.repl import console
     from ocppsim.repl.shell import BANNER, Shell
@@ -99,6 +219,11 @@ async def _main(args: argparse.Namespace) -> int:
         plugins_dirs=[Path(d) for d in args.plugins_dir],
     )
     shell.watch_loop()  # from the first command on: loop errors are error lines
+    if args.record:
+        options = {"command": list(args.command), "record": args.record}
+        if args.with_attr_at:
+            options[versions.ATTR_AT] = True
+        shell.sim.start_recording(args.record, xml=args.record_xml, options=options)
     if args.command:
         if not await shell.execute_words(list(args.command)):
             await shell.sim.shutdown()
@@ -109,13 +234,13 @@ async def _main(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(main_coroutine: Any) -> int:
+def _run(main_coroutine: Any) -> Any:
     """Run the simulator on uvloop when it is installed (a faster event loop), else asyncio's."""
     try:
         import uvloop
     except ImportError:
-        return int(asyncio.run(main_coroutine))
-    return int(uvloop.run(main_coroutine))
+        return asyncio.run(main_coroutine)
+    return uvloop.run(main_coroutine)
 
 
 def _check_paths(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -127,6 +252,14 @@ def _check_paths(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
                 pass
         except OSError as exc:
             parser.error(f"--log-file {args.log_file}: {exc.strerror or exc}")
+    if args.record:
+        try:
+            with open(args.record, "a", encoding="utf-8"):
+                pass
+        except OSError as exc:
+            parser.error(f"--record {args.record}: {exc.strerror or exc}")
+    elif args.record_xml:
+        parser.error("--record-xml goes with --record FILE")
     for folder in args.plugins_dir:
         if not Path(folder).is_dir():
             parser.error(f"--plugins-dir {folder}: no such folder")
@@ -141,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
         from ocppsim.check.command import check_main
 
         return check_main(argv[1:])
+    if argv[:1] == ["replay"]:
+        return _replay(argv[1:])
     if argv[:1] == ["certs"]:
         from ocppsim.security.command import certs_main
 
@@ -149,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _check_paths(parser, args)
     try:
-        return _run(_main(args))
+        return int(_run(_main(args)))
     except KeyboardInterrupt:
         return 130
 

@@ -595,6 +595,42 @@ def _fault_notes() -> list[str]:
     ]
 
 
+# -- recording -----------------------------------------------------------------------------------
+
+
+async def _record(shell: Shell, parsed: ParsedLine) -> None:
+    """`record start <file> [--xml]`, `record stop`, `record` (what is being recorded)."""
+    command = COMMANDS["record"]
+    xml = "--xml" in parsed.options
+    value = parsed.options.pop("--xml", None)
+    if value is not None:  # a flag: the word after it is an argument
+        parsed.arguments.append(value)
+    problem = _word_problem(parsed, set(), 2)
+    if problem is None and parsed.fields:
+        name, text = parsed.fields[0]
+        problem = f"`{name}={text}' is an unexpected argument"
+    words = parsed.arguments
+    sim = shell.sim
+    if problem is None and words[:1] == ["start"] and len(words) == 2:
+        recorder = sim.start_recording(words[1], xml=xml, options={"command": "record start"})
+        shell.print(f"Recording every frame to {recorder.path}.")
+        return
+    if problem is None and words == ["stop"] and not xml:
+        recorder = sim.stop_recording()
+        if recorder is None:
+            raise CommandError("Error: nothing is being recorded (record start <file> starts).")
+        shell.print(f"Recording stopped: {recorder.frames} frames in {recorder.path}.")
+        return
+    if problem is None and not words and not xml:
+        recorder = sim.recorder
+        if recorder is None:
+            shell.print("Not recording (record start <file> starts).")
+        else:
+            shell.print(f"Recording to {recorder.path}: {recorder.frames} frames so far.")
+        return
+    raise _syntax(command, problem or "use record start <file> [--xml], record stop or record")
+
+
 # -- settings and the rest ---------------------------------------------------------------------
 
 SETTINGS = ("websocket_ping_interval", "print_xml")
@@ -1047,6 +1083,16 @@ def _build() -> dict[str, Command]:
             _fault,
             example="fault drop --remote-id cp01 --for 3",
             notes=_fault_notes,
+        )
+    )
+    add(
+        Command(
+            "record",
+            ("[start <file>|stop]",),
+            (Option("--xml", "SOAP: keep each envelope too", metavar=""),),
+            "record every frame to a JSON lines file (ocppsim replay plays it)",
+            _record,
+            example="record start trace.jsonl",
         )
     )
     add(Command("quit", (), (), "leave the simulator", _quit, example="quit"))

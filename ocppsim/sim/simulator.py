@@ -69,6 +69,8 @@ class Simulator:
         #: what they share: one HTTP client, the SOAP Charge Points' callback servers
         self.resources = Resources()
         self._tasks: set[asyncio.Task[Any]] = set()
+        #: the recording under way (`--record`, `record start`), if any
+        self.recorder: Any = None
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -87,6 +89,12 @@ class Simulator:
     async def shutdown(self) -> None:
         for task in list(self._tasks):
             task.cancel()
+        try:
+            await self._shutdown()
+        finally:
+            self.stop_recording()
+
+    async def _shutdown(self) -> None:
         charge_points = list(self.charge_points.values())
         stopped = await asyncio.gather(  # each stop is bounded: all at once
             *(cp.stop() for cp in charge_points), return_exceptions=True
@@ -313,6 +321,42 @@ class Simulator:
 
     async def remote_ping(self, remote_id: str | None) -> None:
         await self._ping(self.remote_peer(remote_id))
+
+    # -- recording ------------------------------------------------------------------------------
+
+    def version_of(self, speaker: str, peer: str) -> str | None:
+        """The OCPP version of a link of this process (`cs`/`cp#<id>`), while it is up."""
+        if speaker == "cs":
+            cs = self.central_system
+            found = cs.peers.get(peer[3:]) if cs is not None and peer.startswith("cp#") else None
+            return found.version if found is not None else None
+        cp = self.charge_points.get(speaker[3:])
+        return str(cp.version) if cp is not None else None
+
+    def start_recording(
+        self, path: str, *, xml: bool = False, options: dict[str, Any] | None = None
+    ) -> Any:
+        """Record every frame of this process to `path` (JSON lines) from now on."""
+        from ocppsim.sim.record import Recorder
+
+        if self.recorder is not None:
+            raise CommandError(
+                f"Error: already recording to {self.recorder.path} (record stop stops it)."
+            )
+        try:
+            recorder = Recorder(path, options=options, version_of=self.version_of, xml=xml)
+        except OSError as exc:
+            raise CommandError(f"Error: cannot record to {path}: {exc.strerror or exc}.") from None
+        recorder.attach(self.bus)
+        self.recorder = recorder
+        return recorder
+
+    def stop_recording(self) -> Any:
+        """End the recording under way; the recorder, or None when there was none."""
+        recorder, self.recorder = self.recorder, None
+        if recorder is not None:
+            recorder.close()
+        return recorder
 
     # -- faults ---------------------------------------------------------------------------------
 

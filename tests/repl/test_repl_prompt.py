@@ -237,3 +237,12 @@ def test_ping_intervals_must_be_sane_and_ids_not_empty() -> None:
     assert text.count("must be 0 (off) or at least 0.1 seconds") == 1
     assert "Error: the charge point identifier must not be empty." in text
     assert text.count("CentralSystem started.") == 1
+
+
+def test_record_options_that_cannot_work_are_usage_errors(tmp_path) -> None:
+    out = ocppsim("--record", str(tmp_path / "no" / "such.jsonl"), "start_cs", "0")
+    assert out.returncode == 2 and "--record " in out.stderr and "No such file" in out.stderr
+    out = ocppsim("--record-xml", "start_cs", "0")
+    assert out.returncode == 2 and "--record-xml goes with --record FILE" in out.stderr
+    out = ocppsim("replay", "--help")
+    assert out.returncode == 0 and "--as {cp,cs}" in out.stdout and "--speed" in out.stdout
