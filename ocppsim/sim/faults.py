@@ -980,6 +980,51 @@ def inject(
     return table.add(fault)
 
 
+class _OneLink:
+    """What `apply` sets a fault on: one link, as a simulator with only that link would be
+    (its charge point dials again as it always does after a drop)."""
+
+    def __init__(self, peer: Peer):
+        self.link = peer
+        self.speaker = peer.speaker
+        self.bus = peer.bus
+        self.transport = peer.transport
+        self.version = peer.version
+        self.charge_point_id = peer.charge_point_id
+        self.peers = {peer.charge_point_id: peer}
+        self.faults: FaultTable | None = None
+
+    @property
+    def peer(self) -> Peer:
+        return self.link
+
+    @property
+    def connected(self) -> bool:
+        return self.link.connected
+
+    def drop(self, code: int, reason: str) -> None:
+        self.link.abort(code, reason)
+
+
+def apply(peer: Peer, kind: str, **options: Any) -> Fault:
+    """Set a fault on one link only (a scenario's `fault` step): what this side sends on
+    `peer`. `options` are the prompt's, by name: the kind's (`seconds`, `code`, …), `for`
+    (how many times), `once`, `action` (only that action's messages). FaultError says what
+    is wrong. Faults its simulator set on the link give way while these act."""
+    times = options.pop("for", None)
+    if options.pop("once", False):
+        if times is not None:
+            raise FaultError("--for and --once both say how often: give one")
+        times = 1
+    action = options.pop("action", None)
+    current = peer.faults
+    owner = current.table.owner if current is not None else None
+    if not isinstance(owner, _OneLink) or owner.link is not peer:
+        owner = _OneLink(peer)
+    cp_id = peer.charge_point_id if peer.speaker == "cs" else None
+    return inject(owner, kind, cp_id, times=times, action=action, **options)
+
+
 def _check_action(version: str, action: str) -> None:
     entry = get(version)
     if not entry.handles("cs", action):
@@ -1089,6 +1134,7 @@ __all__ = [
     "FaultTable",
     "PeerFaults",
     "active",
+    "apply",
     "clear",
     "inject",
     "inject_fraction",

@@ -537,3 +537,90 @@ def test_every_kind_is_exercised_here() -> None:
         assert f'"{kind}"' in source, kind
     assert inject  # the API names used above
     assert CallFailed
+
+
+def test_apply_sets_a_fault_on_one_link_for_a_scenario_step() -> None:
+    """`apply(peer, kind, **options)` is what a scenario's fault step calls: the prompt's
+    options by name (`for`, `once`, `action` and the kind's)."""
+    from ocppsim.sim.faults import apply
+
+    async def scenario() -> None:
+        cs, cp, heard = await pair()
+        try:
+            assert cp.peer is not None
+            fault = apply(cs.peers["cp01"], "callerror", code="SecurityError", once=True)
+            assert fault.left == 1 and fault.charge_point_id == "cp01"
+            with pytest.raises(CallError) as raised:
+                await cp.call("Heartbeat")
+            assert raised.value.code == "SecurityError"
+            assert cs.peers["cp01"].faults is None  # over: the link is back to the fast path
+            apply(cp.peer, "clock-skew", seconds=60, action="StatusNotification", **{"for": 1})
+            await cp.call("Heartbeat")  # another action: untouched
+            await cp.call(
+                "StatusNotification",
+                {
+                    "connectorId": 0,
+                    "errorCode": "NoError",
+                    "status": "Available",
+                    "timestamp": "2024-01-01T00:00:00Z",
+                },
+            )
+            (got,) = [
+                e.message.payload
+                for e in heard.of(events.FrameReceived, speaker="cs")
+                if isinstance(e.message, Call) and e.message.action == "StatusNotification"
+            ]
+            assert got["timestamp"] == "2024-01-01T00:01:00Z"
+            with pytest.raises(FaultError, match="both say how often"):
+                apply(cp.peer, "drop", once=True, **{"for": 2})
+        finally:
+            await stop(cs, cp)
+
+    run(scenario())
+
+
+def test_a_yaml_scenarios_fault_step_injects_through_this_layer(tmp_path: Any) -> None:
+    """A `fault:` step of a scenario file (ocppsim check) acts through `apply`; a kind that
+    does not exist breaks the case with the layer's words."""
+    from ocppsim.check.runner import CheckOptions, run_checks
+    from ocppsim.check.scenario import load_file
+
+    path = tmp_path / "faults.yaml"
+    path.write_text(
+        "suite: csms\n"
+        "title: Faults\n"
+        'versions: ["1.6"]\n'
+        'id_prefix: {"1.6": F}\n'
+        "cases:\n"
+        "  - id: SKEW\n"
+        "    title: a skewed clock\n"
+        "    requirement: none\n"
+        "    steps:\n"
+        "      - fault: clock-skew\n"
+        "        options: {seconds: -30, once: true}\n"
+        "      - send: StatusNotification\n"
+        "        payload: {connectorId: 0, errorCode: NoError, status: Available,\n"
+        '                  timestamp: "2024-01-01T00:00:00Z"}\n'
+        "  - id: NOPE\n"
+        "    title: no such fault\n"
+        "    requirement: none\n"
+        "    steps:\n"
+        "      - fault: lag\n",
+        encoding="utf-8",
+    )
+
+    async def scenario() -> dict[str, Any]:
+        async with CentralSystem(0, host="127.0.0.1", bus=EventBus()) as cs:
+            options = CheckOptions(url=cs.url, versions=["1.6"], within=3.0, answer_timeout=5.0)
+            results = await run_checks(load_file(path), options)
+        return {r.id: r for r in results}
+
+    results = run(scenario())
+    skew_case = next(r for key, r in results.items() if key.endswith("SKEW"))
+    broken = next(r for key, r in results.items() if key.endswith("NOPE"))
+    assert skew_case.verdict == "pass", (skew_case.reason, [f.line() for f in skew_case.findings])
+    (sent,) = [
+        f for f in skew_case.frames if f.action == "StatusNotification" and f.direction == "sent"
+    ]
+    assert '"timestamp":"2023-12-31T23:59:30Z"' in sent.text
+    assert broken.verdict == "error" and "unknown fault `lag'" in broken.reason
