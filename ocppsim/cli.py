@@ -135,7 +135,11 @@ def _replay(argv: list[str]) -> int:
         metavar="CP",
         help="only this recorded charge point (repeatable; default: every one)",
     )
-    parser.add_argument("-p", dest="version", help="speak this OCPP version instead (ocpp1.6)")
+    parser.add_argument(
+        "-p",
+        dest="version",
+        help=f"speak this OCPP version instead ({versions.default().subprotocol}, …)",
+    )
     parser.add_argument(
         "-t", dest="transport", choices=("websocket", "soap"), help="instead of the recorded one"
     )

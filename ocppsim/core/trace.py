@@ -156,7 +156,7 @@ class Trace:
                 continue
             if event != "frame":
                 continue
-            conversation.version = conversation.version or record.get("ocpp")
+            conversation.version = conversation.version or record.get("version")
             conversation.transport = record.get("transport") or conversation.transport
             kind = record.get("type")
             uid = str(record.get("id", ""))

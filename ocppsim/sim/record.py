@@ -11,7 +11,7 @@ awaiting its answer), so a recording of a long session costs no memory.
 
     {"record":"ocppsim-trace","format":1,"ocppsim":"0.1.0","started":"…","options":{…}}
     {"t":0.0012,"time":"…","event":"frame","dir":"sent","speaker":"cp#cp01","peer":"cs",
-     "chargePointId":"cp01","ocpp":"1.6","transport":"websocket","type":"CALL",
+     "chargePointId":"cp01","version":"1.6","transport":"websocket","type":"CALL",
      "id":"…","action":"Heartbeat","payload":{}}
 
 Over SOAP a frame's unique id is its MessageID (its answer's RelatesTo), its payload the
@@ -206,7 +206,7 @@ class Recorder:
         key = (speaker, peer)
         record = self._stamp("frame", speaker, peer)
         record["dir"] = direction
-        record["ocpp"] = self._version(speaker, peer)
+        record["version"] = self._version(speaker, peer)
         record["transport"] = event.transport
         record["type"] = message_type_of(event)
         message = event.message
@@ -260,7 +260,7 @@ class Recorder:
         if version is not None:
             self._versions[(event.speaker, event.peer)] = version
         record = self._stamp("connected", event.speaker, event.peer)
-        record.update(transport=event.transport, ocpp=version, protocol=event.protocol)
+        record.update(transport=event.transport, version=version, protocol=event.protocol)
         if event.profile:
             record["profile"] = event.profile
         self._write(record)

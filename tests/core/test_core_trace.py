@@ -23,7 +23,7 @@ def frame(
         "peer": peer,
         "chargePointId": "cp01",
         "dir": direction,
-        "ocpp": "1.6",
+        "version": "1.6",
         "transport": "websocket",
         "type": kind,
         "id": uid,

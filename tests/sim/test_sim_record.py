@@ -82,7 +82,7 @@ def test_every_frame_is_a_line_with_what_a_replay_needs(transport: str, tmp_path
         ("cp#cp01", "received", "CALLRESULT"),
     ]
     for each in boot:
-        assert each["chargePointId"] == "cp01" and each["ocpp"] == "1.6"
+        assert each["chargePointId"] == "cp01" and each["version"] == "1.6"
         assert each["transport"] == transport and each["id"] == boot[0]["id"]
         assert isinstance(each["t"], float) and each["time"].endswith("Z")
     assert boot[2]["payload"]["status"] == "Accepted"
@@ -159,4 +159,4 @@ def test_record_at_the_prompt_starts_stops_and_says_so(tmp_path: Path, lines: Li
     records = read(path)
     heartbeats = [r for r in records if r.get("action") == "Heartbeat" and r["event"] == "frame"]
     assert len(heartbeats) == 4  # the first heartbeat, both ends; not the second one
-    assert all(r["ocpp"] == "2.0.1" for r in heartbeats)
+    assert all(r["version"] == "2.0.1" for r in heartbeats)
