@@ -11,16 +11,8 @@ from urllib.parse import quote, unquote, urlsplit
 
 from websockets.exceptions import ConnectionClosed
 
+from ocppsim.core import rpc
 from ocppsim.core.errors import OcppSimError
-from ocppsim.core.rpc import (
-    Call,
-    CallError,
-    CallResult,
-    CallResultError,
-    Message,
-    Send,
-    new_unique_id,
-)
 from ocppsim.core.versions import by_subprotocol, subprotocols
 from ocppsim.sim.link import EncodeError, LinkUser
 from ocppsim.sim.log import ERROR, WARNING
@@ -50,7 +42,7 @@ class JsonLink:
 
     transport = "websocket"
     pings = True
-    new_unique_id = staticmethod(new_unique_id)
+    new_unique_id = staticmethod(rpc.new_unique_id)
 
     def __init__(self, connection: Connection):
         self.connection = connection
@@ -73,7 +65,7 @@ class JsonLink:
         self._user = peer
         self.connection.deliver(peer.receive_frame, peer.link_closed)
 
-    def encode(self, message: Message) -> tuple[str, str]:
+    def encode(self, message: rpc.Message) -> tuple[str, str]:
         try:
             frame = message.to_frame()
         except (TypeError, ValueError) as exc:  # a payload that is no JSON (a plugin's)
@@ -81,7 +73,7 @@ class JsonLink:
         return frame, frame
 
     async def send_call(
-        self, call: Call, wire: str, timeout: float, sent: Callable[[], None]
+        self, call: rpc.Call, wire: str, timeout: float, sent: Callable[[], None]
     ) -> None:
         sent()  # into the connection's buffer now, whatever its peer reads
         await self._send(wire)
@@ -95,14 +87,16 @@ class JsonLink:
         except ConnectionError as exc:
             raise CallFailed(f"connection closed ({exc})") from None
 
-    def send_reply(self, reply: CallResult | CallError | CallResultError, wire: str) -> None:
+    def send_reply(
+        self, reply: rpc.CallResult | rpc.CallError | rpc.CallResultError, wire: str
+    ) -> None:
         # from the reading callback: no wait (reading pauses while the peer does not read)
         self.connection.send_now(wire)
 
-    async def send(self, message: Send, wire: str) -> None:
+    async def send(self, message: rpc.Send, wire: str) -> None:
         await self._send(wire)
 
-    def raw_call(self, text: str) -> Call | None:
+    def raw_call(self, text: str) -> rpc.Call | None:
         return raw_call(text)
 
     async def send_raw(self, text: str, show_headers: bool) -> None:
