@@ -514,7 +514,7 @@ async def _fault(shell: Shell, parsed: ParsedLine) -> None:
         kind = kind_of(word)
     except FaultError as exc:
         raise CommandError(f"Error: {exc}.") from None
-    flags = {o.flag for o in kind.options} | set(FAULT_TARGETS)
+    flags = {o.flag for o in kind.options} | set(FAULT_TARGETS) | {"--fraction"}
     if kind.counted:
         flags |= {"--for", "--once"}
     if kind.filtered:
@@ -528,7 +528,20 @@ async def _fault(shell: Shell, parsed: ParsedLine) -> None:
         if not text.isdigit() or int(text) < 1:
             raise CommandError(f"Error: --for takes a whole number, 1 or more, not `{text}'.")
         times = int(text)
-    own = {"--for", "--once"} | ({"--action"} if kind.filtered else set())
+    fraction = None
+    if "--fraction" in parsed.options:
+        text = parsed.options["--fraction"] or ""
+        try:
+            fraction = float(text)
+        except ValueError:
+            fraction = -1.0
+        if not 0 < fraction <= 1:
+            raise CommandError(
+                f"Error: --fraction takes a number above 0, at most 1, not `{text}'."
+            )
+        if "--all" not in parsed.options:
+            raise CommandError("Error: --fraction picks among every Charge Point: add --all.")
+    own = {"--for", "--once", "--fraction"} | ({"--action"} if kind.filtered else set())
     options = {
         flag[2:]: value
         for flag, value in parsed.options.items()
@@ -540,6 +553,7 @@ async def _fault(shell: Shell, parsed: ParsedLine) -> None:
             times=times,
             action=parsed.options.get("--action") if kind.filtered else None,
             options=options,
+            fraction=fraction,
             **_fault_target(parsed),
         )
     except FaultError as exc:
@@ -587,7 +601,8 @@ def _fault_notes() -> list[str]:
         "  --id <id>         a Charge Point of this process: what it sends to its Central System",
         "  --remote-id <id>  the Central System: what it sends to that charge point",
         "  --cs              the Central System: what it sends to every charge point",
-        "  --all             every Charge Point of this process (a storm: all at once)",
+        "  --all             every Charge Point of this process (a storm: all at once);",
+        "                    --fraction 0.1: a tenth of them, picked at random",
         "Kinds (what the other end sees):",
         *kinds_help(),
         "fault list shows the faults set; fault clear [<kind>] clears them (with a target:",
@@ -1077,6 +1092,7 @@ def _build() -> dict[str, Command]:
                 Option("--for", "act this many times (default: until cleared)", metavar="<n>"),
                 Option("--once", "act once", metavar=""),
                 Option("--action", "act only on that action's messages", metavar="<action>"),
+                Option("--fraction", "with --all: on that share of them", metavar="<0..1>"),
                 *_fault_kind_options(),
             ),
             "inject a fault (delay, drop, duplicate, … reconnect-storm); list; clear",

@@ -142,7 +142,7 @@ class OcppCompleter(Completer):
         if not current.startswith("-"):
             return
         kind = KINDS.get(words[1])
-        flags = list(FAULT_TARGETS)
+        flags = [*FAULT_TARGETS, "--fraction"]
         if kind is not None:
             flags += [o.flag for o in kind.options]
             flags += ["--for", "--once"] if kind.counted else []

@@ -396,12 +396,18 @@ class Simulator:
         remote_id: str | None = None,
         every_cp: bool = False,
         all_cps: bool = False,
+        fraction: float | None = None,
     ) -> list[Any]:
         """Set a fault where the prompt's options say (FaultError says what is wrong); the
-        faults set, one per simulator."""
-        from ocppsim.sim.faults import KINDS, NOW, FaultError, inject
+        faults set, one per simulator (`fraction` of the Charge Points with `all_cps`)."""
+        from ocppsim.sim.faults import KINDS, NOW, FaultError, inject, inject_fraction
 
         targets = self._fault_targets(cp_id, remote_id, every_cp, all_cps)
+        if fraction is not None:
+            cps = [target for target, _ in targets]
+            return inject_fraction(
+                cps, fraction, kind, times=times, action=action, **(options or {})
+            )
         now = KINDS[kind].acts_on == NOW if kind in KINDS else False
         for target, charge_point_id in targets:
             if now and charge_point_id is not None and charge_point_id not in target.peers:

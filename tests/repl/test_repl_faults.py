@@ -125,7 +125,8 @@ def test_bad_fault_lines_get_an_error_line(lines: Lines) -> None:
         "Error: no Central System is running: start one with start_cs.",
         "Error: fault delay needs --seconds <s>.",
         "Error: --seconds takes a number of seconds, 0 or more, not 'soon'.",
-        "Error: `--seconds' is no option of fault drop (drop takes --action, --for, --once).",
+        "Error: `--seconds' is no option of fault drop (drop takes --action, --for,"
+        " --fraction, --once).",
         "Error: --for takes a whole number, 1 or more, not `0'.",
         "Error: --for and --once both say how often: give one.",
         "Error: --remote-id and --cs both say where: give one.",
@@ -165,8 +166,42 @@ def test_fault_completes_kinds_then_the_options_of_the_kind() -> None:
         "--remote-id",
         "--cs",
         "--all",
+        "--fraction",
         "--for",
         "--once",
         "--action",
     ]
-    assert complete(shell, "fault reset --") == ["--id", "--remote-id", "--cs", "--all"]
+    assert complete(shell, "fault reset --") == [
+        "--id",
+        "--remote-id",
+        "--cs",
+        "--all",
+        "--fraction",
+    ]
+
+
+def test_a_fraction_of_the_charge_points_of_a_process_gets_the_fault(lines: Lines) -> None:
+    async def scenario() -> None:
+        shell = Shell()
+        shell.sequential = True
+        try:
+            await shell.execute("start_cs 0")
+            port = shell.sim.central_system.port
+            for index in range(1, 5):
+                await shell.execute(f"start_cp ws://127.0.0.1:{port} cp{index} -p ocpp1.6")
+            mark = lines.mark()
+            await shell.execute("fault delay --fraction 0.5 --seconds 1")
+            await shell.execute("fault delay --all --fraction 2 --seconds 1")
+            await shell.execute("fault delay --all --fraction 0.5 --seconds 1")
+            set_lines = lines.matching(r"cp#cp\d: fault set: delay answers by 1 s$", mark)
+            assert len(set_lines) == 2
+            assert lines.matching(
+                r"^Error: --fraction picks among every Charge Point: add --all\.", mark
+            )
+            assert lines.matching(
+                r"^Error: --fraction takes a number above 0, at most 1, not `2'\.", mark
+            )
+        finally:
+            await shell.sim.shutdown()
+
+    run(scenario())
