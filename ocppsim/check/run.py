@@ -293,7 +293,11 @@ class CaseRun:
         return body
 
     def release(self) -> None:
-        """The case is over: answers still held back are never sent."""
+        """The case is over: answers still held back are never sent, its faults end."""
+        try:
+            _clear_faults(self.side.peer())
+        except (CaseFailed, CaseBroken):
+            pass  # no link: no fault either
         for task in self._hanging:
             task.cancel()
         self._hanging.clear()
@@ -761,20 +765,19 @@ class CaseRun:
             await self.asker.ask(self, instruction, request)
 
     async def fault(self, kind: str, title: str | None = None, **options: Any) -> None:
-        """Inject the fault `kind` on the case's link (ocppsim's fault layer)."""
+        """Inject the fault `kind` (ocppsim.sim.faults: `drop`, `delay`, …) into what ocppsim
+        sends on the case's link, with the prompt's options by name (the kind's own, `for`,
+        `once`, `action`); `clear` clears them. They end with the case."""
         async with self.step("fault", title or f"fault {kind}"):
+            from ocppsim.sim import faults
+
+            peer = self.side.peer()
             try:
-                from ocppsim.sim import faults  # type: ignore[attr-defined]
-            except ImportError:
-                raise CaseBroken(
-                    "fault steps need ocppsim's fault injection (ocppsim.sim.faults), which is"
-                    " not available yet"
-                ) from None
-            try:
-                result = faults.apply(self.side.peer(), kind, **self.value(options))
-                if asyncio.iscoroutine(result):
-                    await result
-            except OcppSimError as exc:
+                if kind == "clear":
+                    _clear_faults(peer)
+                else:
+                    faults.apply(peer, kind, **self.value(options))
+            except faults.FaultError as exc:
                 raise CaseBroken(f"fault {kind}: {exc}") from None
 
     async def connect(self, title: str | None = None) -> None:
@@ -882,7 +885,12 @@ class CaseRun:
         elif kind == "ask":
             await self.ask(value, options.get("do"), title)
         elif kind == "fault":
-            await self.fault(value, title, **(options.get("options") or {}))
+            given = dict(options.get("options") or {})
+            if "times" in options:
+                given["for"] = options["times"]
+            if "action" in options:
+                given["action"] = options["action"]
+            await self.fault(value, title, **given)
         elif kind == "connect":
             await self.connect(title)
         elif kind == "disconnect":
@@ -921,6 +929,15 @@ def _error(error: Any) -> tuple[str, str | None]:
         known = ", ".join(sorted(ERROR_DESCRIPTIONS))
         raise CaseBroken(f"{code!r} is no OCPP error code (one of {known})")
     return code, description if isinstance(description, str) else None
+
+
+def _clear_faults(peer: Any) -> None:
+    """End the faults a case set on `peer` (those of its simulator stay)."""
+    from ocppsim.sim import faults
+
+    current = getattr(peer, "faults", None)
+    if current is not None:
+        faults.clear(current.table.owner)
 
 
 def _raise(error: BaseException) -> None:

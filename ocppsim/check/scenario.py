@@ -58,7 +58,7 @@ STEP_KINDS: dict[str, tuple[str, frozenset[str]]] = {
     "set": ("mapping", frozenset()),
     "assert": ("mapping", frozenset()),
     "ask": ("text", frozenset({"do"})),
-    "fault": ("kind", frozenset({"options"})),
+    "fault": ("kind", frozenset({"options", "times", "action"})),
     "connect": ("none", frozenset()),
     "disconnect": ("none", frozenset()),
     "boot": ("none", frozenset({"status"})),
