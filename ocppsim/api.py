@@ -149,6 +149,45 @@ class ChargePointSide(_Side):
         """The ids of the Charge Points this process simulates."""
         return list(self._api._manager.sim.charge_points)
 
+    # -- the person at the charger (what `badge`, `plug`, `unplug`, `faulted` do) ----------------
+
+    def model(self, id: str | None = None) -> Any:
+        """The model that keeps a simulated CP's state (the only CP, or `id`): a
+        `ChargePointModel` (OCPP 1.x) or a `ChargingStation` (2.x) of `ocppsim.core.station`,
+        to read; None for a CP started with `--stateless`. OcppSimError when there is no
+        such CP."""
+        cp = self._api._manager.sim.charge_point(id)
+        return cp.model
+
+    def badge(self, id_tag: str, point: int | None = None, id: str | None = None) -> None:
+        """A driver presents `id_tag` at connector (1.x) or EVSE (2.x) `point` (by default
+        where its transaction is, else where a cable waits, else the first free one); what
+        it causes (Authorize, a transaction starting or ending) is sent in the background.
+        OcppSimError says why the CP cannot take it (a stateless CP, an unknown connector)."""
+        self._api._manager.sim.at_charger(id, "badge", id_tag, point)
+
+    def plug(self, point: int | None = None, id: str | None = None) -> None:
+        """An EV is plugged in at connector (1.x) or EVSE (2.x) `point` (else where a driver
+        waits, else the first free one)."""
+        self._api._manager.sim.at_charger(id, "plug", point)
+
+    def unplug(self, point: int | None = None, id: str | None = None) -> None:
+        """The EV is unplugged at `point` (else the first plugged one)."""
+        self._api._manager.sim.at_charger(id, "unplug", point)
+
+    def faulted(self, point: int, on: bool = True, id: str | None = None) -> None:
+        """What `faulted` does: connector (1.x) or EVSE (2.x) `point` becomes Faulted (`on`)
+        or recovers."""
+        self._api._manager.sim.at_charger(id, "faulted", point, on)
+
+    async def settled(self, id: str | None = None) -> None:
+        """Wait until what the CP's model wants sent has gone out and been answered."""
+        await self._api._manager.sim.model_driver(id).idle()
+
+    def state(self, id: str | None = None) -> str:
+        """What the `state` command shows of a CP."""
+        return self._api._manager.sim.describe(id)
+
     def version(self, id: str | None = None) -> str | None:
         """The OCPP version of a simulated CP (the only one, or `id`); None if there is none."""
         charge_points = self._api._manager.sim.charge_points

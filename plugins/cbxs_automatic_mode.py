@@ -15,6 +15,10 @@ Commands it adds to the prompt (`--id <cp>` names the charge point when several 
     connector_liaison <id> <on|off> the link to a connector works / is cut
     identification <idTag>          present a badge (again to stop its transaction)
 
+It drives Charge Points started with `--stateless` (which answer with default payloads, as
+the original's did): a Charge Point with its own model already behaves like this and more (see
+`badge`, `plug`, `state`), and the plugin leaves it alone.
+
 Port of the original's `cbxs-automatic-mode.js`; see docs/plugins.md for the bugs it fixes.
 """
 
@@ -464,6 +468,14 @@ class ChargeBox:
             self.stations.pop(gone).disarm()
         return ids
 
+    def drives(self, cp_id: str) -> bool:
+        """True for a Charge Point this plugin plays: a stateless one (one with a model of its
+        own behaves by itself)."""
+        try:
+            return self.api.cp.model(cp_id) is None
+        except Exception:  # a Charge Point that just stopped
+            return False
+
     def close(self) -> None:
         """Unloaded: no more heartbeats."""
         self.closed = True
@@ -474,11 +486,15 @@ class ChargeBox:
         """An `on_call` handler that hands the CALL to the box of the CP it came to."""
 
         def handler(payload: dict[str, Any], ctx: Context) -> Any:
+            if not self.drives(ctx.charge_point_id):
+                return None  # its model answers
             return method(self.station(ctx.charge_point_id), payload, ctx)
 
         return handler
 
     def connection(self, event: str, cp_id: str) -> None:
+        if not self.drives(cp_id):
+            return
         station = self.station(cp_id)
         if event == "connected":
             station.log("Connected to Central System.")
@@ -488,7 +504,8 @@ class ChargeBox:
             station.disconnected()
 
     def exchanged(self, ctx: Context) -> None:
-        self.station(ctx.charge_point_id).exchanged(ctx)
+        if self.drives(ctx.charge_point_id):
+            self.station(ctx.charge_point_id).exchanged(ctx)
 
     def command(self, line: str) -> bool:
         """The plugin's prompt commands; True when the line was one of them."""
@@ -518,10 +535,15 @@ class ChargeBox:
             self.log(f"Error: --id needs a charge point id; usage: {USAGE[parsed.command]}")
             return None
         running = self.running()
-        if wanted is not None and wanted in running:
-            return self.station(wanted)
-        if wanted is None and len(running) == 1:
-            return self.station(running[0])
+        chosen = wanted if wanted is not None else running[0] if len(running) == 1 else None
+        if chosen is not None and chosen in running and not self.drives(chosen):
+            self.log(
+                f"Error: charge point #{chosen} runs its own model: use badge, plug, unplug and"
+                " state (or start it with --stateless to run it as a CBXS box)."
+            )
+            return None
+        if chosen is not None and chosen in running:
+            return self.station(chosen)
         if not running:
             self.log("Error: no charge point runs: start one with start_cp <url> <id>.")
         elif wanted is None:
@@ -565,9 +587,16 @@ def on_load(api: PluginApi) -> None:
     # OCPP 1.5 only: a 1.2 Charge Point refuses them before any handler runs
     api.on_call("SendLocalList", box.route(Station.send_local_list))
     api.on_call("GetLocalListVersion", box.route(Station.local_list_version))
-    for cp_id in box.running():
+    driven = [cp_id for cp_id in box.running() if box.drives(cp_id)]
+    for cp_id in driven:
         box.station(cp_id).start_boot()
-    box.log(f"Started with {CONNECTORS} connectors" + _each(box.running()) + ".")
+    box.log(f"Started with {CONNECTORS} connectors" + _each(driven) + ".")
+    modelled = [cp_id for cp_id in box.running() if not box.drives(cp_id)]
+    if modelled:
+        box.log(
+            f"Left alone: {_ids(modelled)} (a Charge Point with its own model behaves by itself;"
+            " start one with --stateless for this plugin to drive it)."
+        )
 
 
 def _each(ids: list[str]) -> str:

@@ -55,7 +55,11 @@ const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 const idTagInfo = () => ({ status: 'Accepted' });
 
 const ANSWERS = {
-    BootNotification: () => ({ status: 'Accepted', currentTime: now(), heartbeatInterval: 300 }),
+    // 1.6 names the interval `interval`, 1.2 and 1.5 `heartbeatInterval`
+    BootNotification: (protocol) => ({
+        status: 'Accepted', currentTime: now(),
+        [protocol === 'ocpp1.6' ? 'interval' : 'heartbeatInterval']: 300,
+    }),
     Heartbeat: () => ({ currentTime: now() }),
     Authorize: () => ({ idTagInfo: idTagInfo() }),
     StartTransaction: () => ({ transactionId: 1, idTagInfo: idTagInfo() }),
@@ -102,7 +106,7 @@ server.on('client', (client) => {
         if (verbose) emit({ event: 'call', identity: client.identity, method, params });
         const answer = ANSWERS[method];
         if (!answer) throw createRPCError('NotImplemented');
-        return answer();
+        return answer(client.protocol);
     });
     client.on('close', () => {
         if (clients.get(client.identity) === client) clients.delete(client.identity);

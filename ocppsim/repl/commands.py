@@ -13,6 +13,7 @@ from ocppsim.core.errors import OcppSimError
 from ocppsim.core.versions import Service, command_name
 from ocppsim.repl.parsing import ParsedLine, parse_value
 from ocppsim.repl.usage import command_help
+from ocppsim.sim.model import DEFAULT_POINTS
 from ocppsim.sim.simulator import CommandError
 from ocppsim.transport.urls import HTTP_SCHEMES, url_problem
 
@@ -25,8 +26,12 @@ class Option:
     flag: str
     help: str
     default: str | None = None
-    metavar: str = "<value>"
+    metavar: str = "<value>"  # "": a flag, which takes no value (`--stateless`)
     required: bool = False
+
+    @property
+    def is_flag(self) -> bool:
+        return not self.metavar
 
 
 Runner = Callable[["Shell", ParsedLine], Awaitable[None]]
@@ -87,7 +92,9 @@ def _option(parsed: ParsedLine, command: Command, flag: str, default: str | None
     return value
 
 
-def _word_problem(parsed: ParsedLine, known: set[str], expected: int) -> str | None:
+def _word_problem(
+    parsed: ParsedLine, known: set[str], expected: int, flags: frozenset[str] = frozenset()
+) -> str | None:
     """The first word that does not fit: an unknown option, an option without its value,
     an argument too many or too few, a field=value the command does not take."""
     for flag, value in parsed.options.items():
@@ -96,7 +103,7 @@ def _word_problem(parsed: ParsedLine, known: set[str], expected: int) -> str | N
             if glued and name in known:
                 return f"`{flag}' is an unknown option (its value follows a blank: {name} {rest})"
             return f"`{flag}' is an unknown option"
-        if value is None:
+        if value is None and flag not in flags:
             return f"option `{flag}' needs a value"
     if parsed.repeated:
         return f"option `{parsed.repeated[0]}' is given twice"
@@ -112,7 +119,8 @@ def _word_problem(parsed: ParsedLine, known: set[str], expected: int) -> str | N
 def _check(parsed: ParsedLine, command: Command) -> None:
     """Refuse unknown options, options without value and wrong argument counts."""
     expected = len(command.args)
-    problem = _word_problem(parsed, {opt.flag for opt in command.options}, expected)
+    flags = frozenset(opt.flag for opt in command.options if opt.is_flag)
+    problem = _word_problem(parsed, {opt.flag for opt in command.options}, expected, flags)
     if problem is None and len(parsed.arguments) < expected:
         problem = f"missing argument {command.args[len(parsed.arguments)]}"
     if problem is None and parsed.fields and not command.takes_fields:
@@ -135,6 +143,8 @@ def _fields(parsed: ParsedLine) -> list[tuple[str, Any]]:
     return values
 
 
+#: The most connectors (or EVSEs) `--connectors` gives a Charge Point.
+MAX_POINTS = 100
 #: Shortest ping interval accepted: anything faster floods the peer.
 MIN_PING_SECONDS = 0.1
 
@@ -295,6 +305,19 @@ async def _start_cp(shell: Shell, parsed: ParsedLine) -> None:
     problem = url_problem(from_url, HTTP_SCHEMES) if from_url is not None else None
     if problem is not None:  # the Central System could never call back
         raise CommandError(f"Error: invalid -f URL {from_url!r}: {problem}.")
+    stateless = "--stateless" in parsed.options
+    points_text = _option(parsed, command, "--connectors")
+    if points_text is not None and stateless:
+        raise CommandError(
+            "Error: --connectors is for a Charge Point with a model (no --stateless)."
+        )
+    points = DEFAULT_POINTS
+    if points_text is not None:
+        if not points_text.isdigit() or not 1 <= int(points_text) <= MAX_POINTS:
+            raise CommandError(
+                f"Error: --connectors takes a number from 1 to {MAX_POINTS}, not `{points_text}'."
+            )
+        points = int(points_text)
     if cp_id in shell.sim.charge_points:
         raise CommandError(
             f"Error: charge point #{cp_id} already exists (stop_cp {cp_id} stops it)."
@@ -309,6 +332,8 @@ async def _start_cp(shell: Shell, parsed: ParsedLine) -> None:
         from_url=from_url,
         remote_port=int(remote_port) if remote_port else None,
         security=security,
+        behave=not stateless,
+        points=points,
     )
     shell.sim.add_charge_point(cp)
     cp.start()
@@ -646,6 +671,80 @@ async def _record(shell: Shell, parsed: ParsedLine) -> None:
     raise _syntax(command, problem or "use record start <file> [--xml], record stop or record")
 
 
+# -- the person at the charger ------------------------------------------------------------------
+
+
+def _check_some(parsed: ParsedLine, command: Command, least: int) -> None:
+    """`_check` for a command whose last arguments may be left out (`plug [<n>]`)."""
+    flags = frozenset(opt.flag for opt in command.options if opt.is_flag)
+    known = {opt.flag for opt in command.options}
+    problem = _word_problem(parsed, known, len(command.args), flags)
+    if problem is None and len(parsed.arguments) < least:
+        problem = f"missing argument {command.args[len(parsed.arguments)]}"
+    if problem is None and parsed.fields:
+        name, value = parsed.fields[0]
+        problem = f"`{name}={value}' is an unexpected argument"
+    if problem is not None:
+        raise _syntax(command, problem)
+
+
+def _point(text: str, name: str) -> int:
+    """A connector or EVSE number typed at the prompt."""
+    if not text.isdigit() or int(text) < 1:
+        raise CommandError(f"Error: {name} `{text}' is not a number from 1.")
+    return int(text)
+
+
+async def _badge(shell: Shell, parsed: ParsedLine) -> None:
+    command = COMMANDS["badge"]
+    _check(parsed, command)
+    sim = shell.sim
+    driver = sim.model_driver(_option(parsed, command, "--id"))
+    wanted = "--evse" if driver.point_name == "EVSE" else "--connector"
+    other = "--connector" if wanted == "--evse" else "--evse"
+    if other in parsed.options:
+        kind = "an EVSE" if wanted == "--evse" else "a connector"
+        raise CommandError(
+            f"Error: {other} does not apply: this OCPP {driver.version} Charge Point takes"
+            f" {kind}: use {wanted} <n>."
+        )
+    text = _option(parsed, command, wanted)
+    point = _point(text, driver.point_name) if text is not None else None
+    await _act(shell, parsed, "badge", parsed.arguments[0], point)
+
+
+async def _act(shell: Shell, parsed: ParsedLine, event: str, *args: Any) -> None:
+    """Do it at the Charge Point, then wait for what it sends because of it (as a person
+    would, in a script)."""
+    driver = shell.sim.at_charger(parsed.options.get("--id"), event, *args)
+    await driver.idle()
+
+
+async def _plug(shell: Shell, parsed: ParsedLine) -> None:
+    command = COMMANDS[parsed.command]
+    _check_some(parsed, command, 0)
+    driver = shell.sim.model_driver(_option(parsed, command, "--id"))
+    point = _point(parsed.arguments[0], driver.point_name) if parsed.arguments else None
+    await _act(shell, parsed, "plug" if parsed.command == "plug" else "unplug", point)
+
+
+async def _faulted(shell: Shell, parsed: ParsedLine) -> None:
+    command = COMMANDS["faulted"]
+    _check_some(parsed, command, 1)
+    driver = shell.sim.model_driver(_option(parsed, command, "--id"))
+    point = _point(parsed.arguments[0], driver.point_name)
+    state = parsed.arguments[1].lower() if len(parsed.arguments) > 1 else "on"
+    if state not in ("on", "off"):
+        raise _syntax(command, f"`{parsed.arguments[1]}' is neither on nor off")
+    await _act(shell, parsed, "faulted", point, state == "on")
+
+
+async def _state(shell: Shell, parsed: ParsedLine) -> None:
+    command = COMMANDS["state"]
+    _check(parsed, command)
+    shell.print(shell.sim.describe(_option(parsed, command, "--id")), block=True)
+
+
 # -- settings and the rest ---------------------------------------------------------------------
 
 SETTINGS = ("websocket_ping_interval", "print_xml")
@@ -935,6 +1034,18 @@ def _build() -> dict[str, Command]:
                     metavar="<file>",
                 ),
                 Option("--tls-key", "SOAP: the callback certificate's key", metavar="<file>"),
+                Option(
+                    "--connectors",
+                    "its connectors (OCPP 1.x) or EVSEs (2.x)",
+                    str(DEFAULT_POINTS),
+                    "<n>",
+                ),
+                Option(
+                    "--stateless",
+                    "no model: answer every CALL with the default payload, as the original"
+                    " did (no boot, heartbeat or transaction of its own)",
+                    metavar="",
+                ),
             ),
             "start a Charge Point (ex: start_cp ws://localhost:9000/ocpp cp01)",
             _start_cp,
@@ -1056,6 +1167,60 @@ def _build() -> dict[str, Command]:
             example='remote_send -n Reset -p {"type":"Soft"}',
         )
     )
+    add(
+        Command(
+            "badge",
+            ("<idTag>",),
+            (
+                Option("--connector", "connector (OCPP 1.x) where it is presented", None, "<n>"),
+                Option("--evse", "EVSE (OCPP 2.x) where it is presented", None, "<n>"),
+                ID_OPTION,
+            ),
+            "a driver presents a badge at a CP (Authorize, then a transaction starts or stops)",
+            _badge,
+            example="badge B4F62CEF --connector 1 --id cp01",
+        )
+    )
+    add(
+        Command(
+            "plug",
+            ("[<n>]",),
+            (ID_OPTION,),
+            "an EV is plugged in at connector (1.x) or EVSE (2.x) n of a CP",
+            _plug,
+            example="plug 1 --id cp01",
+        )
+    )
+    add(
+        Command(
+            "unplug",
+            ("[<n>]",),
+            (ID_OPTION,),
+            "the EV is unplugged at connector (1.x) or EVSE (2.x) n of a CP",
+            _plug,
+            example="unplug 1 --id cp01",
+        )
+    )
+    add(
+        Command(
+            "faulted",
+            ("<n>", "[on|off]"),
+            (ID_OPTION,),
+            "connector (1.x) or EVSE (2.x) n of a CP becomes Faulted (on) or recovers (off)",
+            _faulted,
+            example="faulted 2 on --id cp01",
+        )
+    )
+    add(
+        Command(
+            "state",
+            (),
+            (ID_OPTION,),
+            "what a CP's model holds: connectors or EVSEs, transactions, meters, configuration",
+            _state,
+            example="state --id cp01",
+        )
+    )
     ocpp_commands("cs")
     send_commands("cs")
     add(
@@ -1116,3 +1281,7 @@ def _build() -> dict[str, Command]:
 
 
 COMMANDS: dict[str, Command] = _build()
+#: The options of any command that take no value (the parser must not take a word after one).
+FLAGS = frozenset(
+    opt.flag for command in COMMANDS.values() for opt in command.options if opt.is_flag
+)

@@ -88,12 +88,13 @@ def is_option(word: str) -> bool:
     return word.startswith("-") and len(word) > 1 and not word[1].isdigit()
 
 
-def parse_line(line: str) -> ParsedLine:
-    """Command word, positional arguments, `-x value` options and `name=value` fields."""
-    return parse_words(split_words(line.strip()))
+def parse_line(line: str, flags: frozenset[str] = frozenset()) -> ParsedLine:
+    """Command word, positional arguments, `-x value` options and `name=value` fields;
+    `flags` are options that take no value (`--stateless`)."""
+    return parse_words(split_words(line.strip()), flags)
 
 
-def parse_words(words: list[str]) -> ParsedLine:
+def parse_words(words: list[str], flags: frozenset[str] = frozenset()) -> ParsedLine:
     """`parse_line` for words already split (the process's command line)."""
     if not words:
         return ParsedLine("")
@@ -105,7 +106,7 @@ def parse_words(words: list[str]) -> ParsedLine:
             if word in parsed.options and word not in parsed.repeated:
                 parsed.repeated.append(word)
             following = words[index + 1] if index + 1 < len(words) else None
-            if following is None or is_option(following):
+            if following is None or is_option(following) or word in flags:
                 parsed.options[word] = None
                 index += 1
             else:

@@ -13,7 +13,7 @@ from typing import Any
 
 from ocppsim.core.errors import OcppSimError
 from ocppsim.plugins import PluginManager
-from ocppsim.repl.commands import COMMANDS, SyntaxProblem
+from ocppsim.repl.commands import COMMANDS, FLAGS, SyntaxProblem
 from ocppsim.repl.parsing import ParsedLine, ParseError, parse_line, parse_words
 from ocppsim.sim import log
 from ocppsim.sim.central_system import CentralSystem
@@ -132,7 +132,7 @@ class Shell:
         if self.plugins is not None and await self.plugins.consume(line):
             return
         try:
-            parsed = parse_line(line)
+            parsed = parse_line(line, FLAGS)
         except ParseError as exc:
             self.print(f"Error: cannot read the line: {exc}.")
             return
@@ -140,7 +140,7 @@ class Shell:
 
     async def execute_words(self, words: list[str]) -> bool:
         """Run the command given on the process's command line; False on a syntax error."""
-        parsed = parse_words(words)
+        parsed = parse_words(words, FLAGS)
         command = COMMANDS.get(parsed.command)
         if command is None:
             self._unknown(parsed.command)

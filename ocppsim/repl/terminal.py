@@ -86,6 +86,11 @@ class OcppCompleter(Completer):
         if command.name == "stop_cp" and typed == 1:
             yield from self._ids("--id", current)
             return
+        if command.name == "faulted" and typed == 2 and not current.startswith("-"):
+            yield from (
+                Completion(w, -len(current)) for w in ("on", "off") if w.startswith(current)
+            )
+            return
         if previous == "-p" and command.name in ("start_cs", "start_cp"):
             yield from self._subprotocols(current, several=command.name == "start_cs")
             return

@@ -26,13 +26,22 @@ from ocppsim.core.configuration import Configuration
 from ocppsim.core.errors import OcppSimError
 from ocppsim.core.events import EventBus
 from ocppsim.core.rpc import RpcSession
+from ocppsim.core.station import ChargePointModel, ChargingStation, Reboot
 from ocppsim.core.versions import default, get, resolve
 from ocppsim.sim.behaviour import Behaviour, Handler
 from ocppsim.sim.calls import send_call, send_message
 from ocppsim.sim.central_system import NotConnected, transport_class
 from ocppsim.sim.inbox import HISTORY, EventStream, Inbox, Received
 from ocppsim.sim.link import Link
-from ocppsim.sim.log import ERROR, LogConsumer
+from ocppsim.sim.log import ERROR, INFO, LogConsumer
+from ocppsim.sim.model import (
+    DEFAULT_POINTS,
+    WALL_CLOCK,
+    Clock,
+    ModelDriver,
+    VariablesView,
+    model_for,
+)
 from ocppsim.sim.peer import CallFailed, Peer
 from ocppsim.sim.pinger import Pinger
 from ocppsim.sim.resources import Resources
@@ -84,6 +93,13 @@ class ChargePoint:
     its OCPP version (`1.6` or `ocpp1.6`; the registry's default one when not given);
     `transport` is `websocket` (OCPP-J) or `soap`. An OCPP-J one dials again when its
     connection is lost. It keeps the last `history` CALLs it received for `wait_for`.
+
+    By default it is a scripted peer: it sends what it is told to and answers with the
+    version's default payloads (or `on_call` handlers). With `behave=True` it runs a model of
+    a real charger (see `sim/model.py`): it boots on connection, reports its `points`
+    connectors (1.x) or EVSEs (2.x), sends heartbeats and meter values on `clock`, answers
+    from its state, and `badge`, `plug`, `unplug`, `faulted` act on it; the prompt's `start_cp`
+    does so unless `--stateless`.
     """
 
     def __init__(
@@ -100,6 +116,9 @@ class ChargePoint:
         bus: EventBus | None = None,
         resources: Resources | None = None,
         security: ChargePointSecurity | None = None,
+        behave: bool = False,
+        points: int = DEFAULT_POINTS,
+        clock: Clock = WALL_CLOCK,
         **options: Any,
     ):
         # UnknownVersion (an OcppSimError) names the versions there are
@@ -116,8 +135,18 @@ class ChargePoint:
         self.bus = bus if bus is not None else EventBus(LogConsumer(), *observe.subscribers())
         self._own_resources = resources is None
         self.resources = resources if resources is not None else Resources()
-        #: its configuration keys, kept across reconnections like a real Charge Point's
-        self.configuration = Configuration.for_version(self.version)
+        #: the model that keeps its state (None: a scripted, stateless one) and what runs it
+        self.model = model_for(self.version, charge_point_id, points) if behave else None
+        self.driver = ModelDriver(self.model, self, clock) if self.model is not None else None
+        #: its configuration keys, kept across reconnections like a real Charge Point's: its
+        #: model's (a 2.x station's device model, read as keys), else a store of its own
+        self.configuration: Any
+        if isinstance(self.model, ChargePointModel):
+            self.configuration = self.model.configuration
+        elif isinstance(self.model, ChargingStation):
+            self.configuration = VariablesView(self.model)
+        else:
+            self.configuration = Configuration.for_version(self.version)
         #: what it presents to its Central System (TLS, Basic auth, a client certificate)
         self.security = security
         if security is not None:
@@ -151,6 +180,30 @@ class ChargePoint:
         #: the faults set on it (`fault`), made on first use
         self.faults: FaultTable | None = None
         self._redial_now = False  # the link is dropped on purpose: dial again at once
+        self._restarting = False  # a reboot closed the link: dial again at once
+
+    @property
+    def stateless(self) -> bool:
+        """True when it answers with default payloads only (no model)."""
+        return self.driver is None
+
+    def notice(self, text: str, level: int = INFO) -> None:
+        """A line about this Charge Point."""
+        self.bus.notice(self.speaker, text, level)
+
+    async def restart(self, reboot: Reboot) -> bool:
+        """Reboot (a Reset): close the link and dial again at once; False when the transport
+        has no connection to close (SOAP), so the model boots on the same link."""
+        peer = self.peer
+        self.notice(f"Rebooting ({reboot.reason}).")
+        if not self.client.reconnects or peer is None:
+            return False
+        self._restarting = True
+        try:
+            await asyncio.wait_for(peer.close(1000, f"rebooting ({reboot.reason})"), STOP_GRACE)
+        except (asyncio.TimeoutError, OSError, ConnectionError):
+            peer.abort(1000, "rebooting")
+        return True
 
     @property
     def connected(self) -> bool:
@@ -170,6 +223,8 @@ class ChargePoint:
         """Close the link properly (close frame 1000), waiting for the Central System's
         answer `STOP_GRACE` seconds at most, then stop connecting."""
         self._stopping = True
+        if self.driver is not None:
+            self.driver.stop()
         task = self._task
         if task is not None:
             task.cancel()
@@ -401,6 +456,7 @@ class ChargePoint:
             on_send=self.behaviour.send_received,
             on_closed=self._detached,
             configuration=self.configuration,
+            heard=self._heard,
         )
         self.peer = peer
         profile = getattr(link, "profile", None)
@@ -414,12 +470,32 @@ class ChargePoint:
         if self.faults is not None:
             self.faults.attach(peer)
         peer.start()
+        if self.driver is not None:
+            self.driver.connected()  # its boot first
         if self._booted:
             self._report_security_events()
 
     def _detached(self, peer: Peer) -> None:
         """The link ended: dial again, unless the charge point is stopping."""
         self.pinger.discard(peer)
+        if self.driver is not None:
+            self.driver.disconnected()
+        restarting, self._restarting = self._restarting, False
+        if restarting and not self._stopping:  # a reboot: no error, dial again at once
+            self.bus.publish(
+                events.Disconnected(
+                    self.speaker,
+                    "cs",
+                    peer.transport,
+                    self.charge_point_id,
+                    peer.link.close_description,
+                )
+            )
+            self.behaviour.tell_connection("disconnected", self.charge_point_id)
+            self._task = asyncio.get_running_loop().create_task(
+                self._connect(), name=f"charge point {self.speaker}"
+            )
+            return
         retry = not self._stopping and self.client.reconnects
         delay = 0.0 if self._redial_now else retry_delay()
         self._redial_now = False
@@ -449,12 +525,36 @@ class ChargePoint:
 
     # -- answering ------------------------------------------------------------------------------
 
+    def _local(self, action: str, payload: Any) -> Any:
+        """This Charge Point's own answer: its model's, else (stateless) its configuration's
+        for GetConfiguration and ChangeConfiguration; None for the version's default."""
+        if self.driver is not None:
+            return self.driver.answer(action, payload)
+        return self.configuration.answer(action, payload)
+
     async def _answer(self, peer: Peer, action: str, payload: Any) -> Any:
-        """A plugin's answer, else this Charge Point's own (its configuration), else the default."""
-        return await self.behaviour.answer(peer, action, payload, self.configuration.answer)
+        """A plugin's answer, else this Charge Point's own, else the default; the CALLs its
+        model sends after the answer go once it is sent."""
+        try:
+            return await self.behaviour.answer(peer, action, payload, self._local)
+        finally:
+            if self.driver is not None:
+                self.driver.answered()
 
     def _quick_answer(self, peer: Peer, action: str, payload: Any) -> Any:
-        return self.behaviour.quick_answer(peer, action, payload, self.configuration.answer)
+        try:
+            return self.behaviour.quick_answer(peer, action, payload, self._local)
+        finally:
+            if self.driver is not None:
+                self.driver.answered()
+
+    def _heard(self, peer: Peer, action: str, request: Any, result: Any) -> None:
+        """Every CALLRESULT this Charge Point gets, as it is read: its model hears of it (or,
+        stateless, its configuration notes a boot's heartbeat interval)."""
+        if self.driver is not None:
+            self.driver.heard(action, request, result)
+        else:
+            self.configuration.heard(action, result)
 
     # -- security events ------------------------------------------------------------------
 
@@ -495,5 +595,4 @@ class ChargePoint:
             if result.get("status") == "Accepted" and not self._booted:
                 self._booted = True
                 self._report_security_events()
-        self.configuration.heard(action, result)
         await self.behaviour.result(peer, action, request, result)

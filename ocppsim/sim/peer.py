@@ -70,6 +70,8 @@ ResultListener = Callable[["Peer", str, Any, Any], Awaitable[None]]
 #: send_listener(peer, action, payload): a SEND arrived (called from the reading callback:
 #: it starts a task itself when a handler has to run; what it returns is ignored)
 SendListener = Callable[["Peer", str, Any], None]
+#: heard(peer, action, request payload, result payload), told as the CALLRESULT is read
+Hearer = Callable[["Peer", str, Any, Any], None]
 
 _BLANK = re.compile(r"\s")
 _log = logging.getLogger("ocppsim.sim")
@@ -116,6 +118,7 @@ class Peer:
         "_quick_answer",
         "_on_result",
         "_on_send",
+        "_heard",
         "_on_closed",
         "_waiting",
         "_lock",
@@ -139,7 +142,11 @@ class Peer:
         on_send: SendListener | None = None,
         on_closed: Callable[[Peer], None] | None = None,
         configuration: Configuration | None = None,
+        heard: Hearer | None = None,
     ):
+        """`heard` is told of each CALLRESULT as it is read, before the caller awaiting it
+        resumes (so a Charge Point's state follows the order of the wire: a boot's answer
+        before a CALL that came after it); `on_result` once the caller has it."""
         self.link = link
         self.session = session
         self.speaker = speaker
@@ -156,6 +163,7 @@ class Peer:
         self._quick_answer = quick_answer
         self._on_result = on_result
         self._on_send = on_send
+        self._heard = heard
         self._on_closed = on_closed
         self._waiting: dict[str, asyncio.Future[Any]] = {}
         self._lock: asyncio.Lock | None = None  # made on the first CALL: most peers get none
@@ -367,7 +375,14 @@ class Peer:
             )
             quick = None
             if self._quick_answer is not None:
-                quick = self._quick_answer(self, call.action, call.payload)
+                try:
+                    quick = self._quick_answer(self, call.action, call.payload)
+                except OcppError as exc:  # the simulator's own refusal (a model's)
+                    refusal = self.session.refuse(
+                        call.unique_id, exc.code, exc.description, exc.details
+                    )
+                    self._reply(refusal, call.action, None)
+                    return
             if quick is not None:  # no handler to run: answer without a task
                 self._reply(self.session.answer(call, quick), call.action, quick)
                 return
@@ -396,6 +411,13 @@ class Peer:
                 )
             if event.reply is not None:  # OCPP 2.1: say we cannot accept it (it is still taken)
                 self._reply(event.reply, event.pending.action, None)
+            if self._heard is not None:
+                pending = event.pending
+                try:
+                    self._heard(self, pending.action, pending.payload, result.payload)
+                except Exception as exc:  # the answer still reaches its caller
+                    _log.debug("result listener failed", exc_info=True)
+                    self.notice(f"Error: the {pending.action} answer was not taken: {exc!r}", ERROR)
             self._resolve(result.unique_id, result.payload, None)
         elif kind is SendReceived:
             self._handle_send(event, wire, text)

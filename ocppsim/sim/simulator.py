@@ -14,9 +14,11 @@ from ocppsim.core.defaults import default_payload
 from ocppsim.core.errors import CallError, OcppSimError
 from ocppsim.core.events import EventBus
 from ocppsim.core.rpc import Send
+from ocppsim.core.station import StationError
 from ocppsim.core.versions import Service, get
 from ocppsim.sim.behaviour import Behaviour
 from ocppsim.sim.log import ERROR, LogConsumer
+from ocppsim.sim.model import ModelDriver, describe
 from ocppsim.sim.peer import CallFailed, CallTimeout, Peer
 from ocppsim.sim.resources import Resources
 
@@ -169,6 +171,46 @@ class Simulator:
             return self.charge_points[cp_id]
         except KeyError:
             raise no_such(cp_id, "Running", list(self.charge_points)) from None
+
+    def model_driver(self, cp_id: str | None) -> ModelDriver:
+        """What runs the model of a local Charge Point (`--id`, else the only one); an error
+        for a stateless one, which has no charger to act at."""
+        cp = self.charge_point(cp_id)
+        if cp.driver is None:
+            raise CommandError(
+                f"Error: charge point #{cp.charge_point_id} is stateless (started with"
+                " --stateless): it has no connectors to act on."
+            )
+        driver: ModelDriver = cp.driver
+        return driver
+
+    def at_charger(self, cp_id: str | None, event: str, *args: Any) -> ModelDriver:
+        """What a person does at a local Charge Point: `badge`, `plug`, `unplug` or `faulted`
+        (see ModelDriver); the CALLs it causes go out in the background. CommandError says
+        why the Charge Point cannot take it."""
+        driver = self.model_driver(cp_id)
+        try:
+            getattr(driver, event)(*args)
+        except StationError as exc:
+            speaker = self.charge_point(cp_id).speaker
+            raise CommandError(f"Error: {speaker}: {exc}.") from exc
+        return driver
+
+    def describe(self, cp_id: str | None) -> str:
+        """What `state` shows of a local Charge Point (a stateless one: its configuration)."""
+        cp = self.charge_point(cp_id)
+        link = "connected" if cp.connected else "not connected"
+        if cp.driver is None:
+            kind = "stateless Charge Point"
+            lines = ["answers every CALL with the default payload (--stateless)"]
+            interval = cp.configuration.get("HeartbeatInterval")
+            if interval is not None:
+                lines.append(f"configuration: HeartbeatInterval={interval}")
+        else:
+            kind = "Charging Station" if cp.driver.point_name == "EVSE" else "Charge Point"
+            lines = describe(cp.driver.model, cp.driver.clock.now())
+        title = f"{cp.speaker}: OCPP {cp.version} {kind}, {cp.transport}, {link}"
+        return "\n".join([title, *(f"  {line}" for line in lines)])
 
     def remote_peer(self, remote_id: str | None) -> Peer:
         """The connected Charge Point `--remote-id` names, or the only one."""

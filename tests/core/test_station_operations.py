@@ -16,6 +16,7 @@ from ocppsim.core.station import (
     HANDLED_CALLS,
     ChargingStation,
     Outgoing,
+    Reboot,
     StationError,
     StationInfo,
     StationRefusal,
@@ -188,11 +189,14 @@ def test_unlock_connector(version: str) -> None:
 def test_immediate_reset_without_transactions_reboots(version: str) -> None:
     driven = booted(version)
     reply = driven.call("Reset", {"type": "Immediate"})
-    assert reply.payload == {"status": "Accepted"}
-    (boot,) = reply.outgoing
-    assert (boot.action, boot.payload["reason"]) == ("BootNotification", "RemoteReset")
-    assert driven.station.registration == "Unknown"
-    assert actions(driven.answer_all(reply.outgoing)) == ["BootNotification", "StatusNotification"]
+    assert reply.payload == {"status": "Accepted"} and reply.outgoing == []
+    assert driven.station.reboot == Reboot("RemoteReset")  # the simulator reconnects, then boots
+    assert driven.station.take_reboot() == Reboot("RemoteReset")
+    assert driven.station.reboot is None
+    out = driven.answer_all(driven._took(driven.station.boot(driven.now)))
+    assert (out[0].action, out[0].payload["reason"]) == ("BootNotification", "RemoteReset")
+    assert actions(out) == ["BootNotification", "StatusNotification"]
+    assert driven.station.boot(driven.now)[0].payload["reason"] == "PowerUp"  # once only
 
 
 def test_immediate_reset_ends_the_transactions_first(version: str) -> None:
@@ -201,7 +205,8 @@ def test_immediate_reset_ends_the_transactions_first(version: str) -> None:
     driven.at(60)
     reply = driven.call("Reset", {"type": "Immediate"})
     assert reply.payload == {"status": "Accepted"}  # B12.FR.02
-    assert actions(reply.outgoing) == ["TransactionEvent", "BootNotification"]  # B12.FR.04
+    assert actions(reply.outgoing) == ["TransactionEvent"]  # B12.FR.04: ended, then reboot
+    assert driven.station.take_reboot() == Reboot("RemoteReset")
     ended = reply.outgoing[0].payload
     assert (ended["eventType"], ended["triggerReason"]) == ("Ended", "ResetCommand")
     assert ended["transactionInfo"]["stoppedReason"] == "ImmediateReset"
@@ -215,8 +220,9 @@ def test_on_idle_reset_waits_for_the_transaction(version: str) -> None:
     assert reply.payload == {"status": "Scheduled"} and reply.outgoing == []  # B12.FR.01
     driven.at(60)
     out = driven.badge("B1")
-    assert actions(out) == ["TransactionEvent", "BootNotification"]
-    assert out[1].payload["reason"] == "ScheduledReset"
+    assert actions(out) == ["TransactionEvent"]
+    assert driven.station.take_reboot() == Reboot("ScheduledReset")
+    assert driven.station.boot(driven.now)[0].payload["reason"] == "ScheduledReset"
 
 
 def test_reset_of_an_evse(version: str) -> None:
@@ -229,7 +235,7 @@ def test_reset_of_an_evse(version: str) -> None:
     reply = driven.call("Reset", {"type": "Immediate", "evseId": 2})
     assert reply.payload == {"status": "Accepted"}
     assert actions(reply.outgoing) == ["TransactionEvent"]  # B12.FR.08: no reboot
-    assert driven.station.registration == "Accepted"
+    assert driven.station.registration == "Accepted" and driven.station.reboot is None
     unknown = driven.call("Reset", {"type": "Immediate", "evseId": 5})
     assert unknown.payload["status"] == "Rejected"
     assert unknown.payload["statusInfo"]["reasonCode"] == "UnknownEvse"

@@ -9,7 +9,8 @@ def test_faults_typed_at_either_prompt_reach_the_other_process() -> None:
     port = free_port()
     with start_cs(port, "-u", "/ocpp") as cs:
         cp = SimProcess(
-            ["start_cp", f"ws://127.0.0.1:{port}/ocpp", "cp01", "-p", "ocpp1.6"],
+            # stateless: only the CALLs typed go (a model would boot and report on its own)
+            ["start_cp", f"ws://127.0.0.1:{port}/ocpp", "cp01", "-p", "ocpp1.6", "--stateless"],
             name="cp#cp01",
             env={"OCPPSIM_RETRY_SECONDS": "0.2"},
         )

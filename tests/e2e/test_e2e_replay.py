@@ -42,7 +42,8 @@ def test_a_recorded_session_replays_against_the_same_and_a_changed_central_syste
     cs = SimProcess(["--record", str(trace), "start_cs", str(port), "-u", "/ocpp"], name="cs")
     with cs:
         cs.expect(rf"cs: Server is listening on port {port}\b")
-        with start_cp(url, "cp01", "-p", "ocpp1.6") as cp:
+        # stateless: the session is exactly what is typed (a model would boot and report)
+        with start_cp(url, "cp01", "-p", "ocpp1.6", "--stateless") as cp:
             for command, action in (
                 ("bootnotification", "BootNotification"),
                 ("heartbeat", "Heartbeat"),

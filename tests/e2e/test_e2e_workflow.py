@@ -26,7 +26,8 @@ def test_start_fail_stop_and_start_again_without_quitting(sims: Sims, port: int)
         since=mark,
     )
     mark = cp.send("heartbeat")  # cpA is the only charge point: the shortened command works
-    cp.expect(frame_re("cp#cpA", "<<", "cs", 3), since=mark)
+    beat = cp.expect(frame_re("cp#cpA", ">>", "cs", 2, action="Heartbeat"), since=mark)
+    cp.expect(frame_re("cp#cpA", "<<", "cs", 3, unique_id=beat["uid"]))
 
     cs.send("stop_cs")
     cs.expect(r"\] CentralSystem stopped\.$")

@@ -97,6 +97,16 @@ class Pair:
         cp.expect(frame_re(me, ">>", "cs", 3, unique_id=uid))
         return uid, call.string, result.string
 
+    def rebooted(self) -> None:
+        """After a Reset the CP reboots: it closes its connection, connects again and boots
+        (its model's BootNotification answered)."""
+        cp, cs, me = self.cp, self.cs, self.cp_speaker
+        cp.expect(rf"{re.escape(me)}: Rebooting \((Hard|Soft)Reset\)\.")
+        cs.expect(rf"cs: ChargePoint #{re.escape(self.cp_id)} connected")
+        cp.expect(rf"{re.escape(me)}: Connected to Central System\.")
+        boot = cp.expect(frame_re(me, ">>", "cs", 2, action="BootNotification"))
+        cp.expect(frame_re(me, "<<", "cs", 3, unique_id=boot["uid"]))
+
     def marks(self) -> tuple[int, int]:
         return self.cs.mark(), self.cp.mark()
 
@@ -133,6 +143,9 @@ def test_every_remote_command(pair: Pair) -> None:
     for command, action in CS_COMMANDS[pair.version].items():
         _, _, result = pair.cs_call(command, action)
         assert frame_of(result)[0] == 3
+        if action == "Reset":  # the Charge Point's model reboots: wait until it is back
+            assert frame_of(result)[2] == {"status": "Accepted"}
+            pair.rebooted()
     pair.assert_no_errors(marks)
 
 
@@ -248,6 +261,7 @@ def test_remote_send_any_action(pair: Pair) -> None:
     _, call, result = pair.cs_call('remote_send -n Reset -p {"type":"Soft"}', "Reset")
     assert frame_of(call)[2:] == ["Reset", {"type": "Soft"}]
     assert frame_of(result)[2] == {"status": "Accepted"}
+    pair.rebooted()  # the model acts on it as on any Reset
     pair.assert_no_errors(marks)
 
 

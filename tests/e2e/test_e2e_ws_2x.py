@@ -29,14 +29,23 @@ def commands(version: str, service: str) -> dict[str, str]:
 
 
 def call(sender: SimProcess, me: str, peer: str, receiver: SimProcess, line: str, action: str):
-    """Type `line` at `sender`: its CALL and the CALLRESULT, seen on both sides."""
-    sender.send(line)
-    sent = sender.expect(frame_re(me, ">>", peer, 2, action=action))
+    """Type `line` at `sender`: its CALL (the first of `action` after the line: a Charge
+    Point's model may have sent one before) and the CALLRESULT, seen on both sides."""
+    mark = sender.send(line)
+    sent = sender.expect(frame_re(me, ">>", peer, 2, action=action), since=mark)
     uid = sent["uid"]
     result = sender.expect(frame_re(me, "<<", peer, 3, unique_id=uid), timeout=35)
-    receiver.expect(frame_re(peer, "<<", me, 2, action=action, unique_id=uid))
+    receiver.expect(frame_re(peer, "<<", me, 2, action=action, unique_id=uid), since=0)
     receiver.expect(frame_re(peer, ">>", me, 3, unique_id=uid))
     return frame_of(result.string)
+
+
+def rebooted(cs: SimProcess, cp: SimProcess, cp_id: str) -> None:
+    """After a Reset the Charge Point's model reboots: it connects again and boots."""
+    cp.expect(rf"cp#{cp_id}: Rebooting \(\w+\)\.")
+    cs.expect(rf"cs: ChargePoint #{cp_id} connected")
+    boot = cp.expect(frame_re(f"cp#{cp_id}", ">>", "cs", 2, action="BootNotification"))
+    cp.expect(frame_re(f"cp#{cp_id}", "<<", "cs", 3, unique_id=boot["uid"]))
 
 
 @pytest.mark.parametrize("version", VERSIONS_2X)
@@ -65,11 +74,14 @@ def test_every_action_of_a_2x_version_both_ways_with_no_error_line(sims, version
     for line, action in cs_commands.items():
         line = f"{line} --remote-id {cp_id}"
         assert frame_of_result(call(cs, "cs", me, cp, line, action))
+        if action == "Reset":  # OnIdle, with nothing going on: the station reboots at once
+            rebooted(cs, cp, cp_id)
     # the same commands serve the 1.5 Charge Point in its own version
     answer = call(old, "cp#cp15", "cs", cs, "bootnotification", "BootNotification")
     assert "heartbeatInterval" in answer[2]
     answer = call(cs, "cs", "cp#cp15", old, "remote_reset --remote-id cp15", "Reset")
     assert answer[2] == {"status": "Accepted"}
+    rebooted(cs, old, "cp15")
     assert cs.errors(marks[0]) == [] and cp.errors(marks[1]) == [] and old.errors(marks[2]) == []
 
 
@@ -100,4 +112,5 @@ def test_one_central_system_serves_every_version_at_once(sims) -> None:
         assert interval in boot[2], entry.name
         reset = call(cs, "cs", f"cp#{cp_id}", cp, f"remote_reset --remote-id {cp_id}", "Reset")
         assert reset[2]["status"] == "Accepted"
+        rebooted(cs, cp, cp_id)
     assert cs.errors(mark) == []

@@ -48,21 +48,29 @@ async def start_cs(shell: Shell, endpoint: str = "/ocpp", transport: str = "webs
 
 
 async def start_cp(
-    shell: Shell, lines: Lines, cs: Any, cp_id: str, protocol: str = "ocpp1.5"
+    shell: Shell, lines: Lines, cs: Any, cp_id: str, protocol: str = "ocpp1.5", *options: str
 ) -> Any:
     """`start_cp` typed at the prompt (`-t soap` for a SOAP CS), returned once the CS saw it
-    connect (a SOAP CP: once its callback server listens, as a SOAP CS hears of it later)."""
+    connect (a SOAP CP: once its callback server listens, as a SOAP CS hears of it later) and
+    its model has sent what a connection makes it send (its boot, its connectors' status)."""
     mark = lines.mark()
     if getattr(cs, "transport", "websocket") == "soap":
         await shell.execute(
             f"start_cp http://127.0.0.1:{cs.port}/ocpp {cp_id} -p {protocol} -t soap"
+            + "".join(f" {word}" for word in options)
         )
         await lines.wait_for(rf"cp#{cp_id}: SOAP Server listening on port", mark)
     else:
-        await shell.execute(f"start_cp ws://127.0.0.1:{cs.port}/ocpp {cp_id} -p {protocol}")
+        await shell.execute(
+            f"start_cp ws://127.0.0.1:{cs.port}/ocpp {cp_id} -p {protocol}"
+            + "".join(f" {word}" for word in options)
+        )
         await lines.wait_for(rf"cs: ChargePoint #{cp_id} connected", mark)
         await lines.wait_for(rf"cp#{cp_id}: Connected to Central System\.", mark)
-    return shell.sim.charge_points[cp_id]
+    cp = shell.sim.charge_points[cp_id]
+    if cp.driver is not None:  # its boot and StatusNotifications answered: quiet from now on
+        await cp.driver.idle()
+    return cp
 
 
 async def close(shell: Shell) -> None:

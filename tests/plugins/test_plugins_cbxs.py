@@ -41,8 +41,8 @@ async def boxes(shell: Shell, lines: Lines, transport: str) -> None:
     """A CS, an OCPP 1.5 box `a` and an OCPP 1.2 box `b`, cbxs loaded and both booted."""
     shell.sequential = True  # a command returns once its CALL is answered
     cs = await start_cs(shell, transport=transport)
-    await start_cp(shell, lines, cs, "a", "ocpp1.5")
-    await start_cp(shell, lines, cs, "b", "ocpp1.2")
+    await start_cp(shell, lines, cs, "a", "ocpp1.5", "--stateless")
+    await start_cp(shell, lines, cs, "b", "ocpp1.2", "--stateless")
     mark = lines.mark()
     await shell.execute("load cbxs_automatic_mode")
     await lines.wait_for(r"\[CBXS\] Started with 2 connectors on each of 2 charge points \(a, b\)")
@@ -156,8 +156,8 @@ def test_cbxs_heartbeats_each_box_at_its_own_interval(lines: Lines, plugins_dir:
         cs = await start_cs(shell)
         assert await shell.plugins.load("intervals")
         mark = lines.mark()
-        await start_cp(shell, lines, cs, "a")
-        await start_cp(shell, lines, cs, "b")
+        await start_cp(shell, lines, cs, "a", "ocpp1.5", "--stateless")
+        await start_cp(shell, lines, cs, "b", "ocpp1.5", "--stateless")
         await shell.execute("load cbxs_automatic_mode")
         await lines.wait_for(sent("b", "Heartbeat", "websocket"), mark)  # a second after boot
         assert not lines.matching(sent("a", "Heartbeat", "websocket"))
@@ -184,11 +184,11 @@ def test_cbxs_boots_a_charge_point_started_after_it(lines: Lines) -> None:
         shell = Shell()
         shell.sequential = True
         cs = await start_cs(shell)
-        await start_cp(shell, lines, cs, "first")
+        await start_cp(shell, lines, cs, "first", "ocpp1.5", "--stateless")
         await shell.execute("load cbxs_automatic_mode")
         await lines.wait_for(r"\[CBXS\] BootNotification: Accepted\.")  # alone: no id shown
         mark = lines.mark()
-        await start_cp(shell, lines, cs, "later")
+        await start_cp(shell, lines, cs, "later", "ocpp1.5", "--stateless")
         await lines.wait_for(r"\[CBXS\] cp#later: BootNotification: Accepted\.", mark)
         await shell.execute("identification --id later TAG")
         await lines.wait_for(r"\[CBXS\] cp#later: Transaction #0 started on connector #1", mark)

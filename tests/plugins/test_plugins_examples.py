@@ -95,7 +95,7 @@ def test_cbxs_automatic_mode_runs_transactions(lines: Lines, protocol: str) -> N
     async def scenario() -> None:
         shell = Shell()
         cs = await start_cs(shell)
-        await start_cp(shell, lines, cs, "box", protocol)
+        await start_cp(shell, lines, cs, "box", protocol, "--stateless")
         cp, to_cs, from_cs = "cp#box", (">>", "cs"), ("<<", "cs")
 
         mark = lines.mark()
@@ -215,7 +215,7 @@ def test_cbxs_meters_its_connectors_and_cuts_a_liaison_once(lines: Lines, protoc
     async def scenario() -> None:
         shell = Shell()
         cs = await start_cs(shell)
-        await start_cp(shell, lines, cs, "box", protocol)
+        await start_cp(shell, lines, cs, "box", protocol, "--stateless")
         cp, to_cs = "cp#box", (">>", "cs")
         mark = lines.mark()
         await shell.execute("load cbxs_automatic_mode")

@@ -38,7 +38,7 @@ def test_tutorial_plugin_works_as_written(lines: Lines, tmp_path: Path) -> None:
     async def scenario() -> None:
         shell = Shell(plugins_dirs=[tmp_path])
         cs = await start_cs(shell)
-        await start_cp(shell, lines, cs, "cp01")
+        await start_cp(shell, lines, cs, "cp01", "ocpp1.5", "--stateless")  # as the guide says
         mark = lines.mark()
         await shell.execute("load my_cp")
         await lines.wait_for(r"my_cp: hello$", mark)
@@ -47,8 +47,8 @@ def test_tutorial_plugin_works_as_written(lines: Lines, tmp_path: Path) -> None:
 
         await shell.execute("remote_starttransaction connectorId=1")
         await lines.wait_for(r'cs: <<cp#cp01 \[3,"\w+",\{"status":"Rejected"\}\]', mark)
-        assert shell.plugins.commands() == ["plug"]  # it completes with Tab
-        await shell.execute("plug 1")
+        assert shell.plugins.commands() == ["cable"]  # it completes with Tab
+        await shell.execute("cable 1")
         await lines.wait_for(r'"StatusNotification",\{"connectorId":1,"status":"Occupied"', mark)
         await shell.execute("remote_starttransaction connectorId=1")
         await lines.wait_for(r'cs: <<cp#cp01 \[3,"\w+",\{"status":"Accepted"\}\]', mark)

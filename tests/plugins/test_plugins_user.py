@@ -98,7 +98,9 @@ def test_user_plugin_and_cbxs_through_ocppsim_processes(plugins_dir: Path) -> No
     cp = None
     try:
         url = f"ws://127.0.0.1:{port}/ocpp"
-        cp = SimProcess(["--plugins-dir", str(plugins_dir), "start_cp", url, "cp1"], name="cp1")
+        cp = SimProcess(
+            ["--plugins-dir", str(plugins_dir), "start_cp", url, "cp1", "--stateless"], name="cp1"
+        )
         cp.expect(r"cp#cp1: Connected to Central System\.")
         cs.expect(r"ChargePoint #cp1 connected")
 

@@ -36,6 +36,9 @@ async def _pair(shell: Shell, lines: Lines, protocol: str = "ocpp2.1", cp_id: st
     port = re.search(r"port (\d+)", line)[1]  # type: ignore[index]
     await shell.execute(f"start_cp ws://127.0.0.1:{port}/ocpp {cp_id} -p {protocol}")
     await lines.wait_for(rf"cs: ChargePoint #{cp_id} connected", mark)
+    driver = shell.sim.charge_points[cp_id].driver
+    if driver is not None:  # its model's boot and StatusNotifications answered
+        await driver.idle()
 
 
 def _frame(line: str) -> list[Any]:

@@ -40,7 +40,7 @@ def test_commands_fields_and_ids_complete() -> None:
         "--ca-key",
         "--ca",
     ]
-    assert complete(shell, "start_cp wss://h/ocpp cp01 --c") == ["--ca", "--cert"]
+    assert complete(shell, "start_cp wss://h/ocpp cp01 --c") == ["--ca", "--cert", "--connectors"]
     shell.sim.central_system = SimpleNamespace(
         peers={"cp01": SimpleNamespace(version="1.2"), "cp02": SimpleNamespace(version="1.5")}
     )
@@ -133,24 +133,25 @@ def test_plugin_names_and_plugin_commands_complete(tmp_path) -> None:
 
     (tmp_path / "mine.py").write_text(
         "def on_load(api):\n"
-        "    api.on_command(lambda line: line.startswith('plug'), ['plug', 'unplug'])\n"
+        "    api.on_command(lambda line: line.startswith('zap'), ['zap', 'unzap'])\n"
     )
     shell = Shell(plugins_dirs=[tmp_path])
     assert {"helloworld", "cbxs_automatic_mode", "mine"} <= set(complete(shell, "load "))
     assert complete(shell, "load hel") == ["helloworld"]
     assert complete(shell, "load mi") == ["mine"]
     assert complete(shell, "unload ") == []
-    assert complete(shell, "plu") == ["plugins"]
+    assert complete(shell, "plu") == ["plugins", "plug"]
+    assert complete(shell, "za") == []
 
     async def load() -> None:
         await shell.execute("load mine")
 
     asyncio.run(load())
     assert complete(shell, "unload ") == ["mine"]
-    assert complete(shell, "plu") == ["plugins", "plug"]
-    assert complete(shell, "unp") == ["unplug"]
+    assert complete(shell, "za") == ["zap"]
+    assert complete(shell, "unz") == ["unzap"]
     shell.sim.charge_points["box1"] = SimpleNamespace(version="1.5")
-    assert complete(shell, "plug --id b") == ["box1"]  # a plugin command's --id too
+    assert complete(shell, "zap --id b") == ["box1"]  # a plugin command's --id too
     assert complete(shell, "load mine ") == []
 
 

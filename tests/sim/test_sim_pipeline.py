@@ -41,7 +41,11 @@ async def _pair(
     scheme = "ws" if transport == "websocket" else "http"
     options = {"host": "127.0.0.1"} if transport == "soap" else {}
     cp = ChargePoint(
-        f"{scheme}://127.0.0.1:{cs.port}/", cp_id, transport=transport, bus=bus, **options
+        f"{scheme}://127.0.0.1:{cs.port}/",
+        cp_id,
+        transport=transport,
+        bus=bus,
+        **options,
     )
     cp.start()
     await cp.ready()
@@ -138,9 +142,11 @@ def test_validation_is_switchable_on_both_transports(transport: str) -> None:
 
 
 def test_an_idle_link_costs_no_task_and_pings_only_with_an_interval(lines: Lines) -> None:
-    """Twenty OCPP-J charge points connected, nothing running: frames are delivered from
-    the reading callbacks, a charge point's task ends once it is connected, and a ping
-    interval of 0 leaves no timer; a positive one is a timer per link, not a task."""
+    """Twenty OCPP-J charge points connected and booted, nothing running: frames are
+    delivered from the reading callbacks, a charge point's task ends once it is connected,
+    its model's once its boot and StatusNotifications are answered (a heartbeat timer is all
+    that is left), and a ping interval of 0 leaves no timer; a positive one is a timer per
+    link, not a task."""
 
     async def scenario() -> None:
         before = asyncio.all_tasks()
@@ -149,13 +155,17 @@ def test_an_idle_link_costs_no_task_and_pings_only_with_an_interval(lines: Lines
         sim.add_central_system(cs)
         await cs.start()
         for index in range(20):
-            cp = ChargePoint(f"ws://127.0.0.1:{cs.port}", f"idle{index}", bus=sim.bus)
+            cp = ChargePoint(f"ws://127.0.0.1:{cs.port}", f"idle{index}", bus=sim.bus, behave=True)
             sim.add_charge_point(cp)
             cp.start()
         for cp in list(sim.charge_points.values()):
             await cp.ready()
         while len(cs.peers) < 20:
             await lines.wait_for(r"cs: ChargePoint #idle\d+ connected", start=len(lines.lines))
+        for cp in list(sim.charge_points.values()):
+            await cp.driver.idle()
+            assert cp.model.registration == "Accepted"
+            assert cp.driver._timer is not None  # its next heartbeat
         await asyncio.sleep(0)  # the dialling tasks return right after connecting
         assert asyncio.all_tasks() == before
         assert not [timer for timer in cs.pinger._timers.values() if timer is not None]

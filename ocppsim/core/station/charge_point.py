@@ -52,7 +52,9 @@ from ocppsim.core.station.common import (
     Reply,
     StationError,
     StationRefusal,
+    earliest,
     next_on_grid,
+    next_slot,
     parse_time,
     wire_time,
 )
@@ -372,6 +374,10 @@ class ChargePointModel(Liveness):
             return None
         return bytes.fromhex(key).decode("utf-8", "surrogateescape")
 
+    def advance(self, now: datetime) -> None:
+        """Run the meters up to `now` (to read them; nothing is sent)."""
+        self._advance(now)
+
     def take_reboot(self) -> Reboot | None:
         """The reboot (or reconnection) asked for, if any; taken, it is forgotten."""
         reboot, self.reboot = self.reboot, None
@@ -531,6 +537,50 @@ class ChargePointModel(Liveness):
             self._boot_retry_at = None
             out.append(self._boot_notification())
         return self._sent(now, out)
+
+    def next_due(self, now: datetime) -> datetime | None:
+        """When `tick` next has something to do (`now` or earlier: at once), None when nothing
+        is due until an event or a CALL comes: an idle Charge Point wakes only for its
+        heartbeat, a charging one for its samples too."""
+        config = self.configuration
+        interval = config.integer("MeterValueSampleInterval", 0)
+        timeout = config.integer("ConnectionTimeOut", 0)
+        due: list[datetime | None] = []
+        charging = False
+        for connector in self.connectors.values():
+            tx = connector.transaction
+            if tx is not None:
+                charging = True
+                if interval > 0:
+                    due.append(tx.next_sample if tx.next_sample is not None else now)
+            waiting = connector.authorized
+            if waiting is not None and timeout > 0:
+                due.append(waiting.since + timedelta(seconds=timeout))
+        due += [r.expiry for r in self.reservations.values()]
+        aligned = config.integer("ClockAlignedDataInterval", 0)
+        due.append(next_slot(now, aligned, self._aligned_slot))
+        due += [job.steps[0][0] for job in self._jobs.values() if job.steps]
+        if charging and self.profiles.profiles:
+            due.append(self._next_profile_change(now))
+        if self.registration == "Accepted":
+            due.append(self._heartbeat_due(self.heartbeat_interval))
+        else:
+            due.append(self._boot_retry_at)
+        return earliest(due)
+
+    def _next_profile_change(self, now: datetime) -> datetime | None:
+        """The next moment a kept charging profile may change what a transaction gets (a
+        period, a validity or a duration boundary within a day), so its status is reported."""
+        horizon = now + timedelta(days=1)
+        anchors = [c.transaction.started_at for c in self.connectors.values() if c.transaction]
+        changes = (
+            moment
+            for profile in self.profiles.profiles
+            for anchor in anchors
+            for moment in profile.changes(now, horizon, anchor)
+            if now < moment <= horizon
+        )
+        return earliest(changes)
 
     # --- CALLs from the Central System -----------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple, TypeVar
@@ -171,3 +172,30 @@ class Liveness:
         """True when the model said nothing for `interval` seconds (> 0) since it last talked."""
         last = self._last_activity
         return interval > 0 and last is not None and (now - last).total_seconds() >= interval
+
+    def _heartbeat_due(self, interval: float) -> datetime | None:
+        """When silence becomes long enough for a Heartbeat (None: no heartbeat to send)."""
+        last = self._last_activity
+        if interval <= 0 or last is None:
+            return None
+        return last + timedelta(seconds=interval)
+
+
+def earliest(moments: Iterable[datetime | None]) -> datetime | None:
+    """The earliest of the moments given (None ignored), None when there is none."""
+    found: datetime | None = None
+    for moment in moments:
+        if moment is not None and (found is None or moment < found):
+            found = moment
+    return found
+
+
+def next_slot(now: datetime, interval: int, slot: int | None) -> datetime | None:
+    """When the next clock-aligned reading is due (every `interval` seconds from midnight UTC,
+    OCPP 1.6 §3.16.2, 2.0.1 J01): `now` while none was taken yet (the first tick starts the
+    grid), None when `interval` is 0 (off)."""
+    if interval <= 0:
+        return None
+    if slot is None:
+        return now
+    return datetime.fromtimestamp((slot + 1) * interval, timezone.utc)

@@ -48,10 +48,13 @@ from ocppsim.core.station.common import (
     Liveness,
     Meter,
     Outgoing,
+    Reboot,
     Reply,
     StationError,
     StationRefusal,
+    earliest,
     next_on_grid,
+    next_slot,
     wire_time,
 )
 from ocppsim.core.station.device_model import REPORT_BASES, DeviceModel
@@ -190,6 +193,8 @@ class ChargingStation(Liveness):
         "pending_operative",
         "registration",
         "certificates",
+        "reboot",
+        "_boot_reason",
         "_new_transaction_id",
         "_pending",
         "_reset_scheduled",
@@ -226,6 +231,8 @@ class ChargingStation(Liveness):
         self.operative = True
         self.pending_operative: bool | None = None
         self.registration = "Unknown"  # RegistrationStatusEnumType once a boot is answered
+        self.reboot: Reboot | None = None
+        self._boot_reason: str | None = None  # of the next boot, after a reboot
         self._new_transaction_id = new_transaction_id
         #: its certificate store, pending CSR and next client certificate
         self.certificates = StationCertificates(
@@ -261,11 +268,32 @@ class ChargingStation(Liveness):
         """The transaction on an EVSE, if any."""
         return self._evse(evse_id).transaction
 
+    def advance(self, now: datetime) -> None:
+        """Run the meters up to `now` (to read them; nothing is sent)."""
+        self._advance(now)
+
+    def take_reboot(self) -> Reboot | None:
+        """The reboot a Reset asked for, if any; taken, it is forgotten, and the next `boot`
+        gives its reason (RemoteReset, ScheduledReset)."""
+        reboot, self.reboot = self.reboot, None
+        if reboot is not None:
+            self._boot_reason = reboot.reason
+        return reboot
+
     # --- local events ---------------------------------------------------------------------------
 
-    def boot(self, now: datetime, reason: str = "PowerUp") -> list[Outgoing]:
-        """The BootNotification of a (re)starting station (B01)."""
+    def boot(self, now: datetime, reason: str | None = None) -> list[Outgoing]:
+        """The BootNotification of a (re)starting station (B01); without a `reason`, that of
+        the reboot taken last, else PowerUp. What it reported before is forgotten, so every
+        connector is reported again once accepted."""
         self._advance(now)
+        if reason is None:
+            reason = self._boot_reason or "PowerUp"
+        self._boot_reason = None
+        self.reboot = None
+        self.registration = "Unknown"
+        self._reported.clear()
+        self._pending.clear()
         return self._sent(now, [self._boot_notification(reason)])
 
     def status_notifications(self, now: datetime) -> list[Outgoing]:
@@ -435,6 +463,35 @@ class ChargingStation(Liveness):
             self._boot_retry_at = None
             out.append(self._boot_notification("PowerUp"))
         return self._sent(now, out)
+
+    def next_due(self, now: datetime) -> datetime | None:
+        """When `tick` next has something to do (`now` or earlier: at once), None when nothing
+        is due until an event or a CALL comes: an idle station wakes only for its heartbeat, a
+        charging one for its periodic TransactionEvents too."""
+        model = self.model
+        updated_interval = model.integer("SampledDataCtrlr", "TxUpdatedInterval", 0)
+        ended_interval = model.integer("SampledDataCtrlr", "TxEndedInterval", 0)
+        timeout = model.integer("TxCtrlr", "EVConnectionTimeOut", 0)
+        due: list[datetime | None] = []
+        for evse in self.evses.values():
+            tx = evse.transaction
+            if tx is not None:
+                if updated_interval > 0:
+                    due.append(tx.next_update if tx.next_update is not None else now)
+                if ended_interval > 0:
+                    due.append(tx.next_ended_sample if tx.next_ended_sample is not None else now)
+                if timeout > 0 and tx.connector_id is None and tx.stop_reason is None:
+                    due.append(tx.started_at + timedelta(seconds=timeout))
+            auth = evse.authorization
+            if auth is not None and timeout > 0:
+                due.append(auth.since + timedelta(seconds=timeout))
+        interval = model.integer("AlignedDataCtrlr", "Interval", 0)
+        due.append(next_slot(now, interval, self._aligned_slot))
+        if self.registration == "Accepted":
+            due.append(self._heartbeat_due(self.heartbeat_interval))
+        else:
+            due.append(self._boot_retry_at)
+        return earliest(due)
 
     # --- CALLs from the CSMS --------------------------------------------------------------------
 
@@ -630,7 +687,7 @@ class ChargingStation(Liveness):
 
     def _do_reset(self, evse_id: int | None, now: datetime, scheduled: bool) -> list[Outgoing]:
         """Reset an EVSE, or reboot the station: transactions end (B12.FR.04/08), a rebooted
-        station boots again and reports its connectors once accepted."""
+        station (`reboot`) connects again, boots and reports its connectors once accepted."""
         self._reset_scheduled, self._reset_evse = False, None
         affected = [self.evses[evse_id]] if evse_id is not None else list(self.evses.values())
         out: list[Outgoing] = []
@@ -640,9 +697,7 @@ class ChargingStation(Liveness):
             evse.authorization = None
         if evse_id is None:
             self._pending.clear()
-            self.registration = "Unknown"
-            self._reported.clear()
-            out.append(self._boot_notification("ScheduledReset" if scheduled else "RemoteReset"))
+            self.reboot = Reboot("ScheduledReset" if scheduled else "RemoteReset")
         return out
 
     def _trigger_message(self, payload: Payload, now: datetime) -> Reply:
