@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ocppsim.core import events
 from ocppsim.core.errors import OcppSimError
-from ocppsim.core.rpc import Call, CallError, CallResult, CallResultError, Message, Send, dumps
+from ocppsim.core.rpc import Call, CallError, CallResult, CallResultError, Message, Send
 from ocppsim.core.versions import get
 
 if TYPE_CHECKING:
@@ -1011,6 +1011,11 @@ def apply(peer: Peer, kind: str, **options: Any) -> Fault:
     `peer`. `options` are the prompt's, by name: the kind's (`seconds`, `code`, …), `for`
     (how many times), `once`, `action` (only that action's messages). FaultError says what
     is wrong. Faults its simulator set on the link give way while these act."""
+    if kind == "reconnect-storm":  # each round is a new link, which this one is not
+        raise FaultError(
+            "reconnect-storm drops a simulator's connections one after another, not one link:"
+            " set it on the Central System or the Charge Point (fault, ChargePoint.fault)"
+        )
     times = options.pop("for", None)
     if options.pop("once", False):
         if times is not None:
@@ -1107,21 +1112,6 @@ def kinds_help(width: int = 100) -> list[str]:
 def summary(fault: Fault) -> str:
     """`#1 cs: drop answers to cp#cp01, 3 times`: a line of `fault list`."""
     return f"#{fault.number} {fault.speaker}: {fault.describe()}"
-
-
-def as_json(fault: Fault) -> str:
-    """A fault as JSON (for recordings and reports)."""
-    return dumps(
-        {
-            "kind": fault.name,
-            "side": fault.side,
-            "speaker": fault.speaker,
-            "chargePointId": fault.charge_point_id,
-            "action": fault.action,
-            "left": fault.left,
-            "options": fault.options,
-        }
-    )
 
 
 __all__ = [

@@ -47,6 +47,8 @@ from ocppsim.sim.log import message_type_of
 
 #: What the first line says the file is, and the version of its layout.
 TRACE_KIND, TRACE_FORMAT = "ocppsim-trace", 1
+#: How long a line may wait in the buffer before it is written out, and the buffer's size.
+FLUSH_SECONDS, BUFFER = 0.2, 1 << 16
 #: CALLs remembered per link while they await their answer (one at a time each way: plenty).
 PENDING_LIMIT = 64
 
@@ -57,9 +59,17 @@ LATER = frozenset({"delay", "drop", "duplicate"})
 VersionOf = Callable[[str, str], "str | None"]
 
 
+#: The last whole second written, and how it reads (one strftime per second, not per line).
+_second: list[Any] = [None, ""]
+
+
 def _iso(moment: float) -> str:
-    stamp = datetime.fromtimestamp(moment, timezone.utc)
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
+    """`2026-11-30T10:00:00.123Z` (UTC, milliseconds)."""
+    whole = int(moment)
+    if _second[0] != whole:
+        _second[0] = whole
+        _second[1] = datetime.fromtimestamp(whole, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{_second[1]}.{int((moment - whole) * 1000):03d}Z"
 
 
 def raw_message(wire: str) -> Message | None:
@@ -96,11 +106,13 @@ class Recorder:
         self.path = Path(path)
         self.xml = xml
         self._version_of = version_of
-        self._file: IO[str] | None = self.path.open("w", encoding="utf-8")
+        self._file: IO[str] | None = self.path.open("w", encoding="utf-8", buffering=BUFFER)
         self._start = time.monotonic()
         self._flush_due = False
         #: (speaker, peer) -> the OCPP version of that link
         self._versions: dict[tuple[str, str], str] = {}
+        #: what a frame's line says of its link, by (speaker, peer, transport, direction)
+        self._heads: dict[tuple[str, str, str, str], str] = {}
         #: (speaker, peer) -> {unique id: action} of the CALLs awaiting their answer
         self._pending: dict[tuple[str, str], dict[str, str]] = {}
         #: the fault that acted on the frame about to be sent on a link: (link, marker)
@@ -155,13 +167,16 @@ class Recorder:
     # -- writing ------------------------------------------------------------------------------
 
     def _write(self, record: dict[str, Any]) -> None:
+        self._write_line(dumps(record))
+
+    def _write_line(self, line: str) -> None:
         file = self._file
         if file is None:
             return
-        file.write(dumps(record) + "\n")
-        if not self._flush_due:  # once per turn of the loop, not per line
+        file.write(line + "\n")
+        if not self._flush_due:  # at most every FLUSH_SECONDS, not per line
             try:
-                asyncio.get_running_loop().call_soon(self._flush)
+                asyncio.get_running_loop().call_later(FLUSH_SECONDS, self._flush)
                 self._flush_due = True
             except RuntimeError:
                 file.flush()
@@ -201,14 +216,32 @@ class Recorder:
     def _received(self, event: events.FrameReceived) -> None:
         self._frame(event, "received")
 
+    def _head(self, speaker: str, peer: str, transport: str, direction: str) -> str:
+        """What a frame's line says of its link, as JSON members (made once per link and
+        direction once its version is known: two frames per round trip go through here)."""
+        key = (speaker, peer, transport, direction)
+        head = self._heads.get(key)
+        if head is None:
+            version = self._version(speaker, peer)
+            members = {
+                "event": "frame",
+                "speaker": speaker,
+                "peer": peer,
+                "chargePointId": charge_point_of(speaker, peer),
+                "dir": direction,
+                "version": version,
+                "transport": transport,
+            }
+            head = dumps(members)[1:-1]
+            if version is not None:
+                self._heads[key] = head
+        return head
+
     def _frame(self, event: events.Frame, direction: str) -> None:
         speaker, peer = event.speaker, event.peer
         key = (speaker, peer)
-        record = self._stamp("frame", speaker, peer)
-        record["dir"] = direction
-        record["version"] = self._version(speaker, peer)
-        record["transport"] = event.transport
-        record["type"] = message_type_of(event)
+        head = self._head(speaker, peer, event.transport, direction)
+        record: dict[str, Any] = {"type": message_type_of(event)}
         message = event.message
         if message is None and event.transport == events.WEBSOCKET:
             message = raw_message(event.wire)  # a raw text (send_raw, a duplicate) that is one
@@ -249,7 +282,10 @@ class Recorder:
             if fault is not None:
                 record["fault"] = fault
         self.frames += 1
-        self._write(record)
+        stamp = time.monotonic() - self._start
+        self._write_line(
+            f'{{"t":{stamp:.6f},"time":"{_iso(time.time())}",{head},{dumps(record)[1:]}'
+        )
 
     def _connected(self, event: events.Connected) -> None:
         version: str | None
@@ -259,6 +295,8 @@ class Recorder:
             version = self._version_of(event.speaker, event.peer) if self._version_of else None
         if version is not None:
             self._versions[(event.speaker, event.peer)] = version
+        for head in [k for k in self._heads if k[:2] == (event.speaker, event.peer)]:
+            del self._heads[head]  # a charge point may come back speaking another version
         record = self._stamp("connected", event.speaker, event.peer)
         record.update(transport=event.transport, version=version, protocol=event.protocol)
         if event.profile:

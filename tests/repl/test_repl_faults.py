@@ -206,3 +206,32 @@ def test_a_fraction_of_the_charge_points_of_a_process_gets_the_fault(lines: Line
             await shell.sim.shutdown()
 
     run(scenario())
+
+
+def test_a_reconnect_storm_of_every_charge_point_at_once(lines: Lines) -> None:
+    async def scenario() -> None:
+        shell = Shell()
+        shell.sequential = True
+        try:
+            await shell.execute("start_cs 0")
+            port = shell.sim.central_system.port
+            for cp_id in ("cp1", "cp2"):
+                await shell.execute(f"start_cp ws://127.0.0.1:{port} {cp_id} -p ocpp1.6")
+            await lines.wait_for(r"cs: ChargePoint #cp2 connected")
+            await lines.wait_for(r"cs: ChargePoint #cp1 connected")
+            mark = lines.mark()
+            await shell.execute("fault reconnect-storm --all --count 2 --interval 0.05")
+            for cp_id in ("cp1", "cp2"):
+                await lines.wait_for(rf"{cp_id}: fault over: reconnect storm \(2 drops", mark)
+            for cp_id in ("cp1", "cp2"):  # connected again after each of the 2 drops
+                connected = rf"cs: ChargePoint #{cp_id} connected"
+                while len(lines.matching(connected, mark)) < 2:
+                    await lines.wait_for(connected, lines.mark())
+            for cp_id in ("cp1", "cp2"):
+                drops = lines.matching(rf"cp#{cp_id}: fault: reconnect storm: dropping", mark)
+                assert len(drops) == 2
+                assert len(lines.matching(rf"cs: ChargePoint #{cp_id} connected", mark)) == 2
+        finally:
+            await shell.sim.shutdown()
+
+    run(scenario())

@@ -573,6 +573,8 @@ def test_apply_sets_a_fault_on_one_link_for_a_scenario_step() -> None:
             assert got["timestamp"] == "2024-01-01T00:01:00Z"
             with pytest.raises(FaultError, match="both say how often"):
                 apply(cp.peer, "drop", once=True, **{"for": 2})
+            with pytest.raises(FaultError, match="not one link"):
+                apply(cp.peer, "reconnect-storm", count=2)
         finally:
             await stop(cs, cp)
 
