@@ -269,6 +269,14 @@ def test_set_variables_of_heartbeat_interval_is_reported_and_beats_at_it() -> No
         asked = rig.clock.now()  # the last exchange starts after this
         got = await rig.remote("cs1", "GetVariables", {"getVariableData": [address]})
         assert got["getVariableResult"][0]["attributeValue"] == "60"
+        view = rig.sim.charge_point("cs1").configuration  # what ctx.configuration reads
+        assert view.get("HeartbeatInterval") == view.get("OCPPCommCtrlr.HeartbeatInterval") == "60"
+        assert view.report(["OCPPCommCtrlr.HeartbeatInterval", "Nope"]) == {
+            "configurationKey": [
+                {"key": "OCPPCommCtrlr.HeartbeatInterval", "readonly": False, "value": "60"}
+            ],
+            "unknownKey": ["Nope"],
+        }
         beats = await rig.heard.wait_for("Heartbeat", rig.heard.mark(), count=2)
         times = [asked, *(when for _, when in beats)]
         gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:], strict=False)]
