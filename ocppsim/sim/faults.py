@@ -387,7 +387,7 @@ class FaultTable:
             if fault.name == "stop-reading":
                 _stall(peer, True)
             elif fault.name == "send-before-boot":
-                self._send_before_boot(fault, peer)
+                self._send_before_boot(fault, peer, connecting=True)
             elif fault.name == "reconnect-storm" and self.side == "cs":
                 self._drop_later(fault, peer)
 
@@ -570,17 +570,21 @@ class FaultTable:
 
         self._spawn(close())
 
-    def _send_before_boot(self, fault: Fault, peer: Peer) -> None:
-        """The fault's CALL, then a BootNotification, each with its default payload."""
+    def _send_before_boot(self, fault: Fault, peer: Peer, connecting: bool = False) -> None:
+        """The fault's CALL, then a BootNotification, each with its default payload. On a
+        new connection of a Charge Point whose model boots by itself, only the CALL: it goes
+        first (asked for before the model's boot, and one CALL goes at a time)."""
         from ocppsim.sim.behaviour import request_payload
         from ocppsim.sim.peer import CallFailed
 
         action = fault.options["action"]
         left = self.used(fault)
         self.injected(peer, fault, f"{action} before BootNotification", action=action, left=left)
+        boots_itself = connecting and getattr(self.owner, "driver", None) is not None
+        sequence = (action,) if boots_itself else (action, "BootNotification")
 
         async def calls() -> None:
-            for each in (action, "BootNotification"):
+            for each in sequence:
                 try:
                     await peer.call(each, request_payload(peer.version, "cs", each, None))
                 except (CallFailed, OcppSimError):

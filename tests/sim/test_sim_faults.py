@@ -579,3 +579,31 @@ def test_apply_sets_a_fault_on_one_link_for_a_scenario_step() -> None:
             await stop(cs, cp)
 
     run(scenario())
+
+
+def test_a_modelled_charge_point_sends_the_call_before_its_own_boot() -> None:
+    """A Charge Point whose model boots on connection: the fault's CALL goes first, then the
+    model's one BootNotification (none added)."""
+
+    async def scenario() -> None:
+        cs, cp, heard = await pair()
+        model = ChargePoint(cs.url, "cp02", version="1.6", behave=True, bus=cp.bus)
+        model.fault("send-before-boot", action="Authorize")
+        try:
+            model.start()
+            await model.ready()
+
+            def actions() -> list[str]:
+                return [
+                    e.message.action
+                    for e in heard.of(events.FrameReceived, speaker="cs", peer="cp#cp02")
+                    if isinstance(e.message, Call)
+                ]
+
+            await heard.wait(lambda: "StatusNotification" in actions())
+            assert actions()[:2] == ["Authorize", "BootNotification"]
+            assert actions().count("BootNotification") == 1
+        finally:
+            await stop(cs, model, cp)
+
+    run(scenario())
