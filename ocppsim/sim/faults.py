@@ -809,9 +809,11 @@ def shift_date_time(text: str, seconds: float) -> str | None:
         return None
     whole, fraction, zone = found.groups()
     try:
-        moment = datetime.fromisoformat(whole + (fraction or "")[:7])
+        moment = datetime.fromisoformat(whole)
     except ValueError:
         return None
+    if fraction:  # by hand: Python 3.10's fromisoformat reads 3 or 6 digits only
+        moment += timedelta(microseconds=int((fraction[1:] + "000000")[:6]))
     moment += timedelta(seconds=seconds)
     written = moment.strftime("%Y-%m-%dT%H:%M:%S")
     if fraction:
