@@ -212,6 +212,29 @@ def test_meter_values_carry_the_measurands_configured() -> None:
     }
 
 
+def test_a_shorter_sample_interval_counts_from_when_it_was_set() -> None:
+    """MeterValueSampleInterval changed from 60 to 10 s during a transaction: the next
+    MeterValues comes 10 s after the change, not after the sample the old interval planned;
+    a longer one keeps the sample planned, then follows the new grid."""
+    driven = booted()
+    driven.charging()  # at 0 s: the first sample planned at 60 s
+    driven.at(5)
+    driven.call("ChangeConfiguration", {"key": "MeterValueSampleInterval", "value": "10"})
+    assert driven.cp.next_due(driven.now) == driven.now  # the plan is looked at again
+    assert of(driven.tick(), "MeterValues") == []
+    assert driven.cp.next_due(driven.now) == driven.at(15).now
+    assert len(of(driven.tick(), "MeterValues")) == 1
+    driven.at(20)
+    driven.call("ChangeConfiguration", {"key": "MeterValueSampleInterval", "value": "100"})
+    driven.tick()
+    assert driven.cp.next_due(driven.now) == driven.at(25).now  # planned before: kept
+    assert len(of(driven.tick(), "MeterValues")) == 1
+    driven.at(124)
+    assert of(driven.tick(), "MeterValues") == []
+    driven.at(125)
+    assert len(of(driven.tick(), "MeterValues")) == 1
+
+
 def test_clock_aligned_meter_values() -> None:
     driven = booted(connectors=2)
     driven.call("ChangeConfiguration", {"key": "MeterValueSampleInterval", "value": "0"})

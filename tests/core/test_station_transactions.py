@@ -265,6 +265,30 @@ def test_updated_interval_and_measurands_follow_the_device_model(version: str) -
     assert "meterValue" not in ended
 
 
+def test_a_shorter_updated_interval_counts_from_when_it_was_set(version: str) -> None:
+    """TxUpdatedInterval changed from 60 to 5 s during a transaction: the next Updated event
+    comes 5 s after the change, not after the one the old interval planned (and so does a
+    shorter TxEndedInterval's sample)."""
+    driven = booted(version)
+    set_variable(driven, "SampledDataCtrlr", "TxUpdatedInterval", "60")
+    set_variable(driven, "SampledDataCtrlr", "TxEndedInterval", "60")
+    driven.plug()
+    driven.answer_all(driven.badge("B"))  # at 0 s: the first Updated planned at 60 s
+    driven.at(10)
+    set_variable(driven, "SampledDataCtrlr", "TxUpdatedInterval", "5")
+    set_variable(driven, "SampledDataCtrlr", "TxEndedInterval", "5")
+    assert driven.station.next_due(driven.now) == driven.now
+    assert events(driven.tick()) == []
+    assert driven.station.next_due(driven.now) == driven.at(15).now
+    (update,) = events(driven.tick())
+    assert (update["eventType"], update["triggerReason"]) == ("Updated", "MeterValuePeriodic")
+    driven.at(20)
+    assert len(events(driven.tick())) == 1
+    (ended,) = events(driven.badge("B"))
+    contexts = [mv["sampledValue"][0]["context"] for mv in ended["meterValue"]]
+    assert contexts == ["Transaction.Begin", "Sample.Periodic", "Sample.Periodic", "Transaction.End"]
+
+
 def test_ended_samples_every_tx_ended_interval(version: str) -> None:
     driven = booted(version)
     set_variable(driven, "SampledDataCtrlr", "TxEndedInterval", "60")

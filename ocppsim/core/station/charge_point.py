@@ -56,6 +56,8 @@ from ocppsim.core.station.common import (
     next_on_grid,
     next_slot,
     parse_time,
+    regrid,
+    sample_due,
     wire_time,
 )
 from ocppsim.core.station.shapes import Shapes, entry, newest, shapes
@@ -513,13 +515,13 @@ class ChargePointModel(Liveness):
         for connector in self.connectors.values():
             tx = connector.transaction
             if tx is not None:
-                if interval <= 0:
-                    tx.next_sample = None
-                elif tx.next_sample is None:
-                    tx.next_sample = now + timedelta(seconds=interval)
-                elif now >= tx.next_sample:
+                # switched off (0) and on again, or made shorter than the time left to the next
+                # sample: a new grid from now
+                planned = tx.next_sample
+                tx.next_sample = regrid(planned, interval, now)
+                if tx.next_sample is not None and tx.next_sample == planned and now >= planned:
                     out += self._periodic_sample(connector, tx, now)
-                    tx.next_sample = next_on_grid(tx.next_sample, interval, now)
+                    tx.next_sample = next_on_grid(planned, interval, now)
             waiting = connector.authorized
             if waiting is not None and timeout > 0:
                 if (now - waiting.since).total_seconds() >= timeout:  # §9.1.6
@@ -552,7 +554,7 @@ class ChargePointModel(Liveness):
             if tx is not None:
                 charging = True
                 if interval > 0:
-                    due.append(tx.next_sample if tx.next_sample is not None else now)
+                    due.append(sample_due(tx.next_sample, interval, now))
             waiting = connector.authorized
             if waiting is not None and timeout > 0:
                 due.append(waiting.since + timedelta(seconds=timeout))

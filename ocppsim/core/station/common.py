@@ -109,6 +109,27 @@ def next_on_grid(due: datetime, interval: float, now: datetime) -> datetime:
     return due + timedelta(seconds=steps * interval)
 
 
+def regrid(due: datetime | None, interval: float, now: datetime) -> datetime | None:
+    """The next periodic sample once its interval may have changed: None when the interval is
+    0 (off); `now + interval` when none is planned or the planned one is further away than one
+    interval (a shorter interval set by the Central System counts from now, not from the next
+    sample of the old one); else `due`."""
+    if interval <= 0:
+        return None
+    step = timedelta(seconds=interval)
+    if due is None or due > now + step:
+        return now + step
+    return due
+
+
+def sample_due(due: datetime | None, interval: float, now: datetime) -> datetime:
+    """When `tick` must next look at a periodic sample of `interval` > 0: `due`, or `now` when
+    `regrid` would move it."""
+    if due is None or due > now + timedelta(seconds=interval):
+        return now
+    return due
+
+
 @dataclass(slots=True)
 class Connector:
     """A connector: whether a cable is plugged, its own availability (and the one waiting for a

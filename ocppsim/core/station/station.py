@@ -55,6 +55,8 @@ from ocppsim.core.station.common import (
     earliest,
     next_on_grid,
     next_slot,
+    regrid,
+    sample_due,
     wire_time,
 )
 from ocppsim.core.station.device_model import REPORT_BASES, DeviceModel
@@ -424,15 +426,10 @@ class ChargingStation(Liveness):
         for evse in self.evses.values():
             tx = evse.transaction
             if tx is not None:
-                # an interval switched off (0) and on again starts a new grid from now
-                if updated_interval <= 0:
-                    tx.next_update = None
-                elif tx.next_update is None:
-                    tx.next_update = now + timedelta(seconds=updated_interval)
-                if ended_interval <= 0:
-                    tx.next_ended_sample = None
-                elif tx.next_ended_sample is None:
-                    tx.next_ended_sample = now + timedelta(seconds=ended_interval)
+                # an interval switched off (0) and on again, or made shorter than the time left
+                # to the next sample, starts a new grid from now
+                tx.next_update = regrid(tx.next_update, updated_interval, now)
+                tx.next_ended_sample = regrid(tx.next_ended_sample, ended_interval, now)
                 if updated_interval > 0 and tx.next_update is not None and now >= tx.next_update:
                     measurands = self.model.members("SampledDataCtrlr", "TxUpdatedMeasurands")
                     sample = self._sample(evse, measurands, "Sample.Periodic", now)
@@ -477,9 +474,9 @@ class ChargingStation(Liveness):
             tx = evse.transaction
             if tx is not None:
                 if updated_interval > 0:
-                    due.append(tx.next_update if tx.next_update is not None else now)
+                    due.append(sample_due(tx.next_update, updated_interval, now))
                 if ended_interval > 0:
-                    due.append(tx.next_ended_sample if tx.next_ended_sample is not None else now)
+                    due.append(sample_due(tx.next_ended_sample, ended_interval, now))
                 if timeout > 0 and tx.connector_id is None and tx.stop_reason is None:
                     due.append(tx.started_at + timedelta(seconds=timeout))
             auth = evse.authorization
