@@ -236,7 +236,10 @@ def report_handshake_failures(
                 if tls_failure(exc).code not in _ALERTED:
                     raise  # no alert to deliver (plain HTTP on the TLS port): close now
                 self._failure = exc
-                raise ssl.SSLWantReadError("deliver the alert first") from None
+                # with its errno: Python 3.10's asyncio tells "want read" by errno, not by type
+                raise ssl.SSLWantReadError(
+                    ssl.SSL_ERROR_WANT_READ, "deliver the alert first"
+                ) from None
 
     context.sslobject_class = _ReportingObject
     return context
