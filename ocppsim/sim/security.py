@@ -181,6 +181,13 @@ def authorization_header(cp_id: str, password: bytes) -> str:
     return "Basic " + base64.b64encode(credentials).decode("ascii")
 
 
+def _credentials(header: str) -> tuple[str, str, str]:
+    """The user, ':' and password of a well-formed Basic Authorization header, bytes that are
+    not UTF-8 as surrogates (what websockets 17 returns)."""
+    token = header.split(" ", 1)[1]
+    return base64.b64decode(token).decode("utf-8", "surrogateescape").partition(":")
+
+
 def read_authorization(headers: Headers, cp_id: str) -> tuple[bytes | None, str]:
     """The password a handshake's Authorization header gives for `cp_id`: (password, "") or
     (None, why not)."""
@@ -193,6 +200,12 @@ def read_authorization(headers: Headers, cp_id: str) -> tuple[bytes | None, str]
         user, password = parse_authorization_basic(values[0])
     except InvalidHeader as exc:
         return None, f"Authorization header is not Basic credentials ({exc})"
+    except UnicodeDecodeError:
+        # websockets < 17 (Python 3.10) decodes the credentials as strict UTF-8, after checking
+        # the header's form ("Basic <token68>"); a 1.6 key is raw bytes (OCPP-J 1.6 §6.2.2)
+        user, colon, password = _credentials(values[0])
+        if not colon:
+            return None, "Authorization header is not Basic credentials"
     except (binascii.Error, ValueError):
         return None, "Authorization header is not Basic credentials"
     joined = f"{user}:{password}"
