@@ -27,6 +27,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ocppsim.core.errors import OcppSimError
+from ocppsim.core.station.common import parse_time as parse_date_time
 
 #: The words of a matcher mapping, and what each one takes.
 MATCHER_WORDS = frozenset(
@@ -392,14 +393,10 @@ def parse_time(value: Any) -> datetime | None:
     """An RFC 3339 date-time as an aware datetime (zone-less: UTC), else None."""
     if not isinstance(value, str):
         return None
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        moment = datetime.fromisoformat(text)
+    try:  # any number of fraction digits, on Python 3.10 too
+        return parse_date_time(value.strip())
     except ValueError:
         return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 MISSING = _MISSING

@@ -29,6 +29,15 @@ def test_a_whole_variable_keeps_its_type_and_an_embedded_one_becomes_text() -> N
     assert parse_time(request["at"]) is not None
 
 
+def test_date_times_with_any_number_of_fraction_digits_are_read() -> None:
+    """RFC 3339 allows any number of fraction digits (Python 3.10 reads only 3 or 6 itself)."""
+    half = datetime(2024, 1, 1, 0, 0, 0, 500000, tzinfo=timezone.utc)
+    assert parse_time("2024-01-01T00:00:00.5Z") == half
+    assert parse_time("2024-01-01T02:00:00.5000001+02:00") == half
+    assert parse_time("2024-01-01T00:00:00Z") == half.replace(microsecond=0)
+    assert parse_time("not a date") is None
+
+
 def test_arithmetic_and_dates() -> None:
     assert substitute("${n * 2 + 1}", {"n": 3}) == 7
     assert substitute("${n - 0.5}", {"n": "2"}) == 1.5
