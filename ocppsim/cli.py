@@ -58,6 +58,11 @@ def _parser() -> argparse.ArgumentParser:
         "--record-xml", action="store_true", help="with --record: SOAP envelopes too"
     )
     parser.add_argument(
+        "--verdicts",
+        action="store_true",
+        help="check every frame of the peers and print each finding (as `verdicts on`)",
+    )
+    parser.add_argument(
         "--plugins-dir",
         metavar="DIR",
         action="append",
@@ -71,7 +76,8 @@ def _parser() -> argparse.ArgumentParser:
 def _docs(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="ocppsim docs",
-        description="Regenerate the JSON Schemas and the Markdown message reference.",
+        description="Regenerate the JSON Schemas, the Markdown message reference and the list"
+        " of the conformance suites' cases.",
     )
     parser.add_argument("--out", default="docs/messages", help="message reference folder")
     parser.add_argument(
@@ -92,6 +98,11 @@ def _docs(argv: list[str]) -> int:
     else:
         written += write_schemas(Path(schemas))
     written += write_docs(Path(args.out))
+    from ocppsim.check.docs import CASES_FILE, write_cases
+
+    cases = Path(args.out).parent / CASES_FILE  # the conformance suites' cases, beside it
+    if write_cases(cases):
+        written.append(cases)
     for path in written:
         print(f"wrote {path}")
     print(f"{len(written)} file(s) changed.")
@@ -228,6 +239,8 @@ async def _main(args: argparse.Namespace) -> int:
         if args.with_attr_at:
             options[versions.ATTR_AT] = True
         shell.sim.start_recording(args.record, xml=args.record_xml, options=options)
+    if args.verdicts:
+        shell.sim.start_verdicts()
     if args.command:
         if not await shell.execute_words(list(args.command)):
             await shell.sim.shutdown()

@@ -743,6 +743,40 @@ async def _state(shell: Shell, parsed: ParsedLine) -> None:
     command = COMMANDS["state"]
     _check(parsed, command)
     shell.print(shell.sim.describe(_option(parsed, command, "--id")), block=True)
+async def _verdicts(shell: Shell, parsed: ParsedLine) -> None:
+    """`verdicts on`, `verdicts off`, `verdicts show`, `verdicts` (whether they are on)."""
+    command = COMMANDS["verdicts"]
+    problem = _word_problem(parsed, set(), 1)
+    if problem is None and parsed.fields:
+        name, text = parsed.fields[0]
+        problem = f"`{name}={text}' is an unexpected argument"
+    words = parsed.arguments
+    sim = shell.sim
+    if problem is None and words == ["on"]:
+        sim.start_verdicts()
+        shell.print("Verdicts on: every frame of the peers is checked.")
+        return
+    if problem is None and words == ["off"]:
+        monitor = sim.stop_verdicts()
+        found = len(monitor.findings) if monitor is not None else 0
+        shell.print(f"Verdicts off ({found} finding(s)).")
+        return
+    if problem is None and words == ["show"]:
+        monitor = sim.verdicts
+        if monitor is None:
+            raise CommandError("Error: verdicts are off (verdicts on turns them on).")
+        findings = monitor.finish()
+        lines = [f.line() for f in findings] or ["No finding so far."]
+        shell.print("\n".join(lines), block=True)
+        return
+    if problem is None and not words:
+        monitor = sim.verdicts
+        if monitor is None:
+            shell.print("Verdicts are off (verdicts on turns them on).")
+        else:
+            shell.print(f"Verdicts are on: {len(monitor.findings)} finding(s) so far.")
+        return
+    raise _syntax(command, problem or "use verdicts on, verdicts off, verdicts show or verdicts")
 
 
 # -- settings and the rest ---------------------------------------------------------------------
@@ -1274,6 +1308,17 @@ def _build() -> dict[str, Command]:
             "record every frame to a JSON lines file (ocppsim replay plays it)",
             _record,
             example="record start trace.jsonl",
+        )
+    )
+    add(
+        Command(
+            "verdicts",
+            ("[on|off|show]",),
+            (),
+            "check every frame of the peers (schema, answer times, unique ids, transaction"
+            " ids, boot rules, heartbeats) and print each finding",
+            _verdicts,
+            example="verdicts on",
         )
     )
     add(Command("quit", (), (), "leave the simulator", _quit, example="quit"))

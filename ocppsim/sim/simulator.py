@@ -17,7 +17,7 @@ from ocppsim.core.rpc import Send
 from ocppsim.core.station import StationError
 from ocppsim.core.versions import Service, get
 from ocppsim.sim.behaviour import Behaviour
-from ocppsim.sim.log import ERROR, LogConsumer
+from ocppsim.sim.log import ERROR, WARNING, LogConsumer
 from ocppsim.sim.model import ModelDriver, describe
 from ocppsim.sim.peer import CallFailed, CallTimeout, Peer
 from ocppsim.sim.resources import Resources
@@ -73,6 +73,9 @@ class Simulator:
         self._tasks: set[asyncio.Task[Any]] = set()
         #: the recording under way (`--record`, `record start`), if any
         self.recorder: Any = None
+        #: the monitor checking every frame of the peers (`--verdicts`, `verdicts on`), if any
+        self.verdicts: Any = None
+        self._stop_verdicts: Any = None
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -399,6 +402,35 @@ class Simulator:
         if recorder is not None:
             recorder.close()
         return recorder
+
+    # -- verdicts -------------------------------------------------------------------------------
+
+    def start_verdicts(self, answer_timeout: float = 30.0) -> Any:
+        """Check every frame of the peers from now on (ocppsim.check.monitor.Monitor); each
+        finding is a line as it is made: `verdict FAIL boot: … — frame […]`."""
+        from ocppsim.check.monitor import FAIL, Monitor
+
+        if self.verdicts is not None:
+            return self.verdicts
+
+        def told(finding: Any) -> None:
+            level = ERROR if finding.severity == FAIL else WARNING
+            self.bus.notice(finding.speaker, f"verdict {finding.line()}", level)
+
+        monitor = Monitor(
+            answer_timeout=answer_timeout, on_finding=told, version_of=self.version_of
+        )
+        self._stop_verdicts = self.bus.subscribe(monitor)
+        self.verdicts = monitor
+        return monitor
+
+    def stop_verdicts(self) -> Any:
+        """Stop checking; the monitor that was checking (with its findings), or None."""
+        monitor, self.verdicts = self.verdicts, None
+        if self._stop_verdicts is not None:
+            self._stop_verdicts()
+            self._stop_verdicts = None
+        return monitor
 
     # -- faults ---------------------------------------------------------------------------------
 

@@ -67,7 +67,7 @@ async def check(
         url=url,
         versions=[version],
         case_ids=cases or [],
-        settings={**FAST_SETTINGS, **(settings or {})},
+        settings={**(FAST_SETTINGS if suites is None else {}), **(settings or {})},
         within=options.pop("within", 3.0),
         answer_timeout=options.pop("answer_timeout", 5.0),
         connect_timeout=options.pop("connect_timeout", 10.0),

@@ -167,3 +167,29 @@ def test_list_and_usage_errors(tmp_path: Path) -> None:
     assert unreachable.returncode == 1
     assert "2 case(s): 0 passed, 2 could not run" in unreachable.stdout
     assert "Traceback" not in unreachable.stdout + unreachable.stderr
+
+
+def test_verdicts_at_the_prompt(sims: Any, port: int) -> None:
+    """`ocppsim --verdicts start_cs …`: each finding about a charge point's frames is a line at
+    the Central System, with the frame; `verdicts show` lists them, `verdicts off` stops."""
+    cs = sims.raw("--verdicts", "start_cs", str(port), "-u", "/ocpp")
+    cs.expect(rf"Server is listening on port {port}")
+    cp = sims.cp(f"ws://127.0.0.1:{port}/ocpp", "cp01", "-p", "ocpp1.6")
+    cp.send("metervalues connectorId=1 transactionId=99")
+    line = cs.expect(r"cs: verdict FAIL transaction: MeterValues names transactionId 99").string
+    assert "which is not an open transaction" in line and "OCPP 1.6 §4.7 (MeterValues)" in line
+    assert '"MeterValues",{"connectorId":1,"transactionId":99' in line
+    cp.send('send_raw -e [2,"same-id","Heartbeat",{}]')
+    cp.send('send_raw -e [2,"same-id","Heartbeat",{}]')
+    cs.expect(r"verdict FAIL unique-id: Heartbeat reuses the unique id 'same-id'")
+    mark = len(cs.lines())
+    cs.send("verdicts show")
+    cs.expect(r"FAIL unique-id: Heartbeat reuses", since=mark)
+    cs.send("verdicts off")
+    cs.expect(r"Verdicts off \(\d+ finding\(s\)\)\.")
+    mark = len(cs.lines())
+    cp.send("metervalues connectorId=1 transactionId=98")
+    cp.expect(r"<<cs \[3,")
+    cs.send("verdicts")
+    cs.expect("Verdicts are off", since=mark)
+    assert [x for x in cs.lines()[mark:] if "verdict FAIL" in x] == []
