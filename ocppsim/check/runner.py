@@ -9,7 +9,6 @@ them. Every case has a `Monitor` listening to its link: its findings join the ca
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import time
 from collections.abc import Callable
@@ -213,14 +212,6 @@ def _finish(result: CaseResult, run: CaseRun, findings: list[Any], started: floa
 # -- against a Central System: ocppsim is the charge point -------------------------------------
 
 
-def _stateless_option() -> dict[str, Any]:
-    """`stateless=True` where ocppsim's ChargePoint keeps a model of its own: a case's charge
-    point sends what its steps say and nothing else."""
-    if "stateless" in inspect.signature(ChargePoint.__init__).parameters:
-        return {"stateless": True}
-    return {}
-
-
 class ChargePointSide:
     """ocppsim's charge point in a csms case: a fresh connection per case, answering the
     Central System's CALLs as the case's steps say (else as ocppsim's charge point does)."""
@@ -260,8 +251,7 @@ class ChargePointSide:
             bus=self.bus,
             behaviour=self._behaviour(),
             history=0,
-            ping_interval=0,
-            **_stateless_option(),
+            ping_interval=0,  # scripted (no behave=True): it sends what the steps say only
             **self.options.charge_point_options,
         )
         try:
