@@ -743,6 +743,8 @@ async def _state(shell: Shell, parsed: ParsedLine) -> None:
     command = COMMANDS["state"]
     _check(parsed, command)
     shell.print(shell.sim.describe(_option(parsed, command, "--id")), block=True)
+
+
 async def _verdicts(shell: Shell, parsed: ParsedLine) -> None:
     """`verdicts on`, `verdicts off`, `verdicts show`, `verdicts` (whether they are on)."""
     command = COMMANDS["verdicts"]
