@@ -302,7 +302,9 @@ def test_trigger_boot_before_acceptance_and_a_csr_when_the_station_can_make_one(
         return "-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n"
 
     driven = Driven(
-        version, StationInfo(serial_number="SN-9", organization="CPO"), make_csr=make_csr
+        version,
+        StationInfo(identity="cs-9", serial_number="SN-9", organization="CPO"),
+        make_csr=make_csr,
     )
     status, names, out = trigger(driven, "BootNotification")
     assert (status, out[0].payload["reason"]) == ("Accepted", "Triggered")
@@ -310,7 +312,8 @@ def test_trigger_boot_before_acceptance_and_a_csr_when_the_station_can_make_one(
     assert (status, names) == ("Accepted", ["SignCertificate"])
     assert out[0].payload["certificateType"] == "ChargingStationCertificate"
     assert out[0].payload["csr"].startswith("-----BEGIN CERTIFICATE REQUEST-----")
-    assert made == [("SN-9", "CPO")]  # CN = serial number (A00.FR.511), O = organization
+    # CN = the identity, as profile 3 checks it (A00.FR.511 says serial number), O = organization
+    assert made == [("cs-9", "CPO")]
 
 
 # --- faults, clock-aligned data, odd input --------------------------------------------------------

@@ -750,7 +750,9 @@ class ChargingStation(Liveness):
         elif requested == "FirmwareStatusNotification":  # F06.FR.16
             out.append(Outgoing("FirmwareStatusNotification", {"status": "Idle"}))
         elif requested == "SignChargingStationCertificate" and self.certificates.can_sign:
-            name = self.info.serial_number or self.info.identity
+            # CN = the station's identity, as security profile 3 checks it against the URL's
+            # (A00.FR.511 names the serial number there; docs/security.md says why not)
+            name = self.info.identity
             organization = self.model.value("SecurityCtrlr", "OrganizationName")
             out.append(self.certificates.sign_certificate(name, organization))
         else:  # F06.FR.08
