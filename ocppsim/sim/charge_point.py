@@ -136,7 +136,17 @@ class ChargePoint:
         self._own_resources = resources is None
         self.resources = resources if resources is not None else Resources()
         #: the model that keeps its state (None: a scripted, stateless one) and what runs it
-        self.model = model_for(self.version, charge_point_id, points) if behave else None
+        #: its store of CA certificates (InstallCertificate…), when it has a model
+        self.certificates: Any = None
+        services: dict[str, Any] = {}
+        if behave and (entry.handles("cp", "InstallCertificate") or security is not None):
+            from ocppsim.sim.security import certificate_services
+
+            services = certificate_services(entry, security)
+            self.certificates = services["certificates"]
+        self.model = (
+            model_for(self.version, charge_point_id, points, **services) if behave else None
+        )
         self.driver = ModelDriver(self.model, self, clock) if self.model is not None else None
         #: its configuration keys, kept across reconnections like a real Charge Point's: its
         #: model's (a 2.x station's device model, read as keys), else a store of its own

@@ -715,14 +715,62 @@ def current_password(cp: Any) -> bytes | None:
     return security.password if security is not None else None
 
 
+def _model_identity_holder(cp: Any) -> Any:
+    """What keeps a model's client certificate: a 1.x model itself, a 2.x station's
+    certificates (None without a model)."""
+    model = getattr(cp, "model", None)
+    if model is None:
+        return None
+    return getattr(model, "certificates", None) if hasattr(model, "evses") else model
+
+
 def current_identity(cp: Any) -> CertifiedKey | None:
     """The client certificate a Charge Point presents now: the one CertificateSigned gave its
-    model, else the one of its options."""
-    installed = getattr(getattr(cp, "model", None), "client_certificate", None)
+    model (or its options did), else the one of its options."""
+    installed = getattr(_model_identity_holder(cp), "client_certificate", None)
     if isinstance(installed, CertifiedKey):
         return installed
     security: ChargePointSecurity | None = cp.security
     return security.identity if security is not None else None
+
+
+def installed_roots(cp: Any) -> list[x509.Certificate]:
+    """The CA certificates of the Central System installed in a Charge Point's store
+    (CentralSystemRootCertificate, CSMSRootCertificate): TLS trusts them too."""
+    store = getattr(cp, "certificates", None)
+    if store is None:
+        return []
+    return list(store.certificates(*_ROOT_TYPES))
+
+
+#: the certificate types of the Central System's roots (1.6 whitepaper, 2.0.1 M05)
+_ROOT_TYPES = ("CentralSystemRootCertificate", "CSMSRootCertificate")
+
+
+def certificate_services(
+    version: OcppVersion, security: ChargePointSecurity | None
+) -> dict[str, Any]:
+    """What a Charge Point's model needs for its certificates: `make_csr` (a new key and its
+    CSR), `accept_certificate` (the chain of CertificateSigned checked against the key of the
+    CSR, its id and the Central System's CAs it trusts) and `certificates`, a store where the
+    CAs of `--ca` are installed as the Central System's root."""
+    from ocppsim.security import CertificateStore, accept_signed_certificate, make_csr
+    from ocppsim.security.pem import certificates_pem
+
+    store = CertificateStore()
+    kind = "CSMSRootCertificate" if version.central_system == "CSMS" else _ROOT_TYPES[0]
+    for certificate in (security.trusted or ()) if security is not None else ():
+        store.install(kind, certificates_pem([certificate]))  # a non-CA anchor stays out
+
+    def new_csr(common_name: str, organization: str | None) -> Any:
+        return make_csr(common_name, organization=organization)
+
+    def accept(chain: str, request: Any, identity: str) -> CertifiedKey:
+        trusted = [*((security.trusted or ()) if security is not None else ())]
+        trusted += store.certificates(*_ROOT_TYPES)
+        return accept_signed_certificate(chain, request.key, identity, trusted)
+
+    return {"make_csr": new_csr, "accept_certificate": accept, "certificates": store}
 
 
 def apply_options(cp: Any) -> None:
@@ -738,6 +786,9 @@ def apply_options(cp: Any) -> None:
         configuration.set("SecurityProfile", str(security.profile))
     if _has_key(configuration, "AuthorizationKey") and security.password is not None:
         configuration.set("AuthorizationKey", security.password.hex().upper())
+    holder = _model_identity_holder(cp)
+    if holder is not None and security.identity is not None:
+        holder.client_certificate = security.identity  # what SecurityProfile 3 asks for
     device: Any = getattr(getattr(cp, "model", None), "model", None)
     if _station_value(getattr(cp, "model", None), "Identity") is not None:
         if security.profile:

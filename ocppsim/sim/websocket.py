@@ -261,6 +261,7 @@ class WebsocketClient:
             current_identity,
             current_password,
             current_profile,
+            installed_roots,
         )
 
         profile = current_profile(cp)
@@ -271,7 +272,7 @@ class WebsocketClient:
         if target.lower().startswith("wss:"):
             identity = current_identity(cp) if profile >= 3 else None
             try:
-                context = security.context(identity)
+                context = security.context(identity, installed_roots(cp))
             except SecurityOptionsError as exc:
                 raise ConnectFailed(str(exc), retry=False) from exc
         headers: list[tuple[str, str]] = []

@@ -70,10 +70,22 @@ class Setup:
     lines: Lines
     started: list[ChargePoint] = field(default_factory=list)
 
-    def cp(self, target: str, cp_id: str, protocol: str = "ocpp1.6", **options: Any) -> ChargePoint:
+    def cp(
+        self,
+        target: str,
+        cp_id: str,
+        protocol: str = "ocpp1.6",
+        behave: bool = False,
+        **options: Any,
+    ) -> ChargePoint:
         security = ChargePointSecurity.from_options(target, **options)
         cp = ChargePoint(
-            target, cp_id, version=protocol, behaviour=self.sim.cp_behaviour, security=security
+            target,
+            cp_id,
+            version=protocol,
+            behaviour=self.sim.cp_behaviour,
+            security=security,
+            behave=behave,
         )
         self.sim.add_charge_point(cp)
         cp.start()
@@ -783,6 +795,237 @@ def test_a_new_authorization_key_is_used_on_the_next_connection(
             r"cs: ChargePoint #cp01 connected \(protocol: ocpp1\.6, profile 2\)", mark
         )
         assert not lines.matching(r"cs: WARNING", mark)  # the bytes, as 1.6 sends them
+        await sim.shutdown()
+
+    asyncio.run(asyncio.wait_for(scenario(), 60))
+
+
+# ----------------------------- charge point models: a new profile, a signed certificate, a store
+
+
+#: the Central System accepted cp01's BootNotification (1.6 and 2.x orders of fields)
+BOOTED = r'cs: >>cp#cp01 \[3,"[^"]+",\{(?=.*"interval":\d+)(?=.*"status":"Accepted")'
+
+
+def profiles_2_and_3(certs: TestCerts, **extra: Any) -> dict[str, Any]:
+    """A Central System that lets in a password (profile 2) or a certificate (profile 3)."""
+    return {
+        "profile": 2,
+        "tls_cert": certs.server,
+        "tls_key": certs.server_key,
+        "auth": PASSWORDS,
+        "client_ca": certs.ca,
+        **extra,
+    }
+
+
+async def started_2_and_3(sim: Simulator, certs: TestCerts, lines: Lines, **extra: Any) -> Setup:
+    security = CentralSystemSecurity.from_options(**profiles_2_and_3(certs, **extra))
+    cs = CentralSystem(
+        0, host="127.0.0.1", endpoint="/ocpp", behaviour=sim.cs_behaviour, security=security
+    )
+    sim.add_central_system(cs)
+    await cs.start()
+    await lines.wait_for(r"cs: wss on port \d+, profiles 2 and 3 \(")
+    return Setup(sim, cs, 2, lines)
+
+
+def test_raising_the_16_security_profile_reconnects_with_the_client_certificate(
+    certs: TestCerts, lines: Lines
+) -> None:
+    """ChangeConfiguration SecurityProfile 3 at a behaving 1.6 Charge Point on profile 2: never
+    lower (Rejected), 3 Accepted, then it reconnects presenting its certificate."""
+
+    async def scenario() -> None:
+        sim = Simulator()
+        setup = await started_2_and_3(sim, certs, lines)
+        setup.cp(
+            url(setup.cs, "wss"),
+            "cp01",
+            behave=True,
+            profile="2",
+            ca=certs.ca,
+            password="password-of-cp01",
+            cert=certs.cp01,
+            key=certs.cp01_key,
+        )
+        await lines.wait_for(r"cs: ChargePoint #cp01 connected \(protocol: ocpp1\.6, profile 2\)")
+        await lines.wait_for(BOOTED)
+        lower = [("key", "SecurityProfile"), ("value", "1")]
+        assert await sim.remote_call("cp01", "ChangeConfiguration", lower) == {"status": "Rejected"}
+        mark = lines.mark()
+        higher = [("key", "SecurityProfile"), ("value", "3")]
+        assert await sim.remote_call("cp01", "ChangeConfiguration", higher) == {
+            "status": "Accepted"
+        }
+        await lines.wait_for(r"cp#cp01: Rebooting \(SecurityProfile\)\.", mark)
+        await lines.wait_for(
+            r"cs: ChargePoint #cp01 connected \(protocol: ocpp1\.6, profile 3\)\.", mark
+        )
+        await lines.wait_for(
+            r'cp#cp01: >>cs \[2,"[^"]+","SecurityEventNotification",\{"type":'
+            r'"ReconfigurationOfSecurityParameters"',
+        )
+        await sim.shutdown()
+
+    asyncio.run(asyncio.wait_for(scenario(), 60))
+
+
+@pytest.mark.parametrize("protocol", ["ocpp1.6", "ocpp2.0.1"])
+def test_a_signed_certificate_is_installed_and_used_on_the_next_connection(
+    certs: TestCerts, lines: Lines, monkeypatch: pytest.MonkeyPatch, protocol: str
+) -> None:
+    """The Central System triggers SignCertificate; the Charge Point's real CSR is signed with
+    --ca-key; CertificateSigned is accepted, and the next connection presents the new
+    certificate (1.6: after SecurityProfile 3; 2.0.1: a profile-3 station reconnecting)."""
+    from cryptography import x509
+
+    monkeypatch.setenv("OCPPSIM_RETRY_SECONDS", "0.2")
+
+    async def scenario() -> None:
+        sim = Simulator()
+        setup = await started_2_and_3(sim, certs, lines, ca_key=certs.ca_key)
+        options: dict[str, Any] = {"ca": certs.ca}
+        if protocol == "ocpp1.6":
+            options.update(profile="2", password="password-of-cp01")
+        else:  # a 2.x station stays on its profile: it starts on 3, with the kit's certificate
+            options.update(cert=certs.cp01, key=certs.cp01_key)
+        cp = setup.cp(url(setup.cs, "wss"), "cp01", protocol, behave=True, **options)
+        await lines.wait_for(r"cs: ChargePoint #cp01 connected")
+        await lines.wait_for(BOOTED)
+        mark = lines.mark()
+        if protocol == "ocpp1.6":
+            trigger = [("requestedMessage", "SignChargePointCertificate")]
+            answer = await sim.remote_call("cp01", "ExtendedTriggerMessage", trigger)
+        else:
+            trigger = [("requestedMessage", "SignChargingStationCertificate")]
+            answer = await sim.remote_call("cp01", "TriggerMessage", trigger)
+        assert answer == {"status": "Accepted"}
+        await lines.wait_for(r"cs: Signed the CSR of #cp01 as CA 'ocppsim test CA'", mark)
+        await lines.wait_for(r'cp#cp01: >>cs \[3,"[^"]+",\{"status":"Accepted"\}\]', mark)
+        holder = cp.model if protocol == "ocpp1.6" else cp.model.certificates  # type: ignore[union-attr]
+        new = holder.client_certificate
+        assert new is not None and new.certificate != certs.pki.clients["cp01"].certificate
+        mark = lines.mark()
+        if protocol == "ocpp1.6":
+            higher = [("key", "SecurityProfile"), ("value", "3")]
+            assert await sim.remote_call("cp01", "ChangeConfiguration", higher) == {
+                "status": "Accepted"
+            }
+        else:
+            await setup.cs.peers["cp01"].close(1000, "come back")
+        await lines.wait_for(
+            r"cs: ChargePoint #cp01 connected \(protocol: ocpp[\d.]+, profile 3\)", mark
+        )
+        tls = setup.cs.peers["cp01"].link.connection.tls  # type: ignore[attr-defined]
+        presented = x509.load_der_x509_certificate(tls.getpeercert(binary_form=True))
+        assert presented == new.certificate
+        await sim.shutdown()
+
+    asyncio.run(asyncio.wait_for(scenario(), 60))
+
+
+@pytest.mark.parametrize(
+    ("protocol", "root"),
+    [("ocpp1.6", "CentralSystemRootCertificate"), ("ocpp2.0.1", "CSMSRootCertificate")],
+)
+def test_install_list_and_delete_act_on_the_charge_points_store(
+    certs: TestCerts, lines: Lines, protocol: str, root: str
+) -> None:
+    """The CA of --ca is in the store as the Central System's root; InstallCertificate adds one,
+    GetInstalledCertificateIds lists both, DeleteCertificate removes one."""
+    from ocppsim.security import make_ca
+    from ocppsim.security.pem import certificates_pem
+
+    async def case(setup: Setup) -> None:
+        setup.cp(
+            url(setup.cs, "wss"),
+            "cp01",
+            protocol,
+            behave=True,
+            ca=certs.ca,
+            password="password-of-cp01",
+        )
+        await lines.wait_for(r"cs: ChargePoint #cp01 connected")
+        other = certificates_pem([make_ca("another root").certificate])
+        install = [("certificateType", root), ("certificate", other)]
+        assert await setup.sim.remote_call("cp01", "InstallCertificate", install) == {
+            "status": "Accepted"
+        }
+        if protocol == "ocpp1.6":
+            listed = await setup.sim.remote_call(
+                "cp01", "GetInstalledCertificateIds", [("certificateType", root)]
+            )
+            hashes = listed["certificateHashData"]
+        else:
+            listed = await setup.sim.remote_call(
+                "cp01", "GetInstalledCertificateIds", [("certificateType", [root])]
+            )
+            hashes = [entry["certificateHashData"] for entry in listed["certificateHashDataChain"]]
+        assert listed["status"] == "Accepted" and len(hashes) == 2
+        delete = [("certificateHashData", hashes[1])]
+        assert await setup.sim.remote_call("cp01", "DeleteCertificate", delete) == {
+            "status": "Accepted"
+        }
+        assert await setup.sim.remote_call("cp01", "DeleteCertificate", delete) == {
+            "status": "NotFound"
+        }
+
+    run(certs, lines, 2, case)
+
+
+def test_a_new_basic_auth_password_of_a_2x_station_is_used_on_the_next_connection(
+    certs: TestCerts, lines: Lines, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SetVariables SecurityCtrlr.BasicAuthPassword (A01): Accepted, write-only (GetVariables
+    does not show it), and the next connection sends it as UTF-8 text."""
+    monkeypatch.setenv("OCPPSIM_RETRY_SECONDS", "0.2")
+    new_password = "a-new-password-of-cp01"
+
+    async def start(sim: Simulator, port: int, auth: str) -> CentralSystem:
+        security = CentralSystemSecurity.from_options(
+            tls_cert=certs.server, tls_key=certs.server_key, auth=auth
+        )
+        cs = CentralSystem(
+            port, host="127.0.0.1", endpoint="/ocpp", behaviour=sim.cs_behaviour, security=security
+        )
+        sim.add_central_system(cs)
+        await cs.start()
+        return cs
+
+    async def scenario() -> None:
+        sim = Simulator()
+        cs = await start(sim, 0, "cp01:password-of-cp01")
+        setup = Setup(sim, cs, 2, lines)
+        setup.cp(
+            url(cs, "wss"),
+            "cp01",
+            "ocpp2.0.1",
+            behave=True,
+            ca=certs.ca,
+            password="password-of-cp01",
+        )
+        await lines.wait_for(BOOTED)
+        variable = {
+            "component": {"name": "SecurityCtrlr"},
+            "variable": {"name": "BasicAuthPassword"},
+        }
+        answer = await sim.remote_call(
+            "cp01",
+            "SetVariables",
+            [("setVariableData", [{**variable, "attributeValue": new_password}])],
+        )
+        assert answer["setVariableResult"][0]["attributeStatus"] == "Accepted"
+        read = await sim.remote_call("cp01", "GetVariables", [("getVariableData", [variable])])
+        assert "attributeValue" not in read["getVariableResult"][0]  # write-only
+        port = cs.port
+        await sim.stop_central_system()
+        mark = lines.mark()
+        await start(sim, port, f"cp01:{new_password}")
+        await lines.wait_for(
+            r"cs: ChargePoint #cp01 connected \(protocol: ocpp2\.0\.1, profile 2\)", mark
+        )
+        assert not lines.matching(r"cs: WARNING", mark)  # the text, as 2.x sends it
         await sim.shutdown()
 
     asyncio.run(asyncio.wait_for(scenario(), 60))

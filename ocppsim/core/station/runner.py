@@ -127,10 +127,13 @@ _INFO_2X = {
 }
 
 
-def model_for(version: str, identity: str, points: int = DEFAULT_POINTS) -> Model | None:
+def model_for(
+    version: str, identity: str, points: int = DEFAULT_POINTS, **certificates: Any
+) -> Model | None:
     """A fresh model of a Charge Point of `version` named `identity` with `points` connectors
     (1.x) or EVSEs (2.x), describing itself as the version's default BootNotification does
-    (vendor DBT, model NQC-ACDC, …); None for a version no model plays."""
+    (vendor DBT, model NQC-ACDC, …); None for a version no model plays. `certificates`: what
+    its certificates need (`make_csr`, `accept_certificate`, `certificates`: the store)."""
     if points < 1:
         raise ValueError("a Charge Point needs at least one connector")
     boot = default_payload(version, "BootNotificationRequest")
@@ -138,11 +141,13 @@ def model_for(version: str, identity: str, points: int = DEFAULT_POINTS) -> Mode
         station = boot.get("chargingStation", {})
         described = {name: station[field] for field, name in _INFO_2X.items() if station.get(field)}
         info = StationInfo(identity=identity, evses=(1,) * points, **described)
-        return ChargingStation(version, info)
+        return ChargingStation(version, info, **certificates)
     if plays(get(version)):
         described = {name: boot[field] for field, name in _INFO_1X.items() if boot.get(field)}
         return ChargePointModel(
-            version, ChargePointInfo(identity=identity, connectors=points, **described)
+            version,
+            ChargePointInfo(identity=identity, connectors=points, **described),
+            **certificates,
         )
     return None
 
