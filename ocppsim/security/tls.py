@@ -189,6 +189,8 @@ def tls_failure(exc: BaseException) -> TlsFailure:
     if isinstance(exc, ssl.SSLCertVerificationError):
         code = _VERIFY_CODES.get(exc.verify_code, "untrusted")
         return TlsFailure(code, f"certificate check failed: {exc.verify_message}", local=True)
+    if isinstance(exc, ssl.SSLEOFError):  # the peer closed without an alert
+        return TlsFailure("closed", "the peer closed the connection during the TLS handshake")
     if isinstance(exc, ssl.SSLError):
         reason = exc.reason or ""
         if reason in _REASONS:

@@ -136,8 +136,18 @@ class WebsocketServer:
             self._accepted,
             ssl=security.ssl_context if security is not None else None,
             on_tls_failure=self._tls_failed,
+            on_tls_at_plain_port=self._tls_at_plain_port,
         )
         return self._server.port
+
+    def _tls_at_plain_port(self, remote: str) -> None:
+        """A client began a TLS handshake at this plain `ws://` port: say why it is closed."""
+        self.cs.bus.notice(
+            self.cs.speaker,
+            f"Error: connection from {remote} refused: it began a TLS handshake (wss://) and this "
+            "port speaks plain ws:// (start_cs --tls-cert FILE --tls-key FILE serves wss://).",
+            ERROR,
+        )
 
     def _tls_failed(self, exc: BaseException) -> None:
         """A charge point's TLS handshake failed: say why (its peer got the alert)."""
@@ -254,7 +264,10 @@ class WebsocketClient:
         cp = self.cp
         security = cp.security
         if security is None:
-            return JsonLink(await open_connection(self.target, cp.protocol))
+            try:
+                return JsonLink(await open_connection(self.target, cp.protocol))
+            except ConnectFailed as exc:
+                raise _with_hint(exc, None, 0, False) from exc.__cause__
         from ocppsim.sim.security import (
             SecurityOptionsError,
             authorization_header,
@@ -284,7 +297,7 @@ class WebsocketClient:
                 target, cp.protocol, ssl_context=context, headers=headers
             )
         except ConnectFailed as exc:
-            raise _with_hint(exc, security) from exc.__cause__
+            raise _with_hint(exc, security, profile, password is not None) from exc.__cause__
         link = JsonLink(connection)
         link.profile = profile or None
         return link
@@ -298,15 +311,32 @@ _HINTS = {
     "untrusted": "give the CA of the server's certificate with --ca",
     "hostname-mismatch": "the URL's host must be a name of the server's certificate",
     "no-certificate": "the server requires a client certificate (profile 3: --cert, --key)",
+    "closed": "if the server speaks plain ws://, use a ws:// URL",
+    "not-tls": "use a ws:// URL",
+    "protocol-version": "OCPP requires TLS 1.2 or newer at both ends",
 }
 
 
-def _with_hint(exc: ConnectFailed, security: ChargePointSecurity) -> ConnectFailed:
-    """`exc` with what to do about it, for a TLS failure whose cure is an option."""
+def _with_hint(
+    exc: ConnectFailed, security: ChargePointSecurity | None, profile: int, sent_password: bool
+) -> ConnectFailed:
+    """`exc` with what to do about it, for a failure whose cure is an option: a TLS failure,
+    or a 401 to a Charge Point that sent no password (profile 3 or none at a profile 1 or 2
+    Central System)."""
+    if exc.status == 401 and not sent_password:
+        if profile >= 3:
+            hint = (
+                "this Charge Point is on profile 3 (a client certificate, no password) and the "
+                "server wants Basic auth (profiles 1, 2: --password)"
+            )
+        else:
+            hint = "give --password (1.6: or --auth-key)"
+        return ConnectFailed(f"{exc.reason}: {hint}", exc.retry, status=exc.status, tls=exc.tls)
     failure = exc.tls
-    hint = _HINTS.get(failure.code) if failure is not None else None
-    if hint is None or (failure.code == "untrusted" and not failure.local):
+    found = _HINTS.get(failure.code) if failure is not None else None
+    if found is None or (failure.code == "untrusted" and not failure.local):
         return exc
-    if failure.code == "untrusted" and security.trusted is not None:
+    hint = found
+    if failure.code == "untrusted" and security is not None and security.trusted is not None:
         hint = "the server's certificate is not from the CA of --ca"
     return ConnectFailed(f"{exc.reason}: {hint}", exc.retry, status=exc.status, tls=exc.tls)

@@ -61,6 +61,10 @@ class _ClientConnection(Connection):
             self._handshake.set_exception(protocol.handshake_exc)
 
 
+class _TlsHandshakeClosed(Exception):
+    """The server closed the connection during the TLS handshake (the cause says how)."""
+
+
 async def _connect(
     url: str,
     subprotocol: str,
@@ -74,12 +78,17 @@ async def _connect(
     loop = asyncio.get_running_loop()
     if uri.secure and context is None:
         context = ssl.create_default_context()
-    _, conn = await loop.create_connection(
-        lambda: _ClientConnection(protocol, headers),
-        uri.host,
-        uri.port,
-        ssl=context if uri.secure else None,
-    )
+    try:
+        _, conn = await loop.create_connection(
+            lambda: _ClientConnection(protocol, headers),
+            uri.host,
+            uri.port,
+            ssl=context if uri.secure else None,
+        )
+    except (ConnectionResetError, BrokenPipeError, ssl.SSLEOFError) as exc:
+        if not uri.secure:
+            raise
+        raise _TlsHandshakeClosed(str(exc)) from exc  # no alert: a server without TLS?
     try:
         await asyncio.shield(conn._handshake)
     except BaseException:
@@ -130,10 +139,11 @@ async def open_connection(
             f": {why}" if why else ""
         )
         raise ConnectFailed(text, status=status) from exc
-    except ssl.SSLError as exc:  # before ValueError: a certificate check failure is one
+    except (ssl.SSLError, _TlsHandshakeClosed) as exc:  # before ValueError (a check failure is)
         from ocppsim.security.tls import tls_failure
 
-        failure = tls_failure(exc)
+        cause = exc.__cause__ if isinstance(exc, _TlsHandshakeClosed) else None
+        failure = tls_failure(cause or exc)
         text = f"TLS: {failure.message.rstrip('.')} ({failure.code})"
         raise ConnectFailed(text, tls=failure) from exc
     except (InvalidURI, ValueError) as exc:  # what url_problem did not foresee

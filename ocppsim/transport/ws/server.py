@@ -3,7 +3,8 @@ handshake as `admit` decides and hands each accepted connection to `on_connectio
 
 With an `ssl.SSLContext` it speaks TLS (`wss://`): `admit` sees the TLS session of the request
 it judges (the client certificate, profile 3), and a TLS handshake that fails is told to
-`on_tls_failure` with its exception.
+`on_tls_failure` with its exception. Without one, a client that begins a TLS handshake (a
+`wss://` URL at a `ws://` port) is told to `on_tls_at_plain_port` and closed.
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ Admit = Callable[[str, "list[str] | None", Handshake], "tuple[str, str] | Reject
 #: on_tls_failure(exception): a client's TLS handshake failed (`ocppsim.security.tls_failure`
 #: says what the exception means).
 OnTlsFailure = Callable[[BaseException], None]
+#: on_tls_at_plain_port(remote): a client at `remote` began a TLS handshake on a plain port.
+OnTlsAtPlainPort = Callable[[str], None]
 #: on_connection(connection, cp_id): told of each accepted connection, from the reading
 #: callback; a coroutine it returns runs for the connection's life, which ends with it.
 OnConnection = Callable[[Connection, str], "Awaitable[None] | None"]
@@ -92,6 +95,7 @@ class _ServerConnection(Connection):
             )
         )
         self._open_timer: asyncio.TimerHandle | None = None
+        self._first_bytes = True
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
@@ -106,11 +110,28 @@ class _ServerConnection(Connection):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
+        if self._first_bytes:
+            self._first_bytes = False
+            # a TLS record of type handshake, version 3.x: a ClientHello (RFC 8446 §5.1), no
+            # HTTP request; the client learns nothing from a 400 it cannot read: close
+            if self._server.ssl is None and data[:2] == b"\x16\x03":
+                self._tls_at_plain_port()
+                return
         super().data_received(data)
         protocol = self._protocol
         if protocol.state is CONNECTING and protocol.handshake_exc is not None:
             # not an HTTP request at all: the protocol sent EOF; wait for the peer's
             self._handshake_failed()
+
+    def _tls_at_plain_port(self) -> None:
+        if self._open_timer is not None:
+            self._open_timer.cancel()
+            self._open_timer = None
+        told = self._server.on_tls_at_plain_port
+        if told is not None:
+            told(self.remote_address)
+        if self._transport is not None:
+            self._transport.close()
 
     def _handshake_timed_out(self) -> None:
         self._open_timer = None
@@ -206,11 +227,13 @@ class Server:
         on_connection: OnConnection,
         max_size: int,
         ssl: ssl.SSLContext | None = None,
+        on_tls_at_plain_port: OnTlsAtPlainPort | None = None,
     ):
         self.admit = admit
         self.on_connection = on_connection
         self.max_size = max_size
         self.ssl = ssl
+        self.on_tls_at_plain_port = on_tls_at_plain_port
         self.port = 0
         self.connections: set[_ServerConnection] = set()
         self.tasks: set[asyncio.Task[None]] = set()
@@ -257,17 +280,19 @@ async def start_server(
     max_size: int = MAX_FRAME_BYTES,
     ssl: ssl.SSLContext | None = None,
     on_tls_failure: OnTlsFailure | None = None,
+    on_tls_at_plain_port: OnTlsAtPlainPort | None = None,
 ) -> Server:
     """Listen for Charge Points on every address of `host` (all interfaces when None), on
     one port; `admit(path, offered, handshake)` returns (cp_id, subprotocol) or a Rejection;
     `on_connection(connection, cp_id)` is told of each accepted connection. With `ssl`,
     connections speak TLS, and a TLS handshake that fails is told to `on_tls_failure` (its
-    peer gets the alert that says why)."""
+    peer gets the alert that says why); without, a client that begins a TLS handshake is told
+    to `on_tls_at_plain_port`."""
     if ssl is not None and on_tls_failure is not None:
         from ocppsim.security.tls import report_handshake_failures
 
         report_handshake_failures(ssl, on_tls_failure)
-    server = Server(admit, on_connection, max_size, ssl)
+    server = Server(admit, on_connection, max_size, ssl, on_tls_at_plain_port)
     loop = asyncio.get_running_loop()
 
     async def bind(address: str, port: int) -> tuple[asyncio.Server, int]:
