@@ -373,7 +373,7 @@ class CentralSystem:
             bus=self.bus,
             answer=answer,
             quick_answer=quick_answer,
-            on_result=self.behaviour.result,
+            on_result=self._learning_result if self._learns_passwords else self.behaviour.result,
             on_send=self.behaviour.send_received,
             on_closed=self._detached,
         )
@@ -395,6 +395,20 @@ class CentralSystem:
             self.faults.attach(peer)
         peer.start()
         return peer
+
+    @property
+    def _learns_passwords(self) -> bool:
+        """True when it checks Basic-auth passwords: a new one a charge point accepts counts."""
+        return self.security is not None and self.security.credentials is not None
+
+    async def _learning_result(self, peer: Peer, action: str, request: Any, result: Any) -> None:
+        """A CALL of ours was answered: a new password it set is remembered, then the
+        behaviour's handlers are told."""
+        assert self.security is not None
+        line = self.security.learn_password(peer.charge_point_id, action, request, result)
+        if line is not None:
+            self.bus.notice(self.speaker, line)
+        await self.behaviour.result(peer, action, request, result)
 
     def _detached(self, peer: Peer) -> None:
         """A peer's link ended."""

@@ -142,7 +142,7 @@ class ChargePoint:
         if behave and (entry.handles("cp", "InstallCertificate") or security is not None):
             from ocppsim.sim.security import certificate_services
 
-            services = certificate_services(entry, security)
+            services = certificate_services(entry, security, self.notice)
             self.certificates = services["certificates"]
         self.model = (
             model_for(self.version, charge_point_id, points, **services) if behave else None

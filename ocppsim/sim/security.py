@@ -15,7 +15,7 @@ import base64
 import binascii
 import ssl
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
@@ -42,7 +42,7 @@ from ocppsim.security import (
 )
 from ocppsim.security.pem import public_key_der
 from ocppsim.security.tls import TlsFailure
-from ocppsim.sim.log import ERROR
+from ocppsim.sim.log import ERROR, INFO
 
 #: the profiles a `--security-profile` may name
 PROFILES = (1, 2, 3)
@@ -107,6 +107,10 @@ class Credentials:
             raise SecurityOptionsError(f"{source}: no id:password in it")
         return cls(passwords, source)
 
+    def remember(self, cp_id: str, password: str) -> None:
+        """`password` is `cp_id`'s from now on (the charge point accepted it as its new one)."""
+        self.passwords[cp_id] = password
+
     def describe(self) -> str:
         """`2 charge points` (`, any other id` with a `*` line)."""
         named = len([cp_id for cp_id in self.passwords if cp_id != ANY_ID])
@@ -148,6 +152,31 @@ class Credentials:
                 "stands for (the OCPP 1.x security whitepaper); accepted"
             )
         return False, f"wrong password for {cp_id}"
+
+
+def _accepted_variable(request: dict[str, Any], result: Any) -> str | None:
+    """The value of SecurityCtrlr.BasicAuthPassword that SetVariables set, if its result says
+    Accepted (results are matched by component and variable, in any order: OCPP 2.0.1 B05)."""
+
+    def names(entry: Any) -> tuple[Any, Any] | None:
+        if not isinstance(entry, dict):
+            return None
+        component, variable = entry.get("component"), entry.get("variable")
+        if not isinstance(component, dict) or not isinstance(variable, dict):
+            return None
+        return component.get("name"), variable.get("name")
+
+    wanted = ("SecurityCtrlr", "BasicAuthPassword")
+    value = next(
+        (e.get("attributeValue") for e in request.get("setVariableData", ()) if names(e) == wanted),
+        None,
+    )
+    results = result.get("setVariableResult", ()) if isinstance(result, dict) else ()
+    if value is None or not any(
+        names(e) == wanted and e.get("attributeStatus") == "Accepted" for e in results
+    ):
+        return None
+    return str(value)
 
 
 def _hex_bytes(text: str) -> bytes | None:
@@ -407,6 +436,28 @@ class CentralSystemSecurity:
         if self._client_context is None:
             self._client_context = client_context(self.trusted)
         return self._client_context
+
+    def learn_password(self, cp_id: str, action: str, request: Any, result: Any) -> str | None:
+        """The new password a charge point accepted from this Central System, remembered for
+        its next connection: ChangeConfiguration AuthorizationKey (1.6 security whitepaper,
+        A01; hexadecimal, matched as its bytes and its text) or SetVariables
+        SecurityCtrlr.BasicAuthPassword (OCPP 2.0.1 Part 2 A01). The line that says so, else
+        None (nothing to learn)."""
+        if self.credentials is None or not isinstance(request, dict):
+            return None
+        if action == "ChangeConfiguration":
+            accepted = isinstance(result, dict) and result.get("status") == "Accepted"
+            if request.get("key") != "AuthorizationKey" or not accepted:
+                return None
+            password, what = request.get("value"), "AuthorizationKey"
+        elif action == "SetVariables":
+            password, what = _accepted_variable(request, result), "BasicAuthPassword"
+        else:
+            return None
+        if not isinstance(password, str) or not password:
+            return None
+        self.credentials.remember(cp_id, password)
+        return f"#{cp_id} accepted a new {what}: Basic auth expects it from its next connection."
 
     @property
     def accepts_certificates(self) -> bool:
@@ -734,6 +785,12 @@ def current_identity(cp: Any) -> CertifiedKey | None:
     return security.identity if security is not None else None
 
 
+def common_name_of(name: x509.Name) -> str:
+    """The CN of a certificate's subject or issuer name, else the whole name."""
+    names = name.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    return str(names[0].value) if names else name.rfc4514_string()
+
+
 def installed_roots(cp: Any) -> list[x509.Certificate]:
     """The CA certificates of the Central System installed in a Charge Point's store
     (CentralSystemRootCertificate, CSMSRootCertificate): TLS trusts them too."""
@@ -748,12 +805,15 @@ _ROOT_TYPES = ("CentralSystemRootCertificate", "CSMSRootCertificate")
 
 
 def certificate_services(
-    version: OcppVersion, security: ChargePointSecurity | None
+    version: OcppVersion,
+    security: ChargePointSecurity | None,
+    notice: Callable[[str, int], None] | None = None,
 ) -> dict[str, Any]:
     """What a Charge Point's model needs for its certificates: `make_csr` (a new key and its
     CSR), `accept_certificate` (the chain of CertificateSigned checked against the key of the
     CSR, its id and the Central System's CAs it trusts) and `certificates`, a store where the
-    CAs of `--ca` are installed as the Central System's root."""
+    CAs of `--ca` are installed as the Central System's root. `notice(text, level)` is told
+    of each certificate accepted or refused."""
     from ocppsim.security import CertificateStore, accept_signed_certificate, make_csr
     from ocppsim.security.pem import certificates_pem
 
@@ -768,7 +828,21 @@ def certificate_services(
     def accept(chain: str, request: Any, identity: str) -> CertifiedKey:
         trusted = [*((security.trusted or ()) if security is not None else ())]
         trusted += store.certificates(*_ROOT_TYPES)
-        return accept_signed_certificate(chain, request.key, identity, trusted)
+        try:
+            accepted = accept_signed_certificate(chain, request.key, identity, trusted)
+        except Exception as exc:  # the model answers Rejected with a security event
+            if notice is not None:
+                notice(f"Error: CertificateSigned rejected: {exc}.", ERROR)
+            raise
+        if notice is not None:
+            issuer = common_name_of(accepted.certificate.issuer)
+            until = accepted.certificate.not_valid_after_utc
+            notice(
+                f"New client certificate CN={accepted.common_name} from CA '{issuer}', valid "
+                f"until {until:%Y-%m-%d}: presented from the next connection (profile 3).",
+                INFO,
+            )
+        return accepted
 
     return {"make_csr": new_csr, "accept_certificate": accept, "certificates": store}
 

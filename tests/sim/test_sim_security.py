@@ -1015,6 +1015,11 @@ def test_a_signed_certificate_is_installed_and_used_on_the_next_connection(
             answer = await sim.remote_call("cp01", "TriggerMessage", trigger)
         assert answer == {"status": "Accepted"}
         await lines.wait_for(r"cs: Signed the CSR of #cp01 as CA 'ocppsim test CA'", mark)
+        await lines.wait_for(
+            r"cp#cp01: New client certificate CN=cp01 from CA 'ocppsim test CA', valid until "
+            r"\d{4}-\d\d-\d\d: presented from the next connection \(profile 3\)\.$",
+            mark,
+        )
         await lines.wait_for(r'cp#cp01: >>cs \[3,"[^"]+",\{"status":"Accepted"\}\]', mark)
         holder = cp.model if protocol == "ocpp1.6" else cp.model.certificates  # type: ignore[union-attr]
         new = holder.client_certificate
@@ -1036,6 +1041,52 @@ def test_a_signed_certificate_is_installed_and_used_on_the_next_connection(
         await sim.shutdown()
 
     asyncio.run(asyncio.wait_for(scenario(), 60))
+
+
+@pytest.mark.parametrize("protocol", ["ocpp1.6", "ocpp2.0.1"])
+def test_a_certificate_for_another_key_is_rejected_with_a_line_and_a_security_event(
+    certs: TestCerts, lines: Lines, protocol: str
+) -> None:
+    """CertificateSigned with cp01's kit certificate while a CSR of a new key is pending (the
+    Central System has no --ca-key: it answers SignCertificate and signs nothing): Rejected,
+    a line saying why, and InvalidChargePointCertificate (2.x: ...ChargingStation...)."""
+    from pathlib import Path
+
+    event = (
+        "InvalidChargePointCertificate"
+        if protocol == "ocpp1.6"
+        else "InvalidChargingStationCertificate"
+    )
+
+    async def case(setup: Setup) -> None:
+        cp = setup.cp(
+            url(setup.cs, "wss"),
+            "cp01",
+            protocol,
+            behave=True,
+            ca=certs.ca,
+            cert=certs.cp01,
+            key=certs.cp01_key,
+        )
+        await lines.wait_for(BOOTED)
+        if protocol == "ocpp1.6":
+            trigger = [("requestedMessage", "SignChargePointCertificate")]
+            await setup.sim.remote_call("cp01", "ExtendedTriggerMessage", trigger)
+        else:
+            trigger = [("requestedMessage", "SignChargingStationCertificate")]
+            await setup.sim.remote_call("cp01", "TriggerMessage", trigger)
+        await lines.wait_for(r'cp#cp01: <<cs \[3,"[^"]+",\{"status":"Accepted"\}\]')  # its CSR
+        mark = lines.mark()
+        chain = [("certificateChain", Path(certs.cp01).read_text(encoding="ascii"))]
+        answer = await setup.sim.remote_call("cp01", "CertificateSigned", chain)
+        assert answer == {"status": "Rejected"}
+        await lines.wait_for(r"cp#cp01: Error: CertificateSigned rejected: .*key.*\.$", mark)
+        sent = await lines.wait_for(r'cp#cp01: >>cs \[2,"[^"]+","SecurityEventNotification"', mark)
+        assert f'"type":"{event}"' in sent
+        holder = cp.model if protocol == "ocpp1.6" else cp.model.certificates  # type: ignore[union-attr]
+        assert holder.client_certificate.certificate == certs.pki.clients["cp01"].certificate
+
+    run(certs, lines, 3, case)
 
 
 @pytest.mark.parametrize(
@@ -1142,3 +1193,51 @@ def test_a_new_basic_auth_password_of_a_2x_station_is_used_on_the_next_connectio
         await sim.shutdown()
 
     asyncio.run(asyncio.wait_for(scenario(), 60))
+
+
+@pytest.mark.parametrize("protocol", ["ocpp1.6", "ocpp2.0.1"])
+def test_the_central_system_expects_the_new_password_it_set(
+    certs: TestCerts, lines: Lines, monkeypatch: pytest.MonkeyPatch, protocol: str
+) -> None:
+    """ocppsim's Central System sets a new password (1.6: ChangeConfiguration AuthorizationKey,
+    2.x: SetVariables BasicAuthPassword); once the Charge Point accepts it, the Central System
+    says so and lets it in with it on its next connection (no restart, no new --auth)."""
+    monkeypatch.setenv("OCPPSIM_RETRY_SECONDS", "0.2")
+
+    async def case(setup: Setup) -> None:
+        setup.cp(
+            url(setup.cs, "wss"),
+            "cp01",
+            protocol,
+            behave=True,
+            ca=certs.ca,
+            password="password-of-cp01",
+        )
+        await lines.wait_for(BOOTED)
+        if protocol == "ocpp1.6":
+            change = [("key", "AuthorizationKey"), ("value", "00112233445566778899AABBCCDDEEFF")]
+            answer = await setup.sim.remote_call("cp01", "ChangeConfiguration", change)
+            assert answer == {"status": "Accepted"}
+            what = "AuthorizationKey"
+        else:
+            data = {
+                "component": {"name": "SecurityCtrlr"},
+                "variable": {"name": "BasicAuthPassword"},
+                "attributeValue": "a-new-password-of-cp01",
+            }
+            answer = await setup.sim.remote_call(
+                "cp01", "SetVariables", [("setVariableData", [data])]
+            )
+            assert answer["setVariableResult"][0]["attributeStatus"] == "Accepted"
+            what = "BasicAuthPassword"
+        await lines.wait_for(
+            rf"cs: #cp01 accepted a new {what}: Basic auth expects it from its next connection\.$"
+        )
+        mark = lines.mark()
+        await setup.cs.peers["cp01"].close(1000, "come back")
+        await lines.wait_for(
+            rf"cs: ChargePoint #cp01 connected \(protocol: {re.escape(protocol)}, profile 2\)", mark
+        )
+        assert not lines.matching(r"cs: (WARNING|Error)", mark)  # the form its version sends
+
+    run(certs, lines, 2, case)
