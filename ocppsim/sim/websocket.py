@@ -255,7 +255,10 @@ class WebsocketClient:
 
     @property
     def target(self) -> str:
-        return self.cp.url.rstrip("/") + "/" + quote(self.cp.charge_point_id, safe="")
+        """`<url>/<id>`: the URL of its options, or of the network profile a 2.x station
+        connects with (SetNetworkProfile, then a reboot)."""
+        url = getattr(self.cp.model, "csms_url", None) or self.cp.url
+        return url.rstrip("/") + "/" + quote(self.cp.charge_point_id, safe="")
 
     async def connect(self) -> JsonLink:
         """One connection attempt (ConnectFailed says whether another may succeed), with what

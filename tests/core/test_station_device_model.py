@@ -247,7 +247,7 @@ def test_too_many_items_or_bytes_are_refused(driven: Driven) -> None:
         (put("SecurityCtrlr", "BasicAuthPassword", "with spaces is not ok"), "Rejected", None),
         (put("SecurityCtrlr", "BasicAuthPassword", "x" * 41), "Rejected", "ValueTooHigh"),
         (put("OCPPCommCtrlr", "NetworkConfigurationPriority", "1"), "RebootRequired", None),
-        (put("OCPPCommCtrlr", "NetworkConfigurationPriority", "2"), "Rejected", "InvalidValue"),
+        (put("OCPPCommCtrlr", "NetworkConfigurationPriority", "4"), "Rejected", "InvalidValue"),
         (put("NoSuchCtrlr", "HeartbeatInterval", "60"), "UnknownComponent", None),
         (put("OCPPCommCtrlr", "Nope", "60"), "UnknownVariable", None),
         (

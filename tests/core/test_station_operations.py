@@ -391,7 +391,7 @@ def test_calls_the_station_does_not_model_are_left_to_the_simulator() -> None:
     assert station.on_call("ClearCache", {}, Driven().now) is None
     assert not station.handles("DataTransfer")
     assert all(station.handles(action) for action in HANDLED_CALLS)
-    assert len(HANDLED_CALLS) == 11
+    assert len(HANDLED_CALLS) == 12  # SetNetworkProfile (A05, B09) the twelfth
 
 
 @needs_version("2.1")

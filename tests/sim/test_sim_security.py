@@ -1241,3 +1241,62 @@ def test_the_central_system_expects_the_new_password_it_set(
         assert not lines.matching(r"cs: (WARNING|Error)", mark)  # the form its version sends
 
     run(certs, lines, 2, case)
+
+
+def test_a_2x_station_raises_its_security_profile_with_a_network_profile(
+    certs: TestCerts, lines: Lines, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OCPP 2.0.1 A05 at a behaving station on profile 2: SetNetworkProfile of a lower profile
+    is Rejected; of profile 3 (the same Central System) Accepted; NetworkConfigurationPriority
+    puts it first; after a Reset the station connects on profile 3 with its certificate."""
+    monkeypatch.setenv("OCPPSIM_RETRY_SECONDS", "0.2")
+
+    async def case(setup: Setup) -> None:
+        setup.cp(
+            url(setup.cs, "wss"),
+            "cp01",
+            "ocpp2.0.1",
+            behave=True,
+            profile="2",
+            ca=certs.ca,
+            password="password-of-cp01",
+            cert=certs.cp01,
+            key=certs.cp01_key,
+        )
+        await lines.wait_for(
+            r"cs: ChargePoint #cp01 connected \(protocol: ocpp2\.0\.1, profile 2\)"
+        )
+        await lines.wait_for(BOOTED)
+
+        def network(slot: int, profile: int, scheme: str) -> list[tuple[str, Any]]:
+            data = {
+                "ocppVersion": "OCPP20",
+                "ocppTransport": "JSON",
+                "ocppCsmsUrl": url(setup.cs, scheme),
+                "messageTimeout": 30,
+                "securityProfile": profile,
+                "ocppInterface": "Wired0",
+            }
+            return [("configurationSlot", slot), ("connectionData", data)]
+
+        lower = await setup.sim.remote_call("cp01", "SetNetworkProfile", network(2, 1, "ws"))
+        assert lower["status"] == "Rejected"
+        assert lower["statusInfo"]["reasonCode"] == "NoSecurityDowngrade"
+        higher = await setup.sim.remote_call("cp01", "SetNetworkProfile", network(2, 3, "wss"))
+        assert higher == {"status": "Accepted"}
+        data = {
+            "component": {"name": "OCPPCommCtrlr"},
+            "variable": {"name": "NetworkConfigurationPriority"},
+            "attributeValue": "2,1",
+        }
+        answer = await setup.sim.remote_call("cp01", "SetVariables", [("setVariableData", [data])])
+        assert answer["setVariableResult"][0]["attributeStatus"] == "RebootRequired"
+        mark = lines.mark()
+        reset = await setup.sim.remote_call("cp01", "Reset", [("type", "Immediate")])
+        assert reset == {"status": "Accepted"}
+        await lines.wait_for(
+            r"cs: ChargePoint #cp01 connected \(protocol: ocpp2\.0\.1, profile 3\)\.", mark
+        )
+        await lines.wait_for(r"cp#cp01: Connected to Central System \(profile 3\)\.", mark)
+
+    run(certs, lines, 2, case, client_ca=certs.ca)

@@ -60,7 +60,7 @@ from ocppsim.core.station.common import (
     wire_time,
 )
 from ocppsim.core.station.device_model import REPORT_BASES, DeviceModel
-from ocppsim.core.station.variables import StationInfo, device_model
+from ocppsim.core.station.variables import NETWORK_SLOTS, StationInfo, device_model
 
 logger = logging.getLogger("ocppsim.core.station")
 
@@ -86,6 +86,7 @@ _HANDLERS = {
     "RequestStartTransaction": "_request_start_transaction",
     "RequestStopTransaction": "_request_stop_transaction",
     "Reset": "_reset",
+    "SetNetworkProfile": "_set_network_profile",
     "SetVariables": "_set_variables",
     "TriggerMessage": "_trigger_message",
     "UnlockConnector": "_unlock_connector",
@@ -195,6 +196,8 @@ class ChargingStation(Liveness):
         "pending_operative",
         "registration",
         "certificates",
+        "network_profiles",
+        "active_slot",
         "reboot",
         "_boot_reason",
         "_new_transaction_id",
@@ -240,6 +243,10 @@ class ChargingStation(Liveness):
         self.certificates = StationCertificates(
             make_csr=make_csr, accept_certificate=accept_certificate, store=certificates
         )
+        #: connectionData of SetNetworkProfile by configuration slot (slot 1, unless set: the
+        #: connection the simulator was started with) and the slot it connects with
+        self.network_profiles: dict[int, Payload] = {}
+        self.active_slot = 1
         self._pending: list[_Pending] = []
         self._reset_scheduled = False
         self._reset_evse: int | None = None
@@ -274,13 +281,41 @@ class ChargingStation(Liveness):
         """Run the meters up to `now` (to read them; nothing is sent)."""
         self._advance(now)
 
+    @property
+    def csms_url(self) -> str | None:
+        """The URL of the CSMS its active network profile names (None: slot 1 as started)."""
+        profile = self.network_profiles.get(self.active_slot)
+        return profile["ocppCsmsUrl"] if profile is not None else None
+
     def take_reboot(self) -> Reboot | None:
-        """The reboot a Reset asked for, if any; taken, it is forgotten, and the next `boot`
-        gives its reason (RemoteReset, ScheduledReset)."""
+        """The reboot a Reset asked for, if any; taken, it is forgotten, the next `boot`
+        gives its reason (RemoteReset, ScheduledReset), and the station connects with the
+        first profile of NetworkConfigurationPriority (A05, B10)."""
         reboot, self.reboot = self.reboot, None
         if reboot is not None:
             self._boot_reason = reboot.reason
+            self._use_network_priority()
         return reboot
+
+    def _use_network_priority(self) -> None:
+        """Connect with the first slot of NetworkConfigurationPriority that holds a profile
+        (slot 1 always does), taking its security profile (never lower, A05.FR.02)."""
+        priority = self.model.value("OCPPCommCtrlr", "NetworkConfigurationPriority") or "1"
+        for item in priority.split(","):
+            slot = int(item)
+            if slot == 1 or slot in self.network_profiles:
+                self.active_slot = slot
+                break
+        profile = self.network_profiles.get(self.active_slot)
+        if profile is not None and profile["securityProfile"] > self.security_profile:
+            self.model.set_value(
+                "SecurityCtrlr", "SecurityProfile", str(profile["securityProfile"])
+            )
+
+    @property
+    def security_profile(self) -> int:
+        """SecurityCtrlr.SecurityProfile: the profile it connects with."""
+        return self.model.integer("SecurityCtrlr", "SecurityProfile", 1)
 
     # --- local events ---------------------------------------------------------------------------
 
@@ -578,10 +613,83 @@ class ChargingStation(Liveness):
         return Reply({"getVariableResult": self.model.get_variables(data)}, [])
 
     def _set_variables(self, payload: Payload, now: datetime) -> Reply:
-        """SetVariables (B05)."""
+        """SetVariables (B05); a NetworkConfigurationPriority must name slots that hold a
+        profile and put none first whose security profile is lower (A05)."""
         data = payload["setVariableData"]
         self._check_limits("SetVariables", payload, data, "setVariableData")
-        return Reply({"setVariableResult": self.model.set_variables(data)}, [])
+        refused = {i: self._priority_refused(item) for i, item in enumerate(data)}
+        refused = {i: result for i, result in refused.items() if result is not None}
+        if not refused:
+            return Reply({"setVariableResult": self.model.set_variables(data)}, [])
+        rest = iter(self.model.set_variables([d for i, d in enumerate(data) if i not in refused]))
+        results = [refused[i] if i in refused else next(rest) for i in range(len(data))]
+        return Reply({"setVariableResult": results}, [])
+
+    def _priority_refused(self, item: Payload) -> Payload | None:
+        """The Rejected SetVariableResult of a NetworkConfigurationPriority that names an empty
+        slot or puts a lower security profile first; None for any other item."""
+        if (item["component"].get("name"), item["variable"].get("name")) != (
+            "OCPPCommCtrlr",
+            "NetworkConfigurationPriority",
+        ) or item.get("attributeType", "Actual") != "Actual":
+            return None
+        slots = [s.strip() for s in str(item["attributeValue"]).split(",")]
+        problem = None
+        known = NETWORK_SLOTS.split(",")[1:]  # slot 1 always holds one; others: the model says
+        empty = [s for s in slots if s in known and int(s) not in self.network_profiles]
+        if empty:
+            problem = ("InvalidConfSlot", f"slot {empty[0]} holds no network profile")
+        elif slots and slots[0].isdigit() and int(slots[0]) in self.network_profiles:
+            first = self.network_profiles[int(slots[0])]["securityProfile"]
+            if first < self.security_profile:
+                problem = (
+                    "NoSecurityDowngrade",
+                    f"slot {slots[0]} has security profile {first}, lower than "
+                    f"{self.security_profile}",
+                )
+        if problem is None:
+            return None  # the device model checks the rest (known slots, duplicates)
+        return {
+            "attributeType": "Actual",
+            "attributeStatus": "Rejected",
+            "component": item["component"],
+            "variable": item["variable"],
+            "attributeStatusInfo": _status_info(*problem),
+        }
+
+    def _set_network_profile(self, payload: Payload, now: datetime) -> Reply:
+        """SetNetworkProfile (B09): the profile is kept in its slot for a later
+        NetworkConfigurationPriority and reboot (A05); Rejected for a slot that is not one
+        (or the one in use), a transport other than JSON, a security profile lower than the
+        current one (A05.FR.02) or whose needs are not met (3: a client certificate; a URL
+        scheme that fits: ws:// for 1, wss:// for 2 and 3)."""
+        slot, data = payload["configurationSlot"], payload["connectionData"]
+        wanted = data["securityProfile"]
+        url = str(data["ocppCsmsUrl"]).lower()
+        problem = None
+        if str(slot) not in NETWORK_SLOTS.split(","):
+            problem = ("InvalidConfSlot", f"slot {slot} is not one of {NETWORK_SLOTS}")
+        elif slot == self.active_slot:
+            problem = ("InvalidConfSlot", f"slot {slot} is the connection in use")
+        elif data["ocppTransport"] != "JSON":
+            problem = ("InvalidNetworkConf", "only JSON (OCPP-J) is supported")
+        elif wanted < self.security_profile:
+            problem = (
+                "NoSecurityDowngrade",
+                f"security profile {wanted} is lower than {self.security_profile}",
+            )
+        elif wanted >= 3 and self.certificates.client_certificate is None:
+            problem = ("InvalidNetworkConf", "security profile 3 needs a client certificate")
+        elif wanted not in (1, 2, 3) or url.startswith("wss://") != (wanted >= 2):
+            scheme = "wss://" if wanted >= 2 else "ws://"
+            problem = ("InvalidURL", f"security profile {wanted} needs a {scheme} URL")
+        elif not url.startswith(("ws://", "wss://")):
+            problem = ("InvalidURL", "the URL must be ws:// or wss://")
+        if problem is not None:
+            logger.info("SetNetworkProfile rejected: %s", problem[1])
+            return Reply({"status": "Rejected", "statusInfo": _status_info(*problem)}, [])
+        self.network_profiles[slot] = dict(data)
+        return Reply({"status": "Accepted"}, [])
 
     def _report(self, request_id: int, report: list[Any], now: datetime) -> Reply:
         """Accepted and the NotifyReport pages of a report, or EmptyResultSet (B08.FR.15)."""

@@ -25,6 +25,9 @@ TX_POINTS = "EVConnected,Authorized,PowerPathClosed"
 _AVAILABILITY = "Available,Occupied,Reserved,Unavailable,Faulted"
 _TIME_SOURCES = "Heartbeat,NTP,GPS,RealTimeClock,MobileNetwork,RadioTimeTransmitter"
 _PROTOCOLS = "FTP,FTPS,HTTP,HTTPS,SFTP"
+#: The configuration slots of network connection profiles (SetNetworkProfile, B09): slot 1 is
+#: the connection the simulator was started with.
+NETWORK_SLOTS = "1,2,3"
 
 # fmt: off
 #: Controller components: the same on every simulated station.
@@ -34,8 +37,8 @@ CONTROLLER_VARIABLES: tuple[V, ...] = (
     V("OCPPCommCtrlr", "MessageTimeout", "30", "integer", "ReadOnly", "Default", unit="s"),
     V("OCPPCommCtrlr", "FileTransferProtocols", "HTTP,HTTPS", "MemberList", "ReadOnly",
       values_list=_PROTOCOLS, constant=True),
-    V("OCPPCommCtrlr", "NetworkConfigurationPriority", "1", "SequenceList", values_list="1",
-      reboot_required=True),
+    V("OCPPCommCtrlr", "NetworkConfigurationPriority", "1", "SequenceList",
+      values_list=NETWORK_SLOTS, reboot_required=True),
     V("OCPPCommCtrlr", "NetworkProfileConnectionAttempts", "3", "integer", min_limit=1),
     V("OCPPCommCtrlr", "OfflineThreshold", "60", "integer", unit="s", min_limit=0),
     V("OCPPCommCtrlr", "QueueAllMessages", "false", "boolean"),

@@ -12,6 +12,7 @@ from websockets.http11 import USER_AGENT, Request, Response
 from websockets.typing import Subprotocol
 from websockets.uri import parse_uri
 
+from ocppsim.core.errors import OcppSimError
 from ocppsim.transport import ConnectFailed
 from ocppsim.transport.urls import WEBSOCKET_SCHEMES, url_problem
 from ocppsim.transport.ws.connection import MAX_FRAME_BYTES, Connection, quiet
@@ -61,7 +62,7 @@ class _ClientConnection(Connection):
             self._handshake.set_exception(protocol.handshake_exc)
 
 
-class _TlsHandshakeClosed(Exception):
+class _TlsHandshakeClosed(OcppSimError):
     """The server closed the connection during the TLS handshake (the cause says how)."""
 
 
