@@ -139,3 +139,104 @@ def test_the_readme_profile_2_example_connects(sims, certs, monkeypatch, tmp_pat
     cp.expect(r"cp#cp01: Connected to Central System \(profile 2\)\.")
     cs.expect(r"cs: ChargePoint #cp01 connected \(protocol: ocpp1\.6, profile 2\)\.")
     assert cp.errors() == [] and cs.errors() == []
+
+
+def rotating_cs(sims, certs, port: int) -> SimProcess:  # type: ignore[no-untyped-def]
+    """A Central System of profiles 2 and 3 on one port that signs CSRs with the test CA."""
+    cs = sims.cs(
+        port,
+        "-u",
+        "/ocpp",
+        "--tls-cert",
+        certs.server,
+        "--tls-key",
+        certs.server_key,
+        "--auth",
+        "cp01:password-of-cp01",
+        "--client-ca",
+        certs.ca,
+        "--ca-key",
+        certs.ca_key,
+    )
+    cs.expect(r"cs: wss on port \d+, profiles 2 and 3 \(.*signs CSRs as CA 'ocppsim test CA'\)")
+    return cs
+
+
+def test_a_16_cp_gets_a_signed_certificate_then_profile_3_and_a_new_key(sims, certs) -> None:  # type: ignore[no-untyped-def]
+    """At the prompt, between processes: a 1.6 Charge Point on profile 2 (no certificate of its
+    own) gets one signed from its CSR, is raised to profile 3 and reconnects presenting it;
+    then, back on a password, a new AuthorizationKey is what the Central System expects."""
+    port = free_port()
+    cs = rotating_cs(sims, certs, port)
+    url = f"wss://localhost:{port}/ocpp"
+    cp = sims.cp(url, "cp01", "-p", "ocpp1.6", "--ca", certs.ca, "--password", "password-of-cp01")
+    cs.expect(r"cs: ChargePoint #cp01 connected \(protocol: ocpp1\.6, profile 2\)\.")
+    cs.expect(r'cs: >>cp#cp01 \[3,"[^"]+",\{"status":"Accepted"')  # its boot
+    # a new key first (profile 2: Basic auth), the CS learns it, the CP comes back with it
+    mark = cs.mark()
+    cs.send(
+        'remote_changeconfiguration key=AuthorizationKey value="00112233445566778899AABBCCDDEEFF"'
+    )
+    cs.expect(
+        r"cs: #cp01 accepted a new AuthorizationKey: Basic auth expects it from its next "
+        r"connection\.",
+        since=mark,
+    )
+    cs.send("remote_reset type=Soft")
+    cs.expect(r"cs: ChargePoint #cp01 connected \(protocol: ocpp1\.6, profile 2\)\.", since=mark)
+    # a signed certificate, then profile 3
+    mark, cp_mark = cs.mark(), cp.mark()
+    cs.send("remote_extendedtriggermessage requestedMessage=SignChargePointCertificate")
+    cs.expect(r"cs: Signed the CSR of #cp01 as CA 'ocppsim test CA'", since=mark)
+    cp.expect(
+        r"cp#cp01: New client certificate CN=cp01 from CA 'ocppsim test CA', valid until "
+        r"[\d-]+: presented from the next connection \(profile 3\)\.",
+        since=cp_mark,
+    )
+    cs.send('remote_changeconfiguration key=SecurityProfile value="3"')
+    cp.expect(r"cp#cp01: Rebooting \(SecurityProfile\)\.", since=cp_mark)
+    cs.expect(r"cs: ChargePoint #cp01 connected \(protocol: ocpp1\.6, profile 3\)\.", since=mark)
+    cp.expect(r"cp#cp01: Connected to Central System \(profile 3\)\.", since=cp_mark)
+    assert cs.errors() == [] and cp.errors() == []
+
+
+def test_a_201_station_moves_to_profile_3_with_a_network_profile(sims, certs) -> None:  # type: ignore[no-untyped-def]
+    """At the prompt, between processes: SetNetworkProfile, NetworkConfigurationPriority and a
+    Reset move a 2.0.1 station from profile 2 to profile 3 (OCPP 2.0.1 A05)."""
+    port = free_port()
+    cs = rotating_cs(sims, certs, port)
+    url = f"wss://localhost:{port}/ocpp"
+    cp = sims.cp(
+        url,
+        "cp01",
+        "-p",
+        "ocpp2.0.1",
+        "--security-profile",
+        "2",
+        "--ca",
+        certs.ca,
+        "--password",
+        "password-of-cp01",
+        "--cert",
+        certs.cp01,
+        "--key",
+        certs.cp01_key,
+    )
+    cs.expect(r"cs: ChargePoint #cp01 connected \(protocol: ocpp2\.0\.1, profile 2\)\.")
+    cs.expect(r'cs: >>cp#cp01 \[3,"[^"]+",\{.*"status":"Accepted"')  # its boot
+    mark, cp_mark = cs.mark(), cp.mark()
+    cs.send(
+        f"remote_setnetworkprofile configurationSlot=2 connectionData.securityProfile=3 "
+        f"connectionData.ocppCsmsUrl={url}"
+    )
+    cs.expect(r'cs: <<cp#cp01 \[3,"[^"]+",\{"status":"Accepted"\}\]', since=mark)
+    cs.send(
+        "remote_setvariables setVariableData.0.component.name=OCPPCommCtrlr "
+        "setVariableData.0.variable.name=NetworkConfigurationPriority "
+        'setVariableData.0.attributeValue="2,1"'
+    )
+    cs.expect(r'cs: <<cp#cp01 \[3,"[^"]+",\{"setVariableResult":\[\{.*"RebootRequired"', since=mark)
+    cs.send("remote_reset type=Immediate")
+    cs.expect(r"cs: ChargePoint #cp01 connected \(protocol: ocpp2\.0\.1, profile 3\)\.", since=mark)
+    cp.expect(r"cp#cp01: Connected to Central System \(profile 3\)\.", since=cp_mark)
+    assert cs.errors() == [] and cp.errors() == []
