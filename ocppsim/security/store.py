@@ -143,6 +143,11 @@ class CertificateStore:
 
     # --- changing --------------------------------------------------------------------------
 
+    def adopt(self, entries: Iterable[InstalledCertificate]) -> None:
+        """Hold `entries` another store checked and installed (they are immutable: a fleet of
+        charge points given the same CAs shares them), without checking them again."""
+        self._entries.extend(entries)
+
     def install(self, certificate_type: str, certificate_pem: str | bytes) -> StoreAnswer:
         """InstallCertificate: Accepted, Rejected (not a valid CA certificate of a known type,
         issuer unknown, store full) or Failed (valid, but the folder could not be written)."""

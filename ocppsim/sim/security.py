@@ -804,6 +804,31 @@ def installed_roots(cp: Any) -> list[x509.Certificate]:
 _ROOT_TYPES = ("CentralSystemRootCertificate", "CSMSRootCertificate")
 
 
+#: the CAs of `--ca` as a store's entries, by type and CAs (checked once, shared by a fleet)
+_roots: OrderedDict[tuple[Any, ...], list[Any]] = OrderedDict()
+MAX_ROOT_SETS = 64
+
+
+def _installed_roots(kind: str, trusted: Sequence[x509.Certificate]) -> list[Any]:
+    """The entries a store holds once `trusted` are installed as `kind` (a certificate that is
+    not a CA stays out), checked once per process for every charge point given them."""
+    key = (kind, *sorted({_fingerprint(c) for c in trusted}))
+    entries = _roots.get(key)
+    if entries is None:
+        from ocppsim.security import CertificateStore
+        from ocppsim.security.pem import certificates_pem
+
+        checked = CertificateStore()
+        for certificate in trusted:
+            checked.install(kind, certificates_pem([certificate]))
+        entries = _roots[key] = checked.installed()
+        while len(_roots) > MAX_ROOT_SETS:
+            _roots.popitem(last=False)
+    else:
+        _roots.move_to_end(key)
+    return entries
+
+
 def certificate_services(
     version: OcppVersion,
     security: ChargePointSecurity | None,
@@ -815,12 +840,11 @@ def certificate_services(
     CAs of `--ca` are installed as the Central System's root. `notice(text, level)` is told
     of each certificate accepted or refused."""
     from ocppsim.security import CertificateStore, accept_signed_certificate, make_csr
-    from ocppsim.security.pem import certificates_pem
 
     store = CertificateStore()
-    kind = "CSMSRootCertificate" if version.central_system == "CSMS" else _ROOT_TYPES[0]
-    for certificate in (security.trusted or ()) if security is not None else ():
-        store.install(kind, certificates_pem([certificate]))  # a non-CA anchor stays out
+    if security is not None and security.trusted:
+        kind = "CSMSRootCertificate" if version.central_system == "CSMS" else _ROOT_TYPES[0]
+        store.adopt(_installed_roots(kind, security.trusted))
 
     def new_csr(common_name: str, organization: str | None) -> Any:
         return make_csr(common_name, organization=organization)

@@ -865,6 +865,28 @@ def test_charge_points_that_trust_the_same_cas_share_one_tls_context(certs: Test
     assert first.context(None, [other_root]) is not first.context(None)
 
 
+def test_charge_points_given_the_same_ca_share_its_checked_store_entry(certs: TestCerts) -> None:
+    """A fleet given --ca checks the CA once: each charge point's store holds the same entry
+    (CentralSystemRootCertificate in 1.6, CSMSRootCertificate in 2.x), and one store's
+    InstallCertificate does not reach another's."""
+    from ocppsim.core.versions import get
+    from ocppsim.security import make_ca
+    from ocppsim.security.pem import certificates_pem
+    from ocppsim.sim.security import certificate_services
+
+    def store(version: str) -> Any:
+        security = ChargePointSecurity.from_options("wss://h/ocpp", ca=certs.ca, password="x")
+        return certificate_services(get(version), security)["certificates"]
+
+    first, second, station = store("1.6"), store("1.6"), store("2.0.1")
+    assert first.installed()[0] is second.installed()[0]
+    assert first.installed()[0].certificate_type == "CentralSystemRootCertificate"
+    assert station.installed()[0].certificate_type == "CSMSRootCertificate"
+    other = certificates_pem([make_ca("another root").certificate])
+    assert first.install("CentralSystemRootCertificate", other).status == "Accepted"
+    assert (len(first), len(second)) == (2, 1)
+
+
 # ---------------------------------------------------------- credentials changed at run time
 
 
