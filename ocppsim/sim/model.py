@@ -155,6 +155,9 @@ class ModelDriver(ModelRunner):
                     await peer.call(sent.action, sent.payload)  # its answer: `heard`
                 except CallFailed as exc:
                     self.failed(sent, exc.error is None and exc.reason != "timeout")
+                    if exc.error is None and peer.transport == "soap":
+                        # no link to lose and no answer: the failed post is all there is to see
+                        owner.notice(f"Error: {sent.action} not sent: {exc.reason}.", ERROR)
             reboot = self.take_reboot()
             if reboot is not None and owner.connected:
                 if not await owner.restart(reboot) and reboot.boot_again:

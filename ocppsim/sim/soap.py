@@ -306,9 +306,9 @@ class SoapLink:
         except HttpTimeout:
             raise asyncio.TimeoutError from None
         except HttpAnswerFailed as exc:  # it went out: the other end has it
-            raise CallFailed(str(exc), sent=True) from exc
+            raise CallFailed(_with_scheme_hint(str(exc), self._target()), sent=True) from exc
         except HttpFailed as exc:
-            raise CallFailed(str(exc)) from exc
+            raise CallFailed(_with_scheme_hint(str(exc), self._target())) from exc
         self._answered(call, exchange)
 
     def _answered(self, call: Call, exchange: HttpExchange) -> None:
@@ -435,6 +435,17 @@ class SoapLink:
                 request.reply.set_result(HttpReply(503, text, "text/plain; charset=utf-8"))
         if self._user is not None:
             self._user.link_closed(None)
+
+
+def _with_scheme_hint(reason: str, url: str) -> str:
+    """`reason` with what to try when the URL's scheme may not be the server's: TLS to a plain
+    HTTP server fails as `not-tls`, plain HTTP to a TLS one is dropped unanswered."""
+    secure = url.lower().startswith("https:")
+    if secure and "(not-tls)" in reason:
+        return f"{reason}: if the Central System speaks plain HTTP, use an http:// URL"
+    if not secure and "Server disconnected" in reason:
+        return f"{reason} (if the Central System speaks TLS, use an https:// URL)"
+    return reason
 
 
 def _is_fault(body: bytes) -> bool:

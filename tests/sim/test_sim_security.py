@@ -261,6 +261,17 @@ SAID: dict[str, tuple[str | None, str | None]] = {
         "(a client certificate, no password) and the server wants Basic auth (profiles 1, 2: "
         "--password).",
     ),
+    "SOAP: https:// to a plain http:// Central System": (
+        None,
+        "Error: BootNotification not sent: cannot connect to https://localhost:…/ocpp: TLS: the "
+        "peer does not speak TLS on this port (not-tls): if the Central System speaks plain "
+        "HTTP, use an http:// URL.",
+    ),
+    "SOAP: http:// to an https:// Central System": (
+        "Error: TLS handshake refused: the peer sent plain HTTP to the TLS port (not-tls).",
+        "Error: BootNotification not sent: no answer from http://localhost:…/ocpp: Server "
+        "disconnected (if the Central System speaks TLS, use an https:// URL).",
+    ),
 }
 
 
@@ -793,6 +804,57 @@ def test_soap_over_https_both_ways_and_what_an_untrusted_end_says(
 
     asyncio.run(asyncio.wait_for(scenario(), 60))
     assert lines.matching(r"cs: <<cp#cp01 /Heartbeat") and lines.matching(r"cp#cp01: <<cs /Reset")
+
+
+@pytest.mark.parametrize("tls_at", ["cs", "cp"])
+def test_soap_with_tls_at_one_end_only_says_which_scheme_to_use(
+    certs: TestCerts, lines: Lines, tls_at: str
+) -> None:
+    """A behaving SOAP Charge Point's BootNotification cannot be posted: https:// to a plain
+    Central System, or http:// to an https:// one. Its post fails at once and it says so."""
+    case = (
+        "SOAP: http:// to an https:// Central System"
+        if tls_at == "cs"
+        else "SOAP: https:// to a plain http:// Central System"
+    )
+
+    async def scenario() -> None:
+        sim = Simulator()
+        tls = {"tls_cert": certs.server, "tls_key": certs.server_key} if tls_at == "cs" else {}
+        security = CentralSystemSecurity.from_options(transport="soap", **tls)
+        cs = CentralSystem(
+            0,
+            transport="soap",
+            host="127.0.0.1",
+            endpoint="/ocpp",
+            behaviour=sim.cs_behaviour,
+            security=security,
+        )
+        sim.add_central_system(cs)
+        await cs.start()
+        target = f"{'http' if tls_at == 'cs' else 'https'}://localhost:{cs.port}/ocpp"
+        options = {"ca": certs.ca} if tls_at == "cp" else {}
+        cp = ChargePoint(
+            target,
+            "cp01",
+            transport="soap",
+            version="ocpp1.5",
+            behaviour=sim.cp_behaviour,
+            security=ChargePointSecurity.from_options(target, transport="soap", **options),
+            behave=True,
+            remote_port=0,
+        )
+        sim.add_charge_point(cp)
+        cp.start()
+        cs_text, cp_text = SAID[case]
+        try:
+            await lines.wait_for(rf"cp#cp01: {said(cp_text or '')}$")
+            if cs_text is not None:
+                await lines.wait_for(rf"cs: {said(cs_text)}$")
+        finally:
+            await sim.shutdown()
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
 
 
 # ------------------------------------------------------------- SignCertificate (--ca-key)
