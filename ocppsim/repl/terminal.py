@@ -1,7 +1,8 @@
 """The prompt on a terminal: prompt_toolkit with history across runs and tab completion of
 commands (plugins' too), of the current command's payload fields (nested ones by their dotted
-path: `chargingStation.` offers `chargingStation.model=`, …), of charge point ids, of
-subprotocols after `-p` and of plugin names (SPEC §1)."""
+path: `chargingStation.` offers `chargingStation.model=`, …) and of their values (`type=`
+offers `Hard`, `Soft`), of charge point ids, of subprotocols after `-p` and of plugin names
+(SPEC §1)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.patch_stdout import patch_stdout
 
 from ocppsim.core.errors import OcppSimError
-from ocppsim.core.fields import children, resolve
+from ocppsim.core.fields import at_path, children, resolve
 from ocppsim.core.validation import load_schema
 from ocppsim.core.versions import all_versions, default, get, subprotocols
 from ocppsim.repl.commands import COMMANDS
@@ -107,25 +108,53 @@ class OcppCompleter(Completer):
         for option in command.options:
             if current.startswith("-") and option.flag.startswith(current):
                 yield Completion(option.flag, -len(current))
-        if command.takes_fields and command.action and "=" not in current:
-            yield from self._fields(command.service, command.action, current)
+        if command.takes_fields and command.action:
+            if "=" in current:
+                yield from self._values(command.service, command.action, current)
+            else:
+                yield from self._fields(command.service, command.action, current)
+
+    def _schemas(self, service: str | None, action: str) -> Iterable[list[dict[str, Any]]]:
+        """The schemas of `action`'s message, the preferred versions' first, then the rest's."""
+        preferred = self._versions(service, action)
+        every = [v.name for v in all_versions() if service and v.message_of(service, action)]
+        for group in (preferred, [v for v in every if v not in preferred]):
+            schemas = []
+            for version in group:
+                # a CALL's Request, or the message itself for a SEND (OCPP 2.1)
+                message = get(version).message_of(service or "", action)
+                try:
+                    schemas.append(load_schema(version, message or action + "Request"))
+                except LookupError:
+                    continue
+            yield schemas
+
+    def _values(self, service: str | None, action: str, current: str) -> Iterable[Completion]:
+        """The values a field takes, after `name=`: its enumeration (`type=` offers `Hard`,
+        `Soft`), `true` and `false` for a boolean."""
+        path, _, partial = current.partition("=")
+        for schemas in self._schemas(service, action):
+            found: dict[str, None] = {}
+            for schema in schemas:
+                node = at_path(schema, path)
+                if node is None:
+                    continue
+                values = ["true", "false"] if node.get("type") == "boolean" else node.get("enum")
+                for value in values or ():
+                    if isinstance(value, str) and value.startswith(partial):
+                        found[value] = None
+            if found:
+                yield from (Completion(f"{path}={v}", -len(current)) for v in found)
+                return
 
     def _fields(self, service: str | None, action: str, current: str) -> Iterable[Completion]:
         """The fields below the path typed so far: `name=` for a value, `name.` for an object
         or a list of objects (whose first item is `name.0.`). A nested path the preferred
         versions lack is looked up in every version that has the action."""
         prefix, dot, partial = current.rpartition(".")
-        preferred = self._versions(service, action)
-        every = [v.name for v in all_versions() if service and v.message_of(service, action)]
-        for group in (preferred, [v for v in every if v not in preferred]):
+        for schemas in self._schemas(service, action):
             found: dict[str, str] = {}
-            for version in group:
-                # a CALL's Request, or the message itself for a SEND (OCPP 2.1)
-                message = get(version).message_of(service or "", action)
-                try:
-                    schema = load_schema(version, message or action + "Request")
-                except LookupError:
-                    continue
+            for schema in schemas:
                 for name, node in children(schema, prefix):
                     if name.startswith(partial) and name not in found:
                         found[name] = "." if _has_fields(schema, node) else "="

@@ -216,6 +216,33 @@ def test_a_16_charge_points_fields_complete_in_16_terms() -> None:
     assert complete(shell, "signcertificate ") == ["csr="]
 
 
+def test_a_fields_values_complete_in_its_charge_points_version() -> None:
+    """After `name=` Tab offers the field's enumeration (or true/false), in the version of the
+    Charge Point the command goes to: `type=` is Hard or Soft for a 1.6 Charge Point, Immediate,
+    OnIdle, … for a 2.x one; nested paths and list items too; a free-text field offers none."""
+    shell = Shell()
+    assert complete(shell, "remote_reset type=") == ["type=Hard", "type=Soft"]
+    assert complete(shell, "remote_reset type=S") == ["type=Soft"]
+    shell.sim.central_system = SimpleNamespace(peers={"cp201": SimpleNamespace(version="2.0.1")})
+    assert complete(shell, "remote_reset --remote-id cp201 type=") == [
+        "type=Immediate",
+        "type=OnIdle",
+    ]
+    assert "requestedMessage=StatusNotification" in complete(
+        shell, "remote_triggermessage requestedMessage=St"
+    )
+    assert complete(shell, "remote_getvariables getVariableData.0.attributeType=M") == [
+        "getVariableData.0.attributeType=MinSet",
+        "getVariableData.0.attributeType=MaxSet",
+    ]
+    assert complete(shell, "remote_getvariables getVariableData.0.component.name=") == []
+    shell.sim.charge_points["cp16"] = SimpleNamespace(version="1.6")
+    assert complete(shell, "metervalues meterValue.0.sampledValue.0.unit=Cel") == [
+        "meterValue.0.sampledValue.0.unit=Celcius",
+        "meterValue.0.sampledValue.0.unit=Celsius",  # the 1.6 errata's spelling too
+    ]
+
+
 def test_certificate_files_and_profiles_complete(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "certs").mkdir()
     for name in ("ca.pem", "ca.key", "cp01.pem"):
