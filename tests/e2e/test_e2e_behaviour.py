@@ -1,14 +1,18 @@
 """Charge Points that behave, at the prompt of real `ocppsim` processes: a badge at a 2.0.1
-Charging Station runs a whole transaction, a TriggerMessage makes a 1.6 Charge Point send what
-was asked for, a new HeartbeatInterval is reported and beaten at; `--stateless` keeps the
-original's canned answers."""
+Charging Station runs a whole transaction, a remote start at a 1.6 Charge Point too (over
+OCPP-J and SOAP), a TriggerMessage makes a 1.6 Charge Point send what was asked for, a new
+HeartbeatInterval is reported and beaten at; `--stateless` keeps the original's canned
+answers."""
 
 from __future__ import annotations
 
 import datetime
+import json
 import re
 
+import pytest
 from harness import SimProcess, frame_of, frame_re, free_port
+from test_e2e_soap import soap_re
 
 STAMP = re.compile(r"\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\]")
 
@@ -69,6 +73,76 @@ def test_a_badge_at_a_2_0_1_station_runs_authorize_started_updated_ended(sims) -
     ids = {e["transactionInfo"]["transactionId"] for e in (started, *updated, ended)}
     assert len(ids) == 1
     cs.expect(rf'cs: <<{me} \[2,"\w+","TransactionEvent",\{{"eventType":"Ended"')
+    assert cp.errors() == [] and cs.errors() == []
+
+
+class _Link:
+    """What a CS process logs of one Charge Point's CALLs and answers, over OCPP-J or SOAP."""
+
+    def __init__(self, cs: SimProcess, cp_id: str, transport: str) -> None:
+        self.cs, self.me, self.soap = cs, f"cp#{cp_id}", transport == "soap"
+
+    def received(self, action: str) -> dict:
+        """The payload of the next CALL of `action` the CS receives from the Charge Point."""
+        if self.soap:
+            return json.loads(self.cs.expect(soap_re("cs", "<<", self.me, action))["json"])
+        return frame_of(self.cs.expect(frame_re("cs", "<<", self.me, 2, action=action)).string)[3]
+
+    def call(self, line: str, action: str) -> dict:
+        """Type `line` at the CS: the answer its CALL of `action` gets."""
+        mark = self.cs.send(line)
+        if self.soap:
+            self.cs.expect(soap_re("cs", ">>", self.me, action), since=mark)
+            return json.loads(self.cs.expect(soap_re("cs", "<<", self.me, action))["json"])
+        sent = self.cs.expect(frame_re("cs", ">>", self.me, 2, action=action), since=mark)
+        answer = self.cs.expect(frame_re("cs", "<<", self.me, 3, unique_id=sent["uid"]))
+        return frame_of(answer.string)[2]
+
+
+@pytest.mark.parametrize("transport", ["websocket", "soap"])
+def test_a_remote_start_at_a_1_6_charge_point_runs_start_meter_values_stop(
+    sims, transport: str
+) -> None:
+    """RemoteStartTransaction at a plugged 1.6 Charge Point: StartTransaction, MeterValues of
+    that transaction every MeterValueSampleInterval (set to 1 s while it charges: the next one
+    does not wait for the 60 s one planned), with energy that goes up, then
+    RemoteStopTransaction: StopTransaction (Remote) with the meter where the samples left it."""
+    port = free_port()
+    if transport == "soap":
+        cp_id, callback = "box16", free_port()
+        cs = sims.raw("start_cs", str(port), "-t", "soap", "-p", "ocpp1.6")
+        cs.expect(rf"cs: SOAP Server listening on port {port}$")
+        url = f"http://127.0.0.1:{port}"
+        callback_url = f"http://127.0.0.1:{callback}"
+        cp = sims.raw("start_cp", url, cp_id, "-t", "soap", "-p", "ocpp1.6", "-f", callback_url)
+    else:
+        cp_id = "cp16"
+        cs = sims.cs(port, "-u", "/ocpp", "-p", "ocpp1.6")
+        cp = sims.cp(f"ws://127.0.0.1:{port}/ocpp", cp_id, "-p", "ocpp1.6")
+    link = _Link(cs, cp_id, transport)
+    assert link.received("BootNotification")["chargePointVendor"] == "DBT"
+    cp.send("plug 1")
+    while link.received("StatusNotification")["status"] != "Preparing":
+        pass
+    answer = link.call("remote_starttransaction connectorId=1", "RemoteStartTransaction")
+    assert answer == {"status": "Accepted"}
+    start = link.received("StartTransaction")
+    assert (start["connectorId"], start["idTag"]) == (1, "044943121F1D80")
+    answer = link.call(
+        'remote_changeconfiguration key=MeterValueSampleInterval value="1"', "ChangeConfiguration"
+    )
+    assert answer == {"status": "Accepted"}
+    readings = []
+    for _ in range(2):
+        meter = link.received("MeterValues")
+        assert (meter["connectorId"], meter["transactionId"]) == (1, 1)  # the CS's id
+        readings.append(_energy(meter))
+    assert start["meterStart"] <= readings[0] < readings[1]
+    answer = link.call("remote_stoptransaction transactionId=1", "RemoteStopTransaction")
+    assert answer == {"status": "Accepted"}
+    stop = link.received("StopTransaction")
+    assert (stop["transactionId"], stop["reason"]) == (1, "Remote")
+    assert stop["meterStop"] >= int(readings[1])
     assert cp.errors() == [] and cs.errors() == []
 
 
