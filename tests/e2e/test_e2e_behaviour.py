@@ -1,6 +1,7 @@
 """Charge Points that behave, at the prompt of real `ocppsim` processes: a badge at a 2.0.1
 Charging Station runs a whole transaction, a remote start at a 1.6 Charge Point too (over
-OCPP-J and SOAP), a TriggerMessage makes a 1.6 Charge Point send what was asked for, a new
+OCPP-J and SOAP), a 2.0.1 station answers RequestStart/StopTransaction, TriggerMessage and
+GetBaseReport from its state, a TriggerMessage makes a 1.6 Charge Point send what was asked for, a new
 HeartbeatInterval is reported and beaten at; `--stateless` keeps the original's canned
 answers."""
 
@@ -143,6 +144,65 @@ def test_a_remote_start_at_a_1_6_charge_point_runs_start_meter_values_stop(
     stop = link.received("StopTransaction")
     assert (stop["transactionId"], stop["reason"]) == (1, "Remote")
     assert stop["meterStop"] >= int(readings[1])
+    assert cp.errors() == [] and cs.errors() == []
+
+
+def test_a_2_0_1_station_answers_the_csms_from_its_state(sims) -> None:
+    """RequestStartTransaction at a plugged 2.0.1 station: TransactionEvent Started
+    (RemoteStart, its remoteStartId), Updated; RequestStopTransaction of that transaction:
+    Ended (Remote); TriggerMessage StatusNotification of an EVSE: that EVSE's status;
+    GetBaseReport: NotifyReport pages numbered from 0, the last one tbc false."""
+    cs, cp = _pair(sims, "cp201", "-p", "ocpp2.0.1")
+    link = _Link(cs, "cp201", "websocket")
+    assert link.received("BootNotification")["reason"] == "PowerUp"
+    answer = link.call(
+        "remote_setvariables setVariableData.0.component.name=SampledDataCtrlr"
+        ' setVariableData.0.variable.name=TxUpdatedInterval setVariableData.0.attributeValue="1"',
+        "SetVariables",
+    )
+    assert answer["setVariableResult"][0]["attributeStatus"] == "Accepted"
+    cp.send("plug 2")
+    while link.received("StatusNotification")["connectorStatus"] != "Occupied":
+        pass
+    answer = link.call(
+        "remote_requeststarttransaction evseId=2 remoteStartId=42", "RequestStartTransaction"
+    )
+    assert answer["status"] == "Accepted"
+    started = link.received("TransactionEvent")
+    assert (started["eventType"], started["triggerReason"]) == ("Started", "RemoteStart")
+    assert (started["evse"]["id"], started["transactionInfo"]["remoteStartId"]) == (2, 42)
+    tx_id = started["transactionInfo"]["transactionId"]
+    updated = link.received("TransactionEvent")
+    assert (updated["eventType"], updated["transactionInfo"]["transactionId"]) == ("Updated", tx_id)
+    answer = link.call(
+        f"remote_requeststoptransaction transactionId={tx_id}", "RequestStopTransaction"
+    )
+    assert answer["status"] == "Accepted"
+    while (ended := link.received("TransactionEvent"))["eventType"] != "Ended":
+        pass
+    assert (ended["triggerReason"], ended["transactionInfo"]["stoppedReason"]) == (
+        "RemoteStop",
+        "Remote",
+    )
+    answer = link.call(
+        "remote_triggermessage requestedMessage=StatusNotification evse.id=1 evse.connectorId=1",
+        "TriggerMessage",
+    )
+    assert answer == {"status": "Accepted"}
+    status = link.received("StatusNotification")
+    assert (status["evseId"], status["connectorStatus"]) == (1, "Available")
+    answer = link.call("remote_getbasereport requestId=7 reportBase=FullInventory", "GetBaseReport")
+    assert answer == {"status": "Accepted"}
+    # a page's line is cut at 8,000 characters on the console: read its head
+    page = frame_re("cs", "<<", "cp#cp201", 2, action="NotifyReport") + (
+        r'\{"requestId":(?P<request>\d+),"generatedAt":"[^"]+","seqNo":(?P<seq>\d+),'
+        r'"tbc":(?P<tbc>true|false),"reportData":\[\{"component":'
+    )
+    heads = [cs.expect(page)]
+    while heads[-1]["tbc"] == "true":
+        heads.append(cs.expect(page))
+    assert [int(h["seq"]) for h in heads] == list(range(len(heads))) and len(heads) > 1
+    assert {h["request"] for h in heads} == {"7"}
     assert cp.errors() == [] and cs.errors() == []
 
 
