@@ -1,9 +1,9 @@
 """Charge Points that behave, at the prompt of real `ocppsim` processes: a badge at a 2.0.1
 Charging Station runs a whole transaction, a remote start at a 1.6 Charge Point too (over
 OCPP-J and SOAP), a 2.0.1 station answers RequestStart/StopTransaction, TriggerMessage and
-GetBaseReport from its state, a TriggerMessage makes a 1.6 Charge Point send what was asked for, a new
-HeartbeatInterval is reported and beaten at; `--stateless` keeps the original's canned
-answers."""
+GetBaseReport from its state, a TriggerMessage makes a 1.6 Charge Point send what was asked
+for, a new HeartbeatInterval is reported and beaten at; `--stateless` keeps the original's
+canned answers."""
 
 from __future__ import annotations
 
