@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from cp_testing import Driven, actions, booted, of, sampled, statuses
 
-from ocppsim.core.station import StationError
+from ocppsim.core.station import Reply, StationError
 
 
 def test_a_badge_transaction_from_plug_to_unplug() -> None:
@@ -316,6 +316,28 @@ def test_remote_start_on_an_unavailable_connector_is_rejected() -> None:
     driven.call("ChangeAvailability", {"connectorId": 1, "type": "Operative"})
     reply = driven.call("RemoteStartTransaction", {"connectorId": 1, "idTag": "R"})
     assert reply.payload == {"status": "Rejected"}
+
+
+def test_a_pending_charge_point_rejects_remote_start_and_stop() -> None:
+    """OCPP 1.6 §4.2: while the boot is Pending, RemoteStartTransaction and
+    RemoteStopTransaction are not allowed: Rejected, and nothing is sent (no StartTransaction
+    before the boot is accepted); once Accepted, the same remote start starts."""
+    driven = Driven()
+    (boot,) = driven.cp.boot(driven.now)
+    pending = {"status": "Pending", "currentTime": "2026-11-24T10:00:00Z", "interval": 60}
+    assert driven.result(boot, pending) == []
+    driven.plug()
+    start = driven.call("RemoteStartTransaction", {"idTag": "APP-1", "connectorId": 1})
+    stop = driven.call("RemoteStopTransaction", {"transactionId": 1})
+    for reply in (start, stop):
+        assert reply == Reply({"status": "Rejected"}, [])
+    driven.at(60)
+    (boot,) = driven.tick()  # the boot again, once the interval has passed
+    assert boot.action == "BootNotification" and driven.cp.registration == "Pending"
+    driven.answer_all([boot])  # Accepted this time
+    start = driven.call("RemoteStartTransaction", {"idTag": "APP-1", "connectorId": 1})
+    assert start.payload == {"status": "Accepted"}
+    assert actions(start.outgoing)[0] == "StartTransaction"
 
 
 def test_authorize_remote_tx_requests() -> None:

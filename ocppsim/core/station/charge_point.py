@@ -28,7 +28,9 @@ Choices where the specification leaves room: a transaction starts once the drive
 authorized and the cable is plugged, in either order (§3.6); a badge already authorized by the
 local list or the authorization cache starts without Authorize when LocalPreAuthorize is true
 (§3.5); firmware, diagnostics and log jobs move one step every `transfer_seconds`; a Hard and a
-Soft reset both reboot (StopTransaction reason HardReset or SoftReset, §5.14).
+Soft reset both reboot (StopTransaction reason HardReset or SoftReset, §5.14). As the 2.x
+station, it does not hold back what its user asks it to send before its boot is accepted, and
+a Pending Charge Point rejects remote starts and stops (§4.2: not allowed while Pending).
 """
 
 from __future__ import annotations
@@ -819,7 +821,9 @@ class ChargePointModel(Liveness):
         """RemoteStartTransaction (§5.11): the connector asked for (or the first free one) takes
         the idTag, after Authorize when AuthorizeRemoteTxRequests is true; its chargingProfile
         (a TxProfile) governs the transaction; Rejected for connector 0, an unknown, busy,
-        unavailable or reserved connector."""
+        unavailable or reserved connector, and while the boot is Pending (§4.2: not allowed)."""
+        if self.registration == "Pending":
+            return Reply({"status": "Rejected"}, [])
         id_tag = payload["idTag"]
         connector_id = payload.get("connectorId")
         if connector_id is None:
@@ -851,7 +855,10 @@ class ChargePointModel(Liveness):
 
     def _remote_stop_transaction(self, payload: Payload, now: datetime) -> Reply:
         """RemoteStopTransaction (§5.12): Accepted and StopTransaction (reason Remote) for a
-        running transaction of that id, Rejected otherwise."""
+        running transaction of that id, Rejected otherwise and while the boot is Pending (§4.2:
+        not allowed)."""
+        if self.registration == "Pending":
+            return Reply({"status": "Rejected"}, [])
         wanted = payload["transactionId"]
         for connector in self.connectors.values():
             tx = connector.transaction
