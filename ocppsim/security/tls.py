@@ -8,6 +8,7 @@ charge point id). Both require TLS 1.2 or newer (OCPP 2.0.1 Part 2 §A00, securi
 
 from __future__ import annotations
 
+import contextvars
 import os
 import secrets
 import ssl
@@ -110,7 +111,7 @@ def client_context(
         _load_trusted(context, trusted, "CA")
     if identity is not None:
         load_identity(context, identity)
-    return context
+    return refusing_client(context)
 
 
 def peer_certificate(connection: ssl.SSLSocket | ssl.SSLObject) -> x509.Certificate | None:
@@ -139,6 +140,8 @@ class TlsFailure:
     code: str
     message: str
     local: bool = False
+    #: the peer's alert said why (it refused this end's certificate or TLS version)
+    received: bool = False
 
 
 #: X.509 verification errors (OpenSSL's X509_V_ERR_* numbers) this end saw in the peer's chain
@@ -183,6 +186,10 @@ _REASONS = {
 }
 
 
+#: OpenSSL's reasons for an alert the peer sent: nothing is queued in answer to one
+_RECEIVED_ALERT = ("SSLV3_ALERT_", "TLSV1_ALERT_", "TLSV13_ALERT_")
+
+
 def tls_failure(exc: BaseException) -> TlsFailure:
     """What an exception from a TLS handshake means, as a code (`expired`, `untrusted`,
     `hostname-mismatch`, `no-certificate`, `protocol-version`, `not-tls`, …) and a message."""
@@ -195,7 +202,7 @@ def tls_failure(exc: BaseException) -> TlsFailure:
         reason = exc.reason or ""
         if reason in _REASONS:
             code, message = _REASONS[reason]
-            return TlsFailure(code, message)
+            return TlsFailure(code, message, received=reason.startswith(_RECEIVED_ALERT))
         return TlsFailure("tls-error", f"TLS failed: {reason or exc}")
     if isinstance(exc, (ConnectionResetError, BrokenPipeError)):
         return TlsFailure("closed", "the peer closed the connection during the TLS handshake")
@@ -206,6 +213,58 @@ def tls_failure(exc: BaseException) -> TlsFailure:
 _ALERTED = frozenset(
     {"expired", "not-yet-valid", "untrusted", "wrong-purpose", "no-certificate", "protocol-version"}
 )
+
+
+def _held_back(exc: ssl.SSLError) -> bool:
+    """True when OpenSSL queued an alert for the peer after `exc` (not after the peer's own
+    alert, which nothing answers): hold the failure back until the event loop has written it."""
+    failure = tls_failure(exc)
+    return failure.code in _ALERTED and not failure.received
+
+
+def _want_read() -> ssl.SSLWantReadError:
+    # with its errno: Python 3.10's asyncio tells "want read" by errno, not by type
+    return ssl.SSLWantReadError(ssl.SSL_ERROR_WANT_READ, "deliver the alert first")
+
+
+#: where a client's handshake refused by this end (the server's certificate) is put, for the
+#: code that connects (`refusing_client`): set for the duration of one connection attempt
+refused_here: contextvars.ContextVar[list[BaseException] | None] = contextvars.ContextVar(
+    "ocppsim_tls_refused_here", default=None
+)
+
+
+def refusing_client(context: ssl.SSLContext) -> ssl.SSLContext:
+    """Make a client context tell the server why it refuses its certificate.
+
+    As on a server (`report_handshake_failures`), asyncio drops a client connection whose
+    handshake failed without writing the alert OpenSSL queued, so the server sees only a closed
+    connection. When the code that connects has set `refused_here` to a list, a certificate
+    check that fails puts its exception there and answers "want read" once: the loop writes
+    the alert, the server closes, and the connecting code raises the exception from the list
+    instead of the closed connection it sees. Without the list, nothing changes. Returns
+    `context`."""
+
+    class _RefusingObject(ssl.SSLObject):
+        """An `SSLObject` whose refusal of the server's certificate is delivered first."""
+
+        _failure: ssl.SSLError | None = None
+
+        def do_handshake(self) -> None:
+            if self._failure is not None:
+                raise self._failure
+            try:
+                super().do_handshake()
+            except ssl.SSLCertVerificationError as exc:
+                refusals = refused_here.get()
+                if refusals is None:
+                    raise
+                refusals.append(exc)
+                self._failure = exc
+                raise _want_read() from None
+
+    context.sslobject_class = _RefusingObject
+    return context
 
 
 def report_handshake_failures(
@@ -235,13 +294,10 @@ def report_handshake_failures(
                 raise
             except ssl.SSLError as exc:
                 on_failure(exc)
-                if tls_failure(exc).code not in _ALERTED:
-                    raise  # no alert to deliver (plain HTTP on the TLS port): close now
+                if not _held_back(exc):
+                    raise  # no alert to deliver (plain HTTP, or the peer's own alert): close
                 self._failure = exc
-                # with its errno: Python 3.10's asyncio tells "want read" by errno, not by type
-                raise ssl.SSLWantReadError(
-                    ssl.SSL_ERROR_WANT_READ, "deliver the alert first"
-                ) from None
+                raise _want_read() from None
 
     context.sslobject_class = _ReportingObject
     return context

@@ -154,9 +154,12 @@ class WebsocketServer:
         from ocppsim.security import tls_failure
 
         failure = tls_failure(exc)
+        hint = ""
+        if failure.received and failure.code != "protocol-version":
+            hint = ": the charge point refused --tls-cert (its CA, its dates or its host names)"
         self.cs.bus.notice(
             self.cs.speaker,
-            f"Error: TLS handshake refused: {failure.message} ({failure.code}).",
+            f"Error: TLS handshake refused: {failure.message} ({failure.code}){hint}.",
             ERROR,
         )
 

@@ -60,7 +60,8 @@ def test_a_python_ssl_client_with_a_client_certificate_at_a_profile_3_cs(sims, c
 
 def test_refused_certificates_between_processes_are_explained_at_both_ends(sims, certs) -> None:
     """What the in-process tests pin, on the processes' own event loop: an expired client
-    certificate and a profile-2 Charge Point at a profile-3 Central System."""
+    certificate, a profile-2 Charge Point at a profile-3 Central System, and a Charge Point
+    that does not trust the server's certificate (both ends say so: its alert goes out)."""
     port = free_port()
     cs = profile_3_cs(sims, certs, port)
     url = f"wss://localhost:{port}/ocpp"
@@ -112,6 +113,18 @@ def test_refused_certificates_between_processes_are_explained_at_both_ends(sims,
         r"\(no-certificate\)"
     )
     cs.expect(r"cs: Error: TLS handshake refused: the peer sent no client certificate")
+    # a Charge Point that does not trust the server's CA (no --ca): its alert tells the CS
+    untrusting = sims.raw(
+        "start_cp", url, "cp04", "-p", "ocpp1.6", "--cert", certs.cp02, "--key", certs.cp02_key
+    )
+    untrusting.expect(
+        r"cp#cp04: Connect Error: TLS: certificate check failed: .* \(untrusted\): give the CA "
+        r"of the server's certificate with --ca\."
+    )
+    cs.expect(
+        r"cs: Error: TLS handshake refused: the peer does not trust our certificate's CA "
+        r"\(untrusted\): the charge point refused --tls-cert"
+    )
     good.send("heartbeat")
     good.expect(r'cp#cp02: <<cs \[3,"')
     assert good.errors() == []

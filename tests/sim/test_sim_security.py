@@ -238,13 +238,15 @@ SAID: dict[str, tuple[str | None, str | None]] = {
         "if the server speaks plain ws://, use a ws:// URL.",
     ),
     "server host name ≠ the URL's host": (
-        None,
+        "Error: TLS handshake refused: the peer refused our certificate (untrusted): the charge "
+        "point refused --tls-cert (its CA, its dates or its host names).",
         "Connect Error: TLS: certificate check failed: Hostname mismatch, certificate is not "
         "valid for 'localhost' (hostname-mismatch): the URL's host must be a name of the "
         "server's certificate.",
     ),
     "self-signed (untrusted) server certificate, no --ca": (
-        None,
+        "Error: TLS handshake refused: the peer does not trust our certificate's CA (untrusted): "
+        "the charge point refused --tls-cert (its CA, its dates or its host names).",
         "Connect Error: TLS: certificate check failed: self-signed certificate (untrusted): give "
         "the CA of the server's certificate with --ca.",
     ),

@@ -13,6 +13,7 @@ from websockets.typing import Subprotocol
 from websockets.uri import parse_uri
 
 from ocppsim.core.errors import OcppSimError
+from ocppsim.security.tls import refused_here
 from ocppsim.transport import ConnectFailed
 from ocppsim.transport.urls import WEBSOCKET_SCHEMES, url_problem
 from ocppsim.transport.ws.connection import MAX_FRAME_BYTES, Connection, quiet
@@ -126,8 +127,17 @@ async def open_connection(
     problem = url_problem(url, WEBSOCKET_SCHEMES)
     if problem is not None:  # trying again cannot help
         raise ConnectFailed(f"invalid URL {url!r}: {problem}", retry=False)
+    # our refusal of the server's certificate, if any: once its alert has gone, the server's
+    # close (or the timeout) is what we see, and the refusal is the reason
+    refusals: list[BaseException] = []
+    token = refused_here.set(refusals)
     try:
-        return await asyncio.wait_for(_connect(url, subprotocol, ssl_context, headers), timeout)
+        try:
+            return await asyncio.wait_for(_connect(url, subprotocol, ssl_context, headers), timeout)
+        except (_TlsHandshakeClosed, asyncio.TimeoutError):
+            if refusals:
+                raise refusals[0] from None
+            raise
     except InvalidStatus as exc:
         status = exc.response.status_code
         if status == 404:
@@ -158,3 +168,5 @@ async def open_connection(
         raise ConnectFailed(text) from exc
     except Exception as exc:  # websockets' handshake errors (InvalidHandshake, InvalidMessage…)
         raise ConnectFailed(f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        refused_here.reset(token)
