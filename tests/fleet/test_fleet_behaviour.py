@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from ocppsim_testing import needs_version
 
 from ocppsim.core.station import ChargePointModel, ChargingStation, Outgoing
 from ocppsim.fleet.behaviour import (
@@ -214,7 +215,9 @@ def exchange(model: Any, out: list[Outgoing], now: datetime) -> list[Outgoing]:
     return sent
 
 
-@pytest.mark.parametrize("version", ["1.2", "1.5", "1.6", "2.0.1", "2.1"])
+@pytest.mark.parametrize(
+    "version", ["1.2", "1.5", "1.6", "2.0.1", pytest.param("2.1", marks=needs_version("2.1"))]
+)
 def test_a_session_runs_a_whole_transaction_on_the_model(version: str) -> None:
     model = model_for(version, "cp1", 2)
     assert model is not None
