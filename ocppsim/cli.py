@@ -30,7 +30,9 @@ def _parser() -> argparse.ArgumentParser:
             "`ocppsim docs` regenerates the JSON Schemas and the message reference; "
             "`ocppsim certs DIR` writes test certificates (see `ocppsim certs --help`); "
             "`ocppsim check` runs a conformance suite (see `ocppsim check --help`); "
-            "`ocppsim replay FILE URL` plays a recording (see `ocppsim replay --help`)."
+            "`ocppsim replay FILE URL` plays a recording (see `ocppsim replay --help`); "
+            "`ocppsim fleet URL COUNT` runs a fleet of charge points headless and reports its"
+            " statistics (see `ocppsim fleet --help`)."
         ),
         epilog="examples: ocppsim start_cs 9000 -u /ocpp | "
         f"ocppsim start_cp ws://localhost:9000/ocpp cp01 -p {versions.default().subprotocol}",
@@ -293,6 +295,10 @@ def main(argv: list[str] | None = None) -> int:
         return check_main(argv[1:])
     if argv[:1] == ["replay"]:
         return _replay(argv[1:])
+    if argv[:1] == ["fleet"]:
+        from ocppsim.fleet.command import fleet_main
+
+        return fleet_main(argv[1:])
     if argv[:1] == ["certs"]:
         from ocppsim.security.command import certs_main
 

@@ -336,32 +336,38 @@ def _can_stop(model: Model, point: int, id_tag: str) -> bool:
     return running is not None and running.id_tag == id_tag
 
 
+def applies(model: Model, step: Step) -> bool:
+    """Whether `step` still makes sense at the charger of `model`: a cable to plug in where
+    none is, a badge where a cable waits and nothing holds the point, a transaction of that
+    badge to stop (not when the badge was refused or the Central System stopped it), a cable
+    to unplug."""
+    kind, point = step.kind, step.point
+    if kind == PLUG:
+        return not _plugged(model, point)
+    if kind == BADGE:
+        return _can_badge(model, point)
+    if kind == STOP:
+        return _can_stop(model, point, step.id_tag)
+    if kind == UNPLUG:
+        return _plugged(model, point)
+    return False
+
+
 def perform(model: Model, step: Step, now: datetime) -> list[Outgoing] | None:
     """Do `step` at the charger of `model`: the CALLs the model sends because of it, or None
-    when the step no longer applies (the badge was refused, so there is nothing to stop; the
-    point became unavailable; the Central System stopped the transaction) or the model cannot
-    take it."""
+    when the step no longer applies (`applies`) or the model cannot take it (a driver of the
+    asyncio fleet does the same through its ModelDriver, whose CALLs then go out in order)."""
+    if not applies(model, step):
+        return None
     kind, point = step.kind, step.point
     try:
         if kind == PLUG:
-            if _plugged(model, point):
-                return None
             return model.plug_in(point, now)
-        if kind == BADGE:
-            if not _can_badge(model, point):
-                return None
+        if kind in (BADGE, STOP):
             return model.present_badge(point, step.id_tag, now)
-        if kind == STOP:
-            if not _can_stop(model, point, step.id_tag):
-                return None
-            return model.present_badge(point, step.id_tag, now)
-        if kind == UNPLUG:
-            if not _plugged(model, point):
-                return None
-            return model.unplug(point, now)
+        return model.unplug(point, now)
     except StationError:
         return None
-    return None
 
 
 # -- charge point ids -----------------------------------------------------------------------------

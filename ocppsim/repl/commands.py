@@ -355,6 +355,70 @@ async def _stop_cs(shell: Shell, parsed: ParsedLine) -> None:
     await shell.sim.stop_central_system()
 
 
+# -- fleets -------------------------------------------------------------------------------------
+
+
+async def _start_fleet(shell: Shell, parsed: ParsedLine) -> None:
+    from ocppsim.fleet.command import start_at_prompt
+    from ocppsim.fleet.options import FleetOptionError, fleet_options
+    from ocppsim.plugins import plugin_key
+
+    command = COMMANDS["start_fleet"]
+    _check(parsed, command)
+    url, count = parsed.arguments
+    running = shell.sim.fleet
+    if running is not None and running.running:
+        raise CommandError("Error: a fleet is running already (stop_fleet stops it).")
+    try:
+        options = fleet_options(url, count, dict(parsed.options))
+    except FleetOptionError as exc:
+        raise CommandError(str(exc)) from None
+    name = options.behaviour
+    if name is not None and plugin_key(name) not in shell.plugins.loaded:
+        if not await shell.plugins.load(name):
+            raise CommandError(f"Error: --behaviour: the plugin `{name}' is not loaded: no fleet.")
+    if name is not None:
+        system = shell.plugins.loaded[plugin_key(name)].metadata.get("system")
+        if system == "cs":
+            raise CommandError(
+                f"Error: --behaviour: `{name}' is a Central System plugin: a fleet runs Charge"
+                " Point handlers."
+            )
+    try:
+        fleet = await start_at_prompt(options, shell.sim.cp_behaviour)
+    except FleetOptionError as exc:
+        raise CommandError(str(exc)) from None
+    shell.sim.fleet = fleet
+    shell.print_stamped(f"Fleet started: {options.describe()}.")
+    if options.duration is not None:
+
+        def done(lines: list[str]) -> None:
+            shell.print("\n".join(lines), block=True)
+
+        fleet.stop_after(options.duration, done)
+
+
+async def _fleet(shell: Shell, parsed: ParsedLine) -> None:
+    _check(parsed, COMMANDS["fleet"])
+    fleet = shell.sim.fleet
+    if fleet is None:
+        raise CommandError("Error: no fleet was started (start_fleet <url> <count> starts one).")
+    if "--json" in parsed.options:
+        shell.print(json.dumps(fleet.fleet.snapshot(), indent=2), block=True)
+        return
+    state = "running" if fleet.running else "stopped"
+    lines = [f"{fleet.fleet.summary()[0]} ({state})", *fleet.fleet.summary()[1:]]
+    shell.print("\n".join(lines), block=True)
+
+
+async def _stop_fleet(shell: Shell, parsed: ParsedLine) -> None:
+    _check(parsed, COMMANDS["stop_fleet"])
+    fleet = shell.sim.fleet
+    if fleet is None or not fleet.running:
+        raise CommandError("Error: no fleet is running.")
+    shell.print("\n".join(await fleet.stop()), block=True)
+
+
 # -- OCPP commands -----------------------------------------------------------------------------
 
 
@@ -936,6 +1000,22 @@ def _fault_kind_options() -> list[Option]:
     ]
 
 
+def _fleet_options() -> tuple[Option, ...]:
+    """`start_fleet`'s options: the fleet's table (`ocppsim fleet` takes the same)."""
+    from ocppsim.fleet.options import OPTIONS
+
+    default_protocol = versions.default().subprotocol
+    return tuple(
+        Option(
+            o.flag,
+            o.help,
+            o.default if o.flag != "-p" else default_protocol,
+            o.metavar,
+        )
+        for o in OPTIONS
+    )
+
+
 def _build() -> dict[str, Command]:
     table: dict[str, Command] = {}
 
@@ -1106,6 +1186,37 @@ def _build() -> dict[str, Command]:
             "stop the Central System (closes every link, frees the port)",
             _stop_cs,
             example="stop_cs",
+        )
+    )
+    add(
+        Command(
+            "start_fleet",
+            ("<url>", "<count>"),
+            _fleet_options(),
+            "start a fleet of Charge Points that behave like real chargers, with statistics",
+            _start_fleet,
+            example="start_fleet ws://localhost:9000/ocpp 100"
+            f" -p {versions.default().subprotocol} --ramp 50",
+        )
+    )
+    add(
+        Command(
+            "fleet",
+            (),
+            (Option("--json", "the statistics as JSON", metavar=""),),
+            "show the fleet's statistics (per action: count, errors, latency percentiles)",
+            _fleet,
+            example="fleet",
+        )
+    )
+    add(
+        Command(
+            "stop_fleet",
+            (),
+            (),
+            "stop the fleet (closes its links) and show its statistics",
+            _stop_fleet,
+            example="stop_fleet",
         )
     )
     add(

@@ -28,6 +28,7 @@ _out = logging.getLogger("ocppsim.repl")
 INLINE = frozenset(
     {"start_cs", "start_cp", "stop_cs", "stop_cp", "set", "help", "quit"}
     | {"plugins", "load", "unload"}
+    | {"start_fleet", "fleet", "stop_fleet"}
 )
 #: How long end of input waits for commands still in flight before leaving.
 DRAIN_SECONDS = 35.0

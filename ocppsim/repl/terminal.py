@@ -247,6 +247,18 @@ def key_bindings() -> KeyBindings:
     return bindings
 
 
+#: Seconds between two refreshes of the fleet's status line under the prompt.
+STATUS_REFRESH = 1.0
+
+
+def fleet_status(shell: Shell) -> str | None:
+    """The running fleet's status line (links, calls, rate, failures), None without one."""
+    fleet = shell.sim.fleet
+    if fleet is None or not fleet.running:
+        return None
+    return str(fleet.fleet.status_line())
+
+
 async def read_terminal(shell: Shell) -> None:
     """Prompt until quit; log lines are printed above the prompt by patch_stdout."""
     try:
@@ -262,7 +274,12 @@ async def read_terminal(shell: Shell) -> None:
     with patch_stdout(raw=True):
         while not shell.quitting:
             try:
-                line = await session.prompt_async("> ")
+                live = fleet_status(shell) is not None  # a status line while a fleet runs
+                line = await session.prompt_async(
+                    "> ",
+                    bottom_toolbar=(lambda: fleet_status(shell)) if live else None,
+                    refresh_interval=STATUS_REFRESH if live else 0,
+                )
             except LineCleared:
                 continue
             except (EOFError, KeyboardInterrupt):

@@ -76,6 +76,8 @@ class Simulator:
         #: the monitor checking every frame of the peers (`--verdicts`, `verdicts on`), if any
         self.verdicts: Any = None
         self._stop_verdicts: Any = None
+        #: the fleet started at the prompt (`start_fleet`), if any
+        self.fleet: Any = None
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -100,6 +102,8 @@ class Simulator:
             self.stop_recording()
 
     async def _shutdown(self) -> None:
+        if self.fleet is not None:
+            await self.fleet.stop()
         charge_points = list(self.charge_points.values())
         stopped = await asyncio.gather(  # each stop is bounded: all at once
             *(cp.stop() for cp in charge_points), return_exceptions=True

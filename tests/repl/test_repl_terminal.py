@@ -123,7 +123,7 @@ def test_help_completes_commands_and_stop_cp_completes_charge_point_ids() -> Non
     assert "stop_cs" in complete(shell, "help stop")
     shell.sim.charge_points["cp01"] = SimpleNamespace(version="1.5")
     assert complete(shell, "stop_cp ") == ["cp01"]
-    assert complete(shell, "stop_") == ["stop_cp", "stop_cs"]
+    assert complete(shell, "stop_") == ["stop_cp", "stop_cs", "stop_fleet"]
 
 
 def test_plugin_names_and_plugin_commands_complete(tmp_path) -> None:

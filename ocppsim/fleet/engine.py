@@ -1,0 +1,567 @@
+"""A fleet of charge points in one process: each one runs its own charge point model
+(`core/station`, through `sim/model.py`'s ModelDriver), its drivers' sessions
+(`fleet/behaviour.py`) and reconnects with a jittered back-off; the fleet's statistics
+(`fleet/stats.py`) hear everything on one event bus.
+
+Lean by design, for ten thousand charge points per process: a charge point is one object
+with `__slots__` (its model, its driver, its link while it has one); an idle one holds no
+task, only timers (`loop.call_at`: its model's next due moment, its next driver, its next
+connection attempt); a task runs only while it connects or sends. Every charge point of a
+fleet shares one event bus, one `Behaviour` (the handlers of `--behaviour`), one clock.
+
+    fleet = Fleet(fleet_options(url, "20", {"-p": "ocpp1.6", "--seed": "1"}))
+    await fleet.start()          # the ramp runs in the background
+    await fleet.ramped()         # every charge point made its first attempt
+    fleet.snapshot()             # statistics (a dict), whenever
+    await fleet.stop()           # links closed (1000), timers cancelled; stats frozen
+
+Worker processes (`--workers`) each run a `Fleet` over their own `indexes` and send
+`fleet.stats.encode()` to the parent, which sums them (`FleetStats.decode`, `merge`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import Any
+
+from ocppsim.core import events
+from ocppsim.core.events import EventBus
+from ocppsim.core.rpc import RpcSession
+from ocppsim.core.station import ChargingStation, Reboot, StationError
+from ocppsim.fleet.behaviour import (
+    AWAY,
+    BADGE,
+    PLUG,
+    STOP,
+    UNPLUG,
+    SessionPlan,
+    Step,
+    applies,
+    charge_point_id,
+    first_free,
+    retry_jitter,
+)
+from ocppsim.fleet.options import FleetOptions
+from ocppsim.fleet.stats import FleetStats
+from ocppsim.sim.behaviour import Behaviour
+from ocppsim.sim.log import INFO
+from ocppsim.sim.model import WALL_CLOCK, Clock, FastClock, ModelDriver, VariablesView, model_for
+from ocppsim.sim.peer import Peer
+from ocppsim.sim.websocket import JsonLink
+from ocppsim.transport import ConnectFailed
+from ocppsim.transport.ws.client import open_connection
+
+_log = logging.getLogger("ocppsim.fleet")
+#: The logger of the fleet's per-frame lines: no handler unless `--log-file` gives one (the
+#: console shows the fleet's summary, never ten thousand charge points' frames).
+frames_log = logging.getLogger("ocppsim.fleet.frames")
+frames_log.propagate = False
+
+#: How long `stop` waits for the Central System to answer the close frames.
+STOP_GRACE = 2.0
+#: The ramp sleeps only once it is this far ahead of its schedule (fewer wake-ups).
+RAMP_SLACK = 0.01
+
+
+class FleetChargePoint:
+    """One charge point of a fleet (it is its ModelDriver's owner)."""
+
+    __slots__ = (
+        "fleet",
+        "index",
+        "charge_point_id",
+        "speaker",
+        "peer",
+        "driver",
+        "plan",
+        "_configuration",
+        "_task",
+        "_retry",
+        "_sessions",
+        "_losses",
+        "_attempt",
+        "_restarting",
+        "_was_up",
+        "gave_up",
+    )
+
+    def __init__(self, fleet: Fleet, index: int):
+        options = fleet.options
+        self.fleet = fleet
+        self.index = index
+        self.charge_point_id = charge_point_id(options.id_template, index)
+        self.speaker = f"cp#{self.charge_point_id}"
+        self.peer: Peer | None = None
+        model = model_for(options.version, self.charge_point_id, options.connectors)
+        assert model is not None  # every OCPP-J version has a model (the options checked)
+        interval = str(options.meter_interval)
+        if isinstance(model, ChargingStation):
+            model.model.set_value("SampledDataCtrlr", "TxUpdatedInterval", interval)
+            self._configuration: Any = VariablesView(model)
+        else:
+            model.configuration.set("MeterValueSampleInterval", interval)
+            self._configuration = model.configuration
+        self.driver = ModelDriver(model, self, fleet.clock)
+        sessions = options.sessions
+        self.plan: SessionPlan | None = (
+            sessions.plan(index, fleet.model_seconds()) if sessions.per_hour > 0 else None
+        )
+        self._task: asyncio.Task[None] | None = None
+        self._retry: asyncio.TimerHandle | None = None
+        self._sessions: asyncio.TimerHandle | None = None
+        self._losses = 0  # links lost so far
+        self._attempt = 0  # failed attempts since the link was last up
+        self._restarting = False
+        self._was_up = False
+        #: why it stopped trying for good (a 404: the URL is wrong), else None
+        self.gave_up: str | None = None
+
+    def __repr__(self) -> str:
+        return f"<FleetChargePoint {self.charge_point_id}>"
+
+    # -- what the driver needs (sim.model.Owner) ------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        peer = self.peer
+        return peer is not None and peer.connected
+
+    def notice(self, text: str, level: int = INFO) -> None:
+        self.fleet.bus.notice(self.speaker, text, level)
+
+    async def restart(self, reboot: Reboot) -> bool:
+        """A Reset: close the link and dial again at once (the driver boots once it is up)."""
+        peer = self.peer
+        if peer is None:
+            return False
+        self._restarting = True
+        try:
+            await asyncio.wait_for(peer.close(1000, f"rebooting ({reboot.reason})"), STOP_GRACE)
+        except (asyncio.TimeoutError, OSError, ConnectionError):
+            peer.abort(1000, "rebooting")
+        return True
+
+    # -- connecting -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Dial now; sessions start arriving."""
+        self._dial()
+        self._arm_sessions()
+
+    def _dial(self) -> None:
+        self._retry = None
+        if self.fleet.stopping:
+            return
+        self.fleet.stats.attempt_started()
+        self._task = asyncio.get_running_loop().create_task(self._connect())
+
+    async def _connect(self) -> None:
+        fleet = self.fleet
+        try:
+            connection = await open_connection(
+                fleet.target(self.charge_point_id),
+                fleet.options.protocol,
+                **fleet.connect_options(self.index),
+            )
+        except ConnectFailed as exc:
+            self._task = None
+            fleet.stats.attempt_failed(exc.status)
+            if not exc.retry:  # a 404, a URL that cannot work: trying again cannot help
+                self.gave_up = exc.reason
+                fleet.gave_up(self, exc.reason)
+                return
+            self._schedule_retry()
+            return
+        except asyncio.CancelledError:
+            self._task = None
+            fleet.stats.attempt_abandoned()
+            raise
+        self._task = None
+        if fleet.stopping:
+            fleet.stats.attempt_abandoned()
+            connection.abort(1000, "fleet stopped")
+            return
+        self._attach(JsonLink(connection))
+
+    def _schedule_retry(self) -> None:
+        """The next attempt after the back-off (OCPP 2.0.1 Part 4, Reconnecting), with a
+        random share of its own (`retry_jitter`): a fleet that lost its links at once does not
+        dial again in lock-step."""
+        fleet = self.fleet
+        jitter = retry_jitter(fleet.options.seed, self.index, self._losses, self._attempt)
+        wait = fleet.options.backoff.delay(self._attempt, jitter)
+        self._attempt += 1
+        loop = asyncio.get_running_loop()
+        self._retry = loop.call_at(loop.time() + fleet.clock.delay(wait), self._dial)
+
+    def _attach(self, link: JsonLink) -> None:
+        fleet = self.fleet
+        options = fleet.options
+        session = RpcSession(options.version, "cp", unique_id=link.new_unique_id)
+        behaviour = fleet.behaviour
+        peer = Peer(
+            link,
+            session,
+            speaker=self.speaker,
+            label="cs",
+            charge_point_id=self.charge_point_id,
+            bus=fleet.bus,
+            answer=self._answer,
+            quick_answer=self._quick_answer,
+            on_result=behaviour.result,
+            on_send=behaviour.send_received,
+            on_closed=self._detached,
+            configuration=self._configuration,
+            heard=self._heard,
+        )
+        self.peer = peer
+        fleet.stats.link_up(again=self._was_up)
+        self._was_up = True
+        self._attempt = 0
+        fleet.bus.publish(
+            events.Connected(
+                self.speaker, "cs", "websocket", self.charge_point_id, options.protocol
+            )
+        )
+        behaviour.tell_connection("connected", self.charge_point_id)
+        peer.start()
+        self.driver.connected()  # its boot first
+
+    def _detached(self, peer: Peer) -> None:
+        """The link ended: dial again (at once after a reboot, else after the back-off)."""
+        fleet = self.fleet
+        self.driver.disconnected()
+        restarting, self._restarting = self._restarting, False
+        stopping = fleet.stopping
+        fleet.stats.link_down(lost=not (stopping or restarting))
+        fleet.bus.publish(
+            events.Disconnected(
+                self.speaker, "cs", "websocket", self.charge_point_id, peer.link.close_description
+            )
+        )
+        fleet.behaviour.tell_connection("disconnected", self.charge_point_id)
+        if stopping:
+            return
+        if restarting:
+            self._dial()
+            return
+        self._losses += 1
+        self._attempt = 0
+        self._schedule_retry()
+
+    def halt(self) -> None:
+        """Stop: no timer, no attempt, nothing sent any more (the link is closed by `close`)."""
+        self.driver.stop()
+        for timer in (self._retry, self._sessions):
+            if timer is not None:
+                timer.cancel()
+        self._retry = self._sessions = None
+        task = self._task
+        if task is not None:
+            task.cancel()
+
+    async def close(self) -> None:
+        """Close the link properly (1000), dropping it when the Central System does not
+        answer in time."""
+        task = self._task
+        if task is not None:
+            await asyncio.wait({task})
+        peer = self.peer
+        if peer is None or not peer.connected:
+            return
+        try:
+            await asyncio.wait_for(peer.close(1000, "fleet stopped"), STOP_GRACE)
+        except (asyncio.TimeoutError, OSError, ConnectionError):
+            peer.abort(1000, "fleet stopped")
+
+    # -- answering -----------------------------------------------------------------------------
+
+    async def _answer(self, peer: Peer, action: str, payload: Any) -> Any:
+        """A plugin's answer (`--behaviour`), else the model's, else the default one."""
+        try:
+            return await self.fleet.behaviour.answer(peer, action, payload, self.driver.answer)
+        finally:
+            self.driver.answered()
+
+    def _quick_answer(self, peer: Peer, action: str, payload: Any) -> Any:
+        try:
+            return self.fleet.behaviour.quick_answer(peer, action, payload, self.driver.answer)
+        finally:
+            self.driver.answered()
+
+    def _heard(self, peer: Peer, action: str, request: Any, result: Any) -> None:
+        self.driver.heard(action, request, result)
+
+    # -- sessions ----------------------------------------------------------------------------
+
+    def _arm_sessions(self) -> None:
+        """One timer, to the next driver or step of a session (none without sessions)."""
+        plan = self.plan
+        due = plan.next_due() if plan is not None else None
+        if due is None or self.fleet.stopping:
+            self._sessions = None
+            return
+        fleet = self.fleet
+        wait = max(0.0, fleet.clock.delay(due - fleet.model_seconds()))
+        loop = asyncio.get_running_loop()
+        self._sessions = loop.call_at(loop.time() + wait, self._sessions_due)
+
+    def _sessions_due(self) -> None:
+        plan = self.plan
+        if plan is None or self.fleet.stopping:
+            return
+        fleet = self.fleet
+        now = fleet.clock.now()
+        model = self.driver.model
+        for step in plan.take_due(fleet.model_seconds(), first_free(model, now)):
+            self._perform(step, now)
+        self._arm_sessions()
+
+    def _perform(self, step: Step, now: datetime) -> None:
+        """What a driver does at the charger, through the driver (its CALLs go out in order);
+        a step that no longer applies (a refused badge leaves nothing to stop) is skipped."""
+        stats = self.fleet.stats
+        kind = step.kind
+        if kind == AWAY:
+            stats.session_event("away")
+            return
+        if not applies(self.driver.model, step):
+            stats.session_event(f"{kind} skipped")
+            return
+        driver = self.driver
+        try:
+            if kind == PLUG:
+                stats.session_event("arrived")
+                driver.plug(step.point)
+            elif kind in (BADGE, STOP):
+                driver.badge(step.id_tag, step.point)
+            elif kind == UNPLUG:
+                driver.unplug(step.point)
+                stats.session_event("left")
+        except StationError:
+            stats.session_event(f"{kind} skipped")
+
+
+class FrameLog:
+    """The fleet's frames and connection lines as log records of `frames_log` (written only
+    where a handler was installed: `--log-file`)."""
+
+    def __init__(self) -> None:
+        self.by_type: dict[type, Any] = {
+            events.FrameSent: self._sent,
+            events.FrameReceived: self._received,
+            events.Notice: self._notice,
+            events.Connected: self._connected,
+            events.Disconnected: self._disconnected,
+            events.CallTimedOut: self._timed_out,
+        }
+
+    def __call__(self, event: Any) -> None:
+        handler = self.by_type.get(type(event))
+        if handler is not None:
+            handler(event)
+
+    @staticmethod
+    def _line(speaker: str | None, text: str, direction: str | None = None, peer: str = "") -> None:
+        if frames_log.handlers:
+            frames_log.info(text, extra={"speaker": speaker, "direction": direction, "peer": peer})
+
+    def _sent(self, event: events.FrameSent) -> None:
+        self._line(event.speaker, event.text, ">>", event.peer)
+
+    def _received(self, event: events.FrameReceived) -> None:
+        self._line(event.speaker, event.text, "<<", event.peer)
+
+    def _notice(self, event: events.Notice) -> None:
+        self._line(event.speaker, event.text)
+
+    def _connected(self, event: events.Connected) -> None:
+        self._line(event.speaker, f"Connected to Central System ({event.protocol}).")
+
+    def _disconnected(self, event: events.Disconnected) -> None:
+        self._line(event.speaker, f"Disconnected: {event.reason}.")
+
+    def _timed_out(self, event: events.CallTimedOut) -> None:
+        self._line(event.speaker, f"Error: no answer to {event.action} #{event.unique_id}.")
+
+
+class Fleet:
+    """Many charge points against one Central System, with statistics (module docstring).
+
+    `indexes`: the charge point numbers this process runs (a worker's share; default: all
+    of `options.count`). `behaviour`: the handlers every charge point runs (a plugin's, for
+    `--behaviour`). `clock`: model time (default: real time, or `options.speed` times
+    faster)."""
+
+    def __init__(
+        self,
+        options: FleetOptions,
+        *,
+        behaviour: Behaviour | None = None,
+        clock: Clock | None = None,
+        indexes: range | None = None,
+    ):
+        self.options = options
+        self.behaviour = behaviour if behaviour is not None else Behaviour("cp")
+        if clock is None:
+            clock = FastClock(options.speed) if options.speed != 1 else WALL_CLOCK
+        self.clock = clock
+        self.indexes = indexes if indexes is not None else range(options.count)
+        self.stats = FleetStats()
+        self.bus = EventBus(self.stats)
+        self.bus.subscribe(FrameLog())
+        self.charge_points: list[FleetChargePoint] = []
+        self.stopping = False
+        #: why charge points stopped trying for good, and how many of each
+        self.gave_up_reasons: dict[str, int] = {}
+        self._epoch = clock.now()
+        self._base = options.url.rstrip("/") + "/"
+        self._ramp: asyncio.Task[None] | None = None
+        self._ramped: asyncio.Event | None = None
+        self._stopped: asyncio.Event | None = None
+
+    # -- hooks (scale) ----------------------------------------------------------------------
+
+    def target(self, cp_id: str) -> str:
+        """The URL a charge point dials: the fleet's URL and its id (OCPP-J §3.1.1)."""
+        from urllib.parse import quote
+
+        return self._base + quote(cp_id, safe="")
+
+    def source_address(self, index: int) -> str | None:
+        """The local address charge point `index` connects from (`--source-ip`, in turn):
+        each address has its own ~28,000 ephemeral ports towards one server port."""
+        ips = self.options.source_ips
+        return ips[index % len(ips)] if ips else None
+
+    def connect_options(self, index: int) -> dict[str, Any]:
+        """What `open_connection` gets for charge point `index`, besides its URL and
+        subprotocol (the local address of `--source-ip` goes here)."""
+        return {}
+
+    # -- running --------------------------------------------------------------------------------
+
+    def model_seconds(self) -> float:
+        """Seconds of model time since the fleet was made (the sessions' clock)."""
+        return (self.clock.now() - self._epoch).total_seconds()
+
+    async def start(self) -> None:
+        """Start the ramp: `options.ramp` new charge points per second (0: all at once)."""
+        if self._ramp is not None:
+            raise RuntimeError("the fleet is started already")
+        if self.options.source_ips:
+            from ocppsim.fleet.options import FleetOptionError
+
+            raise FleetOptionError("Error: --source-ip is not available yet.")
+        self._ramped = asyncio.Event()
+        self._stopped = asyncio.Event()
+        self._ramp = asyncio.get_running_loop().create_task(self._run_ramp(), name="fleet ramp")
+
+    async def _run_ramp(self) -> None:
+        loop = asyncio.get_running_loop()
+        rate = self.options.ramp
+        began = loop.time()
+        try:
+            for started, index in enumerate(self.indexes):
+                if self.stopping:
+                    return
+                cp = FleetChargePoint(self, index)
+                self.charge_points.append(cp)
+                cp.start()
+                if rate > 0:
+                    ahead = began + (started + 1) / rate - loop.time()
+                    if ahead > RAMP_SLACK:
+                        await asyncio.sleep(ahead)
+                elif started % 500 == 499:
+                    await asyncio.sleep(0)  # let the connections made so far go on
+        finally:
+            assert self._ramped is not None
+            self._ramped.set()
+
+    async def ramped(self) -> None:
+        """Wait until every charge point has been started (made its first attempt)."""
+        assert self._ramped is not None, "start the fleet first"
+        await self._ramped.wait()
+
+    async def wait_connected(self, count: int | None = None) -> None:
+        """Wait until `count` links are up (default: every charge point's); for tests and
+        for a ramp that should finish before a measure."""
+        want = len(self.indexes) if count is None else count
+        while self.stats.up < want:
+            await asyncio.sleep(0.05)
+
+    def gave_up(self, cp: FleetChargePoint, reason: str) -> None:
+        self.gave_up_reasons[reason] = self.gave_up_reasons.get(reason, 0) + 1
+        self.bus.notice(cp.speaker, f"Connect Error: {reason}: stopped trying.", logging.ERROR)
+
+    async def stop(self) -> None:
+        """Stop every charge point: timers and attempts cancelled, links closed (1000); the
+        statistics end here."""
+        if self.stopping:
+            if self._stopped is not None:
+                await self._stopped.wait()
+            return
+        self.stopping = True
+        ramp = self._ramp
+        if ramp is not None:
+            ramp.cancel()
+            await asyncio.gather(ramp, return_exceptions=True)
+        for cp in self.charge_points:
+            cp.halt()
+        await asyncio.gather(*(cp.close() for cp in self.charge_points), return_exceptions=True)
+        self.stats.stop()
+        if self._stopped is not None:
+            self._stopped.set()
+
+    @property
+    def running(self) -> bool:
+        return self._ramp is not None and not self.stopping
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """The report: what ran, and its statistics (JSON-able)."""
+        options = self.options
+        report: dict[str, Any] = {
+            "fleet": {
+                "url": options.url,
+                "charge_points": len(self.indexes),
+                "started": len(self.charge_points),
+                "protocol": options.protocol,
+                "id_template": options.id_template,
+                "connectors": options.connectors,
+                "sessions_per_hour": options.sessions.per_hour,
+                "session_minutes": options.sessions.minutes,
+                "meter_interval_s": options.meter_interval,
+                "seed": options.seed,
+                "speed": options.speed,
+            },
+            **self.stats.snapshot(),
+        }
+        if self.gave_up_reasons:
+            report["gave_up"] = dict(self.gave_up_reasons)
+        return report
+
+    def status_line(self) -> str:
+        """One line for a live display."""
+        total = len(self.indexes)
+        return f"fleet {len(self.charge_points)}/{total} started: " + self.stats.status_line()
+
+    def summary(self) -> list[str]:
+        """The statistics as text lines (a header, then the table)."""
+        options = self.options
+        head = (
+            f"Fleet: {len(self.indexes)} charge points ({options.protocol}) to {options.url},"
+            f" seed {options.seed}"
+        )
+        lines = [head, *self.stats.table()]
+        for reason, n in self.gave_up_reasons.items():
+            lines.append(f"gave up: {n} charge points: {reason}")
+        return lines
+
+    @property
+    def failed(self) -> bool:
+        """True when calls failed or a charge point could never connect."""
+        return self.stats.failed > 0 or bool(self.gave_up_reasons) or self.stats.connected == 0
