@@ -1,0 +1,321 @@
+"""`ocppsim fleet <url> <count> [options]`: a fleet of charge points without the prompt, for
+CI and scripts. It shows its progress while it runs, then prints the statistics as a table,
+writes them as JSON (`--report`), and exits 1 when calls failed (or no charge point could
+connect), 2 when it cannot run, 0 otherwise."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from ocppsim.core import versions
+from ocppsim.fleet.options import OPTIONS, FleetOptionError, FleetOptions, fleet_options
+
+#: Seconds between two progress lines when the output is no terminal (a CI log).
+PROGRESS_LINE_SECONDS = 10.0
+#: Seconds between two updates of the progress line on a terminal.
+PROGRESS_TTY_SECONDS = 0.5
+
+
+def parser() -> argparse.ArgumentParser:
+    made = argparse.ArgumentParser(
+        prog="ocppsim fleet",
+        description=(
+            "Run a fleet of charge points against a Central System: each boots, reports its"
+            " connectors, sends heartbeats at the interval it is given, runs charging sessions"
+            " arriving at random and reconnects with a jittered back-off. Prints its progress,"
+            " then the statistics (per action: count, errors by OCPP error code, latency"
+            " p50/p95/p99/max; connections; calls per second). Exit status: 0 no call failed,"
+            " 1 calls failed or no charge point connected, 2 error."
+        ),
+        epilog="example: ocppsim fleet ws://127.0.0.1:9000/ocpp 1000"
+        f" -p {versions.default().subprotocol} --duration 60s --report report.json",
+    )
+    made.add_argument("url", help="the Central System's OCPP-J URL (each id is appended)")
+    made.add_argument("count", help="how many charge points")
+    for option in OPTIONS:
+        shown = versions.default().subprotocol if option.flag == "-p" else option.default
+        default = f" (default: {shown})" if shown is not None else ""
+        made.add_argument(
+            option.flag, metavar=option.metavar.strip("<>"), help=option.help + default
+        )
+    made.add_argument(
+        "--plugins-dir",
+        metavar="DIR",
+        action="append",
+        default=[],
+        help="also look for --behaviour plugins in DIR (repeatable)",
+    )
+    return made
+
+
+def _values(args: argparse.Namespace) -> dict[str, str | None]:
+    values: dict[str, str | None] = {}
+    for option in OPTIONS:
+        value = getattr(args, option.flag.lstrip("-").replace("-", "_"))
+        if value is not None:
+            values[option.flag] = value
+    return values
+
+
+def fleet_main(argv: list[str]) -> int:
+    """The command's entry point."""
+    made = parser()
+    args = made.parse_args(argv)
+    try:
+        options = fleet_options(args.url, args.count, _values(args))
+    except FleetOptionError as exc:
+        made.exit(2, f"ocppsim fleet: {_plain(exc)}\n")
+    for flag, path in (("--report", options.report), ("--log-file", options.log_file)):
+        if path is not None:
+            try:
+                with open(path, "a", encoding="utf-8"):
+                    pass
+            except OSError as exc:
+                made.exit(2, f"ocppsim fleet: {flag} {path}: {exc.strerror or exc}\n")
+    for folder in args.plugins_dir:
+        if not Path(folder).is_dir():
+            made.exit(2, f"ocppsim fleet: --plugins-dir {folder}: no such folder\n")
+    if options.workers > 1:
+        return run_workers(options, [Path(d) for d in args.plugins_dir])
+    from ocppsim.cli import _run
+
+    try:
+        outcome = _run(run(options, [Path(d) for d in args.plugins_dir], sys.stderr))
+    except FleetOptionError as exc:
+        made.exit(2, f"ocppsim fleet: {_plain(exc)}\n")
+    except KeyboardInterrupt:
+        return 130
+    report, lines, failed = outcome
+    for line in lines:
+        print(line)
+    if options.report is not None:
+        try:
+            write_report(options.report, report)
+        except OSError as exc:
+            made.exit(2, f"ocppsim fleet: --report {options.report}: {exc.strerror or exc}\n")
+        print(f"report written to {options.report}")
+    return 1 if failed else 0
+
+
+def run_workers(options: FleetOptions, plugins_dirs: list[Path]) -> int:
+    """`--workers N`: N processes, each a share of the charge points, their statistics summed
+    (`FleetStats.encode`/`decode`/`merge`)."""
+    print("ocppsim fleet: --workers above 1 is not available yet", file=sys.stderr)
+    return 2
+
+
+def _plain(exc: BaseException) -> str:
+    text = str(exc)
+    return text[len("Error: ") :] if text.startswith("Error: ") else text
+
+
+def write_report(path: str, report: dict[str, Any]) -> None:
+    """The report as JSON (written whole, then moved in place)."""
+    target = Path(path)
+    partial = target.with_name(target.name + ".partial")
+    partial.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    partial.replace(target)
+
+
+def install_frame_log(path: str) -> logging.Handler:
+    """Per-frame lines of the fleet go to `path` (and nowhere else)."""
+    from ocppsim.fleet.engine import frames_log
+    from ocppsim.repl.console import LineFormatter
+
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(LineFormatter())
+    frames_log.addHandler(handler)
+    frames_log.setLevel(logging.INFO)
+    return handler
+
+
+def remove_frame_log(handler: logging.Handler) -> None:
+    from ocppsim.fleet.engine import frames_log
+
+    frames_log.removeHandler(handler)
+    handler.close()
+
+
+async def load_behaviour(name: str, plugins_dirs: list[Path]) -> Any:
+    """A Simulator whose Charge Point handlers are the plugin `name`'s (`--behaviour`);
+    FleetOptionError when it cannot be loaded."""
+    from ocppsim.plugins import PluginManager
+    from ocppsim.sim.simulator import Simulator
+
+    sim = Simulator()
+    manager = PluginManager(sim, plugins_dirs)
+    if not await manager.load(name):
+        known = ", ".join(sorted(source.name for source in manager.available().values()))
+        raise FleetOptionError(
+            f"Error: --behaviour: plugin `{name}' cannot be loaded (plugins: {known or 'none'})."
+        )
+    return sim, manager
+
+
+async def run(
+    options: FleetOptions, plugins_dirs: list[Path], progress: TextIO
+) -> tuple[dict[str, Any], list[str], bool]:
+    """Run the fleet for its duration (or until SIGINT/SIGTERM): the report, the summary's
+    lines, and whether it failed."""
+    from ocppsim.fleet.engine import Fleet
+
+    behaviour = None
+    manager = None
+    if options.behaviour is not None:
+        sim, manager = await load_behaviour(options.behaviour, plugins_dirs)
+        behaviour = sim.cp_behaviour
+    handler = install_frame_log(options.log_file) if options.log_file else None
+    fleet = Fleet(options, behaviour=behaviour)
+    done = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, done.set)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - not on this OS
+            pass
+    try:
+        await fleet.start()
+        print(f"Fleet: {options.describe()}", file=progress, flush=True)
+        show = Progress(fleet, progress)
+        deadline = None if options.duration is None else loop.time() + options.duration
+        while not done.is_set():
+            wait = show.every
+            if deadline is not None:
+                wait = min(wait, deadline - loop.time())
+                if wait <= 0:
+                    break
+            try:
+                await asyncio.wait_for(done.wait(), wait)
+            except asyncio.TimeoutError:
+                pass
+            show.update()
+        show.finish()
+        await fleet.stop()
+    finally:
+        await fleet.stop()
+        if manager is not None:
+            await manager.close()
+        if handler is not None:
+            remove_frame_log(handler)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.remove_signal_handler(sig)
+            except (NotImplementedError, RuntimeError):  # pragma: no cover
+                pass
+    return fleet.snapshot(), fleet.summary(), fleet.failed
+
+
+class Progress:
+    """A progress display: one line rewritten in place on a terminal, a line every
+    `PROGRESS_LINE_SECONDS` elsewhere (a CI log stays short)."""
+
+    def __init__(self, fleet: Any, out: TextIO):
+        self.fleet = fleet
+        self.out = out
+        self.tty = out.isatty()
+        self.every = PROGRESS_TTY_SECONDS if self.tty else 1.0
+        self._last = time.monotonic()
+        self._width = 0
+
+    def update(self) -> None:
+        fleet = self.fleet
+        line = f"[{fleet.stats.elapsed():6.0f} s] {fleet.status_line()}"
+        if self.tty:
+            padding = " " * max(0, self._width - len(line))
+            self.out.write("\r" + line + padding)
+            self._width = len(line)
+            self.out.flush()
+            return
+        now = time.monotonic()
+        if now - self._last >= PROGRESS_LINE_SECONDS:
+            self._last = now
+            print(line, file=self.out, flush=True)
+
+    def finish(self) -> None:
+        if self.tty and self._width:
+            self.out.write("\n")
+            self.out.flush()
+
+
+class PromptFleet:
+    """A fleet started at the prompt (`start_fleet`): the fleet, its `--log-file` handler,
+    its `--duration` timer; `stop` writes `--report` and gives the summary's lines."""
+
+    def __init__(self, fleet: Any, handler: logging.Handler | None):
+        self.fleet = fleet
+        self._handler = handler
+        self._timer: asyncio.TimerHandle | None = None
+        self._stopping: asyncio.Task[list[str]] | None = None
+
+    @property
+    def running(self) -> bool:
+        return bool(self.fleet.running)
+
+    def stop_after(self, seconds: float, done: Any) -> None:
+        """Stop by itself after `seconds`, then tell `done(lines)` the summary."""
+
+        def expire() -> None:
+            task = asyncio.get_running_loop().create_task(self.stop(), name="fleet duration")
+            task.add_done_callback(lambda t: None if t.cancelled() else done(t.result()))
+
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_at(loop.time() + seconds, expire)
+
+    async def stop(self) -> list[str]:
+        """Stop the fleet (once): its summary's lines, and where its report went."""
+        if self._stopping is None:
+            self._stopping = asyncio.get_running_loop().create_task(self._stop())
+        return await asyncio.shield(self._stopping)
+
+    async def _stop(self) -> list[str]:
+        if self._timer is not None:
+            self._timer.cancel()
+        await self.fleet.stop()
+        if self._handler is not None:
+            remove_frame_log(self._handler)
+            self._handler = None
+        lines = ["Fleet stopped.", *self.fleet.summary()]
+        report = self.fleet.options.report
+        if report is not None:
+            try:
+                write_report(report, self.fleet.snapshot())
+            except OSError as exc:
+                lines.append(f"Error: --report {report}: {exc.strerror or exc}.")
+            else:
+                lines.append(f"report written to {report}")
+        return lines
+
+
+async def start_at_prompt(options: FleetOptions, behaviour: Any) -> PromptFleet:
+    """Start a fleet for the prompt (its frames to `--log-file` only)."""
+    from ocppsim.fleet.engine import Fleet
+
+    if options.workers > 1:
+        raise FleetOptionError(
+            "Error: --workers runs a fleet in several processes: use the headless command"
+            " (ocppsim fleet …)."
+        )
+    for flag, path in (("--report", options.report), ("--log-file", options.log_file)):
+        if path is not None:
+            try:
+                with open(path, "a", encoding="utf-8"):
+                    pass
+            except OSError as exc:
+                raise FleetOptionError(f"Error: {flag} {path}: {exc.strerror or exc}.") from None
+    handler = install_frame_log(options.log_file) if options.log_file else None
+    fleet = Fleet(options, behaviour=behaviour)
+    try:
+        await fleet.start()
+    except BaseException:
+        if handler is not None:
+            remove_frame_log(handler)
+        raise
+    return PromptFleet(fleet, handler)

@@ -1,0 +1,145 @@
+"""A fleet at the prompt: `start_fleet`, `fleet` and `stop_fleet` against a Central System of
+the same process, their errors, `--duration`, `--report`, `--behaviour`, and the status line
+under the terminal prompt."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from ocppsim_testing import Lines
+
+from ocppsim.repl.commands import COMMANDS
+from ocppsim.repl.shell import Shell
+from ocppsim.repl.terminal import fleet_status
+from ocppsim.repl.usage import command_help
+from ocppsim.sim.central_system import CentralSystem
+
+
+async def _shell_with_cs() -> tuple[Shell, int]:
+    shell = Shell()
+    shell.sequential = True
+    cs = CentralSystem(
+        0, host="127.0.0.1", endpoint="/ocpp", behaviour=shell.sim.cs_behaviour, bus=shell.sim.bus
+    )
+    shell.sim.add_central_system(cs)
+    await cs.start()
+    return shell, cs.port
+
+
+def _run(scenario: object) -> None:
+    async def bounded() -> None:
+        await asyncio.wait_for(scenario, 60)  # type: ignore[arg-type]
+
+    asyncio.run(bounded())
+
+
+def test_start_fleet_fleet_and_stop_fleet(lines: Lines, tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+
+    async def scenario() -> None:
+        shell, port = await _shell_with_cs()
+        try:
+            mark = lines.mark()
+            await shell.execute(
+                f"start_fleet ws://127.0.0.1:{port}/ocpp 10 -p ocpp1.6 --ramp 0"
+                f" --id pf{{n:02d}} --seed 5 --report {report}"
+            )
+            await lines.wait_for(r"Fleet started: 10 charge points \(ocpp1\.6\)", mark)
+            fleet = shell.sim.fleet
+            assert fleet is not None and fleet.running
+            while fleet.fleet.stats.action("StatusNotification").count < 30:
+                await asyncio.sleep(0.02)
+            status = fleet_status(shell)
+            assert status is not None and "10 up" in status and "0 failed" in status
+            assert "pf00" not in shell.sim.charge_points  # a fleet's CPs are not start_cp's
+            mark = lines.mark()
+            await shell.execute("start_fleet ws://127.0.0.1:1/ocpp 1")
+            await lines.wait_for(r"^Error: a fleet is running already \(stop_fleet", mark)
+            await shell.execute("fleet")
+            await lines.wait_for(r"(?m)^Fleet: 10 charge points .* seed 5 \(running\)", mark)
+            await lines.wait_for(r"(?m)^connections: 10 up, 0 connecting, 10 made, 0 lost", mark)
+            await lines.wait_for(r"(?m)^  BootNotification +10 +0 ", mark)
+            await shell.execute("fleet --json")
+            await lines.wait_for(r'"charge_points": 10', mark)
+            await shell.execute("stop_fleet")
+            await lines.wait_for(r"^Fleet stopped\.", mark)
+            await lines.wait_for(f"(?m)^report written to {report}", mark)
+            assert fleet_status(shell) is None
+            data = json.loads(report.read_text())
+            assert data["fleet"]["seed"] == 5 and data["fleet"]["charge_points"] == 10
+            assert data["actions"]["BootNotification"]["count"] == 10
+            assert data["connections"]["up"] == 0
+            mark = lines.mark()
+            await shell.execute("stop_fleet")
+            await lines.wait_for(r"^Error: no fleet is running\.", mark)
+            assert not lines.problems(mark)[1:]  # nothing else went wrong
+        finally:
+            await shell.sim.shutdown()
+
+    _run(scenario())
+
+
+def test_a_fleet_stops_by_itself_after_its_duration(lines: Lines) -> None:
+    async def scenario() -> None:
+        shell, port = await _shell_with_cs()
+        try:
+            mark = lines.mark()
+            await shell.execute(
+                f"start_fleet ws://127.0.0.1:{port}/ocpp 3 -p ocpp2.0.1 --duration 0.5s"
+            )
+            await lines.wait_for(r"^Fleet stopped\.", mark)
+            await lines.wait_for(r"(?m)^  BootNotification +3 +0 ", mark)
+            assert not shell.sim.fleet.running
+        finally:
+            await shell.sim.shutdown()
+
+    _run(scenario())
+
+
+def test_bad_fleet_lines_say_what_is_wrong(lines: Lines) -> None:
+    async def scenario() -> None:
+        shell = Shell()
+        shell.sequential = True
+        try:
+            mark = lines.mark()
+            for line in (
+                "start_fleet ws://127.0.0.1:9/ocpp",
+                "start_fleet ws://127.0.0.1:9/ocpp ten",
+                "start_fleet http://127.0.0.1:9/ocpp 2",
+                "start_fleet ws://127.0.0.1:9/ocpp 2 --ramp fast",
+                "start_fleet ws://127.0.0.1:9/ocpp 2 --colour red",
+                "start_fleet ws://127.0.0.1:9/ocpp 2 --workers 2",
+                "start_fleet ws://127.0.0.1:9/ocpp 2 --behaviour no_such_plugin",
+                "fleet",
+                "stop_fleet",
+            ):
+                await shell.execute(line)
+            shown = lines.lines[mark:]
+            expected = (
+                "Error: missing argument <count>.",
+                "Error: the number of charge points must be a whole number above 0, not `ten'.",
+                "Error: invalid URL 'http://127.0.0.1:9/ocpp'",
+                "Error: --ramp takes a number 0 or more, not `fast'.",
+                "Error: `--colour' is an unknown option.",
+                "Error: --workers runs a fleet in several processes: use the headless command",
+                "Error: --behaviour: the plugin `no_such_plugin' is not loaded: no fleet.",
+                "Error: no fleet was started (start_fleet <url> <count> starts one).",
+                "Error: no fleet is running.",
+            )
+            for text in expected:
+                assert any(line.startswith(text) for line in shown), (text, shown)
+            assert shell.sim.fleet is None
+        finally:
+            await shell.sim.shutdown()
+
+    _run(scenario())
+
+
+def test_help_shows_the_fleet_commands_and_options() -> None:
+    text = command_help(COMMANDS["start_fleet"])
+    for flag in ("--sessions-per-hour", "--meter-interval", "--seed", "--workers", "--source-ip"):
+        assert flag in text
+    assert "start_fleet <url> <count>" in text
+    assert "fleet" in COMMANDS and "stop_fleet" in COMMANDS
