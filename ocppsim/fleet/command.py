@@ -86,7 +86,9 @@ def fleet_main(argv: list[str]) -> int:
     if options.workers > 1:
         return run_workers(options, [Path(d) for d in args.plugins_dir])
     from ocppsim.cli import _run
+    from ocppsim.repl import console
 
+    console.install("text", None)  # plugins' lines (the fleet's frames go to --log-file only)
     try:
         outcome = _run(run(options, [Path(d) for d in args.plugins_dir], sys.stderr))
     except FleetOptionError as exc:

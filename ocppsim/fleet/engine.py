@@ -365,8 +365,7 @@ class FrameLog:
 
     @staticmethod
     def _line(speaker: str | None, text: str, direction: str | None = None, peer: str = "") -> None:
-        if frames_log.handlers:
-            frames_log.info(text, extra={"speaker": speaker, "direction": direction, "peer": peer})
+        frames_log.info(text, extra={"speaker": speaker, "direction": direction, "peer": peer})
 
     def _sent(self, event: events.FrameSent) -> None:
         self._line(event.speaker, event.text, ">>", event.peer)
@@ -411,7 +410,8 @@ class Fleet:
         self.indexes = indexes if indexes is not None else range(options.count)
         self.stats = FleetStats()
         self.bus = EventBus(self.stats)
-        self.bus.subscribe(FrameLog())
+        if frames_log.handlers:  # --log-file: every frame a line (else no cost per frame)
+            self.bus.subscribe(FrameLog())
         self.charge_points: list[FleetChargePoint] = []
         self.stopping = False
         #: why charge points stopped trying for good, and how many of each
@@ -504,6 +504,7 @@ class Fleet:
                 await self._stopped.wait()
             return
         self.stopping = True
+        self.stats.stop()
         ramp = self._ramp
         if ramp is not None:
             ramp.cancel()
@@ -511,7 +512,6 @@ class Fleet:
         for cp in self.charge_points:
             cp.halt()
         await asyncio.gather(*(cp.close() for cp in self.charge_points), return_exceptions=True)
-        self.stats.stop()
         if self._stopped is not None:
             self._stopped.set()
 

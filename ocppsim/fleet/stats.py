@@ -180,7 +180,7 @@ class FleetStats:
 
     def _disconnected(self, event: events.Disconnected) -> None:
         pending = self._pending.pop(event.speaker, None)
-        if pending is not None:
+        if pending is not None and self.stopped is None:  # the fleet's own closing: no error
             self.action(pending[1]).record(None, CONNECTION_LOST)
 
     def _notice(self, event: events.Notice) -> None:
@@ -240,7 +240,8 @@ class FleetStats:
         return max(end - self.started, self._floor, 1e-9)
 
     def stop(self) -> None:
-        """The fleet stopped: elapsed time and rates end here."""
+        """The fleet stops: elapsed time and rates end here, and the CALLs its closing links
+        leave unanswered are no errors."""
         if self.stopped is None:
             self.stopped = self._clock()
 

@@ -5,6 +5,7 @@ its errors for options that cannot work."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 from pathlib import Path
 
@@ -81,6 +82,29 @@ def test_a_headless_fleet_reports_and_succeeds(tmp_path: Path) -> None:
     assert data["actions"]["BootNotification"]["latency_ms"]["p50"] > 0
     logged = frames.read_text()
     assert '"BootNotification"' in logged and "cp#cp00019: >>cs [2," in logged
+
+
+def test_ctrl_c_stops_a_fleet_that_runs_without_a_duration(tmp_path: Path) -> None:
+    port = free_port()
+    with start_cs(port, "-u", "/ocpp") as cs:
+        proc = subprocess.Popen(
+            [*ocppsim_command(), "fleet", f"ws://127.0.0.1:{port}/ocpp", "4", "--ramp", "0"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            for n in range(4):
+                cs.expect(rf"ChargePoint #cp0000{n} connected", since=0)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 0, out + err
+    assert "connections: 0 up, 0 connecting, 4 made, 0 lost" in out
+    assert "Traceback" not in out + err
 
 
 def test_a_fleet_whose_calls_fail_exits_1(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from ocppsim_testing import needs_version
 from ocppsim.core import events
 from ocppsim.core.errors import CallError
 from ocppsim.core.rpc import Call
+from ocppsim.fleet.behaviour import badge_of
 from ocppsim.fleet.engine import Fleet
 from ocppsim.fleet.options import fleet_options
 from ocppsim.sim.behaviour import Behaviour
@@ -178,7 +179,8 @@ async def test_heartbeats_come_at_the_interval_the_central_system_gives(rig: Rig
     await until(fleet, lambda: len(seen) == 4 and all(len(t) >= 3 for t in seen.values()))
     for times in seen.values():
         gaps = [(b - a) * 120 for a, b in zip(times, times[1:], strict=False)]
-        assert all(30 < gap < 150 for gap in gaps), gaps  # model seconds, on a busy machine
+        # model seconds: about 60, never the default 1200 (a busy machine may be late)
+        assert all(45 < gap < 600 for gap in gaps), gaps
     assert fleet.stats.action("Heartbeat").count >= 12
 
 
@@ -211,7 +213,14 @@ def test_sessions_run_whole_transactions_with_rising_energy(protocol: str) -> No
             return rig.heard.of("StopTransaction")
 
         await rig.heard.until(lambda: len(ended()) >= 2)
-        assert rig.heard.of("Authorize")
+        authorized = [
+            (who, p["idToken"]["idToken"] if two_x else p["idTag"])
+            for who, action, p in rig.heard.calls
+            if action == "Authorize"
+        ]
+        assert authorized
+        for who, tag in authorized:  # the seed's badges: charge point n's own sessions
+            assert tag in {badge_of(7, int(who[2:]), session) for session in range(1, 200)}
         if two_x:
             events_ = rig.heard.of("TransactionEvent")
             by_tx: dict[str, list[float]] = {}

@@ -115,3 +115,11 @@ def test_shards_are_summed_after_a_trip_through_json() -> None:
     assert snap["connections"]["up"] == 3 and snap["connections"]["connected"] == 3
     assert snap["sessions"] == {"arrived": 3}
     assert 30 <= snap["elapsed_s"] <= 30.2  # the longest shard's time
+
+
+def test_calls_the_fleets_own_closing_leaves_unanswered_are_no_errors() -> None:
+    stats = FleetStats(Clock())
+    stats(sent("cp#1", "a", "BootNotification"))
+    stats.stop()
+    stats(events.Disconnected("cp#1", "cs", "websocket", "1", "1000 fleet stopped"))
+    assert stats.failed == 0 and stats.snapshot()["errors"] == {}

@@ -143,3 +143,41 @@ def test_help_shows_the_fleet_commands_and_options() -> None:
         assert flag in text
     assert "start_fleet <url> <count>" in text
     assert "fleet" in COMMANDS and "stop_fleet" in COMMANDS
+
+
+def test_the_terminal_prompt_shows_the_fleets_status_line(
+    lines: Lines, monkeypatch: object, tmp_path: Path
+) -> None:
+    """Through a real prompt_toolkit prompt fed by a pipe: once a fleet runs, the bottom
+    toolbar under the prompt is its status line, refreshed while nothing is typed."""
+    from prompt_toolkit.application import create_app_session
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    from ocppsim.repl import terminal
+
+    monkeypatch.setenv("OCPPSIM_HISTORY", str(tmp_path / "history"))  # type: ignore[attr-defined]
+    shown: list[str | None] = []
+    real = terminal.fleet_status
+
+    def spy(shell: Shell) -> str | None:
+        text = real(shell)
+        shown.append(text)
+        return text
+
+    monkeypatch.setattr(terminal, "fleet_status", spy)  # type: ignore[attr-defined]
+
+    async def scenario() -> None:
+        shell, port = await _shell_with_cs()
+        shell.sequential = False
+        with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
+            session = asyncio.create_task(shell.interact(terminal=True))
+            mark = lines.mark()
+            pipe.send_text(f"start_fleet ws://127.0.0.1:{port}/ocpp 2 --ramp 0\r")
+            await lines.wait_for(r"Fleet started: 2 charge points", mark)
+            while not any(text and text.startswith("fleet 2/2 started: 2 up") for text in shown):
+                await asyncio.sleep(0.05)
+            pipe.send_text("quit\r")
+            await asyncio.wait_for(session, 20)
+
+    _run(scenario())
