@@ -1,7 +1,8 @@
 """Asks: what a case needs done that the protocol cannot make the peer do, and who does it.
 
 A case asks, for instance, that the Central System send a RemoteStartTransaction, or answer
-the next BootNotification with Pending: what a person does by hand with OCA's test tool (its
+the next BootNotification with Pending, or that a badge be presented at a charge point: what
+a person does by hand with OCA's test tool (its
 "manual actions"). An ask has an `instruction` for a person and, in `do`, the same for a
 program: `{"send": "RemoteStartTransaction", "payload": {…}}`, `{"boot": "Pending",
 "interval": 2}`. Who carries it out:
@@ -10,10 +11,11 @@ program: `{"send": "RemoteStartTransaction", "payload": {…}}`, `{"boot": "Pend
   and in `OCPPSIM_ASK` (and `OCPPSIM_ASK_TEXT`, `OCPPSIM_CASE`, `OCPPSIM_CHARGE_POINT_ID`,
   `OCPPSIM_VERSION`); exit status 0 means done, another one skips the case with what the
   command wrote to stderr. A CI job's script calls its Central System's own API.
-* `InBandAsker` (the default against a Central System): the charge point sends
-  `DataTransfer` with vendorId `ocppsim`, messageId `ask` and the ask as JSON in `data`; a
-  Central System that does it answers Accepted with the ask's `id` as `data` (ocppsim's own,
-  with the `check_target` plugin, does); any other answer skips the case.
+* `InBandAsker` (the default): ocppsim sends the peer `DataTransfer` with vendorId `ocppsim`,
+  messageId `ask` and the ask as JSON in `data`; a peer that does it answers Accepted with the
+  ask's `id` as `data` (ocppsim's own Central System with the `check_target` plugin does, and
+  its Charge Points with `check_target_cp`: plug, unplug, badge); any other answer skips the
+  case.
 * `ManualAsker` (`--manual`): prints the instruction and waits for Enter at the terminal.
 """
 
@@ -100,7 +102,7 @@ class CommandAsker:
 
 
 class InBandAsker:
-    """Asks the Central System itself, with a DataTransfer (see the module docstring)."""
+    """Asks the peer itself, with a DataTransfer (see the module docstring)."""
 
     async def ask(self, run: CaseRun, instruction: str, do: dict[str, Any] | None) -> None:
         from ocppsim.check.run import CaseSkipped
@@ -110,11 +112,12 @@ class InBandAsker:
         payload = {"vendorId": VENDOR_ID, "messageId": MESSAGE_ID, "data": data}
         run.side.peer().timeout = run.options.within
         needs = f"needs: {instruction} (give --ask-command, see docs/conformance.md)"
+        who = "the charge point" if run.suite.role == "cp" else "the Central System"
         try:
             answer = await run.side.call("DataTransfer", payload, validate=False, defaults=False)
         except CallError as exc:
             raise CaseSkipped(
-                f"the Central System does not take asks (DataTransfer {VENDOR_ID}/{MESSAGE_ID}"
+                f"{who} does not take asks (DataTransfer {VENDOR_ID}/{MESSAGE_ID}"
                 f" refused with {exc.code}); {needs}"
             ) from None
         except CallFailed as exc:
@@ -125,18 +128,16 @@ class InBandAsker:
             return
         if status == "Accepted":
             raise CaseSkipped(
-                f"the Central System does not take asks (DataTransfer {VENDOR_ID}/{MESSAGE_ID}"
+                f"{who} does not take asks (DataTransfer {VENDOR_ID}/{MESSAGE_ID}"
                 f" answered Accepted, without the ask's id as data); {needs}"
             )
         if status in ("UnknownVendorId", "UnknownMessageId"):
             raise CaseSkipped(
-                f"the Central System does not take asks (DataTransfer {VENDOR_ID}/{MESSAGE_ID}"
+                f"{who} does not take asks (DataTransfer {VENDOR_ID}/{MESSAGE_ID}"
                 f" answered {status}); {needs}"
             )
         why = f": {said}" if isinstance(said, str) and said else ""
-        raise CaseSkipped(
-            f"the Central System did not do it (the ask was answered {status}{why}); {needs}"
-        )
+        raise CaseSkipped(f"{who} did not do it (the ask was answered {status}{why}); {needs}")
 
 
 class ManualAsker:

@@ -4,7 +4,8 @@ matchers that say why a value does not match.
 * `${name}` in a string is a variable (a suite parameter, a value captured from an earlier
   frame, or a built-in: `charge_point_id`, `version`, `now`, `uid`); a string that is only
   `${…}` becomes the variable's own value (a number stays a number), and `${…}` may hold a
-  little arithmetic (`${interval * 2 + 5}`), `now+60` (a date-time a minute from now).
+  little arithmetic (`${interval * 2 + 5}`), `now+60` (a date-time a minute from now) and
+  `text(…)`, a value as a string (`${text(interval)}`: "5", as 1.x configuration values are).
 * A path is dotted, list items by their index: `idTagInfo.status`, `getVariableResult.0.
   attributeStatus`.
 * A matcher is a plain value (equal to it), a mapping of field names to matchers (those fields
@@ -113,6 +114,9 @@ def _evaluate(expression: str, variables: Mapping[str, Any]) -> Any:
             return variables[node.id]
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             return -_number(value(node.operand), expression)
+        if _is_text_call(node):  # text(x): x as a string (OCPP 1.x configuration values)
+            assert isinstance(node, ast.Call)
+            return _as_text(value(node.args[0]))
         if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
             left = _number(value(node.left), expression)
             right = _number(value(node.right), expression)
@@ -120,9 +124,21 @@ def _evaluate(expression: str, variables: Mapping[str, Any]) -> Any:
                 return _OPERATORS[type(node.op)](left, right)
             except ZeroDivisionError:
                 raise MatchError(f"${{{expression}}}: division by zero") from None
-        raise MatchError(f"${{{expression}}}: only variables, numbers and + - * / are allowed")
+        raise MatchError(
+            f"${{{expression}}}: only variables, numbers, + - * / and text(…) are allowed"
+        )
 
     return value(tree)
+
+
+def _is_text_call(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "text"
+        and len(node.args) == 1
+        and not node.keywords
+    )
 
 
 def _number(value: Any, expression: str) -> float:
@@ -175,7 +191,10 @@ def variables_in(value: Any) -> set[str]:
                 tree = ast.parse(expression.strip(), mode="eval")
             except SyntaxError:
                 continue
-            found.update(n.id for n in ast.walk(tree) if isinstance(n, ast.Name))
+            functions = {getattr(n, "func", None) for n in ast.walk(tree) if _is_text_call(n)}
+            found.update(
+                n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n not in functions
+            )
     elif isinstance(value, list):
         for item in value:
             found |= variables_in(item)

@@ -541,6 +541,8 @@ class Monitor:
         entry = link.entry
         two = _is_2x(entry)
         action = call.action
+        # a message a TriggerMessage asked for may come at any time (OCPP 1.6 §5.17, F06)
+        triggered = action != "BootNotification" and self._take_allowed(link, action)
         if action == "BootNotification":
             if link.boot in ("Pending", "Rejected") and link.boot_interval > 0:
                 early = link.boot_interval - (now - link.boot_at) - self.heartbeat_slack
@@ -566,7 +568,7 @@ class Monitor:
                 event.speaker,
                 event.peer,
             )
-        elif link.boot == "Pending" and not self._take_allowed(link, action):
+        elif link.boot == "Pending" and not triggered:
             self._find(
                 "boot",
                 FAIL,
@@ -589,7 +591,7 @@ class Monitor:
                 event.peer,
             )
         if action == "Heartbeat":
-            self._heartbeat(link, event, now)
+            self._heartbeat(link, event, now, triggered)
         payload = call.payload if isinstance(call.payload, dict) else {}
         if action in ("MeterValues", "StopTransaction") and not two:
             self._tx_1x(link, action, payload, event)
@@ -606,11 +608,11 @@ class Monitor:
             link.allowed[action] = count - 1
         return True
 
-    def _heartbeat(self, link: _Link, event: Any, now: float) -> None:
+    def _heartbeat(self, link: _Link, event: Any, now: float, triggered: bool = False) -> None:
         interval = link.heartbeat_interval
         last = link.last_heartbeat
         link.last_heartbeat = now
-        if interval is None or last is None:
+        if interval is None or last is None or triggered:
             return
         gap = now - last
         shortest = interval * (1 - self.heartbeat_tolerance) - self.heartbeat_slack

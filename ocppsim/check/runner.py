@@ -423,6 +423,9 @@ class CentralSystemSide:
         self.peer_label = f"cp#{self.charge_point_id}"
         self.version = ""
         self.run: CaseRun | None = None
+        #: the charge point's frames before the first case (its boot on connecting), which a
+        #: first case with `boot: none` is given; None once a case ran
+        self.early: list[Any] | None = []
         self.connections: set[str] = set()
         self.booted: dict[str, bool] = {}
         self._changed = asyncio.Event()
@@ -434,6 +437,11 @@ class CentralSystemSide:
         return peer not in self.connections
 
     def _heard(self, event: Any) -> None:
+        kind = type(event)
+        if kind is events.FrameSent or kind is events.FrameReceived:
+            if self.run is None and self.early is not None and len(self.early) < 1000:
+                self.early.append(event)
+            return
         if isinstance(event, events.Connected):
             cp_id = event.charge_point_id
             if not self.charge_point_id and event.protocol in self._served_protocols():
@@ -648,8 +656,16 @@ async def _run_cp_case(
         monitor=side.monitor,
         asker=options.asker,
     )
+    if run.asker is None and options.in_band_asks:
+        from ocppsim.check.asks import InBandAsker
+
+        run.asker = InBandAsker()
     unsubscribe = side.bus.subscribe(run)
     side.run = run
+    early, side.early = side.early, None
+    if early and item.case.boot == "none":  # what the charge point said on connecting
+        for event in early:
+            run(event)
 
     async def prerequisite() -> None:
         if not side.connected():

@@ -51,6 +51,12 @@ def test_arithmetic_and_dates() -> None:
     with pytest.raises(MatchError, match="loop"):
         substitute("${a}", {"a": "${b}", "b": "${a}"})
     assert variables_in({"x": ["${a * b}", "${c}"]}) == {"a", "b", "c"}
+    # text(…): a value as a string, as OCPP 1.x configuration values are
+    assert substitute("${text(n)}", {"n": 5}) == "5"
+    assert substitute("${text(n * 2)}", {"n": 5}) == "10"
+    assert variables_in("${text(interval)}") == {"interval"}
+    with pytest.raises(MatchError, match="text"):
+        substitute("${text(n, n)}", {"n": 1})
 
 
 def test_paths() -> None:

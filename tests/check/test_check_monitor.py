@@ -211,6 +211,13 @@ def test_heartbeats_too_often_and_silence() -> None:
     now[0] = 42
     cp.exchange_theirs("Heartbeat", {}, {})
     assert "with an interval of 3 s" in m.findings[-1].text
+    # a Heartbeat a TriggerMessage asked for may come at any time (OCPP 1.6 §5.17)
+    before = len(m.findings)
+    cp.exchange_ours("TriggerMessage", {"requestedMessage": "Heartbeat"}, {"status": "Accepted"})
+    cp.exchange_theirs("Heartbeat", {}, {})
+    assert len(m.findings) == before
+    cp.exchange_theirs("Heartbeat", {}, {})  # one Heartbeat was asked for, not two
+    assert len(m.findings) == before + 1
 
 
 def test_a_central_system_that_breaks_the_rules() -> None:

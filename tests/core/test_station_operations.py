@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from ocppsim_testing import needs_version
-from station_testing import VERSIONS, Driven, actions, energy, events, statuses
+from station_testing import T0, VERSIONS, Driven, actions, energy, events, statuses
 
 from ocppsim.core.station import (
     HANDLED_CALLS,
@@ -181,6 +182,81 @@ def test_unlock_connector(version: str) -> None:
     failed = driven.call("UnlockConnector", {"evseId": 2, "connectorId": 1}).payload
     assert failed["status"] == "UnlockFailed"
     assert failed["statusInfo"]["reasonCode"] == "FixedCable"
+
+
+# --- DataTransfer, firmware, logs, reservations (P01, L01, N01, H01-H03) -----------------------
+
+
+def test_data_transfer_of_any_vendor_is_unknown(version: str) -> None:
+    driven = booted(version)
+    reply = driven.call("DataTransfer", {"vendorId": "org.example", "messageId": "x"})
+    assert reply.payload == {"status": "UnknownVendorId"}  # P01.FR.06
+
+
+def test_update_firmware_reports_each_step_with_its_request_id(version: str) -> None:
+    driven = booted(version, transfer_seconds=5)
+    firmware = {"location": "https://fw.example/x.bin", "retrieveDateTime": "2026-11-24T10:00:10Z"}
+    reply = driven.call("UpdateFirmware", {"requestId": 7, "firmware": firmware})
+    assert reply.payload == {"status": "Accepted"} and reply.outgoing == []
+    assert driven.station.next_due(driven.now) == T0 + timedelta(seconds=10)
+    driven.at(10).tick()
+    assert driven.sent[-1] == Outgoing(
+        "FirmwareStatusNotification", {"status": "Downloading", "requestId": 7}
+    )
+    triggered = driven.call("TriggerMessage", {"requestedMessage": "FirmwareStatusNotification"})
+    assert triggered.outgoing[0].payload == {"status": "Downloading", "requestId": 7}
+    again = driven.call("UpdateFirmware", {"requestId": 8, "firmware": firmware})
+    assert again.payload == {"status": "AcceptedCanceled"}  # L01.FR.24
+    driven.at(100).tick()
+    assert [o.payload["status"] for o in driven.sent if o.payload.get("requestId") == 8] == [
+        "Downloading",
+        "Downloaded",
+        "Installing",
+        "Installed",
+    ]
+    idle = driven.call("TriggerMessage", {"requestedMessage": "FirmwareStatusNotification"})
+    assert idle.outgoing[0].payload == {"status": "Idle"}  # F06.FR.16
+
+
+def test_get_log_uploads_with_its_request_id(version: str) -> None:
+    driven = booted(version, transfer_seconds=5)
+    log = {"logType": "DiagnosticsLog", "requestId": 9, "log": {"remoteLocation": "ftp://x/"}}
+    reply = driven.call("GetLog", log)
+    assert reply.payload["status"] == "Accepted" and reply.payload["filename"].endswith(".log")
+    assert reply.outgoing == [
+        Outgoing("LogStatusNotification", {"status": "Uploading", "requestId": 9})
+    ]
+    driven.at(5).tick()
+    assert driven.sent[-1].payload == {"status": "Uploaded", "requestId": 9}
+
+
+def test_a_reservation_is_held_cancelled_used_and_expires(version: str) -> None:
+    driven = booted(version, evses=(1, 1))
+    token = {"idToken": "B4F62CEF", "type": "ISO14443"}
+    reserve = {"id": 1, "expiryDateTime": "2026-11-24T11:00:00Z", "idToken": token, "evseId": 1}
+    reply = driven.call("ReserveNow", reserve)
+    assert reply.payload == {"status": "Accepted"}
+    assert [o.payload["connectorStatus"] for o in reply.outgoing] == ["Reserved"]
+    assert driven.call("CancelReservation", {"reservationId": 1}).payload == {"status": "Accepted"}
+    assert driven.sent[-1].payload["connectorStatus"] == "Available"
+    refused = driven.call("CancelReservation", {"reservationId": 1}).payload
+    assert refused == {"status": "Rejected"}  # H02.FR.02
+    charging(driven, 2)
+    busy = driven.call("ReserveNow", {**reserve, "evseId": 2})
+    assert busy.payload == {"status": "Occupied"}
+    driven.call("ReserveNow", {**reserve, "id": 2, "expiryDateTime": "2026-11-24T10:01:00Z"})
+    assert driven.station.next_due(driven.now) == T0 + timedelta(seconds=60)
+    driven.at(60).tick()
+    expired = [o for o in driven.sent if o.action == "ReservationStatusUpdate"]
+    assert expired == [
+        Outgoing(
+            "ReservationStatusUpdate", {"reservationId": 2, "reservationUpdateStatus": "Expired"}
+        )
+    ]
+    assert driven.station.connector_status(1, 1) == "Available"
+    driven.call("ReserveNow", {**reserve, "id": 3})
+    charging(driven, 1)  # the reservation is used (H03)
+    assert driven.call("CancelReservation", {"reservationId": 3}).payload == {"status": "Rejected"}
 
 
 # --- Reset (B11, B12, 2.1 B13) ------------------------------------------------------------------
@@ -389,9 +465,9 @@ def test_unreadable_payloads_are_refused_not_crashed_on(version: str) -> None:
 def test_calls_the_station_does_not_model_are_left_to_the_simulator() -> None:
     station = ChargingStation()
     assert station.on_call("ClearCache", {}, Driven().now) is None
-    assert not station.handles("DataTransfer")
+    assert not station.handles("SendLocalList")
     assert all(station.handles(action) for action in HANDLED_CALLS)
-    assert len(HANDLED_CALLS) == 12  # SetNetworkProfile (A05, B09) the twelfth
+    assert len(HANDLED_CALLS) == 17  # SetNetworkProfile (A05, B09); P01, L01, N01, H01, H02
 
 
 @needs_version("2.1")

@@ -193,3 +193,100 @@ def test_verdicts_at_the_prompt(sims: Any, port: int) -> None:
     cs.send("verdicts")
     cs.expect("Verdicts are off", since=mark)
     assert [x for x in cs.lines()[mark:] if "verdict FAIL" in x] == []
+
+
+#: The cp suite's parameters that keep the run short (the defaults wait for a real charger).
+FAST_CP = [
+    *FAST,
+    "--set",
+    "heartbeat_check_interval=1",
+    "--set",
+    "meter_interval=1",
+    "--set",
+    "reboot_time=10",
+]
+
+
+def listening_check(port: int, *args: str) -> SimProcess:
+    """`ocppsim check --listen <port> --suite cp …`, returned once it listens."""
+    checking = SimProcess(
+        ["check", "--listen", str(port), "--host", "127.0.0.1", "--suite", "cp", *args],
+        name="check",
+        goodbye=None,
+    )
+    checking.expect(rf"listening on ws://127.0.0.1:{port}")
+    return checking
+
+
+def finished(checking: SimProcess) -> tuple[int, str]:
+    """The exit status and output of a check run, once it ended."""
+    status = checking.proc.wait(timeout=180)
+    checking.expect(r"\d+ case\(s\): ")
+    return status, "\n".join(checking.lines())
+
+
+def test_the_cp_suite_passes_against_an_ocppsim_charge_point(
+    sims: Any, port: int, tmp_path: Path
+) -> None:
+    """`ocppsim check --listen PORT --suite cp`: ocppsim is the Central System, an ocppsim
+    Charge Point (check_target_cp loaded, as a person would at its prompt) connects; every
+    case passes, JUnit and JSON are written, exit 0."""
+    out = tmp_path / "cp.xml"
+    report = tmp_path / "cp.json"
+    checking = listening_check(
+        port, "-p", "ocpp1.6", "--junit", str(out), "--json", str(report), *FAST_CP
+    )
+    try:
+        cp = sims.raw("load", "check_target_cp")
+        cp.expect(r"\[check_target_cp\] Ready")
+        cp.send(f"start_cp ws://127.0.0.1:{port}/ cp01 -p ocpp1.6")
+        status, text = finished(checking)
+    finally:
+        checking.kill()
+    assert status == 0, text
+    assert "charge point cp01 connected (OCPP 1.6)" in text
+    assert text.splitlines()[-1].startswith("26 case(s): 26 passed (")
+    root = ET.parse(out).getroot()
+    assert root.get("tests") == "26" and root.get("failures") == "0"
+    cases = [c.name for suite in junitparser.JUnitXml.fromfile(str(out)) for c in suite]
+    assert cases[0].startswith("CP-16-BOOT-01 ")
+    assert '"CP-16-TX-01"' in report.read_text(encoding="utf-8")
+
+
+BROKEN_CP = '''
+"""A charge point whose GetConfiguration answers lack `readonly`, which the schema requires."""
+system = "cp"
+
+
+def on_load(api):
+    api.on_call(
+        "GetConfiguration",
+        lambda payload: {"configurationKey": [{"key": "HeartbeatInterval", "value": "300"}]},
+    )
+    api.log("[broken] loaded")
+'''
+
+
+def test_against_a_broken_charge_point_the_failing_case_names_requirement_and_frame(
+    sims: Any, port: int, tmp_path: Path
+) -> None:
+    """A charge point whose GetConfiguration answers break their schema (a plugin): the case
+    fails with the requirement and the frame, the monitor says which schema, exit 1."""
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "broken_cp.py").write_text(textwrap.dedent(BROKEN_CP), encoding="utf-8")
+    checking = listening_check(
+        port, "-p", "1.6", "--case", "CP-16-CONF-01", "--connect-timeout", "60", *FAST_CP
+    )
+    try:
+        cp = sims.raw("--plugins-dir", str(plugins), "load", "broken_cp")
+        cp.expect(r"\[broken\] loaded")
+        cp.send(f"start_cp ws://127.0.0.1:{port}/ cp01 -p ocpp1.6")
+        status, text = finished(checking)
+    finally:
+        checking.kill()
+    assert status == 1, text
+    assert "1 case(s): 0 passed, 1 failed" in text
+    assert "CP-16-CONF-01 FAIL" in text
+    assert "requirement: OCPP 1.6 §5.8 (GetConfiguration)" in text
+    assert 'frame: [3,"' in text and '"value":"300"}]}]' in text

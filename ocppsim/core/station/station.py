@@ -55,6 +55,7 @@ from ocppsim.core.station.common import (
     earliest,
     next_on_grid,
     next_slot,
+    parse_time,
     regrid,
     sample_due,
     wire_time,
@@ -90,6 +91,11 @@ _HANDLERS = {
     "SetVariables": "_set_variables",
     "TriggerMessage": "_trigger_message",
     "UnlockConnector": "_unlock_connector",
+    "DataTransfer": "_data_transfer",
+    "UpdateFirmware": "_update_firmware",
+    "GetLog": "_get_log",
+    "ReserveNow": "_reserve_now",
+    "CancelReservation": "_cancel_reservation",
 }
 HANDLED_CALLS = frozenset(_HANDLERS)
 
@@ -168,6 +174,16 @@ class Evse:
 
 
 @dataclass(slots=True)
+class _Job:
+    """A firmware update or a log upload: the statuses still to report, and when."""
+
+    action: str
+    request_id: int
+    steps: list[tuple[datetime, str]]
+    status: str = "Idle"
+
+
+@dataclass(slots=True)
 class _Pending:
     """An Authorize the station sent and waits the answer to."""
 
@@ -209,6 +225,8 @@ class ChargingStation(Liveness):
         "_unconfirmed",
         "_boot_retry_at",
         "_aligned_slot",
+        "_jobs",
+        "_reservations",
     )
 
     def __init__(
@@ -255,6 +273,10 @@ class ChargingStation(Liveness):
         self._unconfirmed: dict[str, int] = {}
         self._boot_retry_at: datetime | None = None
         self._aligned_slot: int | None = None
+        #: firmware update and log upload: the notifications still to send and when (L01, N01)
+        self._jobs: dict[str, _Job] = {}
+        #: reservation id → (EVSE id or None, expiry) (H01)
+        self._reservations: dict[int, tuple[int | None, datetime]] = {}
 
     # --- what the simulator reads ---------------------------------------------------------------
 
@@ -487,6 +509,8 @@ class ChargingStation(Liveness):
             if auth is not None and timeout > 0 and (now - auth.since).total_seconds() >= timeout:
                 evse.authorization = None
         out += self._aligned_data(now)
+        out += self._due_jobs(now)
+        out += self._expire_reservations(now)
         if self.registration == "Accepted":
             interval = self.heartbeat_interval
             if self._silent(now, interval) and not out:  # anything else sent: a sign of life
@@ -519,6 +543,8 @@ class ChargingStation(Liveness):
                 due.append(auth.since + timedelta(seconds=timeout))
         interval = model.integer("AlignedDataCtrlr", "Interval", 0)
         due.append(next_slot(now, interval, self._aligned_slot))
+        due += [job.steps[0][0] for job in self._jobs.values() if job.steps]
+        due += [expiry for _, expiry in self._reservations.values()]
         if self.registration == "Accepted":
             due.append(self._heartbeat_due(self.heartbeat_interval))
         else:
@@ -853,10 +879,8 @@ class ChargingStation(Liveness):
             if not out:
                 info = _status_info("TxNotFound", "no transaction is ongoing")
                 return Reply({"status": "Rejected", "statusInfo": info}, [])
-        elif requested == "LogStatusNotification":  # F06.FR.15: no upload going on
-            out.append(Outgoing("LogStatusNotification", {"status": "Idle"}))
-        elif requested == "FirmwareStatusNotification":  # F06.FR.16
-            out.append(Outgoing("FirmwareStatusNotification", {"status": "Idle"}))
+        elif requested in ("LogStatusNotification", "FirmwareStatusNotification"):
+            out.append(self._job_status(requested))  # F06.FR.15/16: Idle when none runs
         elif requested == "SignChargingStationCertificate" and self.certificates.can_sign:
             # CN = the station's identity, as security profile 3 checks it against the URL's
             # (A00.FR.511 names the serial number there; docs/security.md says why not)
@@ -866,6 +890,113 @@ class ChargingStation(Liveness):
         else:  # F06.FR.08
             return Reply({"status": "NotImplemented"}, [])
         return Reply({"status": "Accepted"}, out)
+
+    # --- data transfer, firmware, logs, reservations (P01, L01, N01, H01-H03) ------------------
+
+    def _data_transfer(self, payload: Payload, now: datetime) -> Reply:
+        """DataTransfer (P01.FR.06): the station has no vendor extension, UnknownVendorId."""
+        return Reply({"status": "UnknownVendorId"}, [])
+
+    def _update_firmware(self, payload: Payload, now: datetime) -> Reply:
+        """UpdateFirmware (L01): Accepted (AcceptedCanceled when it replaces an update going
+        on, L01.FR.24), then FirmwareStatusNotification Downloading, Downloaded, Installing and
+        Installed from retrieveDateTime, one step every transfer_seconds, with its requestId."""
+        busy = self._busy("FirmwareStatusNotification")
+        firmware = payload["firmware"]
+        start = max(parse_time(firmware["retrieveDateTime"]), now)
+        statuses = ("Downloading", "Downloaded", "Installing", "Installed")
+        self._new_job("FirmwareStatusNotification", payload["requestId"], start, statuses)
+        status = "AcceptedCanceled" if busy else "Accepted"
+        return Reply({"status": status}, self._due_jobs(now))
+
+    def _get_log(self, payload: Payload, now: datetime) -> Reply:
+        """GetLog (N01): Accepted (AcceptedCanceled when it replaces an upload going on) with
+        the file name, then LogStatusNotification Uploading and Uploaded, with its requestId."""
+        busy = self._busy("LogStatusNotification")
+        kind = "security" if payload["logType"] == "SecurityLog" else "diagnostics"
+        name = f"{kind}-{self.info.identity}-{now.strftime('%Y%m%dT%H%M%SZ')}.log"[:255]
+        self._new_job("LogStatusNotification", payload["requestId"], now, ("Uploading", "Uploaded"))
+        status = "AcceptedCanceled" if busy else "Accepted"
+        return Reply({"status": status, "filename": name}, self._due_jobs(now))
+
+    def _new_job(
+        self, action: str, request_id: int, start: datetime, statuses: tuple[str, ...]
+    ) -> None:
+        step = timedelta(seconds=self.info.transfer_seconds)
+        steps = [(start + i * step, status) for i, status in enumerate(statuses)]
+        self._jobs[action] = _Job(action, request_id, steps)
+
+    def _busy(self, action: str) -> bool:
+        job = self._jobs.get(action)
+        return job is not None and bool(job.steps)
+
+    def _due_jobs(self, now: datetime) -> list[Outgoing]:
+        out = []
+        for job in self._jobs.values():
+            while job.steps and job.steps[0][0] <= now:
+                _, job.status = job.steps.pop(0)
+                out.append(self._job_notification(job))
+        return out
+
+    def _job_status(self, action: str) -> Outgoing:
+        """What a TriggerMessage asks for: the status of the job going on, else Idle."""
+        job = self._jobs.get(action)
+        if job is None or not job.steps:
+            return Outgoing(action, {"status": "Idle"})
+        return self._job_notification(job)
+
+    def _job_notification(self, job: _Job) -> Outgoing:
+        return Outgoing(job.action, {"status": job.status, "requestId": job.request_id})
+
+    def _reserve_now(self, payload: Payload, now: datetime) -> Reply:
+        """ReserveNow (H01): an EVSE that is Available is Reserved until expiryDateTime
+        (Occupied, Faulted or Unavailable otherwise, H01.FR.04-07); without evseId the
+        reservation holds for the station (H01.FR.11). A known id replaces its reservation
+        (H01.FR.02)."""
+        reservation_id = payload["id"]
+        expiry = parse_time(payload["expiryDateTime"])
+        self._drop_reservation(reservation_id)
+        evse_id = payload.get("evseId")
+        if evse_id is not None and evse_id != 0:
+            evse = self.evses.get(evse_id)
+            if evse is None:
+                info = _status_info("UnknownEvse", f"no EVSE {evse_id}")
+                return Reply({"status": "Rejected", "statusInfo": info}, [])
+            state = self._evse_state(evse)
+            if state != "Available":
+                status = state if state in ("Occupied", "Faulted", "Unavailable") else "Occupied"
+                return Reply({"status": status}, [])
+            evse.reserved = True
+        else:
+            evse_id = None
+        self._reservations[reservation_id] = (evse_id, expiry)
+        return Reply({"status": "Accepted"}, self._sync_status(now))
+
+    def _cancel_reservation(self, payload: Payload, now: datetime) -> Reply:
+        """CancelReservation (H02): Accepted for a reservation the station holds, else
+        Rejected (H02.FR.02)."""
+        if payload["reservationId"] not in self._reservations:
+            return Reply({"status": "Rejected"}, [])
+        self._drop_reservation(payload["reservationId"])
+        return Reply({"status": "Accepted"}, self._sync_status(now))
+
+    def _drop_reservation(self, reservation_id: int) -> None:
+        held = self._reservations.pop(reservation_id, None)
+        if held is not None and held[0] is not None:
+            evse_id = held[0]
+            self.evses[evse_id].reserved = any(e == evse_id for e, _ in self._reservations.values())
+
+    def _expire_reservations(self, now: datetime) -> list[Outgoing]:
+        """ReservationStatusUpdate Expired for each reservation past its expiry (H01.FR.17)."""
+        out = []
+        for reservation_id, (_, expiry) in list(self._reservations.items()):
+            if expiry <= now:
+                self._drop_reservation(reservation_id)
+                update = {"reservationId": reservation_id, "reservationUpdateStatus": "Expired"}
+                out.append(Outgoing("ReservationStatusUpdate", update))
+        if out:
+            out += self._sync_status(now)
+        return out
 
     # --- certificates (A02, A03, M03-M05) -------------------------------------------------------
 
@@ -1075,6 +1206,9 @@ class ChargingStation(Liveness):
             if auth.remote_start_id is not None:
                 trigger = "RemoteStart"
         evse.transaction = tx
+        for reservation_id, (reserved_at, _) in list(self._reservations.items()):
+            if reserved_at == evse.id:  # the reservation is used (H03)
+                self._drop_reservation(reservation_id)
         updated_interval = self.model.integer("SampledDataCtrlr", "TxUpdatedInterval", 0)
         if updated_interval > 0:
             tx.next_update = now + timedelta(seconds=updated_interval)

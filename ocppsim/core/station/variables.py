@@ -158,8 +158,12 @@ class StationInfo:
     organization: str = "ocppsim"
     security_profile: int = 1
     basic_auth_password: str | None = None
+    #: how long each step of a firmware update or a log upload takes (seconds)
+    transfer_seconds: int = 5
 
     def __post_init__(self) -> None:
+        if self.transfer_seconds < 0:
+            raise ValueError("transfer_seconds cannot be negative")
         if not self.evses or any(n < 1 for n in self.evses):
             raise ValueError("every EVSE needs at least one connector")
         if self.max_power_w <= 0 or self.voltage <= 0 or self.phases not in (1, 2, 3):
