@@ -120,6 +120,7 @@ def _guard(action: str) -> Any:
 
 def _boot(payload: dict, ctx: Context) -> dict | None:
     station = _station(ctx)
+    station.triggered.clear()  # what was asked for before this boot is no more
     if station.boots:
         status, interval = station.boots.pop(0)
         station.registration = status

@@ -37,6 +37,22 @@ def test_every_case_passes_against_ocppsim_with_check_target(version: str) -> No
     assert any(f.direction == "received" and f.message_type == "CALLRESULT" for f in boot.frames)
 
 
+def test_one_central_system_checked_in_one_version_then_another() -> None:
+    """The same charge point id checked in 1.6, then 2.0.1, against one ocppsim CS: what a 1.6
+    TriggerMessage allowed is forgotten at the next boot, so the 2.0.1 station's CALL while
+    Rejected is still refused (B03.FR.07)."""
+
+    async def scenario() -> tuple[dict[str, Any], dict[str, Any]]:
+        async with ocppsim_cs() as cs:
+            first = await check(cs.url, "1.6", ["CSMS-16-TRIGGER-01"])
+            then = await check(cs.url, "2.0.1", ["CSMS-201-BOOT-03"])
+            return first, then
+
+    first, then = run(scenario())
+    assert verdicts(first) == {"CSMS-16-TRIGGER-01": "pass"}
+    assert verdicts(then) == {"CSMS-201-BOOT-03": "pass"}, explain(then)
+
+
 def test_ocppsim_without_check_target_fails_where_its_defaults_are_lenient() -> None:
     """ocppsim's plain Central System accepts every idTag and vendorId and answers transaction
     id 1 to every StartTransaction: the cases that check those fail, naming the field; it takes
