@@ -621,6 +621,8 @@ async def _run_against_charge_point(
                 say(_line(result))
             return results
         say(f"charge point {side.charge_point_id} connected (OCPP {side.version})")
+        if not options.versions:  # no -p: the version the charge point speaks
+            planned = [p for p in planned if p.version == side.version] or planned
         for item in planned:
             results.append(await _run_cp_case(side, item, options, say))
     finally:

@@ -49,7 +49,7 @@ async def check_charge_point(
         listen=0,
         host="127.0.0.1",
         endpoint="/ocpp",
-        versions=[version],
+        versions=options.pop("versions", [version]),
         case_ids=cases or [],
         settings={**(FAST_SETTINGS if suites is None else {}), **(settings or {})},
         within=options.pop("within", 5.0),

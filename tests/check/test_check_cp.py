@@ -35,6 +35,14 @@ def test_every_case_passes_against_ocppsim_charge_point(version: str) -> None:
     assert any('"ocppsim"' in f.text and '"ask"' in f.text for f in tx.frames)
 
 
+def test_without_a_version_the_cases_of_the_one_the_charge_point_speaks_run() -> None:
+    """No -p: the Central System serves every version of the suites and runs the cases of
+    the version the charge point connected with."""
+    results = run(check_charge_point("2.0.1", versions=[], cases=[]))
+    assert {r.version for r in results.values()} == {"2.0.1"}
+    assert set(verdicts(results).values()) == {"pass"}, explain(results)
+
+
 def test_without_the_plugin_the_cases_that_need_a_person_are_skipped() -> None:
     """ocppsim's Charge Point without check_target_cp answers the in-band ask UnknownVendorId:
     the cases that need a badge or a cable are skipped, saying what they need."""
