@@ -290,3 +290,19 @@ def test_against_a_broken_charge_point_the_failing_case_names_requirement_and_fr
     assert "CP-16-CONF-01 FAIL" in text
     assert "requirement: OCPP 1.6 §5.8 (GetConfiguration)" in text
     assert 'frame: [3,"' in text and '"value":"300"}]}]' in text
+
+
+def test_verdicts_on_the_charge_points_of_a_process(sims: Any, port: int) -> None:
+    """`ocppsim --verdicts start_cp …` with a second Charge Point started at the prompt: the
+    Central System's frames to either are checked, each finding a line naming the CP."""
+    cs = sims.cs(port, "-u", "/ocpp")
+    url = f"ws://127.0.0.1:{port}/ocpp"
+    cps = sims.raw("--verdicts", "start_cp", url, "cp01", "-p", "ocpp1.6")
+    cps.expect(r"cp#cp01: Connected to Central System")
+    cps.send(f"start_cp {url} cp02 -p ocpp1.6")
+    cs.expect(r"ChargePoint #cp02 connected")
+    cs.send("remote_stoptransaction --remote-id cp02 transactionId=99")
+    line = cps.expect(r"cp#cp02: verdict FAIL transaction: RemoteStopTransaction names").string
+    assert "transactionId 99, which the Central System never gave" in line
+    assert '"RemoteStopTransaction",{"transactionId":99}]' in line
+    cps.expect_none(r"cp#cp01: verdict")
