@@ -190,6 +190,16 @@ class CaseRun:
         self._hanging: set[asyncio.Task[Any]] = set()
         self._step_number = 0
 
+    @property
+    def cp(self) -> Any:
+        """The `ocppsim.ChargePoint` of a csms suite's case (None in a cp suite)."""
+        return getattr(self.side, "cp", None)
+
+    @property
+    def cs(self) -> Any:
+        """The `ocppsim.CentralSystem` of a cp suite's run (None in a csms suite)."""
+        return getattr(self.side, "cs", None)
+
     # -- what the bus tells the run ---------------------------------------------------------
 
     def __call__(self, event: Any) -> None:

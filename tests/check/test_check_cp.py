@@ -175,3 +175,23 @@ def test_a_charge_point_whose_meter_values_name_another_transaction() -> None:
     assert result.verdict == "fail", explain(results)
     transaction = [f for f in result.findings if f.check == "transaction"]
     assert transaction and '"MeterValues"' in transaction[0].frame
+
+
+def test_a_python_cp_scenario_drives_the_public_api() -> None:
+    """A cp suite written in Python: `run.cs` is the `ocppsim.CentralSystem` the charge point
+    connected to (a csms case has `run.cp`), next to the steps' methods."""
+    from ocppsim.check import Suite
+
+    suite = Suite("cp", title="Mine", versions=["1.6"], id_prefix={"1.6": "MY-16"})
+
+    @suite.case("CONF-01", title="Reads the interval", requirement="OCPP 1.6 §5.8")
+    async def reads(run: Any) -> None:
+        assert run.cp is None and run.cs is not None
+        answer = await run.cs.call(run.vars["charge_point_id"], "GetConfiguration", {"key": ["X"]})
+        run.set(unknown=answer["unknownKey"])
+        run.check("unknown", ["X"])
+        await run.send("GetConfiguration", {"key": ["HeartbeatInterval"]})
+
+    results = run(check_charge_point("1.6", suites=[suite]))
+    assert verdicts(results) == {"MY-16-CONF-01": "pass"}, explain(results)
+    assert [s.kind for s in results["MY-16-CONF-01"].steps] == ["boot", "set", "assert", "send"]
