@@ -154,6 +154,16 @@ def test_the_readme_profile_2_example_connects(sims, certs, monkeypatch, tmp_pat
     assert cp.errors() == [] and cs.errors() == []
 
 
+def prompt_blocks() -> list[list[str]]:
+    """The commands (`> …` lines) of each block of docs/security.md's run-time section."""
+    from pathlib import Path
+
+    docs = Path(__file__).resolve().parents[2] / "docs" / "security.md"
+    section = docs.read_text(encoding="utf-8").split("## Changing credentials", 1)[1]
+    blocks = re.findall(r"^```\n(.*?)^```", section.split("\n## ", 1)[0], re.S | re.M)
+    return [[line[2:] for line in b.splitlines()] for b in blocks if b.startswith("> ")]
+
+
 def rotating_cs(sims, certs, port: int) -> SimProcess:  # type: ignore[no-untyped-def]
     """A Central System of profiles 2 and 3 on one port that signs CSRs with the test CA."""
     cs = sims.cs(
@@ -199,14 +209,15 @@ def test_a_16_cp_gets_a_signed_certificate_then_profile_3_and_a_new_key(sims, ce
     cs.expect(r"cs: ChargePoint #cp01 connected \(protocol: ocpp1\.6, profile 2\)\.", since=mark)
     # a signed certificate, then profile 3
     mark, cp_mark = cs.mark(), cp.mark()
-    cs.send("remote_extendedtriggermessage requestedMessage=SignChargePointCertificate")
+    trigger, raise_profile = prompt_blocks()[0]  # docs/security.md's, as written
+    cs.send(trigger)
     cs.expect(r"cs: Signed the CSR of #cp01 as CA 'ocppsim test CA'", since=mark)
     cp.expect(
         r"cp#cp01: New client certificate CN=cp01 from CA 'ocppsim test CA', valid until "
         r"[\d-]+: presented from the next connection \(profile 3\)\.",
         since=cp_mark,
     )
-    cs.send('remote_changeconfiguration key=SecurityProfile value="3"')
+    cs.send(raise_profile)
     cp.expect(r"cp#cp01: Rebooting \(SecurityProfile\)\.", since=cp_mark)
     cs.expect(r"cs: ChargePoint #cp01 connected \(protocol: ocpp1\.6, profile 3\)\.", since=mark)
     cp.expect(r"cp#cp01: Connected to Central System \(profile 3\)\.", since=cp_mark)
@@ -238,18 +249,12 @@ def test_a_201_station_moves_to_profile_3_with_a_network_profile(sims, certs) ->
     cs.expect(r"cs: ChargePoint #cp01 connected \(protocol: ocpp2\.0\.1, profile 2\)\.")
     cs.expect(r'cs: >>cp#cp01 \[3,"[^"]+",\{.*"status":"Accepted"')  # its boot
     mark, cp_mark = cs.mark(), cp.mark()
-    cs.send(
-        f"remote_setnetworkprofile configurationSlot=2 connectionData.securityProfile=3 "
-        f"connectionData.ocppCsmsUrl={url}"
-    )
+    network, priority, reset = prompt_blocks()[1]  # docs/security.md's, on this port
+    cs.send(network.replace("9443", str(port)))
     cs.expect(r'cs: <<cp#cp01 \[3,"[^"]+",\{"status":"Accepted"\}\]', since=mark)
-    cs.send(
-        "remote_setvariables setVariableData.0.component.name=OCPPCommCtrlr "
-        "setVariableData.0.variable.name=NetworkConfigurationPriority "
-        'setVariableData.0.attributeValue="2,1"'
-    )
+    cs.send(priority)
     cs.expect(r'cs: <<cp#cp01 \[3,"[^"]+",\{"setVariableResult":\[\{.*"RebootRequired"', since=mark)
-    cs.send("remote_reset type=Immediate")
+    cs.send(reset)
     cs.expect(r"cs: ChargePoint #cp01 connected \(protocol: ocpp2\.0\.1, profile 3\)\.", since=mark)
     cp.expect(r"cp#cp01: Connected to Central System \(profile 3\)\.", since=cp_mark)
     assert cs.errors() == [] and cp.errors() == []
