@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import math
 import random
 import re
 import string
@@ -171,6 +172,16 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite_float(text: str) -> float:
+    """A JSON number with a fraction or an exponent; one beyond a double's range (`1e999`) is
+    refused, not read as infinity, which no check, sum or answer can use (RFC 8259 §6)."""
+    value = float(text)
+    if math.isinf(value):
+        shown = text if len(text) <= 20 else text[:20] + "…"
+        raise ValueError(f"number {shown} is out of range")
+    return value
+
+
 #: The start of a CALL, `[2,"<unique id>"`, read from a text that is not JSON as a whole.
 _CALL_START = re.compile(r'\s*\[\s*2\s*,\s*("(?:[^"\\\x00-\x1f]|\\.)*")\s*[,\]]')
 #: How far into such a text the id is looked for (an id of 36 characters, each escaped).
@@ -269,7 +280,7 @@ def parse_frame(text: str | bytes) -> Message | tuple[str, str]:
     could be read.
     """
     try:
-        value = json.loads(text, parse_constant=_refuse_constant)
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         reason = "nested too deeply" if isinstance(exc, RecursionError) else f"not JSON ({exc})"
         unique_id = _unique_id_of(text)

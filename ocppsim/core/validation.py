@@ -354,7 +354,7 @@ def _fast_check(schema: dict[str, Any], draft: Dialect) -> Any:
     def check(value: Any) -> bool:
         try:
             compiled(value)
-        except (fastjsonschema.JsonSchemaException, TypeError, ValueError):
+        except (fastjsonschema.JsonSchemaException, TypeError, ValueError, ArithmeticError):
             return False
         return True
 
@@ -442,8 +442,8 @@ def validate(
         return None
     except fastjsonschema.JsonSchemaValueException as exc:
         steps = exc.path[1:]  # refused there: let the reference validator say why
-    except (fastjsonschema.JsonSchemaException, TypeError, ValueError):
-        pass
+    except (fastjsonschema.JsonSchemaException, TypeError, ValueError, ArithmeticError):
+        pass  # (the generated code's int() of an infinite float: the reference validator says)
     schema = _explained_schema(version, message, variant)
     error = _first_error(schema, payload, steps, _draft_of(version, message, variant))
     if error is None:  # the two disagree (never seen): jsonschema alone, on the whole payload

@@ -192,6 +192,30 @@ def test_a_call_that_is_not_json_is_refused_when_its_id_can_be_read() -> None:
         assert isinstance(s.receive(junk), BadFrame), junk[:40]
 
 
+@pytest.mark.parametrize(
+    ("version", "service", "code"),
+    [("1.6", "cp", "FormationViolation"), ("2.0.1", "cs", "RpcFrameworkError")],
+)
+def test_a_number_beyond_a_double_is_refused_not_read_as_infinity(
+    version: str, service: str, code: str
+) -> None:
+    """`1e999` parses to infinity in Python: it broke the schema check of a multipleOf field
+    (SetChargingProfile's limit) so the CALL got no answer at all, and an infinity kept by a
+    model goes back out as `Infinity`, which is not JSON. It is refused as not JSON."""
+    limit = (
+        '[2,"c1","SetChargingProfile",{"connectorId":0,"csChargingProfiles":'
+        '{"chargingProfileId":1,"stackLevel":0,"chargingProfilePurpose":"ChargePointMaxProfile",'
+        '"chargingProfileKind":"Absolute","chargingSchedule":{"chargingRateUnit":"W",'
+        '"chargingSchedulePeriod":[{"startPeriod":0,"limit":1e999}]}}}]'
+    )
+    frame = limit if version == "1.6" else '[2,"c1","Heartbeat",{"x":-1E+999}]'
+    event = make(version, service).receive(frame)
+    assert isinstance(event, CallRefused), event
+    assert json.loads(event.reply)[:3] == [4, "c1", code]
+    assert "is out of range" in event.reason
+    assert isinstance(make("1.6", "cs").receive('[2,"d","Heartbeat",{}]'), CallReceived)
+
+
 def test_ints_are_32_bit_as_in_the_wsdl() -> None:
     base = (
         '[2,"a","StatusNotification",{"connectorId":%d,"status":"Available","errorCode":"NoError"}]'

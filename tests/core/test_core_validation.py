@@ -217,3 +217,15 @@ def test_a_2x_schema_of_references_is_explained_like_the_whole_payload(
         "value",
     )
     assert len(checked) <= accepting + 1
+
+
+def test_an_infinite_number_is_a_violation_not_a_crash() -> None:
+    """The compiled check of a `multipleOf` takes int() of the number: for an infinity (a
+    Python caller's float('inf'); OCPP-J refuses 1e999 as it reads it) it raised
+    OverflowError out of validate instead of saying what is wrong."""
+    payload = default_payload("1.6", "SetChargingProfileRequest")
+    schedule = payload["csChargingProfiles"]["chargingSchedule"]
+    schedule["chargingSchedulePeriod"][0]["limit"] = float("inf")
+    violation = validate("1.6", "SetChargingProfileRequest", payload)
+    assert violation is not None and violation.field is not None
+    assert violation.field.endswith("chargingSchedulePeriod[0].limit"), violation
