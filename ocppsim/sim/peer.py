@@ -347,10 +347,27 @@ class Peer:
     def receive_frame(self, text: str) -> None:
         """One OCPP-J frame received, called by the link as it reads (no task per frame)."""
         try:
-            self._handle(self.session.receive(text), text, None)
+            event = self.session.receive(text)
+        except Exception as exc:  # a check that failed on what the frame holds
+            _log.debug("frame not read", exc_info=True)
+            self.notice(f"Error: message {shorten(text)} can't be processed: {exc!r}", ERROR)
+            self._refuse_unread(text)
+            return
+        try:
+            self._handle(event, text, None)
         except Exception as exc:  # whatever a frame holds, the link and the simulator live on
             _log.debug("frame processing failed", exc_info=True)
             self.notice(f"Error: message {shorten(text)} can't be processed: {exc!r}", ERROR)
+
+    def _refuse_unread(self, text: str) -> None:
+        """Answer InternalError to a CALL the session could not read through (OCPP-J §4.2.3:
+        every CALL gets a CALLRESULT or a CALLERROR; without one its sender waits for nothing)."""
+        try:
+            message = parse_frame(text)
+        except Exception:
+            return
+        if isinstance(message, Call):
+            self._reply(self.session.refuse(message.unique_id, "InternalError"), None, None)
 
     def receive_message(self, message: Message, wire: str, text: str) -> None:
         """One message a link decoded (SOAP); a CALL always gets an answer."""
@@ -382,6 +399,11 @@ class Peer:
                         call.unique_id, exc.code, exc.description, exc.details
                     )
                     self._reply(refusal, call.action, None)
+                    return
+                except Exception as exc:  # a model's bug: the CALL is answered all the same
+                    _log.debug("quick answer failed", exc_info=True)
+                    self.notice(f"Error: answering {call.action} failed: {exc!r}", ERROR)
+                    self._reply(self.session.refuse(call.unique_id, "InternalError"), None, None)
                     return
             if quick is not None:  # no handler to run: answer without a task
                 self._reply(self.session.answer(call, quick), call.action, quick)

@@ -281,3 +281,48 @@ def test_soap_charge_points_of_a_process_share_one_callback_server_and_client(
 
     run(scenario())
     assert lines.problems() == []
+
+
+def test_a_call_the_simulator_fails_on_is_still_answered_internal_error(lines: Lines) -> None:
+    """A CALL whose check raised (the session) or whose model raised (a quick answer) was
+    logged as "can't be processed" and never answered: its sender waited for its timeout.
+    It is answered InternalError, and the link goes on."""
+    from ocppsim.core.station import ChargePointModel
+    from ocppsim.sim.peer import CallFailed
+
+    def boom(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("boom")
+
+    async def scenario() -> None:
+        bus = EventBus(LogConsumer())
+        cs = CentralSystem(0, host="127.0.0.1", bus=bus)
+        await cs.start()
+        cp = ChargePoint(
+            f"ws://127.0.0.1:{cs.port}/", "e1", version="ocpp1.6", bus=bus, behave=True
+        )
+        try:
+            cp.start()
+            await cp.ready()
+            assert cp.peer is not None
+            peer = cs.peers["e1"]
+            session = cp.peer.session
+            real = session.receive
+            session.receive = boom  # type: ignore[method-assign]
+            with pytest.raises(CallFailed) as refused:
+                await peer.call("ClearCache", {})
+            assert refused.value.error is not None
+            assert refused.value.error.code == "InternalError"
+            session.receive = real  # type: ignore[method-assign]
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(ChargePointModel, "on_call", boom)
+                with pytest.raises(CallFailed) as failed:
+                    await peer.call("ClearCache", {})
+            assert failed.value.error is not None
+            assert failed.value.error.code == "InternalError"
+            assert await peer.call("ClearCache", {}) == {"status": "Accepted"}
+        finally:
+            await cp.stop()
+            await cs.stop()
+
+    run(scenario())
+    assert lines.matching(r"cp#e1: Error: answering ClearCache failed: RuntimeError")
