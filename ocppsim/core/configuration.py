@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from ocppsim.core.versions import KeyDefinition, get
-from ocppsim.core.versions.model import MAX_VALUE_LENGTH
+from ocppsim.core.versions.model import MAX_INTEGER, MAX_VALUE_LENGTH
 
 __all__ = [
     "ACCEPTED",
@@ -86,10 +86,12 @@ class Configuration:
             self._values[lowered] = value
 
     def integer(self, key: str, default: int = 0) -> int:
-        """The value of an integer key, `default` when the key is unknown or not a number."""
+        """The value of an integer key, `default` when the key is unknown or not a number; at
+        most MAX_INTEGER (a Central System's BootNotification interval is any JSON integer,
+        and the heartbeat's date of 10**12 seconds from now overflowed)."""
         value = self.get(key)
         try:
-            return int(value) if value is not None else default
+            return min(int(value), MAX_INTEGER) if value is not None else default
         except ValueError:
             return default
 

@@ -35,7 +35,7 @@ def test_read_only_keys_and_bad_values_are_rejected() -> None:
     config = Configuration.for_version("1.5")
     assert config.change("KVCBX_PROFILE", "other") == "Rejected"
     assert config.get("KVCBX_PROFILE") == "NQC-ACDC"
-    for value in ("abc", "-5", "", "1.5", "9" * 501):
+    for value in ("abc", "-5", "", "1.5", "9" * 501, str(2**31)):
         assert config.change("HeartbeatInterval", value) == "Rejected", value
     assert config.get("HeartbeatInterval") == "1200"
     assert config.change("MeterValuesSampledData", "Voltage,Bogus") == "Rejected"
@@ -88,3 +88,12 @@ def test_key_definitions_are_data_a_version_can_add() -> None:
     assert config.get("LocalAuthListEnabled") == "false"
     assert config.change("LocalAuthListEnabled", "maybe") == "Rejected"
     assert all(isinstance(d, KeyDefinition) for d in versions.get("1.5").configuration)
+
+
+def test_an_integer_key_holds_at_most_a_32_bit_value() -> None:
+    """OCPP integers are 32 bits (OCPP 1.6 §7): 2**31 - 1 is taken, more is Rejected, and a
+    value the Charge Point stored itself (a boot's interval) reads as at most that."""
+    config = Configuration.for_version("1.6")
+    assert config.change("HeartbeatInterval", str(2**31 - 1)) == "Accepted"
+    config.set("HeartbeatInterval", str(10**23))
+    assert config.integer("HeartbeatInterval") == 2**31 - 1

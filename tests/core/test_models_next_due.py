@@ -95,3 +95,38 @@ def test_a_2x_authorization_without_a_cable_wakes_for_its_timeout() -> None:
     driven.boot()
     driven.answer_all(driven.badge("B1"))
     assert seconds(driven.station.next_due(T0), T0) == 120  # EVConnectionTimeOut
+
+
+def test_an_interval_beyond_an_ocpp_integer_is_refused_and_a_boots_is_capped() -> None:
+    """A Central System's 10**12 s boot interval (any JSON integer passes the schema) or an
+    accepted ChangeConfiguration/SetVariables of 10**23 made every next_due overflow a date:
+    the Charge Point answered no CALL and took no answer any more. A value beyond 32 bits is
+    Rejected; a boot's interval is used as at most 2**31 - 1 s."""
+    huge = 10**12
+    driven = cp_testing.Driven()
+    (boot,) = driven._took(driven.cp.boot(T0))
+    driven.result(
+        boot, {"status": "Accepted", "currentTime": "2026-11-24T10:00:00Z", "interval": huge}
+    )
+    assert seconds(driven.cp.next_due(T0), T0) == 2**31 - 1
+    change = {"key": "HeartbeatInterval", "value": str(10**23)}
+    assert driven.call("ChangeConfiguration", change).payload == {"status": "Rejected"}
+    trigger = {"requestedMessage": "Heartbeat"}
+    assert driven.call("TriggerMessage", trigger).payload == {"status": "Accepted"}
+
+    station = station_testing.Driven()
+    (boot,) = station._took(station.station.boot(T0))
+    answer = {"status": "Accepted", "currentTime": "2026-11-24T10:00:00Z", "interval": huge}
+    station.answer_all(station.result(boot, answer))
+    assert seconds(station.station.next_due(T0), T0) == 2**31 - 1
+    for name, value in (
+        ("HeartbeatInterval", str(10**23)),
+        ("HeartbeatInterval", "-" + str(10**23)),
+    ):
+        data = {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": name}}
+        reply = station.call(
+            "SetVariables", {"setVariableData": [{**data, "attributeValue": value}]}
+        )
+        (result,) = reply.payload["setVariableResult"]
+        assert result["attributeStatus"] == "Rejected", result
+    assert station.call("TriggerMessage", trigger).payload == {"status": "Accepted"}

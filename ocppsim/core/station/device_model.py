@@ -14,12 +14,15 @@ charging station owns one. Sans-I/O: nothing here knows about time or the networ
 from __future__ import annotations
 
 import copy
+import math
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from rfc3339_validator import validate_rfc3339  # type: ignore[import-untyped]
+
+from ocppsim.core.versions.model import MAX_INTEGER
 
 Payload = dict[str, Any]
 
@@ -207,10 +210,14 @@ def check_value(definition: VariableDefinition, value: str) -> tuple[str, str] |
         if not _INTEGER.fullmatch(value):
             return "InvalidValue", f"{value!r} is not an integer"
         number = int(value)
+        if not -MAX_INTEGER - 1 <= number <= MAX_INTEGER:  # 32 bits (Part 2 §2.1)
+            return "ValueTooHigh" if number > 0 else "ValueTooLow", f"{value} is no 32-bit integer"
     elif kind == "decimal":
         if not _DECIMAL.fullmatch(value):
             return "InvalidValue", f"{value!r} is not a decimal number"
         number = float(value)
+        if math.isinf(number):  # 1e999
+            return "InvalidValue", f"{value!r} is beyond the range of a decimal"
     elif kind == "boolean":
         if value not in ("true", "false"):
             return "InvalidValue", f"{value!r} is not a boolean (true or false)"
@@ -362,8 +369,8 @@ class DeviceModel:
             value = self.value(component, variable, **address)
         except KeyError:
             return default
-        try:
-            return int(value) if value is not None else default
+        try:  # at most MAX_INTEGER, as a 1.x configuration key's (a boot's interval may be more)
+            return min(int(value), MAX_INTEGER) if value is not None else default
         except ValueError:
             return default
 

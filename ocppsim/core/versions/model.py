@@ -155,6 +155,11 @@ class SoapBinding:
 #: The longest value a configuration key takes (OCPP 1.6 gives values as CiString500Type).
 MAX_VALUE_LENGTH = 500
 
+#: The largest OCPP integer: 32 bits, 31 of them for the value (OCPP 1.6 §7, OCPP 2.0.1 Part 2
+#: §2.1 primitive datatypes); an interval beyond it is no OCPP value, and no date can be 10**23
+#: seconds away.
+MAX_INTEGER = 2**31 - 1
+
 KeyKind = Literal["integer", "boolean", "string", "list"]
 
 
@@ -188,9 +193,8 @@ class KeyDefinition:
             if not (value.isascii() and value.isdigit()):  # counts and seconds: never negative
                 return False
             number = int(value)
-            return (self.minimum is None or number >= self.minimum) and (
-                self.maximum is None or number <= self.maximum
-            )
+            most = MAX_INTEGER if self.maximum is None else self.maximum
+            return (self.minimum is None or number >= self.minimum) and number <= most
         if self.kind == "boolean":
             return value.lower() in ("true", "false")
         if self.kind == "list":
