@@ -409,6 +409,7 @@ class Fleet:
         self.clock = clock
         self.indexes = indexes if indexes is not None else range(options.count)
         self.stats = FleetStats()
+        self.stats.expected = len(self.indexes)
         self.bus = EventBus(self.stats)
         if frames_log.handlers:  # --log-file: every frame a line (else no cost per frame)
             self.bus.subscribe(FrameLog())

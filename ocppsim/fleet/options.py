@@ -40,7 +40,7 @@ class FleetOption(NamedTuple):
 OPTIONS: tuple[FleetOption, ...] = (
     FleetOption("-p", "<protocol>", "OCPP-J subprotocol of every charge point", None),
     FleetOption("--id", "<template>", "charge point ids, {n} being its number", "cp{n:05d}"),
-    FleetOption("--ramp", "<per-second>", "new connections per second (0: all at once)", "100"),
+    FleetOption("--ramp", "<per-second>", "new connections per second (0: all at once)", "1000"),
     FleetOption(
         "--connectors", "<n>", "connectors (OCPP 1.x) or EVSEs (2.x) of each charge point", "2"
     ),
@@ -95,7 +95,7 @@ class FleetOptions:
     count: int
     protocol: str
     id_template: str = "cp{n:05d}"
-    ramp: float = 100.0
+    ramp: float = 1000.0
     connectors: int = 2
     sessions: Sessions = field(default_factory=Sessions)
     meter_interval: int = 60
@@ -245,7 +245,7 @@ def fleet_options(url: str, count_text: str, values: dict[str, str | None]) -> F
         count=count,
         protocol=protocol,
         id_template=template,
-        ramp=_number("--ramp", given.get("--ramp", "100")),
+        ramp=_number("--ramp", given.get("--ramp", "1000")),
         connectors=_integer("--connectors", given.get("--connectors", "2"), 1, MAX_POINTS),
         sessions=sessions,
         meter_interval=int(_number("--meter-interval", given.get("--meter-interval", "60"))),

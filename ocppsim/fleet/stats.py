@@ -121,6 +121,10 @@ class FleetStats:
         self.lost = 0
         self.reconnects = 0
         self.refused: dict[str, int] = {}
+        #: how many charge points the fleet (or shard) runs, and seconds from its start until
+        #: every one was up for the first time (the ramp's outcome; None until then)
+        self.expected = 0
+        self.all_up_s: float | None = None
         #: error lines about the fleet's charge points (their text: in `--log-file`)
         self.problems = 0
         #: what the drivers did: `arrived`, `left`, `away` (no free point), `<step> skipped`
@@ -210,6 +214,8 @@ class FleetStats:
         self.connected += 1
         if again:
             self.reconnects += 1
+        if self.all_up_s is None and self.expected and self.up >= self.expected:
+            self.all_up_s = self._clock() - self.started
 
     def link_down(self, lost: bool) -> None:
         """A link ended (`lost`: not closed by the fleet)."""
@@ -275,6 +281,7 @@ class FleetStats:
                 "lost": self.lost,
                 "reconnects": self.reconnects,
                 "refused": dict(sorted(self.refused.items())),
+                "all_up_s": None if self.all_up_s is None else round(self.all_up_s, 3),
             },
             "calls": {
                 "total": self.calls,
@@ -315,7 +322,8 @@ class FleetStats:
         lines = [
             f"connections: {conn['up']} up, {conn['connecting']} connecting,"
             f" {conn['connected']} made, {conn['lost']} lost, {conn['reconnects']} reconnects;"
-            f" refused: {refused}",
+            f" refused: {refused}"
+            + (f"; all up after {conn['all_up_s']:.1f} s" if conn["all_up_s"] is not None else ""),
             f"calls: {calls['total']} in {snap['elapsed_s']:.1f} s ({calls['per_second']:.1f}/s),"
             f" {calls['failed']} failed",
         ]
@@ -371,6 +379,8 @@ class FleetStats:
             "lost": self.lost,
             "reconnects": self.reconnects,
             "refused": dict(self.refused),
+            "expected": self.expected,
+            "all_up_s": self.all_up_s,
             "sessions": dict(self.sessions),
             "problems": self.problems,
         }
@@ -391,6 +401,9 @@ class FleetStats:
         stats.refused = {k: int(v) for k, v in data.get("refused", {}).items()}
         stats.sessions = {k: int(v) for k, v in data.get("sessions", {}).items()}
         stats.problems = int(data.get("problems", 0))
+        stats.expected = int(data.get("expected", 0))
+        found = data.get("all_up_s")
+        stats.all_up_s = None if found is None else float(found)
         return stats
 
     def merge(self, other: FleetStats) -> None:
@@ -407,6 +420,10 @@ class FleetStats:
                 target[key] = target.get(key, 0) + n
         for name in ("up", "connecting", "connected", "lost", "reconnects", "problems"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
+        # the whole fleet is up once its last shard is (None while one is not)
+        shards_up = (self.all_up_s is not None or not self.expected) and other.all_up_s is not None
+        self.all_up_s = max(self.all_up_s or 0.0, other.all_up_s or 0.0) if shards_up else None
+        self.expected += other.expected
         self._floor = max(self._floor, other.elapsed())
 
 

@@ -145,6 +145,7 @@ def test_a_fleet_connects_boots_and_reports_its_connectors(protocol: str) -> Non
         report = fleet.snapshot()
         assert report["connections"]["up"] == 8
         assert report["connections"]["connected"] == 8
+        assert report["connections"]["all_up_s"] > 0
         assert report["actions"]["BootNotification"]["count"] == 8
         assert report["actions"]["BootNotification"]["errors"] == {}
         latency = report["actions"]["BootNotification"]["latency_ms"]

@@ -21,7 +21,7 @@ def test_defaults() -> None:
     assert options.count == 10
     assert options.protocol == versions.default().subprotocol
     assert options.id_template == "cp{n:05d}"
-    assert options.ramp == 100 and options.connectors == 2 and options.meter_interval == 60
+    assert options.ramp == 1000 and options.connectors == 2 and options.meter_interval == 60
     assert options.sessions.per_hour == 1 and options.sessions.minutes == 30
     assert options.backoff == Backoff(5, 10, 3)
     assert options.workers == 1 and options.source_ips == () and options.duration is None

@@ -86,6 +86,7 @@ def test_connections_and_calls_from_the_central_system() -> None:
         "lost": 1,
         "reconnects": 1,
         "refused": {"503": 1, NO_STATUS: 1},
+        "all_up_s": None,  # nobody said how many it runs
     }
     assert snap["received"] == {"Reset": {"count": 1, "refused": 1}}
     assert "1 up, 0 connecting, 1 lost, 1 reconnects, 2 refused" in stats.status_line()
@@ -96,7 +97,9 @@ def test_shards_are_summed_after_a_trip_through_json() -> None:
     for shard in range(3):
         clock = Clock()
         stats = FleetStats(clock)
+        stats.expected = 1
         stats.attempt_started()
+        clock.now += shard + 1
         stats.link_up(again=False)
         for n in range(10):
             stats(sent(f"cp#{shard}", f"u{n}", "Heartbeat"))
@@ -113,8 +116,9 @@ def test_shards_are_summed_after_a_trip_through_json() -> None:
     assert 2.9 <= snap["actions"]["Heartbeat"]["latency_ms"]["max"] <= 3.1
     assert 0.9 <= snap["actions"]["Heartbeat"]["latency_ms"]["p50"] <= 2.1
     assert snap["connections"]["up"] == 3 and snap["connections"]["connected"] == 3
+    assert snap["connections"]["all_up_s"] == 3.0  # the last shard's
     assert snap["sessions"] == {"arrived": 3}
-    assert 30 <= snap["elapsed_s"] <= 30.2  # the longest shard's time
+    assert 33 <= snap["elapsed_s"] <= 33.2  # the longest shard's time
 
 
 def test_calls_the_fleets_own_closing_leaves_unanswered_are_no_errors() -> None:
