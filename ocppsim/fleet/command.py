@@ -13,10 +13,11 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 from ocppsim.core import versions
 from ocppsim.fleet.options import OPTIONS, FleetOptionError, FleetOptions, fleet_options
+from ocppsim.sim.faults import FaultError
 
 #: Seconds between two progress lines when the output is no terminal (a CI log).
 PROGRESS_LINE_SECONDS = 10.0
@@ -53,6 +54,33 @@ def parser() -> argparse.ArgumentParser:
         default=[],
         help="also look for --behaviour plugins in DIR (repeatable)",
     )
+    made.add_argument(
+        "--fault",
+        metavar="KIND",
+        help="a fault on purpose on a share of the charge points (--fraction): delay, drop,"
+        " callerror, send-before-boot, clock-skew, … (see `help fault` at the prompt)",
+    )
+    made.add_argument(
+        "--fault-option",
+        metavar="NAME=VALUE",
+        action="append",
+        default=[],
+        help="an option of --fault, as the prompt's fault takes it: seconds=2, code=NotSupported,"
+        " for=3, once=true, action=Heartbeat (repeatable)",
+    )
+    made.add_argument(
+        "--fraction",
+        metavar="SHARE",
+        type=float,
+        help="the share of the charge points --fault is set on, picked at random with the"
+        " fleet's seed (default 1: every one)",
+    )
+    made.add_argument(
+        "--verdicts",
+        action="store_true",
+        help="check every frame of the Central System: each finding a line on stderr, with"
+        " its frame; in the report under 'verdicts'; a failure makes the exit status 1",
+    )
     return made
 
 
@@ -83,15 +111,39 @@ def fleet_main(argv: list[str]) -> int:
     for folder in args.plugins_dir:
         if not Path(folder).is_dir():
             made.exit(2, f"ocppsim fleet: --plugins-dir {folder}: no such folder\n")
+    fault = None
+    if args.fault is not None or args.fault_option or args.fraction is not None:
+        if args.fault is None:
+            made.exit(2, "ocppsim fleet: --fault-option and --fraction go with --fault KIND\n")
+        fault_options: dict[str, Any] = {}
+        for pair in args.fault_option:
+            name, sep, value = pair.partition("=")
+            if not sep or not name.strip():
+                made.exit(2, f"ocppsim fleet: --fault-option {pair}: give NAME=VALUE\n")
+            name = name.strip().removeprefix("--")
+            fault_options[name] = value.lower() in ("1", "true", "yes") if name == "once" else value
+        fault = FleetFault(
+            args.fault, 1.0 if args.fraction is None else args.fraction, fault_options
+        )
     if options.workers > 1:
+        if fault is not None or args.verdicts:
+            made.exit(2, "ocppsim fleet: --fault and --verdicts run in one process: no --workers\n")
         return run_workers(options, [Path(d) for d in args.plugins_dir])
     from ocppsim.cli import _run
     from ocppsim.repl import console
 
     console.install("text", None)  # plugins' lines (the fleet's frames go to --log-file only)
     try:
-        outcome = _run(run(options, [Path(d) for d in args.plugins_dir], sys.stderr))
-    except FleetOptionError as exc:
+        outcome = _run(
+            run(
+                options,
+                [Path(d) for d in args.plugins_dir],
+                sys.stderr,
+                fault=fault,
+                verdicts=args.verdicts,
+            )
+        )
+    except (FleetOptionError, FaultError) as exc:
         made.exit(2, f"ocppsim fleet: {_plain(exc)}\n")
     except KeyboardInterrupt:
         return 130
@@ -105,6 +157,14 @@ def fleet_main(argv: list[str]) -> int:
             made.exit(2, f"ocppsim fleet: --report {options.report}: {exc.strerror or exc}\n")
         print(f"report written to {options.report}")
     return 1 if failed else 0
+
+
+class FleetFault(NamedTuple):
+    """`--fault KIND --fraction SHARE --fault-option NAME=VALUE`: what `Fleet.set_fault` gets."""
+
+    kind: str
+    fraction: float
+    options: dict[str, Any]
 
 
 def run_workers(options: FleetOptions, plugins_dirs: list[Path]) -> int:
@@ -163,10 +223,17 @@ async def load_behaviour(name: str, plugins_dirs: list[Path]) -> Any:
 
 
 async def run(
-    options: FleetOptions, plugins_dirs: list[Path], progress: TextIO
+    options: FleetOptions,
+    plugins_dirs: list[Path],
+    progress: TextIO,
+    *,
+    fault: FleetFault | None = None,
+    verdicts: bool = False,
 ) -> tuple[dict[str, Any], list[str], bool]:
     """Run the fleet for its duration (or until SIGINT/SIGTERM): the report, the summary's
-    lines, and whether it failed."""
+    lines, and whether it failed. `fault`: set on a share of the charge points; `verdicts`:
+    every frame of the Central System checked (ocppsim.check.Monitor), each finding a line
+    on `progress`."""
     from ocppsim.fleet.engine import Fleet
 
     behaviour = None
@@ -176,6 +243,22 @@ async def run(
         behaviour = sim.cp_behaviour
     handler = install_frame_log(options.log_file) if options.log_file else None
     fleet = Fleet(options, behaviour=behaviour)
+    if fault is not None:
+        chosen = fleet.set_fault(fault.kind, fault.fraction, **fault.options)
+        print(
+            f"Fleet: fault {fault.kind} on {len(chosen)} of {len(fleet.indexes)} charge points",
+            file=progress,
+            flush=True,
+        )
+    monitor = None
+    if verdicts:
+        from ocppsim.check.monitor import Monitor
+
+        def told(finding: Any) -> None:
+            print(f"{finding.speaker}: verdict {finding.line()}", file=progress, flush=True)
+
+        monitor = Monitor(on_finding=told)
+        fleet.bus.subscribe(monitor)
     done = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -212,7 +295,17 @@ async def run(
                 loop.remove_signal_handler(sig)
             except (NotImplementedError, RuntimeError):  # pragma: no cover
                 pass
-    return fleet.snapshot(), fleet.summary(), fleet.failed
+    report, lines, failed = fleet.snapshot(), fleet.summary(), fleet.failed
+    if monitor is not None:
+        findings = monitor.finish()
+        failures = sum(1 for f in findings if f.severity == "fail")
+        lines.append(
+            f"verdicts: {len(findings)} finding(s), {failures} failure(s)"
+            " (each a line above, with its frame)"
+        )
+        report["verdicts"] = [f.as_dict() for f in findings]
+        failed = failed or failures > 0
+    return report, lines, failed
 
 
 class Progress:

@@ -85,7 +85,11 @@ class FleetChargePoint:
         "_restarting",
         "_was_up",
         "gave_up",
+        "faults",
     )
+
+    #: what the fault layer (`sim/faults.py`) reads of a charge point: its links are OCPP-J
+    transport = "websocket"
 
     def __init__(self, fleet: Fleet, index: int):
         options = fleet.options
@@ -117,6 +121,8 @@ class FleetChargePoint:
         self._was_up = False
         #: why it stopped trying for good (a 404: the URL is wrong), else None
         self.gave_up: str | None = None
+        #: the faults set on it (`Fleet.set_fault`), made on first use
+        self.faults: Any = None
 
     def __repr__(self) -> str:
         return f"<FleetChargePoint {self.charge_point_id}>"
@@ -127,6 +133,22 @@ class FleetChargePoint:
     def connected(self) -> bool:
         peer = self.peer
         return peer is not None and peer.connected
+
+    # -- what the fault layer needs (sim.faults.FaultTable's owner) ------------------------------
+
+    @property
+    def bus(self) -> EventBus:
+        return self.fleet.bus
+
+    @property
+    def version(self) -> str:
+        return self.fleet.options.version
+
+    def drop(self, code: int, reason: str) -> None:
+        """Drop the link (a reconnect storm): it dials again after its back-off."""
+        peer = self.peer
+        if peer is not None and peer.connected:
+            peer.abort(code, reason)
 
     def notice(self, text: str, level: int = INFO) -> None:
         self.fleet.bus.notice(self.speaker, text, level)
@@ -226,6 +248,8 @@ class FleetChargePoint:
             )
         )
         behaviour.tell_connection("connected", self.charge_point_id)
+        if self.faults is not None:
+            self.faults.attach(peer)
         peer.start()
         self.driver.connected()  # its boot first
 
@@ -261,6 +285,8 @@ class FleetChargePoint:
         task = self._task
         if task is not None:
             task.cancel()
+        if self.faults is not None:
+            self.faults.close()
 
     async def close(self) -> None:
         """Close the link properly (1000), dropping it when the Central System does not
@@ -422,6 +448,53 @@ class Fleet:
         self._ramp: asyncio.Task[None] | None = None
         self._ramped: asyncio.Event | None = None
         self._stopped: asyncio.Event | None = None
+        #: the fault a share of the charge points gets as it starts (`set_fault`), by index
+        self._fault: tuple[str, dict[str, Any]] | None = None
+        self._faulty: frozenset[int] = frozenset()
+
+    # -- faults on purpose ----------------------------------------------------------------------
+
+    def set_fault(
+        self, kind: str, fraction: float = 1.0, *, seed: int | None = None, **options: Any
+    ) -> list[int]:
+        """Set fault `kind` on a `fraction` of the charge points, picked at random (`seed`,
+        else the fleet's: the same ones each run; at least one when above 0), each as it
+        starts; `options` as `ocppsim.sim.faults.apply` takes them (the kind's, `for`,
+        `once`, `action`). The indexes chosen; FaultError when the fault cannot be set."""
+        import random
+
+        from ocppsim.sim import faults
+
+        if self._ramp is not None:
+            raise faults.FaultError("set the fault before the fleet starts")
+        if not 0 < fraction <= 1:
+            raise faults.FaultError(f"--fraction takes a number above 0, at most 1, not {fraction}")
+        kind_of = faults.kind_of(kind)
+        if "cp" not in kind_of.sides:
+            raise faults.FaultError(f"fault {kind} is a Central System's")
+        total = len(self.indexes)
+        count = min(total, max(1, round(fraction * total)))
+        chosen = random.Random(self.options.seed if seed is None else seed).sample(
+            list(self.indexes), count
+        )
+        _check_fault(self.options.version, kind, dict(options))
+        self._fault = (kind, dict(options))
+        self._faulty = frozenset(chosen)
+        return sorted(chosen)
+
+    def _inject(self, cp: FleetChargePoint) -> None:
+        from ocppsim.sim import faults
+
+        assert self._fault is not None
+        kind, given = self._fault
+        options = dict(given)
+        times = options.pop("for", None)
+        if options.pop("once", False):
+            times = 1
+        action = options.pop("action", None)
+        faults.inject(
+            cp, kind, times=int(times) if times is not None else None, action=action, **options
+        )
 
     # -- hooks (scale) ----------------------------------------------------------------------
 
@@ -470,6 +543,8 @@ class Fleet:
                     return
                 cp = FleetChargePoint(self, index)
                 self.charge_points.append(cp)
+                if index in self._faulty:
+                    self._inject(cp)
                 cp.start()
                 if rate > 0:
                     ahead = began + (started + 1) / rate - loop.time()
@@ -566,3 +641,36 @@ class Fleet:
     def failed(self) -> bool:
         """True when calls failed or a charge point could never connect."""
         return self.stats.failed > 0 or bool(self.gave_up_reasons) or self.stats.connected == 0
+
+
+def _check_fault(version: str, kind: str, options: dict[str, Any]) -> None:
+    """FaultError now, rather than at the first charge point, for a fault that cannot be set:
+    it is set on a charge point that is not started."""
+    from ocppsim.sim import faults
+
+    class _Dry:
+        speaker = "cp#check"
+        charge_point_id = "check"
+        transport = "websocket"
+        peer = None
+        connected = False
+        driver = None
+        faults = None
+        bus = EventBus()
+
+        def __init__(self) -> None:
+            self.version = version
+
+    given = dict(options)
+    times = given.pop("for", None)
+    if given.pop("once", False):
+        times = 1
+    action = given.pop("action", None)
+    try:
+        times_value = int(times) if times is not None else None
+    except ValueError:
+        raise faults.FaultError(f"--for takes a whole number, 1 or more, not {times!r}") from None
+    dry = _Dry()
+    faults.inject(dry, kind, times=times_value, action=action, **given)
+    if dry.faults is not None:
+        dry.faults.close()

@@ -1,0 +1,85 @@
+"""`ocppsim fleet` with faults on purpose on a share of its charge points (`--fault KIND
+--fraction 0.3`) and verdicts on the Central System's frames (`--verdicts`), as CI runs it
+against an `ocppsim start_cs` process that misbehaves on purpose."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+from harness import free_port, ocppsim_command, start_cs
+
+
+def fleet(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*ocppsim_command(), "fleet", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_a_fleet_with_a_fault_on_a_share_and_verdicts(tmp_path: Path) -> None:
+    """3 of 10 charge points send a Heartbeat before their BootNotification (the Central
+    System sees it first from those three only); the Central System's StatusNotification
+    answers break their schema, and each is a verdict line with its frame, in the report,
+    exit 1."""
+    port = free_port()
+    report = tmp_path / "report.json"
+    with start_cs(port, "-u", "/ocpp") as cs:
+        cs.send("fault invalid-answer --cs --action StatusNotification")
+        cs.expect(r"cs: fault set: answers that break their schema to every charge point")
+        done = fleet(
+            f"ws://127.0.0.1:{port}/ocpp",
+            "10",
+            "-p",
+            "ocpp1.6",
+            "--ramp",
+            "0",
+            "--seed",
+            "5",
+            "--duration",
+            "3s",
+            "--sessions-per-hour",
+            "0",
+            "--fault",
+            "send-before-boot",
+            "--fault-option",
+            "action=Heartbeat",
+            "--fraction",
+            "0.3",
+            "--verdicts",
+            "--report",
+            str(report),
+        )
+        first: dict[str, str] = {}
+        for line in cs.lines():
+            found = re.search(r'<<cp#(cp\d+) \[2,"[^"]*","(\w+)"', line)
+            if found:
+                first.setdefault(found.group(1), found.group(2))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Fleet: fault send-before-boot on 3 of 10 charge points" in done.stderr
+    assert sorted(first.values()).count("Heartbeat") == 3 and len(first) == 10
+    verdicts = [x for x in done.stderr.splitlines() if ": verdict FAIL schema:" in x]
+    assert {x.split(":")[0] for x in verdicts} == {f"cp#cp{n:05d}" for n in range(10)}
+    assert "the answer to StatusNotification breaks its schema" in verdicts[0]
+    assert verdicts[0].endswith('{"ocppsimFault":true}]')
+    assert re.search(r"verdicts: \d+ finding\(s\), \d+ failure\(s\)", done.stdout)
+    data = json.loads(report.read_text())
+    assert data["verdicts"][0]["check"] == "schema" and data["verdicts"][0]["frame"]
+
+
+def test_fleet_fault_options_that_cannot_work_exit_2() -> None:
+    url = f"ws://127.0.0.1:{free_port()}/ocpp"
+    unknown = fleet(url, "2", "--fault", "nonsense")
+    assert unknown.returncode == 2 and "nonsense" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
+    lone = fleet(url, "2", "--fraction", "0.5")
+    assert lone.returncode == 2 and "go with --fault KIND" in lone.stderr
+    share = fleet(url, "2", "--fault", "drop", "--fraction", "2")
+    assert share.returncode == 2 and "--fraction" in share.stderr
+    option = fleet(url, "2", "--fault", "delay", "--fault-option", "colour=blue")
+    assert option.returncode == 2 and "colour" in option.stderr
