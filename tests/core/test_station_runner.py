@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from cp_testing import T0, Driven
 
 from ocppsim.core.errors import OcppError
 from ocppsim.core.station import Outgoing
 from ocppsim.core.station.runner import ModelRunner, model_for
-from tests.core.cp_testing import T0, Driven
 
 
 class Clock:
