@@ -48,6 +48,12 @@ def parser() -> argparse.ArgumentParser:
             option.flag, metavar=option.metavar.strip("<>"), help=option.help + default
         )
     made.add_argument(
+        "--locustfile",
+        action="store_true",
+        help="print the path of the locustfile that runs the fleet on Locust's master and"
+        " workers (the locust extra: locust -f PATH; see docs/fleet.md) and exit",
+    )
+    made.add_argument(
         "--plugins-dir",
         metavar="DIR",
         action="append",
@@ -95,6 +101,11 @@ def _values(args: argparse.Namespace) -> dict[str, str | None]:
 
 def fleet_main(argv: list[str]) -> int:
     """The command's entry point."""
+    if "--locustfile" in argv:
+        from ocppsim.locust import locustfile_path
+
+        print(locustfile_path())
+        return 0
     made = parser()
     args = made.parse_args(argv)
     try:

@@ -410,6 +410,11 @@ class ModelRunner:
                     return connector.id
         raise StationError("nothing is plugged in")
 
+    def take(self, out: Iterable[Outgoing]) -> None:
+        """CALLs the model returned to something done to it directly (a fleet's session step):
+        they go out, and the timer and a reboot are seen to."""
+        self._take(out)
+
     # -- bookkeeping -------------------------------------------------------------------------
 
     def _take(self, out: Iterable[Outgoing]) -> None:
