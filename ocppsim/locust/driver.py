@@ -54,6 +54,8 @@ CLOSE_TIMEOUT = 2.0
 CONNECTION_LOST = "ConnectionLost"
 #: What a CALL with no answer within the RPC timeout is reported as.
 TIMEOUT = "Timeout"
+#: What a CALL whose CALLRESULT breaks its schema is reported as (as `ocppsim fleet` counts it).
+INVALID_RESULT = "InvalidResult"
 
 #: Where the report of one CALL or connection attempt goes: (request type, name, milliseconds,
 #: bytes of the answer, failure or None). Request type: the subprotocol (`ocpp1.6`) for a CALL,
@@ -286,7 +288,7 @@ class GeventChargePoint(ModelRunner):
             self.failed(sent, link_lost=False)
             return
         result = event.result
-        failure = event.violation.code if event.violation is not None else None
+        failure = INVALID_RESULT if event.violation is not None else None
         if event.reply is not None:  # OCPP 2.1: a CALLRESULT we cannot accept is answered
             self._send(ws, event.reply.to_frame())
         self._report(self.subprotocol, sent.action, elapsed, len(result.to_frame()), failure)

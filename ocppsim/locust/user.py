@@ -2,9 +2,10 @@
 default), each a `GeventChargePoint` (`driver.py`) in a greenlet of its own, and every OCPP
 call they send is a Locust request: request type the protocol (`ocpp1.6`), name the action,
 the time to its answer, and as failure the OCPP error code of a CALLERROR (`Timeout` when no
-answer came, `ConnectionLost` when the link went down first, the schema error code of an
-answer that breaks its schema). A connection attempt is a request too: type `ws`, name
-`connect`, failure the HTTP status (`HTTP 404`) or what went wrong.
+answer came, `ConnectionLost` when the link went down first, `InvalidResult` for an answer
+that breaks its schema: the names `ocppsim fleet` counts them under). A connection attempt is
+a request too: type `ws`, name `connect`, failure the HTTP status (`HTTP 404`) or what went
+wrong.
 
 The fleet's options (`--protocol`, `--id`, `--sessions-per-hour`, …) are Locust command-line
 options given to the master (or to a standalone run): Locust hands them to its workers. A
