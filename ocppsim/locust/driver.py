@@ -30,7 +30,7 @@ import websocket
 from gevent.event import AsyncResult
 from gevent.event import Event as Signal
 
-from ocppsim.core.errors import OcppError
+from ocppsim.core.errors import OcppError, OcppSimError
 from ocppsim.core.rpc import (
     BadFrame,
     CallReceived,
@@ -63,7 +63,7 @@ INVALID_RESULT = "InvalidResult"
 Report = Callable[[str, str, float, int, str | None], None]
 
 
-class LinkDown(Exception):
+class LinkDown(OcppSimError):
     """The link went down while a CALL waited for its answer."""
 
 

@@ -9,12 +9,18 @@ import pkgutil
 import ocppsim
 from ocppsim.core.errors import ERROR_DESCRIPTIONS, NotSupportedAnswer, OcppError, OcppSimError
 
+#: Modules that import Locust, whose import monkey-patches the whole process for gevent: they
+#: run only under the `locust` command (tests/locust runs them there), and define no exception.
+UNDER_LOCUST = {"ocppsim.locust.user", "ocppsim.locust.locustfile"}
+
 
 def _modules() -> list[object]:
     found = []
     for info in pkgutil.walk_packages(ocppsim.__path__, "ocppsim."):
         if info.name == "ocppsim.__main__":
             continue  # running it starts the simulator
+        if info.name in UNDER_LOCUST:
+            continue
         found.append(importlib.import_module(info.name))
     return found
 
