@@ -92,6 +92,21 @@ def _option(parsed: ParsedLine, command: Command, flag: str, default: str | None
     return value
 
 
+#: The options of the `ocppsim` command itself (cli.py), which go before a command: after it
+#: (`ocppsim start_cs 9000 --log-file x`) they are no option of the command.
+PROCESS_OPTIONS = frozenset(
+    {
+        "--log-file",
+        "--log-format",
+        "--with-attr-at",
+        "--record",
+        "--record-xml",
+        "--verdicts",
+        "--plugins-dir",
+    }
+)
+
+
 def _word_problem(
     parsed: ParsedLine, known: set[str], expected: int, flags: frozenset[str] = frozenset()
 ) -> str | None:
@@ -102,6 +117,11 @@ def _word_problem(
             name, glued, rest = flag.partition("=")
             if glued and name in known:
                 return f"`{flag}' is an unknown option (its value follows a blank: {name} {rest})"
+            if name in PROCESS_OPTIONS:
+                return (
+                    f"`{name}' is an option of ocppsim itself, not of a command: it goes"
+                    f" before the command (ocppsim {name} … {parsed.command} …)"
+                )
             return f"`{flag}' is an unknown option"
         if value is None and flag not in flags:
             return f"option `{flag}' needs a value"

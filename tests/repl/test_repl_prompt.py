@@ -98,6 +98,11 @@ def test_command_line_runs_one_command_then_the_prompt() -> None:
         (["start_cs", "9000", "-x", "1"], 'Error in command "start_cs"'),
         (["nosuch"], "Error: `nosuch' unknown command."),
         (["start_cs", "notaport"], "Error: invalid port `notaport'."),
+        (  # an option of ocppsim itself, given after the command: say where it goes
+            ["start_cs", "9000", "--log-file", "x.log"],
+            "Error: `--log-file' is an option of ocppsim itself, not of a command: it goes"
+            " before the command (ocppsim --log-file … start_cs …).",
+        ),
     ],
 )
 def test_command_line_errors_exit_non_zero(args: list[str], expected: str) -> None:
@@ -246,3 +251,17 @@ def test_record_options_that_cannot_work_are_usage_errors(tmp_path) -> None:
     assert out.returncode == 2 and "--record-xml goes with --record FILE" in out.stderr
     out = ocppsim("replay", "--help")
     assert out.returncode == 0 and "--as {cp,cs}" in out.stdout and "--speed" in out.stdout
+
+
+def test_the_process_options_the_prompt_points_before_the_command_are_the_clis() -> None:
+    """repl's list of the `ocppsim` command's own options is the parser's."""
+    from ocppsim.cli import _parser
+    from ocppsim.repl.commands import PROCESS_OPTIONS
+
+    flags = {
+        flag
+        for action in _parser()._actions
+        for flag in action.option_strings
+        if flag.startswith("--") and flag not in ("--help", "--version")
+    }
+    assert flags == PROCESS_OPTIONS
