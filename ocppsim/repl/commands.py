@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -90,6 +91,14 @@ def _option(parsed: ParsedLine, command: Command, flag: str, default: str | None
     if value is None:
         raise _syntax(command, f"option `{flag}' needs a value")
     return value
+
+
+def unknown_command(word: str, others: Iterable[str] = ()) -> str:
+    """The original's line for an unknown command, and the command probably meant (a typo:
+    `remote_reste`)."""
+    text = f"Error: `{word}' unknown command. Type help for more informations."
+    close = difflib.get_close_matches(word, [*COMMANDS, *others], n=1, cutoff=0.8)
+    return f"{text} Did you mean {close[0]}?" if close else text
 
 
 #: The options of the `ocppsim` command itself (cli.py), which go before a command: after it
@@ -906,7 +915,7 @@ async def _help(shell: Shell, parsed: ParsedLine) -> None:
     name = parsed.arguments[0]
     wanted = COMMANDS.get(name)
     if wanted is None:
-        raise CommandError(f"Error: `{name}' unknown command. Type help for more informations.")
+        raise CommandError(unknown_command(name))
     shell.print(command_help(wanted, shell.variant), block=True)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from ocppsim.core.errors import OcppSimError
 from ocppsim.plugins import PluginManager
-from ocppsim.repl.commands import COMMANDS, FLAGS, SyntaxProblem
+from ocppsim.repl.commands import COMMANDS, FLAGS, SyntaxProblem, unknown_command
 from ocppsim.repl.parsing import ParsedLine, ParseError, parse_line, parse_words
 from ocppsim.sim import log
 from ocppsim.sim.central_system import CentralSystem
@@ -159,7 +159,8 @@ class Shell:
             self.sim.spawn(self._run(command.run, parsed), name=parsed.command)
 
     def _unknown(self, word: str) -> None:
-        self.print(f"Error: `{word}' unknown command. Type help for more informations.")
+        plugins = self.plugins.commands() if self.plugins is not None else []
+        self.print(unknown_command(word, plugins))
 
     async def _run(self, run: Any, parsed: ParsedLine) -> bool:
         try:

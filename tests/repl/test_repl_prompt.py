@@ -265,3 +265,15 @@ def test_the_process_options_the_prompt_points_before_the_command_are_the_clis()
         if flag.startswith("--") and flag not in ("--help", "--version")
     }
     assert flags == PROCESS_OPTIONS
+
+
+def test_a_mistyped_command_names_the_command_probably_meant() -> None:
+    """`remote_reste` and `help hearbeat` keep the original's line and add the command that
+    is probably meant; a word like no command adds nothing."""
+    text = ocppsim(stdin="remote_reste\nhelp hearbeat\nfoo\nquit\n").stdout
+    assert (
+        "Error: `remote_reste' unknown command. Type help for more informations."
+        " Did you mean remote_reset?" in text
+    )
+    assert "Did you mean heartbeat?" in text
+    assert "Error: `foo' unknown command. Type help for more informations.\n" in text
