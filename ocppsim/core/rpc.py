@@ -23,6 +23,7 @@ CALLRESULTERROR (5), what the receiver of a CALLRESULT it cannot accept sends ba
 from __future__ import annotations
 
 import codecs
+import difflib
 import json
 import math
 import random
@@ -624,7 +625,8 @@ class RpcSession:
         for name in known:
             if name.lower() == lowered:
                 return f"{reason} (actions are case-sensitive: {name})"
-        return reason
+        close = difflib.get_close_matches(action, known, n=1, cutoff=0.8)
+        return f"{reason} (did you mean {close[0]}?)" if close else reason
 
     def _receive_call(self, call: Call) -> Event:
         if not self.entry.handles(self.service, call.action):

@@ -201,7 +201,7 @@ def test_a_unique_id_over_36_characters(version: str, code: str, description: st
 
 @pytest.mark.parametrize("version", EVERY)
 def test_an_action_is_the_message_name_case_sensitive_without_request(version: str) -> None:
-    """OCPP-J §4.2.1: NotImplemented, saying what was probably meant."""
+    """OCPP-J §4.2.1: NotImplemented, saying what was probably meant (a typo too)."""
     title = f"OCPP {version}"
     for frame, description in [
         (
@@ -214,6 +214,10 @@ def test_an_action_is_the_message_name_case_sensitive_without_request(version: s
             " (the action is the message name without `Request')",
         ),
         ('[2,"c","Nope",{}]', f"unknown action `Nope' for {title}"),
+        (
+            '[2,"d","Heartbeet",{}]',
+            f"unknown action `Heartbeet' for {title} (did you mean Heartbeat?)",
+        ),
     ]:
         event = make(version).receive(frame)
         assert isinstance(event, CallRefused), frame
