@@ -208,8 +208,14 @@ class WebsocketServer:
             text = "No subprotocol offered"
         else:
             text = "Unknown protocol " + ", ".join(f"`{name}'" for name in offered)
-        cs.bus.notice(cs.speaker, f"{text} (served: {','.join(cs.protocols)})", ERROR)
-        return Rejection(HTTPStatus.BAD_REQUEST, text + "\n")
+        text += f" (served: {','.join(cs.protocols)})"  # the peer reads what to offer
+        status = HTTPStatus.BAD_REQUEST
+        cs.bus.notice(
+            cs.speaker,
+            f"Error: connection of #{cp_id} refused (HTTP {status.value} {status.phrase}): {text}.",
+            ERROR,
+        )
+        return Rejection(status, text + "\n")
 
     def _check_security(self, cp_id: str, protocol: str, handshake: Handshake) -> Rejection | None:
         """The security profile's checks (OCPP 2.0.1 Part 2 §A00, 1.6 security whitepaper

@@ -77,8 +77,17 @@ def test_handshakes_outside_the_endpoint_without_id_or_protocol_are_refused(watc
         assert await status("/ocpp/", ["ocpp1.5"]) == 400
         assert await status("/ocpp", ["ocpp1.5"]) == 400
         assert await status("/ocpp/CP9", ["ocpp9.9"]) == 400
-        await watcher.wait_for(r"cs: Unknown protocol `ocpp9\.9'")
+        await watcher.wait_for(
+            r"cs: Error: connection of #CP9 refused \(HTTP 400 Bad Request\): "
+            r"Unknown protocol `ocpp9\.9' \(served: ocpp1\.2,ocpp1\.5"
+        )
         assert await status("/ocpp/CP9", None) == 400
+        with pytest.raises(InvalidStatus) as refused:  # the peer reads what to offer instead
+            async with connect(base + "/ocpp/CP9", subprotocols=["ocpp9.9"]):  # type: ignore[list-item]
+                pass
+        assert refused.value.response.body.startswith(
+            b"Unknown protocol `ocpp9.9' (served: ocpp1.2"
+        )
         assert await status("/ocpp/CP9", ["ocpp9.9", "ocpp1.2"]) == 101
         await watcher.wait_for(r"#CP9 connected \(protocol: ocpp1\.2\)")
         await sim.shutdown()
