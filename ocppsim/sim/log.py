@@ -212,7 +212,8 @@ class LogConsumer:
     @staticmethod
     def _unreadable(event: events.FrameUnreadable) -> None:
         if event.code is None:
-            error(f"Error: message {shorten(event.text)} can't be parsed.", event.speaker)
+            why = f" ({event.reason})" if event.reason else ""  # what to fix in the peer
+            error(f"Error: message {shorten(event.text)} can't be parsed{why}.", event.speaker)
         else:  # answered, as a refused CALL is
             text = f"WARNING : {event.code} for message #{event.unique_id} ({event.reason})"
             warning(text, event.speaker)

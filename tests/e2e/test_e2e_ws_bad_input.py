@@ -248,7 +248,12 @@ def test_junk_frames_get_no_answer_and_keep_the_connection(cs: tuple[SimProcess,
 
     run(scenario)
     assert sim.running
-    sim.expect(r"can't be parsed", since=0)
+    # each line says why, so the peer's developer knows what to fix
+    sim.expect(r"message not json at all can't be parsed \(not JSON \(Expecting value", since=0)
+    sim.expect(
+        r"message \[5,\"x\"\] can't be parsed \(message type 5 .*is not an OCPP 1\.5", since=0
+    )
+    sim.expect(r"message \{\"a\":1\} can't be parsed \(not a JSON array\)\.", since=0)
 
 
 def test_a_malformed_call_with_a_readable_id(cs: tuple[SimProcess, str]) -> None:
