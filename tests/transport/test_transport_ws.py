@@ -541,3 +541,29 @@ def test_deliver_hands_frames_from_the_reading_callback_and_tells_the_end() -> N
     assert received == ["one", "two"]
     assert ended == [None]
     assert tasks == 0
+
+
+def test_a_server_that_agrees_to_no_subprotocol_is_no_connection() -> None:
+    """OCPP-J 1.6 §3.1.2: a server that takes none of the offered subprotocols completes the
+    handshake without one and closes. The Charge Point said `Connected to Central System`
+    and sent its BootNotification to a server that does not speak its version."""
+    from websockets.asyncio.server import ServerConnection, serve
+
+    closed: asyncio.Queue[int | None] = asyncio.Queue()
+
+    async def handler(ws: ServerConnection) -> None:
+        try:
+            await ws.recv()
+        except ConnectionClosed as exc:
+            await closed.put(exc.rcvd.code if exc.rcvd is not None else None)
+
+    async def scenario() -> tuple[str, bool, int | None]:
+        async with serve(handler, "127.0.0.1", 0) as plain:  # it negotiates nothing
+            port = plain.sockets[0].getsockname()[1]
+            with pytest.raises(ConnectFailed) as failed:
+                await open_link(f"ws://127.0.0.1:{port}/ocpp/CP1", "ocpp1.6")
+            return failed.value.reason, failed.value.retry, await closed.get()
+
+    reason, retry, code = run(scenario)
+    assert reason.startswith("the server agreed to no subprotocol (offered: ocpp1.6)"), reason
+    assert retry and code == 1002

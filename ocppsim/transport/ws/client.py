@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from websockets.client import ClientProtocol
 from websockets.exceptions import InvalidMessage, InvalidStatus, InvalidURI
+from websockets.frames import CloseCode
 from websockets.http11 import USER_AGENT, Request, Response
 from websockets.typing import Subprotocol
 from websockets.uri import parse_uri
@@ -133,7 +134,9 @@ async def open_connection(
     token = refused_here.set(refusals)
     try:
         try:
-            return await asyncio.wait_for(_connect(url, subprotocol, ssl_context, headers), timeout)
+            connection = await asyncio.wait_for(
+                _connect(url, subprotocol, ssl_context, headers), timeout
+            )
         except (_TlsHandshakeClosed, asyncio.TimeoutError):
             if refusals:
                 raise refusals[0] from None
@@ -170,3 +173,13 @@ async def open_connection(
         raise ConnectFailed(f"{type(exc).__name__}: {exc}") from exc
     finally:
         refused_here.reset(token)
+    if connection.subprotocol != subprotocol:
+        # OCPP-J 1.6 §3.1.2, 2.0.1 Part 4 §3.1.2: a server that agrees to none of the offered
+        # subprotocols completes the handshake without one, then closes: it does not speak
+        # this version, and nothing we would send means anything to it
+        connection.abort(CloseCode.PROTOCOL_ERROR, "no subprotocol agreed")
+        raise ConnectFailed(
+            f"the server agreed to no subprotocol (offered: {subprotocol}): it does not serve"
+            " this OCPP version (try another -p)"
+        )
+    return connection
