@@ -229,12 +229,11 @@ class LogConsumer:
 
     @staticmethod
     def _result_error(event: events.CallResultErrorReceived) -> None:
-        about = f" to {event.action}" if event.action else ""
-        text = (
-            f"Error: {event.code} for our CALLRETURN #{event.unique_id}{about}"
-            f" ({event.description})"
-        )
-        error(text, event.speaker)
+        if event.action:
+            about = f"our CALLRETURN #{event.unique_id} to {event.action}"
+        else:  # an id we never answered, or answered too long ago to remember
+            about = f"CALLRETURN #{event.unique_id}, none we sent lately"
+        error(f"Error: {event.code} for {about} ({event.description})", event.speaker)
 
     @staticmethod
     def _refused(event: events.CallRefused) -> None:

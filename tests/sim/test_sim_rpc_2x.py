@@ -172,6 +172,11 @@ def test_a_callresulterror_round_trip(lines: Lines) -> None:
         assert _frames(lines, "cs", "<<", start)[1:] == [rejection]
         await sim.cp_call("cs21", "Heartbeat", [])
         assert [f[0] for f in _frames(lines, "cp#cs21", "<<", start)] == [3, 3]  # none for [5]
+        # a [5,…] about an id the CSMS never answered is not called one of its answers
+        await sim.cp_send_raw("cs21", '[5,"nope","GenericError","which?",{}]', False)
+        await lines.wait_for(
+            r"cs: Error: GenericError for CALLRETURN #nope, none we sent lately \(which\?\)", start
+        )
         await sim.shutdown()
 
     asyncio.run(scenario())
