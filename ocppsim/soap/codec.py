@@ -755,6 +755,19 @@ class SoapCodec:
         """A SOAP 1.2 Fault envelope (Sender, Subcode = OCPP error code); see `build_fault`."""
         return build_fault(code, reason, relates_to=relates_to, message_id=message_id)
 
+    def _unknown_action(self, action_uri: str) -> str:
+        """Why an Action is none of this service's, saying so when it is the other role's (a
+        Charge Point's Reset posted to a Central System), as OCPP-J's refusal does."""
+        action = action_uri.rstrip("/").rpartition("/")[2]
+        other = "cp" if self.service == "cs" else "cs"
+        if action and get(self.version).handles(other, action):
+            roles = {"cs": "Central System", "cp": "Charge Point"}
+            return (
+                f"unknown action {action_uri}: a {roles[self.service]} does not answer"
+                f" `{action}' (a {roles[other]} does, OCPP {self.version})"
+            )
+        return f"unknown action {action_uri}"
+
     def _request_operation(self, headers: Mapping[str, str], body: etree._Element) -> _Operation:
         """Pick the operation from the Action header, else from the body element (SPEC §7)."""
         by_body = self._by_request_tag.get(body.tag)
@@ -765,7 +778,7 @@ class SoapCodec:
                 action_uri.rstrip("/").rpartition("/")[2]
             )
             if by_action is None:
-                raise SoapFaultError("NotImplemented", f"unknown action {action_uri}")
+                raise SoapFaultError("NotImplemented", self._unknown_action(action_uri))
         if by_body is None:
             raise SoapFaultError("NotImplemented", f"unknown request element {body.tag}")
         if by_action is None:

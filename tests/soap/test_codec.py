@@ -593,7 +593,11 @@ def test_unknown_action_is_not_implemented() -> None:
     reset = get_codec("1.5", "cp").build_request(
         "Reset", {"type": "Soft"}, charge_box_id="b", to="t", message_id="m"
     )
-    assert _fault_code(lambda: codec.parse_request(reset))[0] == "NotImplemented"
+    assert _fault_code(lambda: codec.parse_request(reset)) == (
+        "NotImplemented",
+        "unknown action /Reset: a Central System does not answer `Reset'"
+        " (a Charge Point does, OCPP 1.5)",
+    )
     # a 1.2 body posted to the 1.5 service
     old = get_codec("1.2", "cs").build_request(
         "Heartbeat", {}, charge_box_id="b", to="t", message_id="m"
