@@ -481,7 +481,7 @@ def test_dates_at_the_edges() -> None:
     far = {"location": "https://fw.example/x", "retrieveDate": "9999-12-31T23:59:59Z"}
     with pytest.raises(StationRefusal) as refusal:  # its steps would end after year 9999
         driven.cp.on_call("UpdateFirmware", far, driven.now)
-    assert refusal.value.kind == "format"
+    assert refusal.value.kind == "value"  # a valid date out of range, not an unreadable one
     precise = {
         "connectorId": 1,
         "expiryDate": "2026-11-24T10:10:00.1234567+01:00",  # 09:10 UTC: already past
@@ -492,3 +492,13 @@ def test_dates_at_the_edges() -> None:
     later = {**precise, "expiryDate": "2026-11-24T10:10:00.5Z"}
     assert driven.call("ReserveNow", later).payload == {"status": "Accepted"}
     assert driven.cp.reservations[1].expiry == T0 + timedelta(seconds=600.5)
+
+
+def test_a_valid_value_too_large_to_compute_with_is_out_of_range_not_unreadable() -> None:
+    """A GetCompositeSchedule of 10**15 s is valid for the schema but overflows a date:
+    refused as a value out of range (TypeConstraintViolation in 1.x, as a schema's range
+    is), not as a payload that cannot be read (FormationViolation)."""
+    driven = booted()
+    with pytest.raises(StationRefusal) as refused:
+        driven.cp.on_call("GetCompositeSchedule", {"connectorId": 1, "duration": 10**15}, T0)
+    assert refused.value.kind == "value" and "out of range" in refused.value.description

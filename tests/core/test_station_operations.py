@@ -499,3 +499,15 @@ def test_the_station_imports_no_io() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_a_valid_date_too_late_to_compute_with_is_out_of_range_not_unreadable() -> None:
+    """An UpdateFirmware retrieveDateTime in the last hours of year 9999 (valid RFC 3339)
+    overflows a date in UTC: PropertyConstraintViolation's kind, not a FormatViolation, and
+    before this an OverflowError the station did not catch at all."""
+    driven = Driven()
+    driven.boot()
+    firmware = {"location": "ftp://x/", "retrieveDateTime": "9999-12-31T23:59:59+14:00"}
+    with pytest.raises(StationRefusal) as refused:
+        driven.station.on_call("UpdateFirmware", {"requestId": 1, "firmware": firmware}, T0)
+    assert refused.value.kind == "value" and "out of range" in refused.value.description

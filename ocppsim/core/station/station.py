@@ -575,6 +575,8 @@ class ChargingStation(Liveness):
                 reply = handler(payload, now)
         except StationRefusal:
             raise
+        except OverflowError as exc:  # a valid number or date too large to compute with
+            raise StationRefusal("value", f"{action}: a value is out of range ({exc})") from exc
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             raise StationRefusal("format", f"{action}: cannot read the payload ({exc})") from exc
         return Reply(reply.payload, self._sent(now, reply.outgoing))
