@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from ocppsim.core import versions
 from ocppsim.core.errors import OcppSimError
+from ocppsim.core.fields import fields_of
+from ocppsim.core.validation import load_schema
 from ocppsim.core.versions import Service, command_name
 from ocppsim.repl.parsing import ParsedLine, parse_value
 from ocppsim.repl.usage import command_help
@@ -155,8 +157,31 @@ def _check(parsed: ParsedLine, command: Command) -> None:
     if problem is None and parsed.fields and not command.takes_fields:
         name, value = parsed.fields[0]
         problem = f"`{name}={value}' is an unexpected argument"
+    if problem is not None and command.takes_fields and len(parsed.arguments) > expected:
+        problem += _field_hint(command, parsed.arguments[expected])  # `authorize 12345`
     if problem is not None:
         raise _syntax(command, problem)
+
+
+def _field_hint(command: Command, word: str) -> str:
+    """How a bare word after an OCPP command was probably meant: as its first required
+    field (`authorize 12345` → `idTag=12345`)."""
+    service, action = command.service or "", command.action or ""
+    for entry in (versions.default(), *versions.all_versions()):
+        message = entry.message_of(service, action)
+        if message is None:
+            continue
+        try:
+            found = fields_of(load_schema(entry.name, message))
+        except LookupError:
+            continue
+        names = [f.path for f in found if f.required and f.top_level]
+        if names and len(word) <= 40:
+            return f" (payload fields are name=value: {names[0]}={word})"
+        if found:
+            return f" (payload fields are name=value: help {command.name} lists them)"
+        break
+    return ""  # a message without fields (Heartbeat): the word is just one too many
 
 
 def _fields(parsed: ParsedLine) -> list[tuple[str, Any]]:

@@ -277,3 +277,15 @@ def test_a_mistyped_command_names_the_command_probably_meant() -> None:
     )
     assert "Did you mean heartbeat?" in text
     assert "Error: `foo' unknown command. Type help for more informations.\n" in text
+
+
+def test_a_bare_word_after_an_ocpp_command_is_shown_as_the_field_it_probably_is() -> None:
+    """`authorize 12345` said only that 12345 is an unexpected argument: the line shows how
+    fields are written, with the message's first required field."""
+    text = ocppsim(stdin="authorize 12345\nremote_reset Hard\nheartbeat now\nquit\n").stdout
+    assert (
+        "Error: `12345' is an unexpected argument (payload fields are name=value: idTag=12345)."
+        in text
+    )
+    assert "(payload fields are name=value: type=Hard)." in text
+    assert "Error: `now' is an unexpected argument.\n" in text  # Heartbeat has no fields
