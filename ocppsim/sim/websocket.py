@@ -185,7 +185,16 @@ class WebsocketServer:
         path = urlsplit(path).path
         base = cs.endpoint.rstrip("/")
         if not (path == base or path.startswith(base + "/")):
-            return Rejection(HTTPStatus.NOT_FOUND, "Not Found\n")
+            text = f"Not Found: the endpoint is {base or '/'}: connect to {base}/<charge point id>"
+            if offered is not None:  # a charge point's handshake (not a browser's favicon)
+                shown = path if len(path) <= 100 else path[:99] + "…"
+                cs.bus.notice(
+                    cs.speaker,
+                    f"Error: connection refused (HTTP 404 Not Found): {shown} is not under"
+                    f" the endpoint {base or '/'}.",
+                    ERROR,
+                )
+            return Rejection(HTTPStatus.NOT_FOUND, text + "\n")
         if offered is None:
             return None  # 426 Upgrade Required: a browser or curl, not a charge point
         cp_id = unquote(path[len(base) + 1 :]) if len(path) > len(base) else ""

@@ -177,6 +177,17 @@ def test_wrong_endpoint_is_not_retried(watcher) -> None:
         _start_cp(sim, f"ws://127.0.0.1:{cs.port}/elsewhere", "cp1")
         await watcher.wait_for(r"cp#cp1: Connect Error: 404 Not Found\. Wrong endpoint URL\.$")
         assert not watcher.matching("Retry in")
+        # the Central System says who knocked at the wrong door, and where the door is
+        await watcher.wait_for(
+            r"cs: Error: connection refused \(HTTP 404 Not Found\): /elsewhere/cp1 is not"
+            r" under the endpoint /ocpp\.$"
+        )
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(f"ws://127.0.0.1:{cs.port}/ocp/cp1", subprotocols=["ocpp1.5"]):  # type: ignore[list-item]
+                pass
+        assert refused.value.response.body == (
+            b"Not Found: the endpoint is /ocpp: connect to /ocpp/<charge point id>\n"
+        )
         await sim.shutdown()
 
     asyncio.run(scenario())
