@@ -258,3 +258,33 @@ def test_a_201_station_moves_to_profile_3_with_a_network_profile(sims, certs) ->
     cs.expect(r"cs: ChargePoint #cp01 connected \(protocol: ocpp2\.0\.1, profile 3\)\.", since=mark)
     cp.expect(r"cp#cp01: Connected to Central System \(profile 3\)\.", since=cp_mark)
     assert cs.errors() == [] and cp.errors() == []
+
+
+def test_profile_1_between_processes_with_each_password_form(sims) -> None:  # type: ignore[no-untyped-def]
+    """Profile 1 (Basic auth over ws://) between processes: a 1.6 Charge Point with --auth-key
+    (sent as the key's bytes), a 2.0.1 one with --password (its text); a wrong password is a
+    401 at both ends while the others stay connected."""
+    port = free_port()
+    key = "00112233445566778899AABBCCDDEEFF"
+    cs = sims.cs(
+        port, "-u", "/ocpp", "--auth", f"cp01:{key},cp02:password-of-cp02,cp03:password-of-cp03"
+    )
+    cs.expect(r"cs: ws on port \d+, profile 1 \(Basic auth: 3 charge points\)$")
+    url = f"ws://localhost:{port}/ocpp"
+    cp01 = sims.cp(url, "cp01", "-p", "ocpp1.6", "--auth-key", key)
+    cs.expect(r"cs: ChargePoint #cp01 connected \(protocol: ocpp1\.6, profile 1\)\.")
+    cp01.expect(r"cp#cp01: Connected to Central System \(profile 1\)\.", since=0)
+    cp02 = sims.cp(url, "cp02", "-p", "ocpp2.0.1", "--password", "password-of-cp02")
+    cs.expect(r"cs: ChargePoint #cp02 connected \(protocol: ocpp2\.0\.1, profile 1\)\.")
+    wrong = sims.raw("start_cp", url, "cp03", "-p", "ocpp1.6", "--password", "not-the-password")
+    cs.expect(
+        r"cs: Error: connection of #cp03 refused \(HTTP 401 Unauthorized\): wrong password for "
+        r"cp03\.$"
+    )
+    wrong.expect(
+        r"cp#cp03: Connect Error: server rejected the connection: HTTP 401 Unauthorized: wrong "
+        r"password for cp03\. Retry"
+    )
+    cp02.send("heartbeat")
+    cp02.expect(r'cp#cp02: <<cs \[3,"')
+    assert cs.errors(ignore=[r"#cp03 refused"]) == [] and cp01.errors() == []
