@@ -38,9 +38,9 @@ def test_every_case_passes_against_ocppsim_charge_point(version: str) -> None:
 def test_without_a_version_the_cases_of_the_one_the_charge_point_speaks_run() -> None:
     """No -p: the Central System serves every version of the suites and runs the cases of
     the version the charge point connected with."""
-    results = run(check_charge_point("2.0.1", versions=[], cases=[]))
-    assert {r.version for r in results.values()} == {"2.0.1"}
-    assert set(verdicts(results).values()) == {"pass"}, explain(results)
+    cases = ["CP-16-REMOTE-02", "CP-201-REMOTE-02", "CP-21-REMOTE-02"]
+    results = run(check_charge_point("2.0.1", cases, versions=[]))
+    assert verdicts(results) == {"CP-201-REMOTE-02": "pass"}, explain(results)
 
 
 def test_without_the_plugin_the_cases_that_need_a_person_are_skipped() -> None:
