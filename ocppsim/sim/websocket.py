@@ -261,12 +261,14 @@ class WebsocketServer:
 
 class WebsocketClient:
     """How a Charge Point reaches its Central System over OCPP-J: it dials
-    `<url>/<charge point id>` offering its subprotocol (SPEC §6)."""
+    `<url>/<charge point id>` offering its subprotocol (SPEC §6), from `local_address` when
+    given (one of a fleet's source addresses)."""
 
     reconnects = True
 
-    def __init__(self, cp: ChargePoint):
+    def __init__(self, cp: ChargePoint, local_address: str | None = None):
         self.cp = cp
+        self.local_address = local_address
         problem = url_problem(self.target, WEBSOCKET_SCHEMES)
         if problem is not None:  # trying cannot help: refused at once
             raise OcppSimError(f"Error: invalid URL {cp.url!r}: {problem}.")
@@ -286,7 +288,11 @@ class WebsocketClient:
         security = cp.security
         if security is None:
             try:
-                return JsonLink(await open_connection(self.target, cp.protocol))
+                return JsonLink(
+                    await open_connection(
+                        self.target, cp.protocol, local_address=self.local_address
+                    )
+                )
             except ConnectFailed as exc:
                 raise _with_hint(exc, None, 0, False) from exc.__cause__
         from ocppsim.sim.security import (
@@ -315,7 +321,11 @@ class WebsocketClient:
             headers.append(("Authorization", authorization_header(cp.charge_point_id, password)))
         try:
             connection = await open_connection(
-                target, cp.protocol, ssl_context=context, headers=headers
+                target,
+                cp.protocol,
+                ssl_context=context,
+                headers=headers,
+                local_address=self.local_address,
             )
         except ConnectFailed as exc:
             raise _with_hint(exc, security, profile, password is not None) from exc.__cause__

@@ -73,6 +73,7 @@ async def _connect(
     subprotocol: str,
     context: ssl.SSLContext | None,
     headers: Sequence[tuple[str, str]],
+    local_address: str | None,
 ) -> Connection:
     uri = parse_uri(url)
     protocol = ClientProtocol(
@@ -87,6 +88,7 @@ async def _connect(
             uri.host,
             uri.port,
             ssl=context if uri.secure else None,
+            local_addr=(local_address, 0) if local_address is not None else None,
         )
     except (ConnectionResetError, BrokenPipeError, ssl.SSLEOFError) as exc:
         if not uri.secure:
@@ -121,10 +123,13 @@ async def open_connection(
     timeout: float = 10.0,
     ssl_context: ssl.SSLContext | None = None,
     headers: Sequence[tuple[str, str]] = (),
+    local_address: str | None = None,
 ) -> Connection:
     """Connect a Charge Point to `url` offering `subprotocol`, with `headers` added to its
     request (`Authorization`); a `wss://` URL uses `ssl_context` (the system's CAs when None).
-    A TLS failure is a ConnectFailed whose `tls` says what failed."""
+    With `local_address`, the connection goes out from that address of this host (a fleet
+    spreads its connections over several: see `transport/addresses.py`). A TLS failure is a
+    ConnectFailed whose `tls` says what failed."""
     problem = url_problem(url, WEBSOCKET_SCHEMES)
     if problem is not None:  # trying again cannot help
         raise ConnectFailed(f"invalid URL {url!r}: {problem}", retry=False)
@@ -135,7 +140,7 @@ async def open_connection(
     try:
         try:
             connection = await asyncio.wait_for(
-                _connect(url, subprotocol, ssl_context, headers), timeout
+                _connect(url, subprotocol, ssl_context, headers, local_address), timeout
             )
         except (_TlsHandshakeClosed, asyncio.TimeoutError):
             if refusals:
