@@ -253,6 +253,13 @@ async def _start_cs(shell: Shell, parsed: ParsedLine) -> None:
         protocols = served
     _check_transport(protocols, transport, ",".join(served))
     security = _cs_security(parsed, command, transport)
+    options: dict[str, Any] = {}
+    if "--reuse-port" in parsed.options:
+        if transport != "websocket":
+            raise CommandError("Error: --reuse-port is for a websocket Central System.")
+        if port == 0:
+            raise CommandError("Error: --reuse-port needs a port (other processes share it).")
+        options["reuse_port"] = True
     cs = shell.make_central_system(
         transport,
         port=port,
@@ -260,6 +267,7 @@ async def _start_cs(shell: Shell, parsed: ParsedLine) -> None:
         versions=protocols,
         ping_interval=interval,
         security=security,
+        **options,
     )
     shell.sim.add_central_system(cs)
     try:
@@ -1158,6 +1166,12 @@ def _build() -> dict[str, Command]:
                     "--ca",
                     "SOAP: CA certificates of the charge points' https callbacks",
                     metavar="<file>",
+                ),
+                Option(
+                    "--reuse-port",
+                    "share the port with other ocppsim processes that give it too "
+                    "(SO_REUSEPORT: more connections than one process's open-file limit)",
+                    metavar="",
                 ),
             ),
             "start the Central System (ex: start_cs 9000 -u /ocpp)",

@@ -119,10 +119,13 @@ class JsonLink:
 
 class WebsocketServer:
     """How a Central System accepts OCPP-J charge points: a WebSocket server on its port,
-    `<endpoint>/<charge point id>` with a subprotocol it serves (SPEC §5)."""
+    `<endpoint>/<charge point id>` with a subprotocol it serves (SPEC §5); with `reuse_port`,
+    sharing its port with other processes that do too (SO_REUSEPORT: a fleet larger than
+    one process's open-file limit, served by several)."""
 
-    def __init__(self, cs: CentralSystem):
+    def __init__(self, cs: CentralSystem, reuse_port: bool = False):
         self.cs = cs
+        self.reuse_port = reuse_port
         self._server: Server | None = None
 
     async def start(self) -> int:
@@ -137,6 +140,7 @@ class WebsocketServer:
             ssl=security.ssl_context if security is not None else None,
             on_tls_failure=self._tls_failed,
             on_tls_at_plain_port=self._tls_at_plain_port,
+            reuse_port=self.reuse_port,
         )
         return self._server.port
 

@@ -289,3 +289,11 @@ def test_a_bare_word_after_an_ocpp_command_is_shown_as_the_field_it_probably_is(
     )
     assert "(payload fields are name=value: type=Hard)." in text
     assert "Error: `now' is an unexpected argument.\n" in text  # Heartbeat has no fields
+
+
+def test_reuse_port_needs_a_port_and_a_websocket_central_system() -> None:
+    out = ocppsim(stdin="start_cs 0 --reuse-port\nstart_cs 0 -t soap --reuse-port\nquit\n")
+    text = out.stdout
+    assert "Error: --reuse-port needs a port (other processes share it)." in text
+    assert "Error: --reuse-port is for a websocket Central System." in text
+    assert "CentralSystem started" not in text

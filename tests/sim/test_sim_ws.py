@@ -559,3 +559,31 @@ def test_a_cp_whose_cs_leaves_a_ping_unanswered_reconnects(lines, monkeypatch) -
             writer.close()
 
     asyncio.run(scenario())
+
+
+def test_central_systems_with_reuse_port_share_one_port_and_its_connections() -> None:
+    """SO_REUSEPORT: two Central Systems (two processes, in real use) listen on one port and
+    the kernel spreads the connections over them; without it the second cannot listen."""
+    from ocppsim.transport.ws.client import open_connection
+
+    async def scenario() -> tuple[int, int]:
+        first = CentralSystem(0, host="127.0.0.1", endpoint="/ocpp", reuse_port=True)
+        await first.start()
+        second = CentralSystem(first.port, host="127.0.0.1", endpoint="/ocpp", reuse_port=True)
+        alone = CentralSystem(first.port, host="127.0.0.1", endpoint="/ocpp")
+        links = []
+        try:
+            await second.start()
+            with pytest.raises(OSError):
+                await alone.start()
+            for n in range(16):  # 2 x (1/2)**16 that one of them gets none
+                links.append(await open_connection(f"{first.url}/cp{n}", "ocpp1.6"))
+            return len(first.peers), len(second.peers)
+        finally:
+            for link in links:
+                link.abort()
+            await first.stop()
+            await second.stop()
+
+    counts = asyncio.run(asyncio.wait_for(scenario(), 20))
+    assert sum(counts) == 16 and min(counts) > 0, counts

@@ -281,13 +281,16 @@ async def start_server(
     ssl: ssl.SSLContext | None = None,
     on_tls_failure: OnTlsFailure | None = None,
     on_tls_at_plain_port: OnTlsAtPlainPort | None = None,
+    reuse_port: bool = False,
 ) -> Server:
     """Listen for Charge Points on every address of `host` (all interfaces when None), on
     one port; `admit(path, offered, handshake)` returns (cp_id, subprotocol) or a Rejection;
     `on_connection(connection, cp_id)` is told of each accepted connection. With `ssl`,
     connections speak TLS, and a TLS handshake that fails is told to `on_tls_failure` (its
     peer gets the alert that says why); without, a client that begins a TLS handshake is told
-    to `on_tls_at_plain_port`."""
+    to `on_tls_at_plain_port`. With `reuse_port` (SO_REUSEPORT), other processes that ask for
+    it too listen on the same port, and the kernel spreads new connections over them: one
+    process holds no more connections than its open-file limit."""
     if ssl is not None and on_tls_failure is not None:
         from ocppsim.security.tls import report_handshake_failures
 
@@ -301,6 +304,7 @@ async def start_server(
             address,
             port,
             reuse_address=True,
+            reuse_port=reuse_port or None,
             ssl=ssl,
             ssl_handshake_timeout=OPEN_TIMEOUT if ssl is not None else None,
         )

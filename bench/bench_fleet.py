@@ -1,0 +1,702 @@
+"""Fleet scale on one machine: ocppsim's charge points and Central System against bare
+`websockets` peers, each measured in the same run as its baseline (issue 13, item 4).
+
+Usage (from the repository root, with the project's venv; Linux, it reads /proc):
+
+    python bench/bench_fleet.py memory  --cps 10000 --repeat 3
+    python bench/bench_fleet.py ramp    --cps 10000 --repeat 3
+    python bench/bench_fleet.py latency --cps 10000 --rate 1000 --seconds 30 --repeat 3
+    python bench/bench_fleet.py workers --cps 50000 --workers 4 \\
+        --source-ip 127.0.0.2-127.0.0.9 --cs-processes 4
+
+Every peer is a subprocess on loopback; nothing outlives a run (`--timeout` bounds each step).
+
+* `memory`: N charge points in one process connected (booted, StatusNotifications answered,
+  idle) to a Central System in another. Per connection, the growth of resident memory (VmRSS)
+  from before the first one: of ocppsim's fleet against N bare `websockets` clients (a task
+  each, awaiting their messages), and of ocppsim's Central System (`ocppsim start_cs`, every
+  frame logged to a file) against a bare `websockets` server that answers every CALL from a
+  canned table, no validation, no log (the floor).
+* `ramp`: new connections per second, from the first dial to the last boot answered, of
+  ocppsim's fleet and of the bare clients against the same ocppsim Central System, at the
+  same concurrency.
+* `latency`: N charge points send `--rate` Heartbeats per second in all (each one every
+  N/rate seconds, the interval the Central System's BootNotification answer gives); the
+  p50/p99/max of the time from a Heartbeat sent to its answer read, after every charge point
+  is connected, over `--seconds`. ocppsim's fleet against ocppsim's Central System, against
+  the bare clients against the bare server, and the two mixed (what each side adds).
+* `workers`: `ocppsim fleet --workers W --source-ip …` with N charge points against
+  `--cs-processes` Central System processes sharing one port (SO_REUSEPORT): one process can
+  hold no more connections than its open-file limit (`ulimit -n`), one source address no more
+  than the ephemeral port range towards one Central System.
+
+Each figure is printed with its baseline and their ratio, for every repeat, then the median and
+the spread (min-max) over `--repeat` runs: the machine is shared and noisy. Numbers depend on
+the machine and the allocator; compare ratios from one run. This is not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from bench_ws import free_port, ocppsim_command, wait_for_port
+
+BENCH = Path(__file__).resolve().parent
+THIS = Path(__file__).resolve()
+#: The charge points of one version the bench runs (the fleet speaks every OCPP-J version).
+PROTOCOL = "ocpp1.6"
+#: The Central System's heartbeat interval when no load is asked for (nothing is sent then).
+IDLE_INTERVAL = 3600
+#: Dials under way at once, for both the fleet and the bare clients.
+CONCURRENCY = 200
+
+
+# -- process measurements ------------------------------------------------------------------
+
+
+def rss_of(pid: int | str = "self") -> int:
+    """VmRSS of a process, in bytes (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS in /proc: Linux only")
+
+
+def cpu_of(pid: int | str = "self") -> float:
+    """User + system CPU seconds a process has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def raise_open_files() -> int:
+    """Raise this process's soft limit on open files to its hard one; the new limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def percentiles(samples: Sequence[float]) -> dict[str, float]:
+    """p50, p99 and max of latency samples (seconds), in milliseconds."""
+    if not samples:
+        return {"count": 0, "p50": float("nan"), "p99": float("nan"), "max": float("nan")}
+    ordered = sorted(samples)
+
+    def at(q: float) -> float:
+        return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    return {"count": len(ordered), "p50": at(0.50), "p99": at(0.99), "max": 1000 * ordered[-1]}
+
+
+# -- the bare server (the Central System's floor) ------------------------------------------
+
+#: What the bare server answers, by action (OCPP 1.6 shapes; `currentTime` filled in).
+CANNED: dict[str, dict[str, Any]] = {
+    "BootNotification": {"status": "Accepted", "interval": IDLE_INTERVAL},
+    "Heartbeat": {},
+    "Authorize": {"idTagInfo": {"status": "Accepted"}},
+    "StartTransaction": {"transactionId": 1, "idTagInfo": {"status": "Accepted"}},
+    "StopTransaction": {},
+    "TransactionEvent": {},
+}
+
+
+def now_text() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def canned_answer(text: str, interval: int) -> str | None:
+    """The bare server's answer to one frame: a CALLRESULT from the canned table."""
+    frame = json.loads(text)
+    if not (isinstance(frame, list) and len(frame) >= 3 and frame[0] == 2):
+        return None
+    action = frame[2]
+    payload = dict(CANNED.get(action, {}))
+    if action in ("BootNotification", "Heartbeat"):
+        payload["currentTime"] = now_text()
+    if action == "BootNotification":
+        payload["interval"] = interval
+    return json.dumps([3, frame[1], payload], separators=(",", ":"))
+
+
+async def serve_bare(port: int, interval: int, reuse_port: bool) -> None:
+    """A bare `websockets` server answering every CALL from the canned table."""
+    from websockets.asyncio.server import ServerConnection, serve
+
+    async def handler(ws: ServerConnection) -> None:
+        async for text in ws:
+            answer = canned_answer(str(text), interval)
+            if answer is not None:
+                await ws.send(answer)
+
+    async with serve(
+        handler,
+        "127.0.0.1",
+        port,
+        subprotocols=[PROTOCOL],  # type: ignore[list-item]
+        ping_interval=None,
+        compression=None,
+        reuse_port=reuse_port,
+        backlog=4096,
+    ) as server:
+        print(f"LISTENING {port}", flush=True)
+        await server.serve_forever()
+
+
+# -- a Central System in a subprocess -------------------------------------------------------
+
+INTERVAL_PLUGIN = '''"""bench_fleet: the heartbeat interval the bench asks for."""
+from ocppsim.api import PluginApi
+
+system = "cs"
+
+
+def on_load(api: PluginApi) -> None:
+    def boot(payload, ctx=None):
+        from datetime import datetime, timezone
+        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return {{"status": "Accepted", "currentTime": now, "interval": {interval}}}
+
+    api.on_call("BootNotification", boot)
+'''
+
+
+@dataclass
+class Server:
+    """One Central System: `ocppsim start_cs` (`ours`) or the bare server (`bare`), in
+    `processes` processes sharing the port (SO_REUSEPORT) when more than one."""
+
+    kind: str
+    interval: int = IDLE_INTERVAL
+    processes: int = 1
+    port: int = 0
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    logs: list[IO[bytes]] = field(default_factory=list)
+    plugin_dir: tempfile.TemporaryDirectory[str] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ocpp"
+
+    def command(self) -> list[str]:
+        if self.kind == "bare":
+            command = [sys.executable, str(THIS), "--serve-bare", str(self.port)]
+            command += ["--interval", str(self.interval)]
+            return command + (["--reuse-port"] if self.processes > 1 else [])
+        command = [*ocppsim_command()]
+        if self.interval != 1200:
+            self.plugin_dir = tempfile.TemporaryDirectory(prefix="bench-fleet-")
+            plugin = Path(self.plugin_dir.name) / "bench_interval.py"
+            plugin.write_text(INTERVAL_PLUGIN.format(interval=self.interval))
+            command += ["--plugins-dir", self.plugin_dir.name]
+        command += ["start_cs", str(self.port), "-u", "/ocpp", "-p", PROTOCOL]
+        if self.processes > 1:
+            command += ["--reuse-port"]
+        return command
+
+    def start(self) -> str:
+        self.port = free_port()
+        command = self.command()
+        for _ in range(self.processes):
+            log = tempfile.TemporaryFile()
+            proc = subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1", "TERM": "dumb"},
+                preexec_fn=raise_open_files,
+            )
+            self.procs.append(proc)
+            self.logs.append(log)
+            wait_for_port(self.port, proc)
+            if self.kind == "ours" and self.plugin_dir is not None:
+                assert proc.stdin is not None
+                proc.stdin.write(b"load bench_interval\n")
+                proc.stdin.flush()
+        if self.kind == "ours" and self.plugin_dir is not None:
+            self._wait_for_log(b"bench_interval", 20)
+        return self.url
+
+    def _wait_for_log(self, text: bytes, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        for log in self.logs:
+            while time.monotonic() < deadline:
+                log.seek(0)
+                if text in log.read():
+                    break
+                time.sleep(0.05)
+
+    def rss(self) -> int:
+        return sum(rss_of(proc.pid) for proc in self.procs)
+
+    def cpu(self) -> float:
+        return sum(cpu_of(proc.pid) for proc in self.procs)
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            try:
+                if proc.stdin is not None:
+                    proc.stdin.write(b"quit\n")
+                    proc.stdin.close()
+            except OSError:
+                pass
+            if self.kind == "bare":
+                proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+        for log in self.logs:
+            log.close()
+        self.procs, self.logs = [], []
+        if self.plugin_dir is not None:
+            self.plugin_dir.cleanup()
+            self.plugin_dir = None
+
+
+# -- charge points in a subprocess ----------------------------------------------------------
+
+
+class Clients:
+    """N charge points in one subprocess of this script (`--clients bare|ours`): it reports
+    JSON lines on stdout and takes `load SECONDS` and `quit` on stdin."""
+
+    def __init__(self, kind: str, url: str, cps: int, extra: Sequence[str] = ()):
+        command = [sys.executable, str(THIS), "--clients", kind, url, "--cps", str(cps), *extra]
+        self.kind = kind
+        self.proc = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=sys.stderr,
+            text=True,
+            preexec_fn=raise_open_files,
+        )
+
+    def read(self, timeout: float) -> dict[str, Any]:
+        """The next JSON line (bounded by `timeout`)."""
+        import selectors
+
+        assert self.proc.stdout is not None
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.proc.stdout, selectors.EVENT_READ)
+            deadline = time.monotonic() + timeout
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0 or not selector.select(left):
+                    raise TimeoutError(f"{self.kind} clients said nothing for {timeout:g} s")
+                line = self.proc.stdout.readline()
+                if not line:
+                    raise RuntimeError(f"{self.kind} clients exited ({self.proc.wait()})")
+                if line.startswith("{"):
+                    result: dict[str, Any] = json.loads(line)
+                    return result
+
+    def tell(self, command: str) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+
+    def stop(self) -> None:
+        try:
+            self.tell("quit")
+            self.proc.wait(timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+async def stdin_lines() -> asyncio.Queue[str]:
+    """The lines of stdin, as they come (the parent's commands)."""
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+
+    async def pump() -> None:
+        while line := await reader.readline():
+            await queue.put(line.decode().strip())
+        await queue.put("quit")
+
+    _keep.add(loop.create_task(pump()))
+    return queue
+
+
+_keep: set[asyncio.Task[None]] = set()
+
+
+def say(**values: Any) -> None:
+    print(json.dumps(values), flush=True)
+
+
+class BareFleet:
+    """N bare `websockets` clients: each connects, boots, then sends a Heartbeat every
+    `period` seconds while a load is on, timing its answer. A task each."""
+
+    def __init__(self, url: str, cps: int, period: float):
+        self.url, self.cps, self.period = url, cps, period
+        self.samples: list[float] = []
+        self.recording = False
+        self.failed = 0
+        self.connected = 0
+        self.tasks: list[asyncio.Task[None]] = []
+        self.stopping = asyncio.Event()
+        self.all_up = asyncio.Event()
+
+    async def run_one(self, index: int, gate: asyncio.Semaphore) -> None:
+        from websockets.asyncio.client import connect
+
+        async with gate:
+            try:
+                ws = await connect(
+                    f"{self.url}/bare{index:06d}",
+                    subprotocols=[PROTOCOL],  # type: ignore[list-item]
+                    ping_interval=None,
+                    compression=None,
+                    open_timeout=60,
+                )
+                await ws.send(
+                    '[2,"b","BootNotification",{"chargePointVendor":"bench",'
+                    '"chargePointModel":"bare"}]'
+                )
+                await ws.recv()
+                await ws.send(
+                    '[2,"s","StatusNotification",{"connectorId":0,"errorCode":"NoError",'
+                    '"status":"Available"}]'
+                )
+                await ws.recv()
+            except Exception:
+                self.failed += 1
+                self._counted()
+                return
+        self.connected += 1
+        self._counted()
+        try:
+            await asyncio.sleep(random.uniform(0, self.period))
+            n = 0
+            while not self.stopping.is_set():
+                n += 1
+                sent = time.perf_counter()
+                await ws.send(f'[2,"h{n}","Heartbeat",{{}}]')
+                await ws.recv()
+                if self.recording:
+                    self.samples.append(time.perf_counter() - sent)
+                await asyncio.sleep(self.period - (time.perf_counter() - sent) % self.period)
+        except Exception:
+            pass
+        finally:
+            await ws.close()
+
+    def _counted(self) -> None:
+        if self.connected + self.failed == self.cps:
+            self.all_up.set()
+
+    async def start(self) -> None:
+        gate = asyncio.Semaphore(CONCURRENCY)
+        self.tasks = [asyncio.create_task(self.run_one(i, gate)) for i in range(self.cps)]
+        await self.all_up.wait()
+
+    async def stop(self) -> None:
+        self.stopping.set()
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+async def run_clients(kind: str, url: str, cps: int, period: float) -> None:
+    """The `--clients` subprocess: connect `cps` charge points, report, obey stdin."""
+    commands = await stdin_lines()
+    runner: Any
+    if kind == "bare":
+        runner = BareFleet(url, cps, period)
+    else:
+        runner = OursFleet(url, cps, period)
+    await runner.warm()
+    gc.collect()
+    before = rss_of()
+    began, cpu_began = time.perf_counter(), cpu_of()
+    await runner.start()
+    seconds, cpu = time.perf_counter() - began, cpu_of() - cpu_began
+    await asyncio.sleep(0.5)  # what ended with the dials has ended
+    gc.collect()
+    after = rss_of()
+    say(
+        event="connected",
+        connected=runner.connected,
+        failed=runner.failed,
+        seconds=seconds,
+        cpu=cpu,
+        per_cp=(after - before) / max(1, cps),
+        tasks=len(asyncio.all_tasks()),
+    )
+    while True:
+        command = await commands.get()
+        if command.startswith("load"):
+            seconds = float(command.split()[1])
+            runner.begin_recording()
+            await asyncio.sleep(seconds)
+            say(event="load", **runner.end_recording())
+        elif command == "quit":
+            break
+    await runner.stop()
+    for task in _keep:
+        task.cancel()
+
+
+class OursFleet:
+    """N of ocppsim's charge points in this process (today: `ChargePoint` with its model)."""
+
+    def __init__(self, url: str, cps: int, period: float):
+        from ocppsim.core.events import EventBus
+        from ocppsim.sim.resources import Resources
+
+        self.url, self.cps, self.period = url, cps, period
+        self.bus = EventBus()
+        self.resources = Resources()
+        self.cps_: list[Any] = []
+        self.failed = 0
+        self.connected = 0
+        self.samples: list[float] = []
+
+    def make(self, name: str) -> Any:
+        from ocppsim.sim.charge_point import ChargePoint
+
+        return ChargePoint(
+            self.url,
+            name,
+            version=PROTOCOL,
+            bus=self.bus,
+            resources=self.resources,
+            behave=True,
+            history=0,
+        )
+
+    async def warm(self) -> None:
+        cp = self.make("warm")
+        cp.start()
+        await cp.ready()
+        if cp.driver is not None:
+            await cp.driver.idle()
+        self.cps_.append(cp)
+
+    async def start(self) -> None:
+        from ocppsim.sim.central_system import NotConnected
+
+        batch: list[Any] = []
+        for index in range(self.cps):
+            cp = self.make(f"cp{index:06d}")
+            cp.start()
+            batch.append(cp)
+            if len(batch) == CONCURRENCY or index == self.cps - 1:
+                for each in batch:
+                    try:
+                        await each.ready()
+                        if each.driver is not None:
+                            await each.driver.idle()
+                        self.connected += 1
+                    except NotConnected:
+                        self.failed += 1
+                self.cps_.extend(batch)
+                batch = []
+
+    def begin_recording(self) -> None:
+        raise NotImplementedError("latency needs the fleet's statistics")
+
+    def end_recording(self) -> dict[str, Any]:
+        return {}
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(cp.stop() for cp in self.cps_), return_exceptions=True)
+        await self.resources.close()
+
+
+def _bare_recording(self: BareFleet) -> None:
+    self.samples = []
+    self.recording = True
+
+
+def _bare_end(self: BareFleet) -> dict[str, Any]:
+    self.recording = False
+    return percentiles(self.samples)
+
+
+async def _bare_warm(self: BareFleet) -> None:
+    return None
+
+
+BareFleet.begin_recording = _bare_recording  # type: ignore[attr-defined]
+BareFleet.end_recording = _bare_end  # type: ignore[attr-defined]
+BareFleet.warm = _bare_warm  # type: ignore[attr-defined]
+
+
+# -- the measurements -----------------------------------------------------------------------
+
+
+def spread_text(values: Sequence[float], unit: str = "", digits: int = 2) -> str:
+    """median [min-max] of repeats."""
+    if not values:
+        return "-"
+    med = statistics.median(values)
+    return f"{med:.{digits}f}{unit} [{min(values):.{digits}f}-{max(values):.{digits}f}]"
+
+
+def connect_fleet(
+    client_kind: str, server: Server, cps: int, timeout: float, extra: Sequence[str] = ()
+) -> tuple[Clients, dict[str, Any], int]:
+    """Start `cps` charge points of `client_kind` against the running `server`; the clients,
+    their `connected` report (with `server_cpu`, the server's CPU seconds meanwhile) and the
+    server's RSS growth while they connected."""
+    server_before, cpu_before = server.rss(), server.cpu()
+    clients = Clients(client_kind, server.url, cps, extra)
+    report = clients.read(timeout)
+    report["server_cpu"] = server.cpu() - cpu_before
+    time.sleep(0.5)
+    return clients, report, server.rss() - server_before
+
+
+def memory(args: argparse.Namespace) -> None:
+    rows: dict[str, list[float]] = {}
+    for n in range(args.repeat):
+        for client_kind, server_kind in (("bare", "bare"), ("ours", "ours")):
+            server = Server(server_kind)
+            server.start()
+            try:
+                clients, report, grown = connect_fleet(client_kind, server, args.cps, args.timeout)
+                clients.stop()
+            finally:
+                server.stop()
+            up = report["connected"]
+            rows.setdefault(f"{client_kind} CP KiB", []).append(report["per_cp"] / 1024)
+            rows.setdefault(f"{server_kind} CS KiB", []).append(grown / max(1, up) / 1024)
+            print(
+                f"run {n + 1}: {client_kind} clients -> {server_kind} server: {up} connected"
+                f" ({report['failed']} failed) in {report['seconds']:.1f} s;"
+                f" {report['per_cp'] / 1024:.1f} KiB per CP,"
+                f" {grown / max(1, up) / 1024:.1f} KiB per connection at the CS",
+                flush=True,
+            )
+    print(f"\nmemory, {args.cps} connected charge points, median [min-max] of {args.repeat}:")
+    for side in ("CP", "CS"):
+        ours = rows[f"ours {side} KiB"]
+        bare = rows[f"bare {side} KiB"]
+        ratios = [o / b for o, b in zip(ours, bare, strict=True)]
+        print(
+            f"  per {side:<3} ours {spread_text(ours, ' KiB', 1)}"
+            f"  bare {spread_text(bare, ' KiB', 1)}"
+            f"  ours/bare {spread_text(ratios)}"
+        )
+
+
+def ramp(args: argparse.Namespace) -> None:
+    """Connections per second, and each side's CPU per connection."""
+    pairs = (("bare", "bare"), ("bare", "ours"), ("ours", "bare"), ("ours", "ours"))
+    rows: dict[tuple[str, str], list[dict[str, float]]] = {}
+    for n in range(args.repeat):
+        for client_kind, server_kind in pairs:
+            server = Server(server_kind)
+            server.start()
+            try:
+                clients, report, _ = connect_fleet(client_kind, server, args.cps, args.timeout)
+                clients.stop()
+            finally:
+                server.stop()
+            up = max(1, report["connected"])
+            row = {
+                "rate": report["connected"] / report["seconds"],
+                "client_ms": 1000 * report["cpu"] / up,
+                "server_ms": 1000 * report["server_cpu"] / up,
+            }
+            rows.setdefault((client_kind, server_kind), []).append(row)
+            print(
+                f"run {n + 1}: {client_kind} clients -> {server_kind} server:"
+                f" {report['connected']} connected ({report['failed']} failed) in"
+                f" {report['seconds']:.1f} s: {row['rate']:.0f}/s; CPU per connection"
+                f" {row['client_ms']:.2f} ms client, {row['server_ms']:.2f} ms server",
+                flush=True,
+            )
+    print(
+        f"\nramp, {args.cps} charge points (dial, handshake, boot, status), {CONCURRENCY} dials"
+        f" at once, median [min-max] of {args.repeat}:"
+    )
+    print(f"  {'clients -> server':<20} {'conn/s':<22} {'client ms/conn':<22} server ms/conn")
+    for (client_kind, server_kind), runs in rows.items():
+        label = f"{client_kind} -> {server_kind}"
+        print(
+            f"  {label:<20} {spread_text([r['rate'] for r in runs], '', 0):<22}"
+            f" {spread_text([r['client_ms'] for r in runs]):<22}"
+            f" {spread_text([r['server_ms'] for r in runs])}"
+        )
+    base = rows[("bare", "bare")]
+    mine = rows[("ours", "ours")]
+    ratios = [m["rate"] / b["rate"] for m, b in zip(mine, base, strict=True)]
+    print(f"  ours->ours / bare->bare conn/s: {spread_text(ratios)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", nargs="?", choices=("memory", "ramp", "latency", "workers"))
+    parser.add_argument("--cps", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds per step")
+    parser.add_argument("--rate", type=float, default=1000.0, help="latency: messages/s in all")
+    parser.add_argument("--seconds", type=float, default=30.0, help="latency: window")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--source-ip", default="127.0.0.2-127.0.0.9")
+    parser.add_argument("--cs-processes", type=int, default=4)
+    # the subprocesses' modes
+    parser.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--interval", type=int, default=IDLE_INTERVAL, help=argparse.SUPPRESS)
+    parser.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--clients", nargs=2, metavar=("KIND", "URL"), help=argparse.SUPPRESS)
+    parser.add_argument("--period", type=float, default=IDLE_INTERVAL, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve_bare is not None:
+        try:
+            _run(serve_bare(args.serve_bare, args.interval, args.reuse_port))
+        except KeyboardInterrupt:
+            pass
+        return 0
+    if args.clients is not None:
+        kind, url = args.clients
+        _run(run_clients(kind, url, args.cps, args.period))
+        return 0
+    raise_open_files()
+    if args.what == "memory":
+        memory(args)
+    elif args.what == "ramp":
+        ramp(args)
+    else:
+        parser.error(f"{args.what}: not yet")
+    return 0
+
+
+def _run(coroutine: Any) -> None:
+    """Run on uvloop when installed (as `ocppsim` does), else asyncio's loop."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(coroutine)
+    else:
+        uvloop.run(coroutine)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
