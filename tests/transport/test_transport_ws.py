@@ -567,3 +567,35 @@ def test_a_server_that_agrees_to_no_subprotocol_is_no_connection() -> None:
     reason, retry, code = run(scenario)
     assert reason.startswith("the server agreed to no subprotocol (offered: ocpp1.6)"), reason
     assert retry and code == 1002
+
+
+def test_an_open_connection_keeps_no_handshake_headers() -> None:
+    """Memory per connection: `websockets`' parser keeps the opening handshake's request
+    (server) and response (client) for the connection's life; their headers (~2.5 KB) go."""
+    import gc
+
+    from websockets.datastructures import Headers
+
+    def handshake_headers() -> int:
+        gc.collect()
+        return sum(
+            1
+            for obj in gc.get_objects()
+            if isinstance(obj, Headers)
+            and ("Sec-WebSocket-Key" in obj or "Sec-WebSocket-Accept" in obj)
+        )
+
+    async def scenario() -> tuple[int, int]:
+        recorder = Recorder()
+        async with server(recorder) as url:
+            before = handshake_headers()
+            links = [await open_link(f"{url}/ocpp/CP{n}", "ocpp1.5") for n in range(10)]
+            for _ in links:
+                await recorder.links.get()
+            after = handshake_headers()
+            for link in links:
+                await link.close()
+        return before, after
+
+    before, after = run(scenario)
+    assert after == before, f"{after - before} handshakes' headers kept by 10 connections"

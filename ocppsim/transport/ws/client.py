@@ -17,7 +17,7 @@ from ocppsim.core.errors import OcppSimError
 from ocppsim.security.tls import refused_here
 from ocppsim.transport import ConnectFailed
 from ocppsim.transport.urls import WEBSOCKET_SCHEMES, url_problem
-from ocppsim.transport.ws.connection import MAX_FRAME_BYTES, Connection, quiet
+from ocppsim.transport.ws.connection import MAX_FRAME_BYTES, Connection, forget_headers, quiet
 
 
 class _ClientConnection(Connection):
@@ -56,6 +56,7 @@ class _ClientConnection(Connection):
         else:
             self.subprotocol = protocol.subprotocol
             self._handshake.set_result(None)
+            forget_headers(event)
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)

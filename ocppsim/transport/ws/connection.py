@@ -17,11 +17,11 @@ import random
 import socket
 import ssl
 import struct
-from collections import deque
 from collections.abc import AsyncIterator, Callable
 from typing import cast
 
 from websockets.client import ClientProtocol
+from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import CLOSE_CODE_EXPLANATIONS, CloseCode, Frame, Opcode
 from websockets.http11 import Request, Response
@@ -63,6 +63,16 @@ def _range_of(code: int) -> str:
     return "unknown code"
 
 
+def forget_headers(handshake: Request | Response) -> None:
+    """Let the headers of an opening handshake that succeeded go: the `websockets` protocol's
+    parser keeps its request (server) or response (client) for the connection's life, ~2.5 KB
+    of headers per connection that nothing reads once the connection is open. Whoever kept
+    the headers object itself (`Handshake.headers`) still has it."""
+    handshake.headers = Headers()
+    if isinstance(handshake, Response):
+        handshake.body = b""
+
+
 class Connection(asyncio.Protocol):
     """One open WebSocket, whichever side opened it.
 
@@ -86,7 +96,7 @@ class Connection(asyncio.Protocol):
         self._on_closed: Callable[[BaseException | None], None] | None = None
         self._error: BaseException | None = None
         #: messages nobody has taken yet (before `serve`, or for `frames()`)
-        self._backlog: deque[str] = deque()
+        self._backlog: list[str] = []  # at most BACKLOG_HIGH: a list is 1/10 of a deque
         self._wakeup: asyncio.Future[None] | None = None
         self._fragments: list[BytesLike] = []
         self._fragment_binary = False
@@ -147,7 +157,7 @@ class Connection(asyncio.Protocol):
         (1011) and `on_closed` gets the exception."""
         backlog = self._backlog
         while backlog:
-            on_frame(backlog.popleft())
+            on_frame(backlog.pop(0))
         self._on_frame = on_frame
         self._update_reading()
         if self._lost.done():
@@ -166,7 +176,7 @@ class Connection(asyncio.Protocol):
         closed (1011) and the exception raised here."""
         backlog = self._backlog
         while backlog:
-            on_frame(backlog.popleft())
+            on_frame(backlog.pop(0))
         self._update_reading()
         self._on_frame = on_frame
         try:
@@ -182,7 +192,7 @@ class Connection(asyncio.Protocol):
         backlog = self._backlog
         while True:
             if backlog:
-                yield backlog.popleft()
+                yield backlog.pop(0)
                 if self._backlog_paused and len(backlog) <= BACKLOG_LOW:
                     self._update_reading()
                 continue

@@ -25,7 +25,14 @@ from websockets.server import ServerProtocol
 from websockets.typing import Subprotocol
 
 from ocppsim.transport.listen import listen_on_one_port
-from ocppsim.transport.ws.connection import CONNECTING, MAX_FRAME_BYTES, OPEN, Connection, quiet
+from ocppsim.transport.ws.connection import (
+    CONNECTING,
+    MAX_FRAME_BYTES,
+    OPEN,
+    Connection,
+    forget_headers,
+    quiet,
+)
 
 
 @dataclass(frozen=True)
@@ -196,6 +203,7 @@ class _ServerConnection(Connection):
         assert isinstance(verdict, tuple)
         self.subprotocol = protocol.subprotocol
         self._handshake.set_result(None)
+        forget_headers(event)
         try:
             running = server.on_connection(self, verdict[0])
         except Exception:
