@@ -64,6 +64,11 @@ def offered_subprotocols(headers: Headers) -> list[str]:
     return offered
 
 
+#: Connections the kernel may hold for the server before it accepts them (asyncio's default
+#: is 100: a fleet dialling faster than one loop turn accepts would see its SYNs dropped and
+#: retried a second later). Linux caps it at net.core.somaxconn.
+BACKLOG = 4096
+
 #: Seconds allowed for an opening handshake (the `websockets` default).
 OPEN_TIMEOUT = 10.0
 
@@ -313,6 +318,7 @@ async def start_server(
             port,
             reuse_address=True,
             reuse_port=reuse_port or None,
+            backlog=BACKLOG,
             ssl=ssl,
             ssl_handshake_timeout=OPEN_TIMEOUT if ssl is not None else None,
         )
