@@ -518,10 +518,29 @@ class OursFleet:
                 batch = []
 
     def begin_recording(self) -> None:
-        raise NotImplementedError("latency needs the fleet's statistics")
+        """Time each Heartbeat from its frame sent to its answer read (the bus's events)."""
+        from ocppsim.core import events
+        from ocppsim.core.rpc import Call, CallResult
+
+        sent: dict[str, float] = {}
+        self.samples = []
+        clock = time.perf_counter
+
+        def heard(event: Any) -> None:
+            message = event.message
+            if type(event) is events.FrameSent:
+                if type(message) is Call and message.action == "Heartbeat":
+                    sent[message.unique_id] = clock()
+            elif type(message) is CallResult:
+                began = sent.pop(message.unique_id, None)
+                if began is not None:
+                    self.samples.append(clock() - began)
+
+        self._unsubscribe = self.bus.subscribe(heard)
 
     def end_recording(self) -> dict[str, Any]:
-        return {}
+        self._unsubscribe()
+        return percentiles(self.samples)
 
     async def stop(self) -> None:
         await asyncio.gather(*(cp.stop() for cp in self.cps_), return_exceptions=True)
@@ -650,6 +669,66 @@ def ramp(args: argparse.Namespace) -> None:
     print(f"  ours->ours / bare->bare conn/s: {spread_text(ratios)}")
 
 
+def latency(args: argparse.Namespace) -> None:
+    """Heartbeat round trips under a steady load, after every charge point is connected."""
+    period = args.cps / args.rate
+    interval = max(1, round(period))
+    pairs = [("bare", "bare"), ("bare", "ours"), ("ours", "bare"), ("ours", "ours")]
+    rows: dict[tuple[str, str], list[dict[str, float]]] = {}
+    for n in range(args.repeat):
+        for client_kind, server_kind in pairs:
+            server = Server(server_kind, interval=interval)
+            server.start()
+            try:
+                extra = ["--period", str(interval)]
+                clients, report, _ = connect_fleet(
+                    client_kind, server, args.cps, args.timeout, extra
+                )
+                try:
+                    time.sleep(min(interval, 10))  # the first heartbeats after the ramp
+                    cpu_client, cpu_server = cpu_of(clients.proc.pid), server.cpu()
+                    clients.tell(f"load {args.seconds}")
+                    result = clients.read(args.seconds + args.timeout)
+                    result["client_cpu"] = cpu_of(clients.proc.pid) - cpu_client
+                    result["server_cpu"] = server.cpu() - cpu_server
+                finally:
+                    clients.stop()
+            finally:
+                server.stop()
+            result["rate"] = result["count"] / args.seconds
+            rows.setdefault((client_kind, server_kind), []).append(result)
+            print(
+                f"run {n + 1}: {client_kind} clients -> {server_kind} server:"
+                f" {report['connected']} connected, {result['rate']:.0f} heartbeats/s;"
+                f" p50 {result['p50']:.2f} ms, p99 {result['p99']:.2f} ms,"
+                f" max {result['max']:.1f} ms; CPU {result['client_cpu'] / args.seconds:.0%}"
+                f" client, {result['server_cpu'] / args.seconds:.0%} server",
+                flush=True,
+            )
+    print(
+        f"\nlatency, {args.cps} charge points, one Heartbeat every {interval} s each"
+        f" (~{args.cps / interval:.0f}/s), over {args.seconds:g} s, median [min-max] of"
+        f" {args.repeat}:"
+    )
+    print(f"  {'clients -> server':<20} {'rate/s':<20} {'p50 ms':<20} {'p99 ms':<20} max ms")
+    for (client_kind, server_kind), runs in rows.items():
+        label = f"{client_kind} -> {server_kind}"
+        print(
+            f"  {label:<20} {spread_text([r['rate'] for r in runs], '', 0):<20}"
+            f" {spread_text([r['p50'] for r in runs]):<20}"
+            f" {spread_text([r['p99'] for r in runs]):<20}"
+            f" {spread_text([r['max'] for r in runs], '', 1)}"
+        )
+    base = rows[("bare", "bare")]
+    for pair in pairs[1:]:
+        added = [m["p99"] - b["p99"] for m, b in zip(rows[pair], base, strict=True)]
+        ratios = [m["p99"] / b["p99"] for m, b in zip(rows[pair], base, strict=True)]
+        print(
+            f"  p99 {pair[0]} -> {pair[1]} minus bare -> bare: {spread_text(added, ' ms')}"
+            f"  (ratio {spread_text(ratios)})"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("what", nargs="?", choices=("memory", "ramp", "latency", "workers"))
@@ -683,6 +762,8 @@ def main(argv: list[str] | None = None) -> int:
         memory(args)
     elif args.what == "ramp":
         ramp(args)
+    elif args.what == "latency":
+        latency(args)
     else:
         parser.error(f"{args.what}: not yet")
     return 0
