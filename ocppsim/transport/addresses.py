@@ -13,13 +13,15 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Sequence
 
+from ocppsim.core.errors import OcppSimError
+
 #: The most addresses a `--source-ip` range may name (a /16 of loopback is plenty).
 MAX_SOURCE_ADDRESSES = 65536
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-class SourceAddressError(ValueError):
+class SourceAddressError(OcppSimError, ValueError):
     """A `--source-ip` value that cannot be used; its text says why and what to write."""
 
 
