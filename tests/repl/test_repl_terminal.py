@@ -39,6 +39,7 @@ def test_commands_fields_and_ids_complete() -> None:
         "--security-profile",
         "--ca-key",
         "--ca",
+        "--reuse-port",
     ]
     assert complete(shell, "start_cp wss://h/ocpp cp01 --c") == ["--ca", "--cert", "--connectors"]
     shell.sim.central_system = SimpleNamespace(
