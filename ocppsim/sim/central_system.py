@@ -25,6 +25,7 @@ from ocppsim.core.rpc import RpcSession
 from ocppsim.core.versions import resolve, subprotocols
 from ocppsim.sim.behaviour import Behaviour, Handler
 from ocppsim.sim.calls import send_call, send_message
+from ocppsim.sim.collector import COLLECTOR, LARGE
 from ocppsim.sim.inbox import HISTORY, EventStream, Inbox, Received
 from ocppsim.sim.link import Link
 from ocppsim.sim.log import LogConsumer
@@ -145,6 +146,7 @@ class CentralSystem:
         #: when each charge point that left did (wall clock), the most recent last
         self.departed: dict[str, float] = {}
         self.pinger = Pinger(ping_interval)
+        self._collecting = False  # the process's collector holds for its many peers
         self._tasks: set[asyncio.Task[Any]] = set()
         self.server: Any = transport_class(SERVERS, transport)(self, **options)
         self._inbox: Inbox | None = None
@@ -189,6 +191,9 @@ class CentralSystem:
             await self.server.stop()
         finally:
             self.pinger.stop()
+            if self._collecting:
+                self._collecting = False
+                COLLECTOR.release()
             for task in list(self._tasks):
                 task.cancel()
             for stream in list(self._streams):
@@ -379,6 +384,9 @@ class CentralSystem:
         )
         previous = self.peers.get(cp_id)
         self.peers[cp_id] = peer
+        if not self._collecting and len(self.peers) >= LARGE:  # no full collections
+            self._collecting = True
+            COLLECTOR.hold()
         self.departed.pop(cp_id, None)
         self.bus.publish(
             events.Connected(self.speaker, peer.label, link.transport, cp_id, protocol, profile)
