@@ -306,6 +306,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     _check_paths(parser, args)
+    from ocppsim.fleet.workers import open_files_limit
+
+    open_files_limit()  # a Central System holds a file per connection: as many as allowed
     try:
         return int(_run(_main(args)))
     except KeyboardInterrupt:

@@ -7,17 +7,33 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import logging
 import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any, NamedTuple, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 from ocppsim.core import versions
 from ocppsim.fleet.options import OPTIONS, FleetOptionError, FleetOptions, fleet_options
+from ocppsim.fleet.workers import (
+    REPORT_EVERY,
+    Workers,
+    WorkersError,
+    open_files_limit,
+    open_files_problem,
+    parse_worker,
+    read_commands,
+    shard,
+    stats_line,
+    worker_command,
+)
 from ocppsim.sim.faults import FaultError
+
+if TYPE_CHECKING:
+    from ocppsim.fleet.stats import FleetStats
 
 #: Seconds between two progress lines when the output is no terminal (a CI log).
 PROGRESS_LINE_SECONDS = 10.0
@@ -87,6 +103,8 @@ def parser() -> argparse.ArgumentParser:
         help="check every frame of the Central System: each finding a line on stderr, with"
         " its frame; in the report under 'verdicts'; a failure makes the exit status 1",
     )
+    # a worker of `--workers N` (started by the parent): worker I of N, from 0
+    made.add_argument("--worker", help=argparse.SUPPRESS)
     return made
 
 
@@ -136,10 +154,20 @@ def fleet_main(argv: list[str]) -> int:
         fault = FleetFault(
             args.fault, 1.0 if args.fraction is None else args.fraction, fault_options
         )
+    plugins_dirs = [Path(d) for d in args.plugins_dir]
+    if args.worker is not None:
+        try:
+            index, count = parse_worker(args.worker)
+        except WorkersError as exc:
+            made.exit(2, f"ocppsim fleet: {exc}\n")
+        return worker_main(options, plugins_dirs, index, count)
+    problem = open_files_problem(options.count, options.workers, open_files_limit())
+    if problem is not None:
+        made.exit(2, f"ocppsim fleet: {problem}\n")
     if options.workers > 1:
         if fault is not None or args.verdicts:
             made.exit(2, "ocppsim fleet: --fault and --verdicts run in one process: no --workers\n")
-        return run_workers(options, [Path(d) for d in args.plugins_dir])
+        return run_workers(options, plugins_dirs, argv)
     from ocppsim.cli import _run
     from ocppsim.repl import console
 
@@ -178,11 +206,219 @@ class FleetFault(NamedTuple):
     options: dict[str, Any]
 
 
-def run_workers(options: FleetOptions, plugins_dirs: list[Path]) -> int:
-    """`--workers N`: N processes, each a share of the charge points, their statistics summed
-    (`FleetStats.encode`/`decode`/`merge`)."""
-    print("ocppsim fleet: --workers above 1 is not available yet", file=sys.stderr)
-    return 2
+def run_workers(options: FleetOptions, plugins_dirs: list[Path], argv: list[str]) -> int:
+    """`--workers N`: N processes, each a share of the charge points (`fleet/workers.py`),
+    their statistics merged here; the table and `--report` as for one process."""
+    from ocppsim.cli import _run
+
+    try:
+        report, lines, failed = _run(run_sharded(options, argv, sys.stderr))
+    except KeyboardInterrupt:
+        return 130
+    for line in lines:
+        print(line)
+    if options.report is not None:
+        try:
+            write_report(options.report, report)
+        except OSError as exc:
+            print(
+                f"ocppsim fleet: --report {options.report}: {exc.strerror or exc}", file=sys.stderr
+            )
+            return 2
+        print(f"report written to {options.report}")
+    return 1 if failed else 0
+
+
+class Shards:
+    """The merged view of a fleet's workers, for the progress display and the report."""
+
+    def __init__(self, options: FleetOptions, workers: Workers):
+        self.options = options
+        self.workers = workers
+        self._rate: tuple[float, int] | None = None
+        self.stats = self.merge()
+
+    def merge(self) -> FleetStats:
+        """Every worker's last statistics, summed."""
+        from ocppsim.fleet.stats import FleetStats, merged
+
+        self.stats = merged(
+            FleetStats.decode(snapshot["stats"]) for snapshot in self.workers.snapshots
+        )
+        return self.stats
+
+    @property
+    def started(self) -> int:
+        return sum(int(s.get("started", 0)) for s in self.workers.snapshots)
+
+    @property
+    def gave_up(self) -> dict[str, int]:
+        reasons: dict[str, int] = {}
+        for snapshot in self.workers.snapshots:
+            for reason, n in snapshot.get("gave_up", {}).items():
+                reasons[reason] = reasons.get(reason, 0) + int(n)
+        return reasons
+
+    def status_line(self) -> str:
+        stats = self.merge()
+        now, calls = time.monotonic(), stats.calls
+        rate = 0.0
+        if self._rate is not None and now > self._rate[0]:
+            rate = (calls - self._rate[1]) / (now - self._rate[0])
+        self._rate = (now, calls)
+        return (
+            f"fleet {self.started}/{self.options.count} started in"
+            f" {self.workers.running}/{self.workers.count} workers: {stats.up} up,"
+            f" {stats.connecting} connecting, {stats.lost} lost, {stats.reconnects} reconnects,"
+            f" {sum(stats.refused.values())} refused | {calls} calls, {rate:.1f}/s,"
+            f" {stats.failed} failed"
+        )
+
+
+async def run_sharded(
+    options: FleetOptions, argv: list[str], progress: TextIO
+) -> tuple[dict[str, Any], list[str], bool]:
+    """Run the fleet in `options.workers` processes for its duration (or until SIGINT or
+    SIGTERM, then told to stop): the merged report, the summary's lines, whether it failed."""
+    from ocppsim.fleet.engine import fleet_report
+
+    count = options.workers
+    workers = Workers(
+        count,
+        lambda index: worker_command(["fleet", *argv], index, count),
+        on_line=lambda index, line: print(f"worker {index}: {line}", file=progress, flush=True),
+    )
+    done = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, done.set)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - not on this OS
+            pass
+    try:
+        await workers.start()
+        print(
+            f"Fleet: {options.describe()}, in {count} worker processes", file=progress, flush=True
+        )
+        shards = Shards(options, workers)
+        show = Progress(shards, progress)
+        ended = asyncio.ensure_future(workers.wait())
+        # each worker stops by itself after --duration; past that and a grace, they are told
+        deadline = None if options.duration is None else loop.time() + options.duration + 10
+        while not done.is_set() and not ended.done():
+            wait = show.every
+            if deadline is not None:
+                wait = min(wait, deadline - loop.time())
+                if wait <= 0:
+                    break
+            await asyncio.wait({ended, asyncio.ensure_future(done.wait())}, timeout=wait)
+            show.update()
+        show.finish()
+        codes = await workers.stop()
+        ended.cancel()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.remove_signal_handler(sig)
+            except (NotImplementedError, RuntimeError):  # pragma: no cover
+                pass
+        if workers.running:
+            await workers.stop(grace=0)
+    stats = shards.merge()
+    gave_up = shards.gave_up
+    report = fleet_report(options, options.count, shards.started, stats, gave_up, workers=count)
+    head = (
+        f"Fleet: {options.count} charge points ({options.protocol}) to {options.url},"
+        f" seed {options.seed}, {count} worker processes"
+    )
+    lines = [head, *stats.table()]
+    for reason, n in gave_up.items():
+        lines.append(f"gave up: {n} charge points: {reason}")
+    broken = [
+        (w.index, code)
+        for w, code in zip(workers.workers, codes, strict=True)
+        if code not in (0, 1)
+    ]
+    for index, code in broken:
+        last = workers.workers[index].lines[-1:] or ["(no output)"]
+        lines.append(f"worker {index} failed (exit status {code}): {last[0]}")
+    failed = stats.failed > 0 or bool(gave_up) or stats.connected == 0 or bool(broken)
+    return report, lines, failed
+
+
+def worker_main(options: FleetOptions, plugins_dirs: list[Path], index: int, count: int) -> int:
+    """A worker of `--workers` (`--worker I/N`): its share of the charge points; its
+    statistics on standard output (one line each `REPORT_EVERY` s and at the end)."""
+    from ocppsim.cli import _run
+
+    open_files_limit()
+    try:
+        failed = _run(run_worker(options, plugins_dirs, index, count))
+    except FleetOptionError as exc:
+        print(f"ocppsim fleet: {_plain(exc)}", flush=True)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 1 if failed else 0
+
+
+async def run_worker(
+    options: FleetOptions, plugins_dirs: list[Path], index: int, count: int
+) -> bool:
+    """Run worker `index` of `count` until its duration ends or the parent says stop (or
+    goes): whether it failed."""
+    from ocppsim.fleet.engine import Fleet
+
+    manager = None
+    behaviour = None
+    if options.behaviour is not None:
+        sim, manager = await load_behaviour(options.behaviour, plugins_dirs)
+        behaviour = sim.cp_behaviour
+    handler = install_frame_log(options.log_file) if options.log_file else None
+    # --ramp is the whole fleet's: each worker dials its share of it
+    options = dataclasses.replace(options, ramp=options.ramp / count)
+    fleet = Fleet(options, behaviour=behaviour, indexes=shard(options.count, count, index))
+    done = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, done.set)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - not on this OS
+            pass
+    listening = loop.create_task(read_commands(done.set))
+
+    def say() -> None:
+        snapshot = {
+            "stats": fleet.stats.encode(),
+            "started": len(fleet.charge_points),
+            "gave_up": fleet.gave_up_reasons,
+        }
+        print(stats_line(snapshot), flush=True)
+
+    try:
+        await fleet.start()
+        deadline = None if options.duration is None else loop.time() + options.duration
+        while not done.is_set():
+            wait = REPORT_EVERY
+            if deadline is not None:
+                wait = min(wait, deadline - loop.time())
+                if wait <= 0:
+                    break
+            try:
+                await asyncio.wait_for(done.wait(), wait)
+            except asyncio.TimeoutError:
+                pass
+            say()
+        await fleet.stop()
+        say()
+    finally:
+        listening.cancel()
+        await fleet.stop()
+        if manager is not None:
+            await manager.close()
+        if handler is not None:
+            remove_frame_log(handler)
+    return fleet.failed
 
 
 def _plain(exc: BaseException) -> str:
@@ -409,6 +645,9 @@ async def start_at_prompt(options: FleetOptions, behaviour: Any) -> PromptFleet:
             "Error: --workers runs a fleet in several processes: use the headless command"
             " (ocppsim fleet …)."
         )
+    problem = open_files_problem(options.count, 1, open_files_limit())
+    if problem is not None:
+        raise FleetOptionError(f"Error: {problem}.")
     for flag, path in (("--report", options.report), ("--log-file", options.log_file)):
         if path is not None:
             try:

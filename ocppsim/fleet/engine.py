@@ -42,10 +42,12 @@ from ocppsim.fleet.behaviour import (
     charge_point_id,
     first_free,
     retry_jitter,
+    unit,
 )
 from ocppsim.fleet.options import FleetOptions
 from ocppsim.fleet.stats import FleetStats
 from ocppsim.sim.behaviour import Behaviour
+from ocppsim.sim.collector import COLLECTOR, LARGE
 from ocppsim.sim.log import INFO
 from ocppsim.sim.model import WALL_CLOCK, Clock, FastClock, ModelDriver, VariablesView, model_for
 from ocppsim.sim.peer import Peer
@@ -63,6 +65,34 @@ frames_log.propagate = False
 STOP_GRACE = 2.0
 #: The ramp sleeps only once it is this far ahead of its schedule (fewer wake-ups).
 RAMP_SLACK = 0.01
+
+
+#: The most a charge point's timers (its heartbeat, its meter values) fire after their due
+#: moment, as a share of the wait: each charge point has its own share, drawn from the seed.
+TIMER_SPREAD = 0.01
+#: The random stream of the timer shares (after behaviour.py's own streams).
+TIMER_KEY = 101
+
+
+class LateClock:
+    """A charge point's clock: the fleet's, whose waits last up to `TIMER_SPREAD` longer, by
+    a share of its own. A heartbeat is due an interval after the last exchange, its answer
+    included (OCPP 1.6 §4.6, HeartbeatInterval): charge points whose answers a busy Central
+    System delays together would otherwise send their next heartbeats together, and every
+    delay would gather more of them into ever larger bursts (timers that synchronise
+    themselves). Real chargers' clocks drift apart; these do too, by at most 1 %."""
+
+    __slots__ = ("clock", "factor")
+
+    def __init__(self, clock: Clock, seed: int, index: int):
+        self.clock = clock
+        self.factor = 1.0 + TIMER_SPREAD * unit(seed, index, TIMER_KEY)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def delay(self, seconds: float) -> float:
+        return self.clock.delay(seconds) * self.factor
 
 
 class FleetChargePoint:
@@ -107,7 +137,7 @@ class FleetChargePoint:
         else:
             model.configuration.set("MeterValueSampleInterval", interval)
             self._configuration = model.configuration
-        self.driver = ModelDriver(model, self, fleet.clock)
+        self.driver = ModelDriver(model, self, LateClock(fleet.clock, fleet.options.seed, index))
         sessions = options.sessions
         self.plan: SessionPlan | None = (
             sessions.plan(index, fleet.model_seconds()) if sessions.per_hour > 0 else None
@@ -185,6 +215,7 @@ class FleetChargePoint:
             connection = await open_connection(
                 fleet.target(self.charge_point_id),
                 fleet.options.protocol,
+                local_address=fleet.source_address(self.index),
                 **fleet.connect_options(self.index),
             )
         except ConnectFailed as exc:
@@ -441,6 +472,7 @@ class Fleet:
             self.bus.subscribe(FrameLog())
         self.charge_points: list[FleetChargePoint] = []
         self.stopping = False
+        self._collecting = False  # the process's collector holds for this large fleet
         #: why charge points stopped trying for good, and how many of each
         self.gave_up_reasons: dict[str, int] = {}
         self._epoch = clock.now()
@@ -525,13 +557,12 @@ class Fleet:
         """Start the ramp: `options.ramp` new charge points per second (0: all at once)."""
         if self._ramp is not None:
             raise RuntimeError("the fleet is started already")
-        if self.options.source_ips:
-            from ocppsim.fleet.options import FleetOptionError
-
-            raise FleetOptionError("Error: --source-ip is not available yet.")
         self._ramped = asyncio.Event()
         self._stopped = asyncio.Event()
         self._ramp = asyncio.get_running_loop().create_task(self._run_ramp(), name="fleet ramp")
+        if len(self.indexes) >= LARGE:  # no full collections of its million objects
+            COLLECTOR.hold()
+            self._collecting = True
 
     async def _run_ramp(self) -> None:
         loop = asyncio.get_running_loop()
@@ -588,6 +619,9 @@ class Fleet:
         for cp in self.charge_points:
             cp.halt()
         await asyncio.gather(*(cp.close() for cp in self.charge_points), return_exceptions=True)
+        if self._collecting:
+            self._collecting = False
+            COLLECTOR.release()
         if self._stopped is not None:
             self._stopped.set()
 
@@ -599,26 +633,13 @@ class Fleet:
 
     def snapshot(self) -> dict[str, Any]:
         """The report: what ran, and its statistics (JSON-able)."""
-        options = self.options
-        report: dict[str, Any] = {
-            "fleet": {
-                "url": options.url,
-                "charge_points": len(self.indexes),
-                "started": len(self.charge_points),
-                "protocol": options.protocol,
-                "id_template": options.id_template,
-                "connectors": options.connectors,
-                "sessions_per_hour": options.sessions.per_hour,
-                "session_minutes": options.sessions.minutes,
-                "meter_interval_s": options.meter_interval,
-                "seed": options.seed,
-                "speed": options.speed,
-            },
-            **self.stats.snapshot(),
-        }
-        if self.gave_up_reasons:
-            report["gave_up"] = dict(self.gave_up_reasons)
-        return report
+        return fleet_report(
+            self.options,
+            len(self.indexes),
+            len(self.charge_points),
+            self.stats,
+            self.gave_up_reasons,
+        )
 
     def status_line(self) -> str:
         """One line for a live display."""
@@ -674,3 +695,35 @@ def _check_fault(version: str, kind: str, options: dict[str, Any]) -> None:
     faults.inject(dry, kind, times=times_value, action=action, **given)
     if dry.faults is not None:
         dry.faults.close()
+
+
+def fleet_report(
+    options: FleetOptions,
+    charge_points: int,
+    started: int,
+    stats: FleetStats,
+    gave_up: dict[str, int],
+    **more: Any,
+) -> dict[str, Any]:
+    """The report of a fleet (or of the shards of one, merged: `more` says how many workers):
+    what ran, and its statistics (JSON-able)."""
+    report: dict[str, Any] = {
+        "fleet": {
+            "url": options.url,
+            "charge_points": charge_points,
+            "started": started,
+            "protocol": options.protocol,
+            "id_template": options.id_template,
+            "connectors": options.connectors,
+            "sessions_per_hour": options.sessions.per_hour,
+            "session_minutes": options.sessions.minutes,
+            "meter_interval_s": options.meter_interval,
+            "seed": options.seed,
+            "speed": options.speed,
+            **more,
+        },
+        **stats.snapshot(),
+    }
+    if gave_up:
+        report["gave_up"] = dict(gave_up)
+    return report

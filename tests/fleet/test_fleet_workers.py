@@ -1,0 +1,95 @@
+"""A fleet in several processes (`--workers N`): how the charge points are shared out, what a
+worker's command line is, when one process cannot hold its share, and the parent's side of
+starting, hearing and stopping workers."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import pytest
+
+from ocppsim.fleet.workers import (
+    STATS_PREFIX,
+    Workers,
+    WorkersError,
+    open_files_problem,
+    parse_worker,
+    shard,
+    worker_command,
+)
+
+
+def test_shards_are_blocks_that_cover_every_charge_point_once() -> None:
+    shards = [shard(10, 3, index) for index in range(3)]
+    assert shards == [range(0, 4), range(4, 7), range(7, 10)]
+    assert [n for block in (shard(50000, 7, i) for i in range(7)) for n in block] == list(
+        range(50000)
+    )
+    assert [len(shard(2, 4, i)) for i in range(4)] == [1, 1, 0, 0]
+
+
+def test_a_worker_option_is_i_of_n() -> None:
+    assert parse_worker("1/4") == (1, 4)
+    for bad in ("4/4", "x/2", "1", "-1/2"):
+        with pytest.raises(WorkersError, match="write I/N with 0 <= I < N"):
+            parse_worker(bad)
+
+
+def test_one_process_cannot_hold_more_connections_than_its_open_files() -> None:
+    assert open_files_problem(10000, 1, 20000) is None
+    assert open_files_problem(50000, 3, 20000) is None
+    problem = open_files_problem(50000, 2, 20000)
+    assert problem == (
+        "25000 connections in one process need 25064 open files and a process may open 20000"
+        " here (ulimit -n): use --workers 3 or more, or raise the hard limit (ulimit -Hn,"
+        " /etc/security/limits.conf)"
+    )
+
+
+def test_a_workers_command_is_the_parents_without_workers_and_report() -> None:
+    argv = ["fleet", "ws://h/ocpp", "100", "--workers", "2", "--report=r.json", "--seed", "3"]
+    assert worker_command(argv, 1, 2) == [
+        sys.executable,
+        "-m",
+        "ocppsim",
+        "fleet",
+        "ws://h/ocpp",
+        "100",
+        "--seed",
+        "3",
+        "--worker",
+        "1/2",
+    ]
+
+
+def test_the_parent_keeps_each_workers_last_statistics_and_stops_them() -> None:
+    """Two workers that say their statistics, then wait for `stop` on their standard input;
+    a line that is not statistics reaches `on_line`."""
+    program = (
+        "import sys\n"
+        f"print({STATS_PREFIX!r} + '{{\"n\": 1}}', flush=True)\n"
+        "print('an error line', flush=True)\n"
+        f"print({STATS_PREFIX!r} + '{{\"n\": ' + sys.argv[1] + '}}', flush=True)\n"
+        "sys.stdin.readline()\n"
+        "sys.exit(int(sys.argv[1]))\n"
+    )
+    heard: list[tuple[int, str]] = []
+
+    async def scenario() -> tuple[list[object], list[int]]:
+        workers = Workers(
+            2,
+            lambda index: [sys.executable, "-c", program, str(index + 5)],
+            on_line=lambda index, line: heard.append((index, line)),
+        )
+        await workers.start()
+        while len([s for s in workers.snapshots if s["n"] != 1]) < 2:
+            workers.changed.clear()
+            await workers.changed.wait()
+        snapshots = list(workers.snapshots)
+        return snapshots, await workers.stop()
+
+    snapshots, codes = asyncio.run(asyncio.wait_for(scenario(), 30))
+    assert snapshots == [{"n": 5}, {"n": 6}]
+    assert codes == [5, 6]
+    assert sorted(heard) == [(0, "an error line"), (1, "an error line")]
