@@ -4,35 +4,47 @@
 Usage (from the repository root, with the project's venv; Linux, it reads /proc):
 
     python bench/bench_fleet.py memory  --cps 10000 --repeat 3
-    python bench/bench_fleet.py ramp    --cps 10000 --repeat 3
-    python bench/bench_fleet.py latency --cps 10000 --rate 1000 --seconds 30 --repeat 3
-    python bench/bench_fleet.py workers --cps 50000 --workers 4 \\
-        --source-ip 127.0.0.2-127.0.0.9 --cs-processes 4
+    python bench/bench_fleet.py ramp    --cps 10000 --ramp 1000 --repeat 3
+    python bench/bench_fleet.py latency --cps 10000 --rate 1000 --seconds 20 --repeat 3
+    python bench/bench_fleet.py workers --cps 50000 --workers 4 --cs-processes 4 \
+        --source-ip 127.0.0.2-127.0.0.9 --ramp 1000 --repeat 2 --timeout 200
 
 Every peer is a subprocess on loopback; nothing outlives a run (`--timeout` bounds each step).
+The charge points dial from `--source-ip` (127.0.0.2-127.0.0.9), not from 127.0.0.1.
 
-* `memory`: N charge points in one process connected (booted, StatusNotifications answered,
-  idle) to a Central System in another. Per connection, the growth of resident memory (VmRSS)
-  from before the first one: of ocppsim's fleet against N bare `websockets` clients (a task
-  each, awaiting their messages), and of ocppsim's Central System (`ocppsim start_cs`, every
-  frame logged to a file) against a bare `websockets` server that answers every CALL from a
-  canned table, no validation, no log (the floor).
-* `ramp`: new connections per second, from the first dial to the last boot answered, of
-  ocppsim's fleet and of the bare clients against the same ocppsim Central System, at the
-  same concurrency.
+* `memory`: N charge points in one process connected (booted, their 3 StatusNotifications
+  answered, idle) to a Central System in another. Per connection, the growth of resident
+  memory (VmRSS) from before the first one: of ocppsim's fleet (`ocppsim.fleet`'s Fleet, as
+  `ocppsim fleet` runs it) against N bare `websockets` clients (a task each, awaiting their
+  messages), and of ocppsim's Central System (`ocppsim start_cs`, every frame logged to a
+  file) against a bare `websockets` server that answers every CALL from a canned table, no
+  validation, no log (the floor).
+* `ramp`: new connections per second, from the first dial to the last WebSocket open, and
+  each side's CPU per connection until every charge point booted and reported its connectors:
+  the fleet and the bare clients against the same ocppsim Central System, at `--ramp` and as
+  fast as each goes (the bare clients: 200 dials at once).
 * `latency`: N charge points send `--rate` Heartbeats per second in all (each one every
-  N/rate seconds, the interval the Central System's BootNotification answer gives); the
-  p50/p99/max of the time from a Heartbeat sent to its answer read, after every charge point
-  is connected, over `--seconds`. ocppsim's fleet against ocppsim's Central System, against
-  the bare clients against the bare server, and the two mixed (what each side adds).
+  N/rate seconds, the interval the Central System's BootNotification answer gives). The bare
+  clients beat at random phases; the fleet's beat when they booted, so both ramp over two
+  intervals (neither side at full CPU) for phases as even. The p50/p99/max of the time from a
+  Heartbeat sent to its answer read, over `--seconds`, once every charge point has beaten:
+  ocppsim's fleet against ocppsim's Central System, the bare clients against the bare server,
+  and the two mixed (what each side adds).
 * `workers`: `ocppsim fleet --workers W --source-ip …` with N charge points against
-  `--cs-processes` Central System processes sharing one port (SO_REUSEPORT): one process can
-  hold no more connections than its open-file limit (`ulimit -n`), one source address no more
-  than the ephemeral port range towards one Central System.
+  `--cs-processes` `ocppsim start_cs --reuse-port` processes sharing one port (SO_REUSEPORT),
+  and as many bare client and server processes: connections held (counted at the server by
+  `ss`), new connections per second, all the clients' memory per charge point, the servers'
+  growth per connection. One process holds no more connections than its open-file limit
+  (`ulimit -n`), one source address no more than the ephemeral port range towards one server.
 
-Each figure is printed with its baseline and their ratio, for every repeat, then the median and
-the spread (min-max) over `--repeat` runs: the machine is shared and noisy. Numbers depend on
-the machine and the allocator; compare ratios from one run. This is not part of the test suite.
+The bare peers freeze what survived every second (`gc.freeze()`), as ocppsim does with a
+thousand connections or more (`ocppsim/sim/collector.py`): without it their own full
+collections, not the simulator, would set the floor's p99. Each figure is printed with its
+baseline and their ratio, for every repeat, then the median and the spread (min-max) over
+`--repeat` runs: the machine is shared and noisy. Numbers depend on the machine and the
+allocator; compare ratios from one run. Loopback connections take ephemeral ports: while a
+large run holds them, a test elsewhere on the machine that binds a port it picked at random
+may find it taken. This is not part of the test suite.
 """
 
 from __future__ import annotations
@@ -44,6 +56,7 @@ import json
 import os
 import random
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -55,6 +68,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from bench_ws import free_port, ocppsim_command, wait_for_port
+
+from ocppsim.fleet.workers import shard
+from ocppsim.transport.addresses import parse_source_addresses
 
 BENCH = Path(__file__).resolve().parent
 THIS = Path(__file__).resolve()
@@ -116,6 +132,13 @@ CANNED: dict[str, dict[str, Any]] = {
 }
 
 
+def freeze_survivors() -> None:
+    """The bare peers collect as ocppsim does with many connections (`sim/collector.py`):
+    what survived is frozen every second, so that no full collection stops the loop."""
+    gc.freeze()
+    asyncio.get_running_loop().call_later(1.0, freeze_survivors)
+
+
 def now_text() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
@@ -155,6 +178,7 @@ async def serve_bare(port: int, interval: int, reuse_port: bool) -> None:
         backlog=4096,
     ) as server:
         print(f"LISTENING {port}", flush=True)
+        freeze_survivors()
         await server.serve_forever()
 
 
@@ -173,6 +197,7 @@ def on_load(api: PluginApi) -> None:
         return {{"status": "Accepted", "currentTime": now, "interval": {interval}}}
 
     api.on_call("BootNotification", boot)
+    api.log("bench_interval loaded")
 '''
 
 
@@ -225,6 +250,7 @@ class Server:
             self.procs.append(proc)
             self.logs.append(log)
             wait_for_port(self.port, proc)
+            self._wait_for_log(b"listening", 20, [log])  # this one too, not the first
             if self.kind == "ours" and self.plugin_dir is not None:
                 assert proc.stdin is not None
                 proc.stdin.write(b"load bench_interval\n")
@@ -233,14 +259,19 @@ class Server:
             self._wait_for_log(b"bench_interval", 20)
         return self.url
 
-    def _wait_for_log(self, text: bytes, timeout: float) -> None:
+    def _wait_for_log(
+        self, text: bytes, timeout: float, logs: Sequence[IO[bytes]] | None = None
+    ) -> None:
+        """Until each log has `text` (any case), `timeout` seconds at most."""
         deadline = time.monotonic() + timeout
-        for log in self.logs:
+        for log in self.logs if logs is None else logs:
             while time.monotonic() < deadline:
                 log.seek(0)
-                if text in log.read():
+                if text.lower() in log.read().lower():
                     break
                 time.sleep(0.05)
+            else:
+                raise RuntimeError(f"the server did not say {text!r} within {timeout} s")
 
     def rss(self) -> int:
         return sum(rss_of(proc.pid) for proc in self.procs)
@@ -351,12 +382,22 @@ class BareFleet:
     """N bare `websockets` clients: each connects, boots, then sends a Heartbeat every
     `period` seconds while a load is on, timing its answer. A task each."""
 
-    def __init__(self, url: str, cps: int, period: float):
-        self.url, self.cps, self.period = url, cps, period
+    def __init__(
+        self,
+        url: str,
+        cps: int,
+        period: float,
+        ramp: float = 0,
+        first: int = 0,
+        sources: Sequence[str] = (),
+    ):
+        self.url, self.cps, self.period, self.ramp = url, cps, period, ramp
+        self.first, self.sources = first, sources
         self.samples: list[float] = []
         self.recording = False
         self.failed = 0
         self.connected = 0
+        self.last_open = self.last_up = 0.0
         self.tasks: list[asyncio.Task[None]] = []
         self.stopping = asyncio.Event()
         self.all_up = asyncio.Event()
@@ -364,31 +405,36 @@ class BareFleet:
     async def run_one(self, index: int, gate: asyncio.Semaphore) -> None:
         from websockets.asyncio.client import connect
 
-        async with gate:
-            try:
+        try:
+            number = self.first + index
+            source = self.sources[number % len(self.sources)] if self.sources else None
+            async with gate:  # dials under way at once; boots go on outside
                 ws = await connect(
-                    f"{self.url}/bare{index:06d}",
+                    f"{self.url}/bare{number:06d}",
                     subprotocols=[PROTOCOL],  # type: ignore[list-item]
                     ping_interval=None,
                     compression=None,
                     open_timeout=60,
+                    local_addr=(source, 0) if source is not None else None,
                 )
+            self.last_open = time.perf_counter()
+            await ws.send(
+                '[2,"b","BootNotification",{"chargePointVendor":"bench","chargePointModel":"bare"}]'
+            )
+            await ws.recv()
+            for connector in range(3):  # as a charge point of two connectors does
                 await ws.send(
-                    '[2,"b","BootNotification",{"chargePointVendor":"bench",'
-                    '"chargePointModel":"bare"}]'
+                    f'[2,"s{connector}","StatusNotification",{{"connectorId":{connector},'
+                    '"errorCode":"NoError","status":"Available"}]'
                 )
                 await ws.recv()
-                await ws.send(
-                    '[2,"s","StatusNotification",{"connectorId":0,"errorCode":"NoError",'
-                    '"status":"Available"}]'
-                )
-                await ws.recv()
-            except Exception:
-                self.failed += 1
-                self._counted()
-                return
+        except Exception:
+            self.failed += 1
+            self._counted()
+            return
         self.connected += 1
         self._counted()
+        self.last_up = time.perf_counter()
         try:
             await asyncio.sleep(random.uniform(0, self.period))
             n = 0
@@ -411,7 +457,14 @@ class BareFleet:
 
     async def start(self) -> None:
         gate = asyncio.Semaphore(CONCURRENCY)
-        self.tasks = [asyncio.create_task(self.run_one(i, gate)) for i in range(self.cps)]
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        for i in range(self.cps):
+            self.tasks.append(asyncio.create_task(self.run_one(i, gate)))
+            if self.ramp > 0:
+                ahead = began + (i + 1) / self.ramp - loop.time()
+                if ahead > 0.01:
+                    await asyncio.sleep(ahead)
         await self.all_up.wait()
 
     async def stop(self) -> None:
@@ -421,28 +474,44 @@ class BareFleet:
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
-async def run_clients(kind: str, url: str, cps: int, period: float) -> None:
+async def run_clients(
+    kind: str, url: str, cps: int, period: float, ramp: float, first: int, sources: list[str]
+) -> None:
     """The `--clients` subprocess: connect `cps` charge points, report, obey stdin."""
     commands = await stdin_lines()
     runner: Any
     if kind == "bare":
-        runner = BareFleet(url, cps, period)
+        runner = BareFleet(url, cps, period, ramp, first, sources)
+        freeze_survivors()
     else:
-        runner = OursFleet(url, cps, period)
+        runner = OursFleet(url, cps, period, ramp, sources)
     await runner.warm()
     gc.collect()
     before = rss_of()
     began, cpu_began = time.perf_counter(), cpu_of()
     await runner.start()
     seconds, cpu = time.perf_counter() - began, cpu_of() - cpu_began
+    opened = runner.last_open - began
     await asyncio.sleep(0.5)  # what ended with the dials has ended
     gc.collect()
     after = rss_of()
+    pauses: list[tuple[float, int]] = []
+    if os.environ.get("BENCH_GC_TRACE"):
+        began_gc = [0.0]
+
+        def timing(phase: str, info: dict[str, int]) -> None:
+            if phase == "start":
+                began_gc[0] = time.perf_counter()
+            else:
+                pauses.append((time.perf_counter() - began_gc[0], info["generation"]))
+
+        gc.callbacks.append(timing)
     say(
         event="connected",
         connected=runner.connected,
         failed=runner.failed,
         seconds=seconds,
+        opened=opened,
         cpu=cpu,
         per_cp=(after - before) / max(1, cps),
         tasks=len(asyncio.all_tasks()),
@@ -452,8 +521,14 @@ async def run_clients(kind: str, url: str, cps: int, period: float) -> None:
         if command.startswith("load"):
             seconds = float(command.split()[1])
             runner.begin_recording()
+            pauses.clear()
             await asyncio.sleep(seconds)
-            say(event="load", **runner.end_recording())
+            longest = sorted(pauses, reverse=True)[:5]
+            say(
+                event="load",
+                **runner.end_recording(),
+                gc=[(round(1000 * t, 2), g) for t, g in longest],
+            )
         elif command == "quit":
             break
     await runner.stop()
@@ -462,89 +537,68 @@ async def run_clients(kind: str, url: str, cps: int, period: float) -> None:
 
 
 class OursFleet:
-    """N of ocppsim's charge points in this process (today: `ChargePoint` with its model)."""
+    """N of ocppsim's charge points in this process: an `ocppsim.fleet` Fleet (what
+    `ocppsim fleet` runs), without sessions (boot, status, heartbeats)."""
 
-    def __init__(self, url: str, cps: int, period: float):
-        from ocppsim.core.events import EventBus
-        from ocppsim.sim.resources import Resources
+    def __init__(
+        self, url: str, cps: int, period: float, ramp: float = 0, sources: Sequence[str] = ()
+    ):
+        from ocppsim.fleet.engine import Fleet
+        from ocppsim.fleet.options import fleet_options
 
-        self.url, self.cps, self.period = url, cps, period
-        self.bus = EventBus()
-        self.resources = Resources()
-        self.cps_: list[Any] = []
+        values = {"-p": PROTOCOL, "--ramp": f"{ramp:g}", "--sessions-per-hour": "0"}
+        if sources:
+            values["--source-ip"] = ",".join(sources)
+        self.cps = cps
+        self.fleet = Fleet(fleet_options(url, str(cps), {**values, "--seed": "1"}))
         self.failed = 0
         self.connected = 0
-        self.samples: list[float] = []
-
-    def make(self, name: str) -> Any:
-        from ocppsim.sim.charge_point import ChargePoint
-
-        return ChargePoint(
-            self.url,
-            name,
-            version=PROTOCOL,
-            bus=self.bus,
-            resources=self.resources,
-            behave=True,
-            history=0,
-        )
+        self.last_open = 0.0
 
     async def warm(self) -> None:
-        cp = self.make("warm")
-        cp.start()
-        await cp.ready()
-        if cp.driver is not None:
-            await cp.driver.idle()
-        self.cps_.append(cp)
+        """Import and build what the first charge point needs (a fleet of one)."""
+        from ocppsim.fleet.engine import Fleet
+
+        warm = Fleet(self.fleet.options.__class__(**{**vars(self.fleet.options), "count": 1}))
+        await warm.start()
+        await self._settled(warm, 1)
+        await warm.stop()
+
+    @staticmethod
+    async def _settled(fleet: Any, count: int) -> None:
+        """Until `count` charge points are up, booted and have reported their connectors."""
+        stats = fleet.stats
+        calls = count * (1 + 1 + fleet.options.connectors)  # boot, status of each point
+        while stats.up + len(fleet.gave_up_reasons) < count or stats.calls < calls:
+            await asyncio.sleep(0.02)
 
     async def start(self) -> None:
-        from ocppsim.sim.central_system import NotConnected
-
-        batch: list[Any] = []
-        for index in range(self.cps):
-            cp = self.make(f"cp{index:06d}")
-            cp.start()
-            batch.append(cp)
-            if len(batch) == CONCURRENCY or index == self.cps - 1:
-                for each in batch:
-                    try:
-                        await each.ready()
-                        if each.driver is not None:
-                            await each.driver.idle()
-                        self.connected += 1
-                    except NotConnected:
-                        self.failed += 1
-                self.cps_.extend(batch)
-                batch = []
+        await self.fleet.start()
+        while self.fleet.stats.connected < self.cps and not self.fleet.gave_up_reasons:
+            await asyncio.sleep(0.005)
+        self.last_open = time.perf_counter()
+        await self._settled(self.fleet, self.cps)
+        self.connected = self.fleet.stats.up
+        self.failed = self.cps - self.connected
 
     def begin_recording(self) -> None:
-        """Time each Heartbeat from its frame sent to its answer read (the bus's events)."""
-        from ocppsim.core import events
-        from ocppsim.core.rpc import Call, CallResult
-
-        sent: dict[str, float] = {}
-        self.samples = []
-        clock = time.perf_counter
-
-        def heard(event: Any) -> None:
-            message = event.message
-            if type(event) is events.FrameSent:
-                if type(message) is Call and message.action == "Heartbeat":
-                    sent[message.unique_id] = clock()
-            elif type(message) is CallResult:
-                began = sent.pop(message.unique_id, None)
-                if began is not None:
-                    self.samples.append(clock() - began)
-
-        self._unsubscribe = self.bus.subscribe(heard)
+        self.fleet.stats.actions.pop("Heartbeat", None)  # a fresh histogram from now on
 
     def end_recording(self) -> dict[str, Any]:
-        self._unsubscribe()
-        return percentiles(self.samples)
+        heartbeat = self.fleet.stats.actions.get("Heartbeat")
+        if heartbeat is None:
+            return percentiles([])
+        latency = heartbeat.latency_ms()
+        return {
+            "count": heartbeat.count,
+            "p50": latency["p50"],
+            "p99": latency["p99"],
+            "max": latency["max"],
+            "failed": heartbeat.failed,
+        }
 
     async def stop(self) -> None:
-        await asyncio.gather(*(cp.stop() for cp in self.cps_), return_exceptions=True)
-        await self.resources.close()
+        await self.fleet.stop()
 
 
 def _bare_recording(self: BareFleet) -> None:
@@ -625,48 +679,70 @@ def memory(args: argparse.Namespace) -> None:
 
 
 def ramp(args: argparse.Namespace) -> None:
-    """Connections per second, and each side's CPU per connection."""
-    pairs = (("bare", "bare"), ("bare", "ours"), ("ours", "bare"), ("ours", "ours"))
-    rows: dict[tuple[str, str], list[dict[str, float]]] = {}
+    """Connections per second against ocppsim's Central System, and each side's CPU per
+    connection: at `--ramp` asked and as fast as each client goes (0)."""
+    runs = [
+        ("bare", "bare", 0.0),
+        ("bare", "ours", 0.0),
+        ("ours", "ours", 0.0),
+        ("bare", "ours", args.ramp),
+        ("ours", "ours", args.ramp),
+    ]
+    rows: dict[tuple[str, str, float], list[dict[str, float]]] = {}
     for n in range(args.repeat):
-        for client_kind, server_kind in pairs:
+        for client_kind, server_kind, asked in runs:
             server = Server(server_kind)
             server.start()
             try:
-                clients, report, _ = connect_fleet(client_kind, server, args.cps, args.timeout)
+                extra = ["--ramp", f"{asked:g}"]
+                clients, report, _ = connect_fleet(
+                    client_kind, server, args.cps, args.timeout, extra
+                )
                 clients.stop()
             finally:
                 server.stop()
             up = max(1, report["connected"])
             row = {
-                "rate": report["connected"] / report["seconds"],
+                "rate": report["connected"] / report["opened"],
+                "settled": report["connected"] / report["seconds"],
                 "client_ms": 1000 * report["cpu"] / up,
                 "server_ms": 1000 * report["server_cpu"] / up,
+                "failed": report["failed"],
             }
-            rows.setdefault((client_kind, server_kind), []).append(row)
+            rows.setdefault((client_kind, server_kind, asked), []).append(row)
+            label = f"{client_kind} -> {server_kind}, ramp {asked:g}" if asked else "max"
             print(
-                f"run {n + 1}: {client_kind} clients -> {server_kind} server:"
-                f" {report['connected']} connected ({report['failed']} failed) in"
-                f" {report['seconds']:.1f} s: {row['rate']:.0f}/s; CPU per connection"
+                f"run {n + 1}: {client_kind} clients -> {server_kind} server ({label}):"
+                f" {report['connected']} up ({report['failed']} failed) in"
+                f" {report['opened']:.1f} s: {row['rate']:.0f}/s (all booted and reported in"
+                f" {report['seconds']:.1f} s); CPU per connection"
                 f" {row['client_ms']:.2f} ms client, {row['server_ms']:.2f} ms server",
                 flush=True,
             )
     print(
-        f"\nramp, {args.cps} charge points (dial, handshake, boot, status), {CONCURRENCY} dials"
-        f" at once, median [min-max] of {args.repeat}:"
+        f"\nramp, {args.cps} charge points: new connections per second from the first dial to"
+        f" the last WebSocket open (CPU: until each booted and reported its 3 connectors),"
+        f" median [min-max] of {args.repeat}:"
     )
-    print(f"  {'clients -> server':<20} {'conn/s':<22} {'client ms/conn':<22} server ms/conn")
-    for (client_kind, server_kind), runs in rows.items():
+    print(
+        f"  {'clients -> server':<16} {'asked/s':>8}  {'conn/s':<20} {'client ms/conn':<20}"
+        " server ms/conn"
+    )
+    for (client_kind, server_kind, asked), found in rows.items():
         label = f"{client_kind} -> {server_kind}"
+        rates = spread_text([r["rate"] for r in found], "", 0)
         print(
-            f"  {label:<20} {spread_text([r['rate'] for r in runs], '', 0):<22}"
-            f" {spread_text([r['client_ms'] for r in runs]):<22}"
-            f" {spread_text([r['server_ms'] for r in runs])}"
+            f"  {label:<16} {asked or 'max':>8}  {rates:<20}"
+            f" {spread_text([r['client_ms'] for r in found]):<20}"
+            f" {spread_text([r['server_ms'] for r in found])}"
         )
-    base = rows[("bare", "bare")]
-    mine = rows[("ours", "ours")]
-    ratios = [m["rate"] / b["rate"] for m, b in zip(mine, base, strict=True)]
-    print(f"  ours->ours / bare->bare conn/s: {spread_text(ratios)}")
+    for asked in (0.0, args.ramp):
+        mine, base = rows[("ours", "ours", asked)], rows[("bare", "ours", asked)]
+        ratios = [m["rate"] / b["rate"] for m, b in zip(mine, base, strict=True)]
+        print(
+            f"  ours/bare clients against ocppsim's CS, ramp {asked or 'max'}:"
+            f" {spread_text(ratios)}"
+        )
 
 
 def latency(args: argparse.Namespace) -> None:
@@ -680,12 +756,16 @@ def latency(args: argparse.Namespace) -> None:
             server = Server(server_kind, interval=interval)
             server.start()
             try:
-                extra = ["--period", str(interval)]
+                # the charge points' heartbeats follow the moments they booted: a ramp over two
+                # intervals, which neither side runs at full CPU, spreads them as evenly as the
+                # bare clients' random phases
+                ramp_rate = args.cps / (2 * interval)
+                extra = ["--period", str(interval), "--ramp", f"{ramp_rate:g}"]
                 clients, report, _ = connect_fleet(
                     client_kind, server, args.cps, args.timeout, extra
                 )
                 try:
-                    time.sleep(min(interval, 10))  # the first heartbeats after the ramp
+                    time.sleep(interval)  # every charge point has sent a heartbeat since
                     cpu_client, cpu_server = cpu_of(clients.proc.pid), server.cpu()
                     clients.tell(f"load {args.seconds}")
                     result = clients.read(args.seconds + args.timeout)
@@ -729,6 +809,166 @@ def latency(args: argparse.Namespace) -> None:
         )
 
 
+def established(port: int) -> int:
+    """TCP connections established to `port` on this host, counted at the server's side."""
+    done = subprocess.run(
+        ["ss", "-Htn", "state", "established", f"( sport = :{port} )"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return sum(1 for line in done.stdout.splitlines() if line.strip())
+
+
+def tree_rss(pid: int) -> tuple[int, int]:
+    """Resident memory of a process and its children (the fleet's workers), and how many."""
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    pids += [int(child) for child in children]
+    total = 0
+    for each in pids:
+        try:
+            total += rss_of(each)
+        except OSError:
+            pass
+    return total, len(pids)
+
+
+def wait_established(port: int, count: int, timeout: float, began: float) -> float:
+    """Poll until `count` connections are up at the server: seconds since `began` (the
+    timeout when they never all are)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if established(port) >= count:
+            return time.monotonic() - began
+        time.sleep(0.25)
+    return float("nan")
+
+
+def workers(args: argparse.Namespace) -> None:
+    """N charge points in `--workers` processes from `--source-ip` addresses, against
+    `--cs-processes` Central System processes on one port (SO_REUSEPORT): ocppsim's fleet
+    and Central System, then bare clients and the bare server in as many processes."""
+    sources = parse_source_addresses(args.source_ip)
+    rows: dict[str, list[dict[str, float]]] = {"ours": [], "bare": []}
+    for n in range(args.repeat):
+        for kind in ("bare", "ours"):
+            server = Server(kind, processes=args.cs_processes)
+            server.start()
+            clients: list[subprocess.Popen[Any]] = []
+            fleet_report: dict[str, Any] = {}
+            try:
+                server_before = server.rss()
+                began = time.monotonic()
+                if kind == "ours":
+                    report_file = tempfile.NamedTemporaryFile(suffix=".json", delete=False)
+                    report_file.close()
+                    command = [
+                        *ocppsim_command(),
+                        "fleet",
+                        server.url,
+                        str(args.cps),
+                        "-p",
+                        PROTOCOL,
+                        "--workers",
+                        str(args.workers),
+                        "--source-ip",
+                        args.source_ip,
+                        "--ramp",
+                        f"{args.ramp:g}",
+                        "--sessions-per-hour",
+                        "0",
+                        "--duration",
+                        f"{args.timeout:g}s",
+                        "--report",
+                        report_file.name,
+                    ]
+                    clients.append(
+                        subprocess.Popen(
+                            command,
+                            stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE,
+                            text=True,
+                        )
+                    )
+                else:
+                    for index in range(args.workers):  # the fleet's workers' blocks
+                        block = shard(args.cps, args.workers, index)
+                        extra = ["--first", str(block.start), "--source-ip", args.source_ip]
+                        extra += ["--ramp", f"{args.ramp / args.workers:g}"]
+                        clients.append(Clients("bare", server.url, len(block), extra).proc)
+                up = wait_established(server.port, args.cps, args.timeout, began)
+                time.sleep(3)  # boots and status notifications go on
+                client_rss = sum(tree_rss(proc.pid)[0] for proc in clients)
+                server_rss = server.rss()
+                held = established(server.port)
+            finally:
+                for proc in clients:
+                    if kind == "ours":
+                        proc.send_signal(signal.SIGINT)
+                        try:
+                            proc.communicate(timeout=120)
+                        except subprocess.TimeoutExpired:
+                            proc.kill()
+                            proc.communicate()
+                    else:
+                        try:
+                            assert proc.stdin is not None
+                            proc.stdin.write("quit\n")
+                            proc.stdin.flush()
+                            proc.wait(timeout=120)
+                        except (OSError, subprocess.TimeoutExpired):
+                            proc.kill()
+                            proc.wait()
+                server.stop()
+            if kind == "ours":
+                try:
+                    fleet_report = json.loads(Path(report_file.name).read_text())
+                except (OSError, ValueError):
+                    fleet_report = {}
+                os.unlink(report_file.name)
+            row = {
+                "held": held,
+                "up_s": up,
+                "rate": args.cps / up if up == up else 0.0,
+                "client_kib": client_rss / args.cps / 1024,
+                "server_kib": (server_rss - server_before) / max(1, held) / 1024,
+                "failed": float(fleet_report.get("calls", {}).get("failed", 0)),
+            }
+            rows[kind].append(row)
+            print(
+                f"run {n + 1}: {kind}: {held} connections held at the server"
+                f" ({args.cps} asked), all up in {up:.1f} s ({row['rate']:.0f}/s);"
+                f" {row['client_kib']:.1f} KiB per CP in {args.workers} processes (all of"
+                f" their memory), {row['server_kib']:.1f} KiB per connection in"
+                f" {args.cs_processes} server processes"
+                + (f"; {int(row['failed'])} calls failed" if kind == "ours" else ""),
+                flush=True,
+            )
+    print(
+        f"\n{args.cps} charge points in {args.workers} processes from {len(sources)} source"
+        f" addresses, against {args.cs_processes} server processes on one port (SO_REUSEPORT),"
+        f" ramp {args.ramp:g}/s asked; median [min-max] of {args.repeat}:"
+    )
+    for label, key, unit in (
+        ("connections held", "held", ""),
+        ("new connections/s", "rate", ""),
+        ("KiB per CP (all-in)", "client_kib", ""),
+        ("KiB per connection at the CS", "server_kib", ""),
+    ):
+        ours = [r[key] for r in rows["ours"]]
+        bare = [r[key] for r in rows["bare"]]
+        ratios = [o / b if b else float("nan") for o, b in zip(ours, bare, strict=True)]
+        print(
+            f"  {label:<30} ours {spread_text(ours, unit, 1):<24}"
+            f" bare {spread_text(bare, unit, 1):<24} ours/bare {spread_text(ratios)}"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("what", nargs="?", choices=("memory", "ramp", "latency", "workers"))
@@ -737,8 +977,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per step")
     parser.add_argument("--rate", type=float, default=1000.0, help="latency: messages/s in all")
     parser.add_argument("--seconds", type=float, default=30.0, help="latency: window")
+    parser.add_argument(
+        "--ramp", type=float, default=1000.0, help="ramp: new connections/s asked (0: max)"
+    )
     parser.add_argument("--workers", type=int, default=4)
+    # the charge points dial from these, not 127.0.0.1: its ephemeral ports stay free for
+    # whatever else runs on the machine
     parser.add_argument("--source-ip", default="127.0.0.2-127.0.0.9")
+    parser.add_argument("--first", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--cs-processes", type=int, default=4)
     # the subprocesses' modes
     parser.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
@@ -755,7 +1001,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.clients is not None:
         kind, url = args.clients
-        _run(run_clients(kind, url, args.cps, args.period))
+        sources = parse_source_addresses(args.source_ip) if args.source_ip else []
+        _run(run_clients(kind, url, args.cps, args.period, args.ramp, args.first, sources))
         return 0
     raise_open_files()
     if args.what == "memory":
@@ -764,6 +1011,8 @@ def main(argv: list[str] | None = None) -> int:
         ramp(args)
     elif args.what == "latency":
         latency(args)
+    elif args.what == "workers":
+        workers(args)
     else:
         parser.error(f"{args.what}: not yet")
     return 0
