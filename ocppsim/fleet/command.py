@@ -489,7 +489,14 @@ async def run(
         sim, manager = await load_behaviour(options.behaviour, plugins_dirs)
         behaviour = sim.cp_behaviour
     handler = install_frame_log(options.log_file) if options.log_file else None
-    fleet = Fleet(options, behaviour=behaviour)
+    try:
+        fleet = Fleet(options, behaviour=behaviour)
+    except FleetOptionError:
+        if manager is not None:
+            await manager.close()
+        if handler is not None:
+            remove_frame_log(handler)
+        raise
     if fault is not None:
         chosen = fleet.set_fault(fault.kind, fault.fraction, **fault.options)
         print(
@@ -656,8 +663,8 @@ async def start_at_prompt(options: FleetOptions, behaviour: Any) -> PromptFleet:
             except OSError as exc:
                 raise FleetOptionError(f"Error: {flag} {path}: {exc.strerror or exc}.") from None
     handler = install_frame_log(options.log_file) if options.log_file else None
-    fleet = Fleet(options, behaviour=behaviour)
     try:
+        fleet = Fleet(options, behaviour=behaviour)
         await fleet.start()
     except BaseException:
         if handler is not None:

@@ -231,6 +231,13 @@ class FleetChargePoint:
             self._task = None
             fleet.stats.attempt_abandoned()
             raise
+        except Exception as exc:  # a bug of ours: a line, and the charge point tries again
+            self._task = None
+            _log.debug("fleet connection attempt failed", exc_info=True)
+            fleet.stats.attempt_failed(None)
+            self.notice(f"Error: connection attempt failed: {exc!r}", logging.ERROR)
+            self._schedule_retry()
+            return
         self._task = None
         if fleet.stopping:
             fleet.stats.attempt_abandoned()
@@ -372,8 +379,12 @@ class FleetChargePoint:
         fleet = self.fleet
         now = fleet.clock.now()
         model = self.driver.model
-        for step in plan.take_due(fleet.model_seconds(), first_free(model, now)):
-            self._perform(step, now)
+        try:
+            for step in plan.take_due(fleet.model_seconds(), first_free(model, now)):
+                self._perform(step, now)
+        except Exception as exc:  # a bug of ours: a line, and the next drivers still come
+            _log.debug("fleet session step failed", exc_info=True)
+            self.notice(f"Error: a charging session failed: {exc!r}", logging.ERROR)
         self._arm_sessions()
 
     def _perform(self, step: Step, now: datetime) -> None:
@@ -443,6 +454,24 @@ class FrameLog:
         self._line(event.speaker, f"Error: no answer to {event.action} #{event.unique_id}.")
 
 
+def _tls_context(options: FleetOptions) -> Any:
+    """The client TLS context of a wss:// fleet (its CAs: `--ca`, else the system's), None
+    for ws://; FleetOptionError when `--ca` cannot be read."""
+    if not options.url.lower().startswith("wss:"):
+        return None
+    from ocppsim.fleet.options import FleetOptionError
+    from ocppsim.security.pem import CertificateProblem, load_certificates
+    from ocppsim.security.tls import client_context
+
+    trusted = None
+    if options.ca is not None:
+        try:
+            trusted = load_certificates(options.ca)
+        except CertificateProblem as exc:
+            raise FleetOptionError(f"Error: --ca {exc}.") from None
+    return client_context(trusted)
+
+
 class Fleet:
     """Many charge points against one Central System, with statistics (module docstring).
 
@@ -477,6 +506,8 @@ class Fleet:
         self.gave_up_reasons: dict[str, int] = {}
         self._epoch = clock.now()
         self._base = options.url.rstrip("/") + "/"
+        #: the TLS context every charge point shares (wss://), made once
+        self._tls = _tls_context(options)
         self._ramp: asyncio.Task[None] | None = None
         self._ramped: asyncio.Event | None = None
         self._stopped: asyncio.Event | None = None
@@ -544,8 +575,9 @@ class Fleet:
 
     def connect_options(self, index: int) -> dict[str, Any]:
         """What `open_connection` gets for charge point `index`, besides its URL and
-        subprotocol (the local address of `--source-ip` goes here)."""
-        return {}
+        subprotocol: the shared TLS context (wss://); the local address of `--source-ip` goes
+        here too."""
+        return {"ssl_context": self._tls} if self._tls is not None else {}
 
     # -- running --------------------------------------------------------------------------------
 

@@ -64,6 +64,12 @@ OPTIONS: tuple[FleetOption, ...] = (
         "5,10,3",
     ),
     FleetOption("--behaviour", "<plugin>", "a plugin every charge point runs (its handlers)"),
+    FleetOption(
+        "--ca",
+        "<file>",
+        "CA certificates to check a wss:// Central System's certificate with"
+        " (default: the system's)",
+    ),
     FleetOption("--duration", "<time>", "stop after this long (60s, 5m, 1h; default: never)"),
     FleetOption("--report", "<file>", "write the statistics as JSON to <file> at the end"),
     FleetOption("--log-file", "<file>", "write every frame to <file> (the console shows none)"),
@@ -100,6 +106,8 @@ class FleetOptions:
     meter_interval: int = 60
     backoff: Backoff = field(default_factory=Backoff)
     behaviour: str | None = None
+    #: the CA certificates (PEM file) a wss:// Central System is checked with
+    ca: str | None = None
     duration: float | None = None
     report: str | None = None
     log_file: str | None = None
@@ -227,6 +235,9 @@ def fleet_options(url: str, count_text: str, values: dict[str, str | None]) -> F
             source_ips = parse_source_ips(given["--source-ip"])
         except ValueError as exc:
             raise FleetOptionError(f"Error: --source-ip: {exc}.") from None
+    ca = given.get("--ca")
+    if ca is not None and not url.lower().startswith("wss:"):
+        raise FleetOptionError("Error: --ca is for a wss:// URL (TLS).")
     behaviour = given.get("--behaviour")
     if behaviour is not None and not behaviour.strip():
         raise FleetOptionError("Error: --behaviour needs a plugin's name.")
@@ -241,6 +252,7 @@ def fleet_options(url: str, count_text: str, values: dict[str, str | None]) -> F
         meter_interval=int(_number("--meter-interval", given.get("--meter-interval", "60"))),
         backoff=backoff,
         behaviour=behaviour,
+        ca=ca,
         duration=duration,
         report=given.get("--report"),
         log_file=given.get("--log-file"),

@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
-from ocppsim_testing import needs_version
+from ocppsim_testing import TestCerts, needs_version
 
 from ocppsim.core import events
 from ocppsim.core.errors import CallError
 from ocppsim.core.rpc import Call
 from ocppsim.fleet.behaviour import badge_of
 from ocppsim.fleet.engine import Fleet
-from ocppsim.fleet.options import fleet_options
+from ocppsim.fleet.options import FleetOptionError, fleet_options
+from ocppsim.fleet.stats import NO_STATUS
 from ocppsim.sim.behaviour import Behaviour
 from ocppsim.sim.central_system import CentralSystem
+from ocppsim.sim.security import CentralSystemSecurity
 from ocppsim.sim.simulator import Simulator
 
 Payload = dict[str, Any]
@@ -359,3 +362,29 @@ async def test_lost_links_are_dialled_again_with_a_jittered_back_off(rig: Rig) -
     await until(fleet, lambda: fleet.stats.up == 5)
     assert fleet.stats.reconnects == 5
     assert fleet.snapshot()["connections"]["lost"] == 5
+
+
+def test_a_wss_fleet_checks_the_central_system_with_its_ca(certs: TestCerts) -> None:
+    async def body(rig: Rig) -> None:
+        security = CentralSystemSecurity.from_options(
+            tls_cert=certs.server, tls_key=certs.server_key
+        )
+        cs = await rig.start_cs(security=security)
+        url = f"wss://localhost:{cs.port}/ocpp"
+        fleet = await rig.fleet(3, "-p", "ocpp2.0.1", "--ca", certs.ca, url=url)
+        await fleet.wait_connected()
+        assert fleet.stats.connected == 3
+        # without the CA: the system's CAs do not know it, every attempt is refused
+        other = await rig.fleet(2, "-p", "ocpp2.0.1", "--backoff", "0.05,0.05,1", url=url)
+        await until(other, lambda: other.stats.refused.get(NO_STATUS, 0) >= 2)
+        assert other.stats.connected == 0
+
+    scenario(body)()
+
+
+def test_a_ca_that_cannot_be_read_is_an_option_error(tmp_path: Path) -> None:
+    bad = tmp_path / "ca.pem"
+    bad.write_text("not a certificate")
+    options = fleet_options("wss://localhost:1/ocpp", "1", {"--ca": str(bad)})
+    with pytest.raises(FleetOptionError, match="^Error: --ca "):
+        Fleet(options)

@@ -71,6 +71,7 @@ def test_given_values() -> None:
         (URL, "1", {"--source-ip": "10.0.0.1"}, "10.0.0.1 is not a loopback address"),
         (URL, "1", {"--source-ip": "localhost"}, "'localhost' is not an IP address"),
         (URL, "1", {"--behaviour": " "}, "--behaviour needs a plugin's name"),
+        (URL, "1", {"--ca": "ca.pem"}, "--ca is for a wss:// URL (TLS)"),
         (URL, "1", {"--ramp": None}, "option `--ramp' needs a value"),
         (URL, "1", {"--colour": "red"}, "`--colour' is an unknown option of a fleet"),
     ],

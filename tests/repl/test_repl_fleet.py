@@ -81,21 +81,29 @@ def test_start_fleet_fleet_and_stop_fleet(lines: Lines, tmp_path: Path) -> None:
     _run(scenario())
 
 
-def test_a_fleet_stops_by_itself_after_its_duration(lines: Lines) -> None:
+def test_a_fleet_stops_by_itself_after_its_duration(lines: Lines, tmp_path: Path) -> None:
+    frames = tmp_path / "frames.log"
+
     async def scenario() -> None:
         shell, port = await _shell_with_cs()
         try:
             mark = lines.mark()
             await shell.execute(
                 f"start_fleet ws://127.0.0.1:{port}/ocpp 3 -p ocpp2.0.1 --duration 0.5s"
+                f" --log-file {frames}"
             )
             await lines.wait_for(r"^Fleet stopped\.", mark)
             await lines.wait_for(r"(?m)^  BootNotification +3 +0 ", mark)
             assert not shell.sim.fleet.running
+            shown = [line for line in lines.lines[mark:] if ">>cs [" in line]
+            assert not shown, shown  # the fleet's lines went to the file only
         finally:
             await shell.sim.shutdown()
 
     _run(scenario())
+    logged = frames.read_text()
+    assert "cp#cp00002: >>cs [2," in logged and '"BootNotification"' in logged
+    assert "Disconnected: 1000 normal closure: fleet stopped." in logged
 
 
 def test_bad_fleet_lines_say_what_is_wrong(lines: Lines) -> None:
