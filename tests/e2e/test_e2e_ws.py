@@ -311,8 +311,10 @@ def test_one_cs_serves_a_12_a_15_and_a_16_charge_point(sims, port: int) -> None:
     cs.expect(not_available("GetConfiguration"), since=mark)
     cp_a.expect_none(r'"GetConfiguration"')
 
-    # 1.2-only and shared actions still go to the right CP
+    # 1.2-only and shared actions still go to the right CP; a's next command waits for its
+    # reboot (typed while it reboots, it could go out on the link being closed)
     a.cs_call("remote_reset --remote-id a", "Reset")
+    a.rebooted()
     b.cs_call("remote_datatransfer --remote-id b", "DataTransfer")
     a.cp_call("heartbeat", "Heartbeat")
     b.cp_call("datatransfer", "DataTransfer")
