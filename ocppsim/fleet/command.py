@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import json
 import logging
 import signal
 import sys
 import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
@@ -289,41 +291,28 @@ async def run_sharded(
         on_line=lambda index, line: print(f"worker {index}: {line}", file=progress, flush=True),
     )
     done = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    with stopping_on_signals(done.set):
         try:
-            loop.add_signal_handler(sig, done.set)
-        except (NotImplementedError, RuntimeError):  # pragma: no cover - not on this OS
-            pass
-    try:
-        await workers.start()
-        print(
-            f"Fleet: {options.describe()}, in {count} worker processes", file=progress, flush=True
-        )
-        shards = Shards(options, workers)
-        show = Progress(shards, progress)
-        ended = asyncio.ensure_future(workers.wait())
-        # each worker stops by itself after --duration; past that and a grace, they are told
-        deadline = None if options.duration is None else loop.time() + options.duration + 10
-        while not done.is_set() and not ended.done():
-            wait = show.every
-            if deadline is not None:
-                wait = min(wait, deadline - loop.time())
-                if wait <= 0:
-                    break
-            await asyncio.wait({ended, asyncio.ensure_future(done.wait())}, timeout=wait)
-            show.update()
-        show.finish()
-        codes = await workers.stop()
-        ended.cancel()
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                loop.remove_signal_handler(sig)
-            except (NotImplementedError, RuntimeError):  # pragma: no cover
-                pass
-        if workers.running:
-            await workers.stop(grace=0)
+            await workers.start()
+            print(
+                f"Fleet: {options.describe()}, in {count} worker processes",
+                file=progress,
+                flush=True,
+            )
+            shards = Shards(options, workers)
+            show = Progress(shards, progress)
+            ended = asyncio.ensure_future(workers.wait())
+            ended.add_done_callback(lambda _: done.set())
+            # each worker stops by itself after --duration; past that and a grace, they are told
+            duration = None if options.duration is None else options.duration + 10
+            async for _ in ticks(done, show.every, duration):
+                show.update()
+            show.finish()
+            codes = await workers.stop()
+            ended.cancel()
+        finally:
+            if workers.running:
+                await workers.stop(grace=0)
     stats = shards.merge()
     gave_up = shards.gave_up
     report = fleet_report(options, options.count, shards.started, stats, gave_up, workers=count)
@@ -369,61 +358,96 @@ async def run_worker(
     goes): whether it failed."""
     from ocppsim.fleet.engine import Fleet
 
-    manager = None
-    behaviour = None
-    if options.behaviour is not None:
-        sim, manager = await load_behaviour(options.behaviour, plugins_dirs)
-        behaviour = sim.cp_behaviour
-    handler = install_frame_log(options.log_file) if options.log_file else None
-    # --ramp is the whole fleet's: each worker dials its share of it
-    options = dataclasses.replace(options, ramp=options.ramp / count)
-    fleet = Fleet(options, behaviour=behaviour, indexes=shard(options.count, count, index))
-    done = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, done.set)
-        except (NotImplementedError, RuntimeError):  # pragma: no cover - not on this OS
-            pass
-    listening = loop.create_task(read_commands(done.set))
+    async with behaviour_and_frame_log(options, plugins_dirs) as behaviour:
+        # --ramp is the whole fleet's: each worker dials its share of it
+        options = dataclasses.replace(options, ramp=options.ramp / count)
+        fleet = Fleet(options, behaviour=behaviour, indexes=shard(options.count, count, index))
+        done = asyncio.Event()
+        listening = asyncio.get_running_loop().create_task(read_commands(done.set))
 
-    def say() -> None:
-        snapshot = {
-            "stats": fleet.stats.encode(),
-            "started": len(fleet.charge_points),
-            "gave_up": fleet.gave_up_reasons,
-        }
-        print(stats_line(snapshot), flush=True)
+        def say() -> None:
+            snapshot = {
+                "stats": fleet.stats.encode(),
+                "started": len(fleet.charge_points),
+                "gave_up": fleet.gave_up_reasons,
+            }
+            print(stats_line(snapshot), flush=True)
 
-    try:
-        await fleet.start()
-        deadline = None if options.duration is None else loop.time() + options.duration
-        while not done.is_set():
-            wait = REPORT_EVERY
-            if deadline is not None:
-                wait = min(wait, deadline - loop.time())
-                if wait <= 0:
-                    break
+        with stopping_on_signals(done.set):
             try:
-                await asyncio.wait_for(done.wait(), wait)
-            except asyncio.TimeoutError:
-                pass
-            say()
-        await fleet.stop()
-        say()
-    finally:
-        listening.cancel()
-        await fleet.stop()
-        if manager is not None:
-            await manager.close()
-        if handler is not None:
-            remove_frame_log(handler)
+                await fleet.start()
+                async for _ in ticks(done, REPORT_EVERY, options.duration):
+                    say()
+                await fleet.stop()
+                say()
+            finally:
+                listening.cancel()
+                await fleet.stop()
     return fleet.failed
 
 
 def _plain(exc: BaseException) -> str:
     text = str(exc)
     return text[len("Error: ") :] if text.startswith("Error: ") else text
+
+
+@contextlib.contextmanager
+def stopping_on_signals(stop: Callable[[], None]) -> Iterator[None]:
+    """SIGINT and SIGTERM call `stop` while the block runs (Ctrl-C or `kill` end a fleet
+    cleanly: its summary and report still come)."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - not on this OS
+            pass
+    try:
+        yield
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.remove_signal_handler(sig)
+            except (NotImplementedError, RuntimeError):  # pragma: no cover
+                pass
+
+
+async def ticks(done: asyncio.Event, every: float, duration: float | None) -> AsyncIterator[None]:
+    """A turn every `every` seconds (at once when `done` is set) until `done` is set or
+    `duration` seconds (None: no end) have passed: the pace of a progress or report loop."""
+    loop = asyncio.get_running_loop()
+    deadline = None if duration is None else loop.time() + duration
+    while not done.is_set():
+        wait = every
+        if deadline is not None:
+            wait = min(wait, deadline - loop.time())
+            if wait <= 0:
+                return
+        try:
+            await asyncio.wait_for(done.wait(), wait)
+        except asyncio.TimeoutError:
+            pass
+        yield
+
+
+@contextlib.asynccontextmanager
+async def behaviour_and_frame_log(
+    options: FleetOptions, plugins_dirs: list[Path]
+) -> AsyncIterator[Any]:
+    """The `--behaviour` plugin's Charge Point handlers (None without one) and the frames'
+    `--log-file` while the block runs; the plugin unloaded and the file closed after it."""
+    manager = None
+    behaviour = None
+    if options.behaviour is not None:
+        sim, manager = await load_behaviour(options.behaviour, plugins_dirs)
+        behaviour = sim.cp_behaviour
+    handler = install_frame_log(options.log_file) if options.log_file else None
+    try:
+        yield behaviour
+    finally:
+        if manager is not None:
+            await manager.close()
+        if handler is not None:
+            remove_frame_log(handler)
 
 
 def write_report(path: str, report: dict[str, Any]) -> None:
@@ -483,72 +507,35 @@ async def run(
     on `progress`."""
     from ocppsim.fleet.engine import Fleet
 
-    behaviour = None
-    manager = None
-    if options.behaviour is not None:
-        sim, manager = await load_behaviour(options.behaviour, plugins_dirs)
-        behaviour = sim.cp_behaviour
-    handler = install_frame_log(options.log_file) if options.log_file else None
-    try:
+    async with behaviour_and_frame_log(options, plugins_dirs) as behaviour:
         fleet = Fleet(options, behaviour=behaviour)
-    except FleetOptionError:
-        if manager is not None:
-            await manager.close()
-        if handler is not None:
-            remove_frame_log(handler)
-        raise
-    if fault is not None:
-        chosen = fleet.set_fault(fault.kind, fault.fraction, **fault.options)
-        print(
-            f"Fleet: fault {fault.kind} on {len(chosen)} of {len(fleet.indexes)} charge points",
-            file=progress,
-            flush=True,
-        )
-    monitor = None
-    if verdicts:
-        from ocppsim.check.monitor import Monitor
+        if fault is not None:
+            chosen = fleet.set_fault(fault.kind, fault.fraction, **fault.options)
+            print(
+                f"Fleet: fault {fault.kind} on {len(chosen)} of {len(fleet.indexes)} charge points",
+                file=progress,
+                flush=True,
+            )
+        monitor = None
+        if verdicts:
+            from ocppsim.check.monitor import Monitor
 
-        def told(finding: Any) -> None:
-            print(f"{finding.speaker}: verdict {finding.line()}", file=progress, flush=True)
+            def told(finding: Any) -> None:
+                print(f"{finding.speaker}: verdict {finding.line()}", file=progress, flush=True)
 
-        monitor = Monitor(on_finding=told)
-        fleet.bus.subscribe(monitor)
-    done = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, done.set)
-        except (NotImplementedError, RuntimeError):  # pragma: no cover - not on this OS
-            pass
-    try:
-        await fleet.start()
-        print(f"Fleet: {options.describe()}", file=progress, flush=True)
-        show = Progress(fleet, progress)
-        deadline = None if options.duration is None else loop.time() + options.duration
-        while not done.is_set():
-            wait = show.every
-            if deadline is not None:
-                wait = min(wait, deadline - loop.time())
-                if wait <= 0:
-                    break
+            monitor = Monitor(on_finding=told)
+            fleet.bus.subscribe(monitor)
+        done = asyncio.Event()
+        with stopping_on_signals(done.set):
             try:
-                await asyncio.wait_for(done.wait(), wait)
-            except asyncio.TimeoutError:
-                pass
-            show.update()
-        show.finish()
-        await fleet.stop()
-    finally:
-        await fleet.stop()
-        if manager is not None:
-            await manager.close()
-        if handler is not None:
-            remove_frame_log(handler)
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                loop.remove_signal_handler(sig)
-            except (NotImplementedError, RuntimeError):  # pragma: no cover
-                pass
+                await fleet.start()
+                print(f"Fleet: {options.describe()}", file=progress, flush=True)
+                show = Progress(fleet, progress)
+                async for _ in ticks(done, show.every, options.duration):
+                    show.update()
+                show.finish()
+            finally:
+                await fleet.stop()
     report, lines, failed = fleet.snapshot(), fleet.summary(), fleet.failed
     if monitor is not None:
         findings = monitor.finish()

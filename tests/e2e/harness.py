@@ -265,6 +265,17 @@ class SimProcess:
         self.close()
 
 
+def run_fleet(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+    """`ocppsim fleet <args>` headless, as CI runs it, to its end: exit status and output."""
+    return subprocess.run(
+        [*ocppsim_command(), "fleet", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
 def start_cs(port: int, *options: str, timeout: float = DEFAULT_TIMEOUT) -> SimProcess:
     """`ocppsim start_cs <port> …`, returned once it listens."""
     sim = SimProcess(["start_cs", str(port), *options], name=f"cs:{port}")

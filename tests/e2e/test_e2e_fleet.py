@@ -9,7 +9,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from harness import free_port, ocppsim_command, start_cs
+from harness import free_port, ocppsim_command, run_fleet, start_cs
 
 BEHAVIOUR = """
 from ocppsim.api import PluginApi
@@ -28,16 +28,6 @@ def on_load(api: PluginApi) -> None:
 """
 
 
-def fleet(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*ocppsim_command(), "fleet", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
-
-
 def test_a_headless_fleet_reports_and_succeeds(tmp_path: Path) -> None:
     port = free_port()
     report = tmp_path / "report.json"
@@ -46,7 +36,7 @@ def test_a_headless_fleet_reports_and_succeeds(tmp_path: Path) -> None:
     plugins.mkdir()
     (plugins / "counting.py").write_text(BEHAVIOUR)
     with start_cs(port, "-u", "/ocpp"):
-        done = fleet(
+        done = run_fleet(
             f"ws://127.0.0.1:{port}/ocpp",
             "20",
             "-p",
@@ -111,7 +101,7 @@ def test_a_fleet_whose_calls_fail_exits_1(tmp_path: Path) -> None:
     port = free_port()
     report = tmp_path / "r.json"
     with start_cs(port, "-u", "/ocpp", "-p", "ocpp2.0.1"):  # it does not serve 1.6
-        done = fleet(
+        done = run_fleet(
             f"ws://127.0.0.1:{port}/ocpp",
             "3",
             "-p",
@@ -144,7 +134,7 @@ def test_bad_options_exit_2_with_a_reason(tmp_path: Path) -> None:
         ),
     ]
     for args, message in cases:
-        done = fleet(*args)
+        done = run_fleet(*args)
         assert done.returncode == 2, (args, done.stdout, done.stderr)
         assert message in done.stderr, (args, done.stderr)
         assert "Traceback" not in done.stderr + done.stdout

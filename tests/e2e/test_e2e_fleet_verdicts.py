@@ -6,20 +6,9 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 
-from harness import free_port, ocppsim_command, start_cs
-
-
-def fleet(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*ocppsim_command(), "fleet", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
+from harness import free_port, run_fleet, start_cs
 
 
 def test_a_fleet_with_a_fault_on_a_share_and_verdicts(tmp_path: Path) -> None:
@@ -32,7 +21,7 @@ def test_a_fleet_with_a_fault_on_a_share_and_verdicts(tmp_path: Path) -> None:
     with start_cs(port, "-u", "/ocpp") as cs:
         cs.send("fault invalid-answer --cs --action StatusNotification")
         cs.expect(r"cs: fault set: answers that break their schema to every charge point")
-        done = fleet(
+        done = run_fleet(
             f"ws://127.0.0.1:{port}/ocpp",
             "10",
             "-p",
@@ -74,12 +63,12 @@ def test_a_fleet_with_a_fault_on_a_share_and_verdicts(tmp_path: Path) -> None:
 
 def test_fleet_fault_options_that_cannot_work_exit_2() -> None:
     url = f"ws://127.0.0.1:{free_port()}/ocpp"
-    unknown = fleet(url, "2", "--fault", "nonsense")
+    unknown = run_fleet(url, "2", "--fault", "nonsense")
     assert unknown.returncode == 2 and "nonsense" in unknown.stderr
     assert "Traceback" not in unknown.stderr
-    lone = fleet(url, "2", "--fraction", "0.5")
+    lone = run_fleet(url, "2", "--fraction", "0.5")
     assert lone.returncode == 2 and "go with --fault KIND" in lone.stderr
-    share = fleet(url, "2", "--fault", "drop", "--fraction", "2")
+    share = run_fleet(url, "2", "--fault", "drop", "--fraction", "2")
     assert share.returncode == 2 and "--fraction" in share.stderr
-    option = fleet(url, "2", "--fault", "delay", "--fault-option", "colour=blue")
+    option = run_fleet(url, "2", "--fault", "delay", "--fault-option", "colour=blue")
     assert option.returncode == 2 and "colour" in option.stderr
