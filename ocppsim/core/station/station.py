@@ -231,7 +231,7 @@ class ChargingStation(Liveness):
 
     def __init__(
         self,
-        version: str = VERSIONS[0],
+        version: str = "2.0.1",
         info: StationInfo | None = None,
         *,
         new_transaction_id: Callable[[], str] = lambda: str(uuid.uuid4()),

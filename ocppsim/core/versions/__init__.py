@@ -102,7 +102,12 @@ def _missing(entry: OcppVersion) -> str | None:
     """Why `entry` cannot be used here (its schemas are not installed), else None."""
     if entry.schemas.installed():
         return None
-    need = entry.schemas.requirement or f"its schemas in {entry.schemas.root()}"
+    need = entry.schemas.requirement
+    if need is None:
+        try:
+            need = f"its schemas in {entry.schemas.root()}"
+        except ImportError:  # the package that holds them is not installed
+            need = f"the `{entry.schemas.package}` package"
     return f"{entry.title} needs {need}"
 
 

@@ -331,6 +331,7 @@ VERSION = OcppVersion(
         origin="OCA's OCPP 1.6 JSON schemas (and the security whitepaper's), as the PyPI"
         " package `ocpp` ships them, with the errata listed in [the index](index.md)",
         errata=ERRATA,
+        requirement="the `ocpp` package (pip install ocpp)",
         declared_draft=True,
         kept=KEPT,
     ),

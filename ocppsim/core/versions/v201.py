@@ -20,6 +20,7 @@ SCHEMAS = SchemaSource(
     dialect="draft6",
     package="ocpp",
     origin="OCA's OCPP 2.0.1 JSON schemas, as the ocpp package ships them",
+    requirement="the `ocpp` package (pip install ocpp)",
 )
 
 VERSION = OcppVersion(

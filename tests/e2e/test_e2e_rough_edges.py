@@ -1,0 +1,89 @@
+"""Rough edges a user met at the prompt: what a missing dependency, a wrong scheme, a slow or
+odd peer and a refused boot look like from the `ocppsim` command. Each test is the line (or
+the answer) the user should get instead of a traceback, a silent close or a guess."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from harness import ocppsim_command
+
+
+def _run(args: list[str], env_path: Path, stdin: str = "quit\n") -> str:
+    """`ocppsim <args>` with `env_path` first on PYTHONPATH; its whole output."""
+    import os
+
+    env = dict(os.environ)
+    env.update({"PYTHONPATH": str(env_path), "PYTHONUNBUFFERED": "1", "TERM": "dumb"})
+    done = subprocess.run(
+        [*ocppsim_command(), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    return done.stdout + done.stderr
+
+
+@pytest.fixture
+def without_ocpp(tmp_path: Path) -> Path:
+    """A PYTHONPATH folder that makes `import ocpp` fail, as if the package were not installed."""
+    (tmp_path / "sitecustomize.py").write_text('import sys\nsys.modules["ocpp"] = None\n')
+    return tmp_path
+
+
+@pytest.fixture
+def ocpp_without_21(tmp_path: Path) -> Path:
+    """A PYTHONPATH folder with an `ocpp` package that has the 1.6 and 2.0.1 schema folders and
+    no 2.1 one: the `ocpp` 2.0.0 that Python 3.10 gets."""
+    package = tmp_path / "ocpp"
+    for folder in ("v16/schemas", "v201/schemas"):
+        (package / folder).mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["start_cs", "0", "-p", "ocpp1.6"], "Error: OCPP 1.6 needs the `ocpp` package"),
+        (["start_cs", "0", "-p", "ocpp2.0.1"], "Error: OCPP 2.0.1 needs the `ocpp` package"),
+        (
+            ["start_cp", "ws://127.0.0.1:9/ocpp", "cp1", "-p", "ocpp1.6"],
+            "Error: OCPP 1.6 needs the `ocpp` package",
+        ),
+        (
+            ["fleet", "ws://127.0.0.1:9/ocpp", "1", "-p", "ocpp2.0.1"],
+            "OCPP 2.0.1 needs the `ocpp` package",
+        ),
+    ],
+)
+def test_without_the_ocpp_package_a_version_that_needs_it_says_what_to_install(
+    without_ocpp: Path, args: list[str], expected: str
+) -> None:
+    """Without `ocpp` the command started with an ImportError traceback, whatever version was
+    asked for; now only a version that needs it is refused, with what to install."""
+    output = _run(args, without_ocpp)
+    assert expected in output and "pip install ocpp" in output, output
+    assert "Traceback" not in output, output
+
+
+def test_without_the_ocpp_package_1_2_and_1_5_still_work(without_ocpp: Path) -> None:
+    """OCPP 1.2 and 1.5 need nothing from `ocpp`: a Central System starts and stops."""
+    output = _run(["start_cs", "0", "-p", "ocpp1.2,ocpp1.5"], without_ocpp)
+    assert "cs: Server is listening on port" in output, output
+    assert "Traceback" not in output and "Error" not in output, output
+
+
+def test_ocpp_2_1_without_its_schemas_says_what_it_needs(ocpp_without_21: Path) -> None:
+    """On Python 3.10 the newest `ocpp` (2.0.0) has no 2.1 schemas: asking for 2.1 says which
+    release it needs and that that release needs Python 3.11 (no `pip install` advice: pip
+    finds no 2.1 release for 3.10); the other versions still start."""
+    output = _run(["start_cs", "0", "-p", "ocpp2.1"], ocpp_without_21)
+    assert "Error: OCPP 2.1 needs the `ocpp` package 2.1 or newer (Python 3.11+)." in output
+    assert "Traceback" not in output, output
+    output = _run(["start_cs", "0", "-p", "ocpp1.2,ocpp1.5"], ocpp_without_21)
+    assert "cs: Server is listening on port" in output, output
