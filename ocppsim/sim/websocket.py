@@ -4,6 +4,7 @@ accepts charge points (SPEC §5) and how a Charge Point dials its Central System
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import TYPE_CHECKING
@@ -13,7 +14,7 @@ from websockets.exceptions import ConnectionClosed
 
 from ocppsim.core import rpc
 from ocppsim.core.errors import OcppSimError
-from ocppsim.core.versions import by_subprotocol, subprotocols
+from ocppsim.core.versions import OcppVersion, by_subprotocol, subprotocols
 from ocppsim.sim.link import EncodeError, LinkUser
 from ocppsim.sim.log import ERROR, WARNING
 from ocppsim.sim.peer import CallFailed, raw_call
@@ -32,6 +33,45 @@ __all__ = ["ConnectFailed", "JsonLink", "WebsocketClient", "WebsocketServer"]
 
 #: On stop, how long connections get to finish their closing handshake before being dropped.
 SHUTDOWN_GRACE = 2.0
+
+#: The longest charge point identity a Central System accepts in a connection URL, whatever
+#: the version (as a SOAP chargeBoxIdentity): it keeps the identity for every connection, and
+#: a URL path may be kilobytes long. A version may allow fewer (`OcppVersion.identity`).
+MAX_IDENTITY = 255
+
+
+def identity_problem(cp_id: str, version: OcppVersion | None = None) -> str | None:
+    """Why `cp_id` (decoded from the connection URL) cannot be a charge point identity, for
+    any version (None) or for `version` (its rule, OCPP 2.x: 48 characters of
+    identifierString); None when it can."""
+    if version is None:
+        if len(cp_id) > MAX_IDENTITY:
+            length = len(cp_id)
+            return f"the charge point identity is {length} characters long: at most {MAX_IDENTITY}"
+        if not cp_id.isprintable():
+            return "the charge point identity holds a control character"
+        return None
+    if version.identity is None:
+        return None
+    most, allowed = version.identity
+    if len(cp_id) > most:
+        return (
+            f"the charge point identity is {len(cp_id)} characters long: {version.title}"
+            f" allows at most {most}"
+        )
+    wrong = next((c for c in cp_id if re.fullmatch(allowed, c) is None), None)
+    if wrong is not None:
+        return (
+            f"the charge point identity holds {wrong!r}: {version.title} allows letters, digits"
+            " and * - _ = + | @ . only (identifierString without ':')"
+        )
+    return None
+
+
+def _shown_identity(cp_id: str) -> str:
+    """An identity for a log line: bounded, control characters escaped."""
+    text = cp_id if len(cp_id) <= 40 else cp_id[:39] + "…"
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
 
 
 class JsonLink:
@@ -140,6 +180,7 @@ class WebsocketServer:
             ssl=security.ssl_context if security is not None else None,
             on_tls_failure=self._tls_failed,
             on_tls_at_plain_port=self._tls_at_plain_port,
+            on_handshake_timeout=self._handshake_timed_out,
             reuse_port=self.reuse_port,
         )
         return self._server.port
@@ -150,6 +191,17 @@ class WebsocketServer:
             self.cs.speaker,
             f"Error: connection from {remote} refused: it began a TLS handshake (wss://) and this "
             "port speaks plain ws:// (start_cs --tls-cert FILE --tls-key FILE serves wss://).",
+            ERROR,
+        )
+
+    def _handshake_timed_out(self, remote: str) -> None:
+        """A client connected and sent no complete handshake request in time: it got 408."""
+        from ocppsim.transport.ws import server
+
+        self.cs.bus.notice(
+            self.cs.speaker,
+            f"Error: connection from {remote} closed (HTTP 408 Request Timeout): no complete"
+            f" WebSocket handshake request within {server.OPEN_TIMEOUT:g} s.",
             ERROR,
         )
 
@@ -209,14 +261,28 @@ class WebsocketServer:
             )
             cs.bus.notice(cs.speaker, f"Error: connection refused: {text}", ERROR)
             return Rejection(HTTPStatus.BAD_REQUEST, text + "\n")
+        problem = identity_problem(cp_id)
         served = subprotocols("websocket")
         for name in offered:
+            if problem is not None:
+                break
             if name in cs.protocols and name in served:
+                problem = identity_problem(cp_id, by_subprotocol(name))
+                if problem is not None:
+                    break
                 if cs.security is not None:
                     refused = self._check_security(cp_id, name, handshake)
                     if refused is not None:
                         return refused
                 return cp_id, name
+        if problem is not None:
+            cs.bus.notice(
+                cs.speaker,
+                f"Error: connection of #{_shown_identity(cp_id)} refused (HTTP 400 Bad Request):"
+                f" {problem}.",
+                ERROR,
+            )
+            return Rejection(HTTPStatus.BAD_REQUEST, problem[0].upper() + problem[1:] + ".\n")
         if not offered:
             text = "No subprotocol offered"
         else:
@@ -225,7 +291,8 @@ class WebsocketServer:
         status = HTTPStatus.BAD_REQUEST
         cs.bus.notice(
             cs.speaker,
-            f"Error: connection of #{cp_id} refused (HTTP {status.value} {status.phrase}): {text}.",
+            f"Error: connection of #{_shown_identity(cp_id)} refused"
+            f" (HTTP {status.value} {status.phrase}): {text}.",
             ERROR,
         )
         return Rejection(status, text + "\n")

@@ -99,7 +99,7 @@ def echo(link: Link, text: str) -> None:
     link.send_now(text)
 
 
-def test_text_binary_and_fragmented_messages_arrive_whole() -> None:
+def test_text_and_fragmented_messages_arrive_whole() -> None:
     async def scenario() -> list[str]:
         recorder = Recorder(echo)
         async with server(recorder) as url:
@@ -109,13 +109,39 @@ def test_text_binary_and_fragmented_messages_arrive_whole() -> None:
                 assert await ws.recv() == "plain"
                 await ws.send(["frag", "ment", "ed ✓"])  # one message in three frames
                 assert await ws.recv() == "fragmented ✓"
-                await ws.send(b"bin\xc3\xa9")
-                assert await ws.recv() == "biné"
-                await ws.send([b"a", b"b"])
-                assert await ws.recv() == "ab"
         return recorder.frames
 
-    assert run(scenario) == ["plain", "fragmented ✓", "biné", "ab"]
+    assert run(scenario) == ["plain", "fragmented ✓"]
+
+
+@pytest.mark.parametrize("message", [b'[2,"1","Heartbeat",{}]', [b"[2,", b'"1","Heartbeat",{}]']])
+def test_a_binary_message_is_refused_with_1003_and_the_text_before_it_arrives(
+    message: bytes | list[bytes],
+) -> None:
+    """OCPP-J messages are text frames: a binary one (whole or in fragments) closes the
+    connection with 1003 and a reason, where it used to be read as UTF-8 text; what came
+    before it is delivered, nothing of it is."""
+
+    async def scenario() -> tuple[list[str], int | None, str | None, str]:
+        recorder = Recorder(echo)
+        async with server(recorder) as url:
+            async with connect(url + "/ocpp/CP1", subprotocols=["ocpp1.5"]) as ws:  # type: ignore[list-item]
+                await ws.send("before")
+                assert await ws.recv() == "before"
+                await ws.send(message)
+                with pytest.raises(ConnectionClosed):
+                    await ws.recv()
+                received = ws.protocol.close_rcvd
+            link = recorder.links.get_nowait()
+            await asyncio.shield(link._lost)
+            code = received.code if received else None
+            reason = received.reason if received else None
+            return recorder.frames, code, reason, link.close_description
+
+    frames, code, reason, description = run(scenario)
+    assert frames == ["before"]
+    assert code == 1003 and reason == connection.BINARY_REFUSED
+    assert description == f"1003 unsupported data: {connection.BINARY_REFUSED}"
 
 
 def test_frames_iterator_gets_what_arrived_before_and_after() -> None:
@@ -390,18 +416,33 @@ def test_handshake_rejections_and_errors_map_to_connect_failed() -> None:
     ]
 
 
-def test_a_silent_client_is_dropped_after_the_open_timeout(monkeypatch) -> None:
+@pytest.mark.parametrize("sent", [b"", b"GET /ocpp/CP1 HTTP/1.1\r\nHost: x\r\n"])
+def test_a_slow_client_gets_408_after_the_open_timeout(monkeypatch, sent: bytes) -> None:
+    """A client that sends nothing, or half a request, within the open timeout is answered
+    408 Request Timeout (it used to be dropped without an answer) and the server is told."""
     monkeypatch.setattr(ws_server, "OPEN_TIMEOUT", 0.2)
 
-    async def scenario() -> bytes:
-        async with server(Recorder()) as url:
-            host, port = url.removeprefix("ws://").split(":")
-            reader, writer = await asyncio.open_connection(host, int(port))
-            data = await asyncio.wait_for(reader.read(), 5)
-            writer.close()
-            return data
+    async def scenario() -> tuple[bytes, list[str], str]:
+        told: list[str] = []
+        srv = await start_server(
+            "127.0.0.1", 0, admit, Recorder(), on_handshake_timeout=told.append
+        )
+        port = srv.sockets[0].getsockname()[1]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(sent)
+        data = await asyncio.wait_for(reader.read(), 5)
+        host, port_ = writer.get_extra_info("sockname")[:2]
+        local = f"{host}:{port_}"
+        writer.close()
+        srv.close()
+        await srv.wait_closed()
+        return data, told, local
 
-    assert run(scenario) == b""
+    data, told, local = run(scenario)
+    assert data.startswith(b"HTTP/1.1 408 Request Timeout\r\n"), data
+    assert b"Connection: close\r\n" in data
+    assert data.endswith(b"No complete WebSocket handshake request within 0.2 s.\n"), data
+    assert told == [local]
 
 
 @pytest.mark.parametrize(

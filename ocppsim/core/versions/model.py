@@ -219,7 +219,9 @@ class OcppVersion:
     messages that travel as SEND (unconfirmed, no response: the message's name is its action,
     its schema and default are named after it, without `Request`). `configuration` defines a
     Charge Point's configuration keys. `central_system` is what the version calls the central
-    side (`Central System`; OCPP 2.x: `CSMS`), for help and docs.
+    side (`Central System`; OCPP 2.x: `CSMS`), for help and docs. `identity` is the rule a
+    charge point identity in an OCPP-J connection URL follows, when the version has one: its
+    longest length and a regex of the characters it may hold.
     """
 
     name: str
@@ -235,6 +237,7 @@ class OcppVersion:
     sends: Mapping[Service, tuple[str, ...]] = field(default_factory=dict)
     configuration: tuple[KeyDefinition, ...] = ()
     central_system: str = "Central System"
+    identity: tuple[int, str] | None = None
     _handled: Mapping[str, frozenset[str]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -173,6 +173,12 @@ def _schedule_period() -> Payload:
     return {"startPeriod": 0, "limit": 16.0, "numberPhases": 3}
 
 
+#: OCPP 2.0.1 Part 4 §3.1.1 (applied to 2.1 too): the charging station identity in the
+#: connection URL is at most 48 characters of identifierString (a Part 2 primitive datatype)
+#: without ':' (it would end the Basic auth user name).
+IDENTITY = (48, r"[A-Za-z0-9*_=+|@.-]")
+
+
 #: The default payloads written by hand (valid in 2.0.1 and 2.1 alike unless a version
 #: replaces one): what a user sees most, and what the schema's minimum would say badly.
 CURATED: dict[str, Payload] = {

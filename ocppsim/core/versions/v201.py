@@ -9,6 +9,7 @@ from ocppsim.core.versions.ocpp2x import (
     CP_ACTIONS_201,
     CS_ACTIONS_201,
     CURATED,
+    IDENTITY,
     SchemaDefaults,
     message_names,
 )
@@ -32,4 +33,5 @@ VERSION = OcppVersion(
     errors=OCPP_2X,
     defaults=SchemaDefaults(SCHEMAS, message_names(ACTIONS, {}), CURATED),
     central_system="CSMS",
+    identity=IDENTITY,
 )

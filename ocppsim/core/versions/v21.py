@@ -12,6 +12,7 @@ from ocppsim.core.versions.ocpp2x import (
     CP_ACTIONS_201,
     CS_ACTIONS_201,
     CURATED,
+    IDENTITY,
     SchemaDefaults,
     message_names,
 )
@@ -89,4 +90,5 @@ VERSION = OcppVersion(
     message_types=frozenset({2, 3, 4, 5, 6}),
     sends=SENDS,
     central_system="CSMS",
+    identity=IDENTITY,
 )

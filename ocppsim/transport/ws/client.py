@@ -155,6 +155,13 @@ async def open_connection(
             ) from exc
         phrase = exc.response.reason_phrase
         why = _first_line(exc.response.body)
+        if 300 <= status < 400:  # a redirect (RFC 9110 §15.4): where to, not why
+            location = _first_line(exc.response.headers.get("Location", "").encode())
+            why = (
+                f"it redirects to {location}: ocppsim follows no redirect, connect to that URL"
+                if location
+                else "a redirect without a Location header (it does not say where to)"
+            )
         text = f"server rejected the connection: HTTP {status} {phrase}" + (
             f": {why}" if why else ""
         )

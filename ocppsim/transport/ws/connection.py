@@ -43,6 +43,12 @@ quiet = logging.getLogger("ocppsim.transport.websockets")
 quiet.addHandler(logging.NullHandler())
 quiet.propagate = False
 
+#: The reason of the close (1003 unsupported data) that answers a binary message: OCPP-J
+#: messages are JSON text in UTF-8 (OCPP-J 1.6 §4.1.2), what RFC 6455 §5.6 carries in text
+#: frames; a peer that sends binary frames is told so rather than read as if it had not (the
+#: SteVe Central System refuses them the same way).
+BINARY_REFUSED = "binary frame: OCPP-J messages are text frames"
+
 _TEXT, _BINARY, _CONT, _PONG = Opcode.TEXT, Opcode.BINARY, Opcode.CONT, Opcode.PONG
 OPEN, CONNECTING = State.OPEN, State.CONNECTING
 
@@ -99,7 +105,7 @@ class Connection(asyncio.Protocol):
         self._backlog: list[str] = []  # at most BACKLOG_HIGH: a list is 1/10 of a deque
         self._wakeup: asyncio.Future[None] | None = None
         self._fragments: list[BytesLike] = []
-        self._fragment_binary = False
+        self._binary_refused = False
         self._lost: asyncio.Future[None] = self._loop.create_future()
         self._handshake: asyncio.Future[None] = self._loop.create_future()
         self._write_paused = False
@@ -153,8 +159,8 @@ class Connection(asyncio.Protocol):
         """From now on call `on_frame(text)` for each message received, in order, straight
         from the reading callback, and `on_closed(error)` once the TCP connection is gone;
         returns at once (no task waits for the connection). A text message is delivered as
-        is, a binary one decoded as UTF-8. If `on_frame` raises, the connection is closed
-        (1011) and `on_closed` gets the exception."""
+        is; a binary one closes the connection (see `BINARY_REFUSED`). If `on_frame` raises,
+        the connection is closed (1011) and `on_closed` gets the exception."""
         backlog = self._backlog
         while backlog:
             on_frame(backlog.pop(0))
@@ -172,8 +178,8 @@ class Connection(asyncio.Protocol):
     async def serve(self, on_frame: Callable[[str], None]) -> None:
         """Call `on_frame(text)` for each message received, in order, straight from the
         reading callback, until the connection closes. A text message is delivered as
-        is, a binary one decoded as UTF-8. If `on_frame` raises, the connection is
-        closed (1011) and the exception raised here."""
+        is; a binary one closes the connection (see `BINARY_REFUSED`). If `on_frame` raises,
+        the connection is closed (1011) and the exception raised here."""
         backlog = self._backlog
         while backlog:
             on_frame(backlog.pop(0))
@@ -352,31 +358,33 @@ class Connection(asyncio.Protocol):
 
     def _frame_received(self, frame: Frame) -> None:
         opcode = frame.opcode
-        if opcode is _TEXT or opcode is _BINARY:
+        if opcode is _TEXT:
             if not frame.fin:
                 self._fragments = [frame.data]
-                self._fragment_binary = opcode is _BINARY
                 return
-            self._message_received(frame.data, opcode is _BINARY)
+            self._message_received(frame.data)
+        elif opcode is _BINARY:  # refused at its first frame: nothing of it is kept
+            self._binary_refused = True
+            if self._protocol.state is OPEN:
+                self._fail(CloseCode.UNSUPPORTED_DATA, BINARY_REFUSED)
         elif opcode is _CONT:
+            if self._binary_refused:
+                return
             self._fragments.append(frame.data)
             if frame.fin:
                 data = b"".join(self._fragments)
                 self._fragments = []
-                self._message_received(data, self._fragment_binary)
+                self._message_received(data)
         elif opcode is _PONG:
             self._pong_received(bytes(frame.data))
         # PING: the protocol queued the pong (already written); CLOSE: it answered
 
-    def _message_received(self, data: BytesLike, binary: bool) -> None:
-        if binary:
-            text = str(data, "utf-8", "replace")
-        else:
-            try:
-                text = str(data, "utf-8")
-            except UnicodeDecodeError as exc:
-                self._fail(CloseCode.INVALID_DATA, f"{exc.reason} at position {exc.start}")
-                return
+    def _message_received(self, data: BytesLike) -> None:
+        try:
+            text = str(data, "utf-8")
+        except UnicodeDecodeError as exc:
+            self._fail(CloseCode.INVALID_DATA, f"{exc.reason} at position {exc.start}")
+            return
         on_frame = self._on_frame
         if on_frame is None:
             self._backlog.append(text)

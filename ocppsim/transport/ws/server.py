@@ -4,7 +4,9 @@ handshake as `admit` decides and hands each accepted connection to `on_connectio
 With an `ssl.SSLContext` it speaks TLS (`wss://`): `admit` sees the TLS session of the request
 it judges (the client certificate, profile 3), and a TLS handshake that fails is told to
 `on_tls_failure` with its exception. Without one, a client that begins a TLS handshake (a
-`wss://` URL at a `ws://` port) is told to `on_tls_at_plain_port` and closed.
+`wss://` URL at a `ws://` port) is told to `on_tls_at_plain_port` and closed. A client whose
+handshake request is not complete within `OPEN_TIMEOUT` gets 408 Request Timeout and is told to
+`on_handshake_timeout`.
 """
 
 from __future__ import annotations
@@ -81,6 +83,9 @@ Admit = Callable[[str, "list[str] | None", Handshake], "tuple[str, str] | Reject
 OnTlsFailure = Callable[[BaseException], None]
 #: on_tls_at_plain_port(remote): a client at `remote` began a TLS handshake on a plain port.
 OnTlsAtPlainPort = Callable[[str], None]
+#: on_handshake_timeout(remote): the client at `remote` sent no complete handshake request in
+#: time; it got 408 Request Timeout.
+OnHandshakeTimeout = Callable[[str], None]
 #: on_connection(connection, cp_id): told of each accepted connection, from the reading
 #: callback; a coroutine it returns runs for the connection's life, which ends with it.
 OnConnection = Callable[[Connection, str], "Awaitable[None] | None"]
@@ -147,8 +152,26 @@ class _ServerConnection(Connection):
 
     def _handshake_timed_out(self) -> None:
         self._open_timer = None
-        if self._protocol.state is CONNECTING and self._transport is not None:
+        protocol = self._protocol
+        if protocol.state is not CONNECTING or self._transport is None:
+            return
+        if self._answered or protocol.eof_sent:  # answered, and the peer never closed
             self._transport.abort()
+            return
+        # no complete request in time: say so (RFC 9110 §15.5.9) rather than just close
+        assert isinstance(protocol, ServerProtocol)
+        self._answered = True
+        response = protocol.reject(
+            HTTPStatus.REQUEST_TIMEOUT,
+            f"No complete WebSocket handshake request within {OPEN_TIMEOUT:g} s.\n",
+        )
+        response.headers["Server"] = SERVER
+        protocol.send_response(response)
+        self._write_out()
+        told = self._server.on_handshake_timeout
+        if told is not None:
+            told(self.remote_address)
+        self._handshake_failed()
 
     def _handshake_failed(self) -> None:
         if self._open_timer is not None:
@@ -241,12 +264,14 @@ class Server:
         max_size: int,
         ssl: ssl.SSLContext | None = None,
         on_tls_at_plain_port: OnTlsAtPlainPort | None = None,
+        on_handshake_timeout: OnHandshakeTimeout | None = None,
     ):
         self.admit = admit
         self.on_connection = on_connection
         self.max_size = max_size
         self.ssl = ssl
         self.on_tls_at_plain_port = on_tls_at_plain_port
+        self.on_handshake_timeout = on_handshake_timeout
         self.port = 0
         self.connections: set[_ServerConnection] = set()
         self.tasks: set[asyncio.Task[None]] = set()
@@ -294,6 +319,7 @@ async def start_server(
     ssl: ssl.SSLContext | None = None,
     on_tls_failure: OnTlsFailure | None = None,
     on_tls_at_plain_port: OnTlsAtPlainPort | None = None,
+    on_handshake_timeout: OnHandshakeTimeout | None = None,
     reuse_port: bool = False,
 ) -> Server:
     """Listen for Charge Points on every address of `host` (all interfaces when None), on
@@ -301,14 +327,15 @@ async def start_server(
     `on_connection(connection, cp_id)` is told of each accepted connection. With `ssl`,
     connections speak TLS, and a TLS handshake that fails is told to `on_tls_failure` (its
     peer gets the alert that says why); without, a client that begins a TLS handshake is told
-    to `on_tls_at_plain_port`. With `reuse_port` (SO_REUSEPORT), other processes that ask for
-    it too listen on the same port, and the kernel spreads new connections over them: one
-    process holds no more connections than its open-file limit."""
+    to `on_tls_at_plain_port`; a client whose request is not complete within `OPEN_TIMEOUT`
+    gets 408 and is told to `on_handshake_timeout`. With `reuse_port` (SO_REUSEPORT), other
+    processes that ask for it too listen on the same port, and the kernel spreads new
+    connections over them: one process holds no more connections than its open-file limit."""
     if ssl is not None and on_tls_failure is not None:
         from ocppsim.security.tls import report_handshake_failures
 
         report_handshake_failures(ssl, on_tls_failure)
-    server = Server(admit, on_connection, max_size, ssl, on_tls_at_plain_port)
+    server = Server(admit, on_connection, max_size, ssl, on_tls_at_plain_port, on_handshake_timeout)
     loop = asyncio.get_running_loop()
 
     async def bind(address: str, port: int) -> tuple[asyncio.Server, int]:
