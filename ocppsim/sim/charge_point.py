@@ -166,6 +166,8 @@ class ChargePoint:
         #: security events to report once connected again (a TLS failure; at most a few)
         self.security_events: list[dict[str, Any]] = []
         self._booted = False  # a BootNotification was accepted: events may go out
+        #: the last boot was answered Rejected, in a version where that silences it (1.6 §4.2)
+        self._boot_rejected = False
         self._event_tasks: set[asyncio.Task[None]] = set()
         self.pinger = Pinger(ping_interval)
         self.peer: Peer | None = None
@@ -467,6 +469,7 @@ class ChargePoint:
             on_closed=self._detached,
             configuration=self.configuration,
             heard=self._heard,
+            silent=self._silent,
         )
         self.peer = peer
         profile = getattr(link, "profile", None)
@@ -561,10 +564,25 @@ class ChargePoint:
     def _heard(self, peer: Peer, action: str, request: Any, result: Any) -> None:
         """Every CALLRESULT this Charge Point gets, as it is read: its model hears of it (or,
         stateless, its configuration notes a boot's heartbeat interval)."""
+        if action == "BootNotification" and isinstance(result, dict):
+            rejected = result.get("status") == "Rejected"
+            self._boot_rejected = rejected and get(self.version).silent_while_rejected
         if self.driver is not None:
             self.driver.heard(action, request, result)
         else:
             self.configuration.heard(action, result)
+
+    def _silent(self, action: str) -> str | None:
+        """Why a CALL of the Central System goes unanswered now: after a boot answered
+        Rejected, OCPP 1.6 §4.2 has the Charge Point answer nothing until a boot is accepted
+        (over OCPP-J; a SOAP request always gets its HTTP response)."""
+        peer = self.peer
+        if not self._boot_rejected or peer is None or peer.transport != "websocket":
+            return None
+        return (
+            "the Central System rejected this charge point's boot, and while Rejected it answers"
+            f" nothing ({get(self.version).title} §4.2) until a BootNotification is accepted"
+        )
 
     # -- security events ------------------------------------------------------------------
 

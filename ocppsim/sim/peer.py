@@ -120,6 +120,7 @@ class Peer:
         "_on_send",
         "_heard",
         "_on_closed",
+        "_silent",
         "_waiting",
         "_lock",
         "_handlers",
@@ -143,10 +144,12 @@ class Peer:
         on_closed: Callable[[Peer], None] | None = None,
         configuration: Configuration | None = None,
         heard: Hearer | None = None,
+        silent: Callable[[str], str | None] | None = None,
     ):
         """`heard` is told of each CALLRESULT as it is read, before the caller awaiting it
         resumes (so a Charge Point's state follows the order of the wire: a boot's answer
-        before a CALL that came after it); `on_result` once the caller has it."""
+        before a CALL that came after it); `on_result` once the caller has it. `silent(action)`
+        says why a CALL received now goes unanswered (None: it is answered)."""
         self.link = link
         self.session = session
         self.speaker = speaker
@@ -165,6 +168,7 @@ class Peer:
         self._on_send = on_send
         self._heard = heard
         self._on_closed = on_closed
+        self._silent = silent
         self._waiting: dict[str, asyncio.Future[Any]] = {}
         self._lock: asyncio.Lock | None = None  # made on the first CALL: most peers get none
         self._handlers: set[asyncio.Task[None]] | None = None
@@ -390,6 +394,11 @@ class Peer:
             self.bus.publish(  # (frame_received, inline: the hot path)
                 events.FrameReceived(self.speaker, self.label, self.transport, wire, text, call)
             )
+            if self._silent is not None:
+                why = self._silent(call.action)
+                if why is not None:
+                    self.notice(f"{call.action} #{call.unique_id} not answered: {why}.")
+                    return
             quick = None
             if self._quick_answer is not None:
                 try:

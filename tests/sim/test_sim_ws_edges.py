@@ -195,3 +195,90 @@ def test_a_redirect_without_location_is_a_clear_connect_error(lines) -> None:
 
     line = asyncio.run(scenario())
     assert "a redirect without a Location header (it does not say where to)" in line, line
+
+
+@pytest.mark.parametrize("behave", [True, False], ids=["model", "scripted"])
+def test_a_16_charge_point_rejected_at_boot_answers_nothing_until_accepted(
+    lines, behave: bool
+) -> None:
+    """OCPP 1.6 §4.2: "While Rejected, the Charge Point SHALL NOT respond to any Central
+    System initiated message." It used to answer; now the CALL goes unanswered with a line
+    that says why, and a boot answered Accepted ends the silence."""
+
+    async def scenario() -> tuple[str, dict, list[str]]:
+        sim = Simulator()
+        status = {"value": "Rejected"}
+
+        def boot(payload: dict) -> dict:
+            return {
+                "currentTime": "2024-01-01T00:00:00Z",
+                "interval": 300,
+                "status": status["value"],
+            }
+
+        sim.cs_behaviour.on_call("BootNotification", boot)
+        cs = CentralSystem(
+            0, host="127.0.0.1", behaviour=sim.cs_behaviour, endpoint="/ocpp", versions="ocpp1.6"
+        )
+        sim.add_central_system(cs)
+        await cs.start()
+        cp = ChargePoint(
+            f"ws://127.0.0.1:{cs.port}/ocpp",
+            "rej01",
+            version="ocpp1.6",
+            behaviour=sim.cp_behaviour,
+            behave=behave,
+        )
+        sim.add_charge_point(cp)
+        cp.start()
+        try:
+            await lines.wait_for(r"cs: ChargePoint #rej01 connected")
+            if not behave:
+                await sim.cp_call("rej01", "BootNotification", [])
+            await lines.wait_for(r'cp#rej01: <<cs \[3,"[^"]+",\{.*"Rejected"')
+            start = len(lines.lines)
+            call = asyncio.create_task(sim.remote_call("rej01", "GetConfiguration", []))
+            line = await lines.wait_for(r"cp#rej01: GetConfiguration #\S+ not answered", start)
+            assert not call.done()
+            call.cancel()
+            status["value"] = "Accepted"
+            await sim.cp_call("rej01", "BootNotification", [])
+            result = await sim.remote_call("rej01", "GetConfiguration", [])
+            return line, result, lines.lines[start:]
+        finally:
+            await sim.shutdown()
+
+    line, result, later = asyncio.run(scenario())
+    assert "while Rejected it answers nothing (OCPP 1.6 §4.2)" in line, line
+    assert "configurationKey" in result
+    answers = [text for text in later if "cp#rej01: >>cs [3," in text]
+    assert len(answers) == 1, later  # the GetConfiguration after the accepted boot only
+
+
+def test_a_15_charge_point_rejected_at_boot_still_answers(lines) -> None:
+    """OCPP 1.5 says nothing of the kind: its Charge Point answers as it always did."""
+
+    async def scenario() -> dict:
+        sim = Simulator()
+        rejected = {
+            "currentTime": "2024-01-01T00:00:00Z",
+            "heartbeatInterval": 300,
+            "status": "Rejected",
+        }
+        sim.cs_behaviour.on_call("BootNotification", lambda payload: rejected)
+        cs = CentralSystem(
+            0, host="127.0.0.1", behaviour=sim.cs_behaviour, endpoint="/ocpp", versions="ocpp1.5"
+        )
+        sim.add_central_system(cs)
+        await cs.start()
+        cp = ChargePoint(f"ws://127.0.0.1:{cs.port}/ocpp", "old01", version="ocpp1.5")
+        sim.add_charge_point(cp)
+        cp.start()
+        try:
+            await lines.wait_for(r"cs: ChargePoint #old01 connected")
+            await sim.cp_call("old01", "BootNotification", [])
+            return await sim.remote_call("old01", "GetConfiguration", [])
+        finally:
+            await sim.shutdown()
+
+    assert "configurationKey" in asyncio.run(scenario())

@@ -231,7 +231,7 @@ class ChargingStation(Liveness):
 
     def __init__(
         self,
-        version: str = "2.0.1",
+        version: str | None = None,
         info: StationInfo | None = None,
         *,
         new_transaction_id: Callable[[], str] = lambda: str(uuid.uuid4()),
@@ -239,6 +239,8 @@ class ChargingStation(Liveness):
         accept_certificate: Callable[[str, Any, str], Any] | None = None,
         certificates: CertificateStore | None = None,
     ):
+        if version is None:  # the oldest it plays (none when the `ocpp` package is missing)
+            version = VERSIONS[0] if VERSIONS else ""
         if version not in VERSIONS:
             why = versions.unavailable().get(version)
             plays = versions.one_of(VERSIONS)

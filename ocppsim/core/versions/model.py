@@ -221,7 +221,9 @@ class OcppVersion:
     Charge Point's configuration keys. `central_system` is what the version calls the central
     side (`Central System`; OCPP 2.x: `CSMS`), for help and docs. `identity` is the rule a
     charge point identity in an OCPP-J connection URL follows, when the version has one: its
-    longest length and a regex of the characters it may hold.
+    longest length and a regex of the characters it may hold. `silent_while_rejected`: a
+    Charge Point whose boot was answered Rejected answers no CALL of the Central System until
+    a boot is accepted (OCPP 1.6 §4.2).
     """
 
     name: str
@@ -238,6 +240,7 @@ class OcppVersion:
     configuration: tuple[KeyDefinition, ...] = ()
     central_system: str = "Central System"
     identity: tuple[int, str] | None = None
+    silent_while_rejected: bool = False
     _handled: Mapping[str, frozenset[str]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -344,4 +344,7 @@ VERSION = OcppVersion(
         local_time_as_utc=False,
     ),
     configuration=KEYS_16,
+    # §4.2: "While Rejected, the Charge Point SHALL NOT respond to any Central System
+    # initiated message."
+    silent_while_rejected=True,
 )
