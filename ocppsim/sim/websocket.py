@@ -69,9 +69,8 @@ def identity_problem(cp_id: str, version: OcppVersion | None = None) -> str | No
 
 
 def _shown_identity(cp_id: str) -> str:
-    """An identity for a log line: bounded, control characters escaped."""
-    text = cp_id if len(cp_id) <= 40 else cp_id[:39] + "…"
-    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+    """An identity for a log line, bounded (the console escapes what is unprintable)."""
+    return cp_id if len(cp_id) <= 40 else cp_id[:39] + "…"
 
 
 class JsonLink:

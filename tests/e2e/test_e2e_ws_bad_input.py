@@ -286,18 +286,25 @@ FORGED_PATH = "/ocpp/x%0A%5B2026-01-01%2000:00:00%5D%20cs:%20FORGED%1b%5B2J"
 def test_a_cp_id_can_neither_forge_a_line_nor_drive_the_terminal(
     cs: tuple[SimProcess, str],
 ) -> None:
+    """An identity with control characters is refused (400: no identity holds one), and the
+    line that says so shows it escaped."""
     sim, base = cs
     mark = sim.mark()
 
-    async def scenario() -> None:
-        async with connect(base + FORGED_PATH, subprotocols=["ocpp1.5"]) as ws:
-            await assert_heartbeat(ws, "forged")
+    async def scenario() -> int:
+        try:
+            async with connect(base + FORGED_PATH, subprotocols=["ocpp1.5"]):
+                return 101
+        except InvalidStatus as exc:
+            return exc.response.status_code
 
-    run(scenario)
+    assert run(scenario) == 400
     escaped = r"x\\n\[2026-01-01 00:00:00\] cs: FORGED\\x1b\[2J"
-    sim.expect(rf"cs: ChargePoint #{escaped} connected", since=mark)
-    sim.expect(rf"cs: <<cp#{escaped} \[2,\"forged\",\"Heartbeat\",\{{\}}\]$", since=mark)
-    sim.expect(rf"cp#{escaped}: Disconnected \(1000 normal closure\)$", since=mark)
+    sim.expect(
+        rf"cs: Error: connection of #{escaped} refused \(HTTP 400 Bad Request\): the charge"
+        r" point identity holds a control character\.$",
+        since=mark,
+    )
     sim.expect_none(r"^\[2026-01-01 00:00:00\] cs: FORGED", since=mark)
     sim.expect_none("\x1b", since=mark)
 
