@@ -416,6 +416,7 @@ class CentralSystemSide:
             behaviour=behaviour,
             history=0,
             ping_interval=0,
+            stateless=True,  # the suite's answers (default_reply), not the model's
             **options.central_system_options,
         )
         self.speaker = "cs"

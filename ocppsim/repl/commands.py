@@ -260,6 +260,7 @@ async def _start_cs(shell: Shell, parsed: ParsedLine) -> None:
         if port == 0:
             raise CommandError("Error: --reuse-port needs a port (other processes share it).")
         options["reuse_port"] = True
+    options.update(_cs_answers(parsed, command))
     cs = shell.make_central_system(
         transport,
         port=port,
@@ -275,6 +276,31 @@ async def _start_cs(shell: Shell, parsed: ParsedLine) -> None:
     except OSError as exc:
         shell.sim.central_system = None
         raise CommandError(f"Error: cannot listen on port {port}: {exc.strerror or exc}") from exc
+
+
+def _cs_answers(parsed: ParsedLine, command: Command) -> dict[str, Any]:
+    """How the Central System answers idTags and DataTransfer (--accept-tags, --vendor-ids,
+    --stateless), lists and files read and checked."""
+    from ocppsim.core.central import read_list
+
+    options: dict[str, Any] = {}
+    tags = _option(parsed, command, "--accept-tags")
+    vendors = _option(parsed, command, "--vendor-ids")
+    if "--stateless" in parsed.options:
+        if tags is not None or vendors is not None:
+            raise CommandError(
+                "Error: --stateless answers every CALL with the default payload: it takes no"
+                " --accept-tags or --vendor-ids."
+            )
+        return {"stateless": True}
+    try:
+        if tags is not None:
+            options["accept_tags"] = read_list(tags, "idTag")
+        if vendors is not None:
+            options["vendor_ids"] = read_list(vendors, "vendorId")
+    except OcppSimError as exc:
+        raise CommandError(f"Error: {exc}.") from None
+    return options
 
 
 def _cs_security(parsed: ParsedLine, command: Command, transport: str) -> Any:
@@ -1171,6 +1197,25 @@ def _build() -> dict[str, Command]:
                     "--reuse-port",
                     "share the port with other ocppsim processes that give it too "
                     "(SO_REUSEPORT: more connections than one process's open-file limit)",
+                    metavar="",
+                ),
+                Option(
+                    "--accept-tags",
+                    "accept only these idTags/idTokens (a,b,… or @file), refuse any other;"
+                    " default: every tag but the reserved test tags INVALID…, UNKNOWN…,"
+                    " BLOCKED…, EXPIRED…, CONCURRENT…",
+                    metavar="<list|@file>",
+                ),
+                Option(
+                    "--vendor-ids",
+                    "DataTransfer vendorIds served besides fr.tm.cnr and ocppsim (a,b,… or"
+                    " @file; * for every one); any other is answered UnknownVendorId",
+                    metavar="<list|@file>",
+                ),
+                Option(
+                    "--stateless",
+                    "answer every CALL with the version's default payload (one transaction"
+                    " id, every idTag and vendorId accepted), as the original simulator did",
                     metavar="",
                 ),
             ),

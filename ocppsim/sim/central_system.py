@@ -15,10 +15,12 @@ import asyncio
 import importlib
 import time
 from collections.abc import Coroutine, Iterable
+from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ocppsim.core import events, observe
+from ocppsim.core.central import CentralSystemModel
 from ocppsim.core.errors import OcppSimError
 from ocppsim.core.events import EventBus
 from ocppsim.core.rpc import RpcSession
@@ -45,6 +47,8 @@ SERVERS = {
 }
 #: How many charge points that left a Central System remembers, to say when they left.
 REMEMBERED_DEPARTURES = 1000
+#: The answers the Central System's model reads, whoever gave them (a plugin's too).
+_WATCHED = frozenset({"BootNotification", "StartTransaction"})
 
 
 class ServerSide(Protocol):
@@ -125,6 +129,9 @@ class CentralSystem:
         bus: EventBus | None = None,
         resources: Resources | None = None,
         security: CentralSystemSecurity | None = None,
+        accept_tags: Iterable[str] | None = None,
+        vendor_ids: Iterable[str] = (),
+        stateless: bool = False,
         **options: Any,
     ):
         self.port = port
@@ -135,6 +142,10 @@ class CentralSystem:
         self.variant = variant
         self.host = host
         self.behaviour = behaviour or Behaviour("cs")
+        #: what it keeps to answer as OCPP requires (None: stateless, the default answers)
+        self.model: CentralSystemModel | None = None
+        if not stateless:
+            self.model = CentralSystemModel(accept_tags=accept_tags, vendor_ids=vendor_ids)
         #: what charge points must present (TLS, Basic auth, client certificates), if anything
         self.security = security
         self._csr_signing: CsrSigning | None = None
@@ -364,8 +375,8 @@ class CentralSystem:
         and start serving it. A newer link of the same charge point replaces the older one
         (closed in the background)."""
         session = RpcSession(version, "cs", variant=self.variant, unique_id=link.new_unique_id)
-        answer: Any = self.behaviour.answer
-        quick_answer: Any = self.behaviour.quick_answer
+        answer: Any = self.answer_call
+        quick_answer: Any = self.quick_answer_call
         signing = self._signing()
         if signing is not None:  # SignCertificate signed with --ca-key
             answer, quick_answer = signing.answer, signing.quick_answer
@@ -381,6 +392,7 @@ class CentralSystem:
             on_result=self._learning_result if self._learns_passwords else self.behaviour.result,
             on_send=self.behaviour.send_received,
             on_closed=self._detached,
+            heard=self._heard if self.model is not None else None,
         )
         previous = self.peers.get(cp_id)
         self.peers[cp_id] = peer
@@ -403,6 +415,45 @@ class CentralSystem:
             self.faults.attach(peer)
         peer.start()
         return peer
+
+    # -- answering ------------------------------------------------------------------------------
+
+    def quick_answer_call(self, peer: Peer, action: str, payload: Any) -> Any:
+        """The answer to a CALL when no plugin handler has to run (None: one has)."""
+        model = self.model
+        if model is None:
+            return self.behaviour.quick_answer(peer, action, payload)
+        answer = self.behaviour.quick_answer(peer, action, payload, partial(self._own, peer))
+        if answer is not None and action in _WATCHED:
+            model.answered(peer.charge_point_id, peer.version, action, payload, answer)
+        return answer
+
+    async def answer_call(self, peer: Peer, action: str, payload: Any) -> Any:
+        """The answer to a CALL: a plugin's, else the model's, else the version's default."""
+        model = self.model
+        if model is None:
+            return await self.behaviour.answer(peer, action, payload)
+        answer = await self.behaviour.answer(peer, action, payload, partial(self._own, peer))
+        if action in _WATCHED:
+            model.answered(peer.charge_point_id, peer.version, action, payload, answer)
+        return answer
+
+    def _own(self, peer: Peer, action: str, payload: Any) -> Any:
+        """The model's answer (None: the default); the CALLs it wants sent go after it."""
+        assert self.model is not None
+        reply = self.model.answer(peer.charge_point_id, peer.version, action, payload)
+        if reply is None:
+            return None
+        if reply.outgoing:
+            ctx = self.behaviour.context(peer)
+            for outgoing in reply.outgoing:  # tasks: they go once the answer has
+                ctx.call(outgoing.action, outgoing.payload)
+        return reply.payload
+
+    def _heard(self, peer: Peer, action: str, request: Any, result: Any) -> None:
+        """A charge point answered one of our CALLs (as it is read): the model hears of it."""
+        if self.model is not None:
+            self.model.heard(peer.charge_point_id, peer.version, action, request, result)
 
     @property
     def _learns_passwords(self) -> bool:

@@ -941,7 +941,7 @@ class CsrSigning:
     def quick_answer(self, peer: Any, action: str, payload: Any) -> Any:
         behaviour = self.cs.behaviour
         if action != "SignCertificate":
-            return behaviour.quick_answer(peer, action, payload)
+            return self.cs.quick_answer_call(peer, action, payload)
         signed: list[dict[str, Any]] = []
         answer = behaviour.quick_answer(
             peer, action, payload, lambda a, p: self._sign(peer, p, signed)
@@ -952,7 +952,7 @@ class CsrSigning:
     async def answer(self, peer: Any, action: str, payload: Any) -> Any:
         behaviour = self.cs.behaviour
         if action != "SignCertificate":
-            return await behaviour.answer(peer, action, payload)
+            return await self.cs.answer_call(peer, action, payload)
         signed: list[dict[str, Any]] = []
         answer = await behaviour.answer(
             peer, action, payload, lambda a, p: self._sign(peer, p, signed)
