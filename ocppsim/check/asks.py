@@ -13,9 +13,8 @@ program: `{"send": "RemoteStartTransaction", "payload": {…}}`, `{"boot": "Pend
   command wrote to stderr. A CI job's script calls its Central System's own API.
 * `InBandAsker` (the default): ocppsim sends the peer `DataTransfer` with vendorId `ocppsim`,
   messageId `ask` and the ask as JSON in `data`; a peer that does it answers Accepted with the
-  ask's `id` as `data` (ocppsim's own Central System with the `check_target` plugin does, and
-  its Charge Points with `check_target_cp`: plug, unplug, badge); any other answer skips the
-  case.
+  ask's `id` as `data` (ocppsim's own Central System does, and its Charge Points with the
+  `check_target_cp` plugin: plug, unplug, badge); any other answer skips the case.
 * `ManualAsker` (`--manual`): prints the instruction and waits for Enter at the terminal.
 """
 

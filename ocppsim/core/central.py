@@ -292,10 +292,10 @@ class CentralSystemModel:
         if action == "BootNotification":
             status = answer.get("status")
             station = self.stations.get(cp_id)
-            if status == "Accepted" and station is None:
+            if status not in ("Pending", "Rejected") and station is None:
                 return
             station = self._station(cp_id)
-            station.registration = status if isinstance(status, str) else "Accepted"
+            station.registration = status if status in ("Pending", "Rejected") else "Accepted"
             station.triggered.clear()  # what was asked for before this boot is no more
             self._tidy(cp_id)
         elif action == "StartTransaction" and isinstance(payload, dict):

@@ -524,10 +524,26 @@ async def _remote_command(shell: Shell, parsed: ParsedLine) -> None:
     _check(parsed, command)
     assert command.action is not None
     peer = shell.sim.remote_peer(_option(parsed, command, "--remote-id"))
+    fields = _fields(parsed)
     payload = shell.sim.build_payload(
-        peer.version, "cp", command.action, _fields(parsed), shell.sim.central_system.variant
+        peer.version, "cp", command.action, fields, shell.sim.central_system.variant
     )
+    if command.action in _REMOTE_STOPS and not any(name == "transactionId" for name, _ in fields):
+        _name_open_transaction(shell, peer.charge_point_id, payload)
     await shell.sim.remote_call(peer.charge_point_id, command.action, payload=payload)
+
+
+#: The CALLs that stop a transaction by its id: without `transactionId=`, the open one's.
+_REMOTE_STOPS = ("RemoteStopTransaction", "RequestStopTransaction")
+
+
+def _name_open_transaction(shell: Shell, cp_id: str, payload: dict[str, Any]) -> None:
+    """A remote stop names the charge point's latest open transaction (the default's id when
+    the Central System knows none)."""
+    model = getattr(shell.sim.central_system, "model", None)
+    open_ones = model.open_transactions(cp_id) if model is not None else []
+    if open_ones:
+        payload["transactionId"] = open_ones[-1]
 
 
 async def _cp_send_command(shell: Shell, parsed: ParsedLine) -> None:

@@ -1,5 +1,5 @@
-"""Helpers of the check tests: ocppsim's Central System with the check_target plugin (as the
-prompt runs it), suites run in-process with short timeouts, results by case id."""
+"""Helpers of the check tests: ocppsim's Central System (as the prompt runs it), suites run
+in-process with short timeouts, results by case id."""
 
 from __future__ import annotations
 
@@ -28,9 +28,9 @@ def run(coro: Coroutine[Any, Any, Any], bound: float = BOUND) -> Any:
 
 
 @asynccontextmanager
-async def ocppsim_cs(*, plugin: bool = True, versions: Any = None) -> AsyncIterator[CentralSystem]:
+async def ocppsim_cs(versions: Any = None, **options: Any) -> AsyncIterator[CentralSystem]:
     """ocppsim's Central System as `start_cs` runs it (the prompt's plugins), on 127.0.0.1, a
-    free port, endpoint /ocpp; with the check_target plugin loaded unless `plugin=False`."""
+    free port, endpoint /ocpp, nothing loaded (`options`: `stateless`, `accept_tags`, …)."""
     shell = Shell()
     cs = CentralSystem(
         0,
@@ -40,13 +40,11 @@ async def ocppsim_cs(*, plugin: bool = True, versions: Any = None) -> AsyncItera
         behaviour=shell.sim.cs_behaviour,
         bus=shell.sim.bus,
         resources=shell.sim.resources,
+        **options,
     )
     shell.sim.add_central_system(cs)
     await cs.start()
     try:
-        if plugin:
-            await shell.execute("load check_target")
-            assert shell.plugins.loaded.get("check_target") is not None
         yield cs
     finally:
         await shell.plugins.close()

@@ -1,17 +1,19 @@
-"""The built-in csms suites, run in-process against ocppsim's own Central System (every case
-passes with the check_target plugin; its lenient defaults fail the cases they should) and
-against Central Systems broken on purpose, one per kind of mistake: each fails with the right
-case, the requirement it breaks and the frame that shows it."""
+"""The built-in csms suites, run in-process against ocppsim's own Central System (a plain one
+passes every case; a --stateless one, whose canned answers are lenient, fails the cases it
+should) and against Central Systems broken on purpose, one per kind of mistake: each fails
+with the right case, the requirement it breaks and the frame that shows it."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
 from check_testing import check, explain, ocppsim_cs, run, verdicts
 
 from ocppsim.core import versions
+from ocppsim.core.defaults import utc_now
 from ocppsim.core.errors import CallError
 
 CSMS_VERSIONS = [v for v in ("1.6", "2.0.1", "2.1") if v in versions.names()]
@@ -19,9 +21,10 @@ PREFIX = {"1.6": "CSMS-16", "2.0.1": "CSMS-201", "2.1": "CSMS-21"}
 
 
 @pytest.mark.parametrize("version", CSMS_VERSIONS)
-def test_every_case_passes_against_ocppsim_with_check_target(version: str) -> None:
-    """ocppsim's Central System with the check_target plugin passes every case of the suite
-    of its version, with no finding of the monitor (asks carried out in-band)."""
+def test_every_case_passes_against_a_plain_ocppsim_central_system(version: str) -> None:
+    """ocppsim's Central System, nothing loaded or configured, passes every case of the suite
+    of its version, with no finding of the monitor (asks carried out in-band): none is
+    skipped."""
 
     async def scenario() -> dict[str, Any]:
         async with ocppsim_cs() as cs:
@@ -53,13 +56,14 @@ def test_one_central_system_checked_in_one_version_then_another() -> None:
     assert verdicts(then) == {"CSMS-201-BOOT-03": "pass"}, explain(then)
 
 
-def test_ocppsim_without_check_target_fails_where_its_defaults_are_lenient() -> None:
-    """ocppsim's plain Central System accepts every idTag and vendorId and answers transaction
-    id 1 to every StartTransaction: the cases that check those fail, naming the field; it takes
-    no ask, so the cases that need one are skipped, saying what they need."""
+def test_a_stateless_central_system_fails_where_its_answers_are_canned() -> None:
+    """`start_cs --stateless` accepts every idTag and vendorId and answers transaction id 1 to
+    every StartTransaction: the cases that check those fail, naming the field; it takes no ask
+    (its DataTransfer answer is Accepted without the ask's id), so the cases that need one are
+    skipped, saying what they need."""
 
     async def scenario() -> dict[str, Any]:
-        async with ocppsim_cs(plugin=False) as cs:
+        async with ocppsim_cs(stateless=True) as cs:
             return await check(cs.url, "1.6")
 
     results = run(scenario())
@@ -82,7 +86,7 @@ def test_ocppsim_without_check_target_fails_where_its_defaults_are_lenient() -> 
 
 
 async def broken(version: str, cases: list[str], mistake: Any, **options: Any) -> dict[str, Any]:
-    """Run `cases` against ocppsim's CS with check_target and `mistake(cs)` installed."""
+    """Run `cases` against ocppsim's CS with `mistake(cs)` installed."""
     async with ocppsim_cs() as cs:
         mistake(cs)
         return await check(cs.url, version, cases, **options)
@@ -182,11 +186,13 @@ def test_a_central_system_that_stops_another_transaction() -> None:
     so, with the frame."""
 
     def mistake(cs: Any) -> None:
-        # answered after check_target's handler, which recorded the id it chose: this one wins
-        cs.on_call(
-            "StartTransaction",
-            lambda payload: {"transactionId": 900001, "idTagInfo": {"status": "Accepted"}},
-        )
+        def ask(payload: Any, ctx: Any) -> Any:  # it takes the ask, and names another id
+            if payload.get("vendorId") != "ocppsim" or "RemoteStop" not in payload["data"]:
+                return None
+            ctx.call("RemoteStopTransaction", {"transactionId": 900001})
+            return {"status": "Accepted", "data": json.loads(payload["data"])["id"]}
+
+        cs.on_call("DataTransfer", ask)
 
     results = run(broken("1.6", ["CSMS-16-REMOTE-02"], mistake, within=1.0))
     result = results["CSMS-16-REMOTE-02"]
@@ -194,12 +200,11 @@ def test_a_central_system_that_stops_another_transaction() -> None:
     assert result.reason.startswith(
         "step 3 (expect RemoteStopTransaction): no RemoteStopTransaction matching the step"
     )
-    assert "transactionId is " in result.reason and "expected 900001" in result.reason
+    assert "transactionId is 900001, expected " in result.reason
     assert [f.check for f in result.findings] == ["transaction"]
     finding = result.findings[0]
-    assert "which the Central System never gave to an open transaction (open: 900001)" in (
-        finding.text
-    )
+    assert "RemoteStopTransaction names transactionId 900001" in finding.text
+    assert "which the Central System never gave to an open transaction (open: " in finding.text
     assert finding.frame is not None and '"RemoteStopTransaction"' in finding.frame
 
 
@@ -245,8 +250,8 @@ def test_a_central_system_that_accepts_an_unknown_tag() -> None:
 def test_a_csms_that_answers_a_pending_station_normally() -> None:
     """B02.FR.09: while Pending, a CALL other than BootNotification gets SecurityError."""
 
-    def mistake(cs: Any) -> None:
-        cs.behaviour.call_handlers["Heartbeat"].clear()  # check_target's SecurityError rule
+    def mistake(cs: Any) -> None:  # a plugin's answer wins over the Central System's rule
+        cs.on_call("Heartbeat", lambda payload: {"currentTime": utc_now()})
 
     results = run(broken("2.0.1", ["CSMS-201-BOOT-02"], mistake))
     result = results["CSMS-201-BOOT-02"]

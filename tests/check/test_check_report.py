@@ -18,10 +18,10 @@ META = {"target": "ws://example/ocpp", "suite": "csms", "command": "ocppsim chec
 
 
 def mixed_results() -> list[Any]:
-    """A pass, a fail (AUTH-02: ocppsim's plain CS accepts every tag), a skip (no asks)."""
+    """A pass, a fail (AUTH-02: a --stateless CS accepts every tag), a skip (no asks)."""
 
     async def scenario() -> dict[str, Any]:
-        async with ocppsim_cs(plugin=False) as cs:
+        async with ocppsim_cs(stateless=True) as cs:
             return await check(cs.url, "1.6", CASES)
 
     results = run(scenario())

@@ -80,11 +80,14 @@ def test_cbxs_runs_a_box_per_charge_point(lines: Lines, transport: str) -> None:
         assert not lines.matching(r">>cs", mark)
 
         # each box runs its own transaction, from its own connector 1
-        for cp_id, tag in (("a", "TAGA"), ("b", "TAGB")):
+        # (the Central System's transaction ids count from 1, for every charge point)
+        for transaction, cp_id, tag in ((1, "a", "TAGA"), (2, "b", "TAGB")):
             mark = lines.mark()
             await shell.execute(f"identification --id {cp_id} {tag}")
             await lines.wait_for(
-                rf"\[CBXS\] cp#{cp_id}: Transaction #0 started on connector #1 for {tag}\.", mark
+                rf"\[CBXS\] cp#{cp_id}: Transaction #{transaction} started on connector #1 for"
+                rf" {tag}\.",
+                mark,
             )
             meter = payload_of(await lines.wait_for(sent(cp_id, "MeterValues", transport), mark))
             assert ("transactionId" in meter) == (cp_id == "a")  # 1.2 has none
@@ -105,7 +108,7 @@ def test_cbxs_runs_a_box_per_charge_point(lines: Lines, transport: str) -> None:
         mark = lines.mark()
         await shell.execute("identification --id b TAGA")
         await lines.wait_for(sent("b", "Authorize", transport), mark)
-        await lines.wait_for(r"cp#b: Transaction #0 started on connector #2 for TAGA\.", mark)
+        await lines.wait_for(r"cp#b: Transaction #3 started on connector #2 for TAGA\.", mark)
         await lines.wait_for(sent("b", "MeterValues", transport), mark)
         await asyncio.gather(*plugin.tasks)  # b's flow is over
         # presented again at a, it stops a's transaction only
@@ -114,7 +117,7 @@ def test_cbxs_runs_a_box_per_charge_point(lines: Lines, transport: str) -> None:
         stop = payload_of(await lines.wait_for(sent("a", "StopTransaction", transport), mark))
         assert stop["idTag"] == "TAGA"
         await lines.wait_for(
-            r"cp#a: Transaction #0 stopped on connector #1 \(badge presented", mark
+            r"cp#a: Transaction #1 stopped on connector #1 \(badge presented", mark
         )
         await shell.sim.drain(5)
         await asyncio.gather(*plugin.tasks)
@@ -191,7 +194,7 @@ def test_cbxs_boots_a_charge_point_started_after_it(lines: Lines) -> None:
         await start_cp(shell, lines, cs, "later", "ocpp1.5", "--stateless")
         await lines.wait_for(r"\[CBXS\] cp#later: BootNotification: Accepted\.", mark)
         await shell.execute("identification --id later TAG")
-        await lines.wait_for(r"\[CBXS\] cp#later: Transaction #0 started on connector #1", mark)
+        await lines.wait_for(r"\[CBXS\] cp#later: Transaction #1 started on connector #1", mark)
         await shell.execute("stop_cp later")
         mark = lines.mark()
         await shell.execute("connectors")  # one runs again: no --id needed

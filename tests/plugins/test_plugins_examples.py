@@ -125,17 +125,17 @@ def test_cbxs_automatic_mode_runs_transactions(lines: Lines, protocol: str) -> N
         await shell.execute("cache")
         await shell.execute("connectors")
         await lines.wait_for(r'\[CBXS\] Whitelist content: \{"TAG1":\{"status":"Accepted"', mark)
-        await lines.wait_for(r"Connector #1 - status: Occupied, charging \(transaction #0", mark)
+        await lines.wait_for(r"Connector #1 - status: Occupied, charging \(transaction #1", mark)
         await lines.wait_for(r"Connector #2 - status: Available, not charging", mark)
 
         # the CS stops it remotely
         mark = lines.mark()
-        await shell.execute("remote_stoptransaction transactionId=0")
+        await shell.execute("remote_stoptransaction transactionId=1")
         answer = await lines.wait_for(frame("cs", "<<", "cp#box", 3), mark)
         assert payload_of(answer) == {"status": "Accepted"}
         stop = await lines.wait_for(frame(cp, *to_cs, 2, "StopTransaction"), mark)
         assert payload_of(stop)["idTag"] == "TAG1" and payload_of(stop)["meterStop"] > 0
-        await lines.wait_for(r"\[CBXS\] Transaction #0 stopped on connector #1 \(remote stop", mark)
+        await lines.wait_for(r"\[CBXS\] Transaction #1 stopped on connector #1 \(remote stop", mark)
 
         # the CS starts one on connector 2; the same badge stops it
         mark = lines.mark()
@@ -144,7 +144,7 @@ def test_cbxs_automatic_mode_runs_transactions(lines: Lines, protocol: str) -> N
         assert payload_of(answer) == {"status": "Accepted"}
         start = await lines.wait_for(frame(cp, *to_cs, 2, "StartTransaction"), mark)
         assert payload_of(start)["connectorId"] == 2
-        await lines.wait_for(r"Transaction #0 started on connector #2 for REMOTE", mark)
+        await lines.wait_for(r"Transaction #2 started on connector #2 for REMOTE", mark)
         mark = lines.mark()
         await shell.execute("identification REMOTE")
         _, after = await exchange(lines, cp, "StopTransaction", mark)

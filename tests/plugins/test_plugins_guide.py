@@ -52,7 +52,7 @@ def test_tutorial_plugin_works_as_written(lines: Lines, tmp_path: Path) -> None:
         await lines.wait_for(r'"StatusNotification",\{"connectorId":1,"status":"Occupied"', mark)
         await shell.execute("remote_starttransaction connectorId=1")
         await lines.wait_for(r'cs: <<cp#cp01 \[3,"\w+",\{"status":"Accepted"\}\]', mark)
-        await lines.wait_for(r"my_cp: transaction 0 started$", mark)
+        await lines.wait_for(r"my_cp: transaction 1 started$", mark)
         await shell.execute("remote_updatefirmware")
         await lines.wait_for(r'cs: <<cp#cp01 \[4,"\w+","NotSupported"', mark)
         assert not lines.errors(mark)

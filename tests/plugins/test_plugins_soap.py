@@ -68,7 +68,7 @@ def test_cbxs_and_a_user_plugin_over_soap(lines: Lines, plugins_dir: Path) -> No
             r'cs: <<cp#soapbox /RemoteStartTransaction \{"status":"Accepted"\}', mark
         )
         await lines.wait_for(r"cs: <<cp#soapbox /StartTransaction \{.*\"idTag\":\"SOAPTAG\"", mark)
-        await lines.wait_for(r"\[CBXS\] Transaction #0 started on connector #2 for SOAPTAG", mark)
+        await lines.wait_for(r"\[CBXS\] Transaction #1 started on connector #2 for SOAPTAG", mark)
         await lines.wait_for(r"cs: <<cp#soapbox /MeterValues ", mark)
         await shell.execute("identification SOAPTAG")
         await lines.wait_for(r"cs: <<cp#soapbox /StopTransaction ", mark)

@@ -126,10 +126,10 @@ def test_user_plugin_and_cbxs_through_ocppsim_processes(plugins_dir: Path) -> No
         cs.expect(frame_re("cs", "<<", "cp#cp1", 2, action="Authorize"))
         cs.expect(frame_re("cs", "<<", "cp#cp1", 2, action="StartTransaction"))
         cs.expect(frame_re("cs", "<<", "cp#cp1", 2, action="MeterValues"))
-        cp.expect(r"\[CBXS\] Transaction #0 started on connector #1 for BADGE7\.")
-        cs.send("remote_stoptransaction transactionId=0")
+        cp.expect(r"\[CBXS\] Transaction #1 started on connector #1 for BADGE7\.")
+        cs.send("remote_stoptransaction transactionId=1")
         cs.expect(frame_re("cs", "<<", "cp#cp1", 2, action="StopTransaction"))
-        cp.expect(r"\[CBXS\] Transaction #0 stopped on connector #1 \(remote stop")
+        cp.expect(r"\[CBXS\] Transaction #1 stopped on connector #1 \(remote stop")
         cp.send("connectors")
         cp.expect(r"\[CBXS\] Connector #1 - status: Available, not charging")
 

@@ -86,6 +86,32 @@ def test_badge_plug_unplug_fault_and_state_at_a_1_6_charge_point(lines: Lines) -
     asyncio.run(scenario())
 
 
+def test_a_remote_stop_without_an_id_names_the_open_transaction(lines: Lines) -> None:
+    """The Central System gives transaction ids from 1 and keeps the open ones: a second
+    transaction gets 2, and `remote_stoptransaction` without transactionId= stops it;
+    a reserved test tag is refused (the Charge Point starts no transaction for it)."""
+
+    async def scenario() -> None:
+        shell, port = await _shell_with_cs(lines)
+        await _start(shell, lines, port, "cp01 -p ocpp1.6")
+        mark = lines.mark()
+        await shell.execute("badge BLOCKED-7 --connector 1")
+        await lines.wait_for(r'<<cs \[3,"\w+",\{"idTagInfo":\{"status":"Blocked"\}\}\]', mark)
+        for connector in (1, 2):
+            await shell.execute(f"plug {connector}")
+            await shell.execute(f"badge TAG-{connector} --connector {connector}")
+            await lines.wait_for(rf'<<cs \[3,"\w+",\{{"transactionId":{connector},', mark)
+        await shell.execute("remote_stoptransaction")
+        await lines.wait_for(
+            r'cs: >>cp#\S*cp01 \[2,"\w+","RemoteStopTransaction",\{"transactionId":2\}\]', mark
+        )
+        await lines.wait_for(r'"StopTransaction",\{"transactionId":2,.*"reason":"Remote"', mark)
+        assert not lines.matching(r'"StartTransaction",\{"connectorId":1,"idTag":"BLOCKED-7"')
+        await shell.sim.shutdown()
+
+    asyncio.run(scenario())
+
+
 def test_a_stateless_charge_point_has_no_charger_to_act_at(lines: Lines) -> None:
     async def scenario() -> None:
         shell, port = await _shell_with_cs(lines)

@@ -40,6 +40,9 @@ def test_commands_fields_and_ids_complete() -> None:
         "--ca-key",
         "--ca",
         "--reuse-port",
+        "--accept-tags",
+        "--vendor-ids",
+        "--stateless",
     ]
     assert complete(shell, "start_cp wss://h/ocpp cp01 --c") == ["--ca", "--cert", "--connectors"]
     shell.sim.central_system = SimpleNamespace(

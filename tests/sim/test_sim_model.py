@@ -580,7 +580,7 @@ def test_a_soap_charge_point_runs_its_model_and_boots_again_after_a_reset(lines:
         await rig.heard.wait_for("StartTransaction", mark)
         assert await rig.remote("box", "Reset", {"type": "Soft"}) == {"status": "Accepted"}
         ((stopped, _),) = await rig.heard.wait_for("StopTransaction", mark)
-        assert stopped["transactionId"] == 0  # the id the Central System gave (its default)
+        assert stopped["transactionId"] == 1  # the id the Central System gave (its first)
         await lines.wait_for(r"cp#box: Rebooting \(SoftReset\)\.", line_mark)
         await rig.heard.wait_for("BootNotification", mark)
         assert cp.connected

@@ -196,6 +196,36 @@ def test_one_cs_serves_a_12_and_a_15_charge_point(lines: Lines) -> None:
     assert lines.problems() == []
 
 
+@pytest.mark.parametrize("version", ["1.5", "1.6"])
+def test_the_soap_central_system_answers_from_its_state_as_over_ocpp_j(
+    version: str, lines: Lines
+) -> None:
+    """One pipeline: over SOAP too, transaction ids count from 1, a reserved test tag gets its
+    status (and --accept-tags refuses the others), an unknown vendorId UnknownVendorId."""
+
+    async def scenario() -> None:
+        async with central_system(accept_tags=["B4F62CEF"]) as cs:
+            url = f"http://127.0.0.1:{cs.port}/"
+            async with charge_point(url, "box", version=f"ocpp{version}") as cp:
+                peer = await cp.ready()
+                start = default_payload(version, "StartTransactionRequest")
+                first = await peer.call("StartTransaction", start)
+                second = await peer.call("StartTransaction", {**start, "idTag": "ABC"})
+                assert (first["transactionId"], second["transactionId"]) == (1, 2)
+                assert first["idTagInfo"]["status"] == "Accepted"
+                assert second["idTagInfo"]["status"] == "Invalid"  # not in --accept-tags
+                blocked = await peer.call("Authorize", {"idTag": "BLOCKED-1"})
+                assert blocked["idTagInfo"]["status"] == "Blocked"
+                other = {"vendorId": "org.other", "messageId": "m", "data": ""}
+                assert (await peer.call("DataTransfer", other))["status"] == "UnknownVendorId"
+                ours = default_payload(version, "DataTransferRequest")  # fr.tm.cnr
+                assert (await peer.call("DataTransfer", ours))["status"] == "Accepted"
+                assert cs.model is not None and cs.model.open_transactions("box") == [1, 2]
+
+    run(scenario())
+    assert lines.problems() == []
+
+
 def test_a_soap_charge_point_keeps_its_configuration(lines: Lines) -> None:
     async def scenario() -> None:
         async with central_system() as cs:
