@@ -146,6 +146,8 @@ class CentralSystem:
         self.model: CentralSystemModel | None = None
         if not stateless:
             self.model = CentralSystemModel(accept_tags=accept_tags, vendor_ids=vendor_ids)
+        # made once, not per charge point (a fleet's Central System holds thousands of peers)
+        self._hearer = self._heard if self.model is not None else None
         #: what charge points must present (TLS, Basic auth, client certificates), if anything
         self.security = security
         self._csr_signing: CsrSigning | None = None
@@ -392,7 +394,7 @@ class CentralSystem:
             on_result=self._learning_result if self._learns_passwords else self.behaviour.result,
             on_send=self.behaviour.send_received,
             on_closed=self._detached,
-            heard=self._heard if self.model is not None else None,
+            heard=self._hearer,
         )
         previous = self.peers.get(cp_id)
         self.peers[cp_id] = peer
