@@ -111,11 +111,14 @@ class TagPolicy:
             return "Accepted"
         return "Unknown" if two_x else "Invalid"
 
-    def describe(self) -> str:
-        """One line for the prompt."""
+    def describe(self) -> str | None:
+        """What a Central System says at start when it accepts a list only (None otherwise)."""
         if self.accepted is None:
-            return "every idTag is accepted but the reserved test tags (INVALID…, BLOCKED…, …)"
-        return f"{len(self.accepted)} accepted idTag(s) (--accept-tags); any other is refused"
+            return None
+        return (
+            f"accepting {len(self.accepted)} idTag(s) only (--accept-tags): any other is"
+            " Invalid (OCPP 2.x: Unknown)"
+        )
 
 
 class Station:

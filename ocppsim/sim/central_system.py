@@ -194,6 +194,9 @@ class CentralSystem:
         self.bus.publish(events.ServerStarted(self.speaker, self.transport, self.port))
         if self.security is not None:
             self.bus.notice(self.speaker, self.security.describe(self.transport, self.port))
+        tags = self.model.tags.describe() if self.model is not None else None
+        if tags is not None:
+            self.bus.notice(self.speaker, tags)
 
     async def stop(self) -> None:
         """Stop listening and end every link (OCPP-J: close 1001, dropping peers that do not

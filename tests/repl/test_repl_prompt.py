@@ -297,3 +297,61 @@ def test_reuse_port_needs_a_port_and_a_websocket_central_system() -> None:
     assert "Error: --reuse-port needs a port (other processes share it)." in text
     assert "Error: --reuse-port is for a websocket Central System." in text
     assert "CentralSystem started" not in text
+
+
+def test_start_cs_answer_options_accept_tags_vendor_ids_and_stateless(tmp_path) -> None:
+    """`--accept-tags @file` accepts only those tags (case-insensitive), `--vendor-ids` serves
+    more vendorIds; `--stateless` answers every CALL with the default; lists and files that
+    cannot be read are refused with a line that says why."""
+    import socket
+
+    def port() -> int:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            return int(probe.getsockname()[1])
+
+    tags = tmp_path / "tags.txt"
+    tags.write_text("# the badges we hand out\nOURS-1, ours-2\n", encoding="utf-8")
+    strict, plain = port(), port()
+    script = [
+        f"start_cs {strict} -u /ocpp --accept-tags @{tags} --vendor-ids org.acme",
+        f"start_cp ws://127.0.0.1:{strict}/ocpp cp1 -p ocpp1.6 --stateless",
+        "authorize idTag=OURS-2",
+        "authorize idTag=B4F62CEF",
+        "datatransfer vendorId=org.acme",
+        "datatransfer vendorId=org.other",
+        "quit",
+    ]
+    strict_out = ocppsim(stdin="\n".join(script)).stdout
+    answers = re.findall(r"cp#cp1: <<cs \[3,\"\w+\",(.*)\]$", strict_out, re.M)
+    assert [json.loads(a).get("idTagInfo", {}).get("status") for a in answers[:2]] == [
+        "Accepted",
+        "Invalid",
+    ], answers
+    assert [json.loads(a)["status"] for a in answers[2:]] == ["Accepted", "UnknownVendorId"]
+    assert "cs: accepting 2 idTag(s) only (--accept-tags): any other is Invalid" in strict_out
+
+    script = [
+        f"start_cs {plain} -u /ocpp --stateless",
+        f"start_cp ws://127.0.0.1:{plain}/ocpp cp1 -p ocpp1.6 --stateless",
+        "authorize idTag=INVALID-1",
+        "starttransaction",
+        "starttransaction",
+        "datatransfer vendorId=org.other",
+        "quit",
+    ]
+    answers = re.findall(
+        r"cp#cp1: <<cs \[3,\"\w+\",(.*)\]$", ocppsim(stdin="\n".join(script)).stdout, re.M
+    )
+    assert json.loads(answers[0])["idTagInfo"]["status"] == "Accepted"
+    assert [json.loads(a)["transactionId"] for a in answers[1:3]] == [1, 1]
+    assert json.loads(answers[3])["status"] == "Accepted"
+
+    errors = ocppsim(
+        stdin=f"start_cs 0 --accept-tags @{tmp_path / 'none.txt'}\n"
+        "start_cs 0 --vendor-ids ,\nstart_cs 0 --stateless --accept-tags A\nquit\n"
+    ).stdout
+    assert f"Error: cannot read the idTag file {tmp_path / 'none.txt'}: No such file" in errors
+    assert "Error: the list names no vendorId." in errors
+    assert "Error: --stateless answers every CALL with the default payload: it takes no" in errors
+    assert "CentralSystem started" not in errors
