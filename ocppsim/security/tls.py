@@ -15,6 +15,7 @@ import ssl
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -181,7 +182,11 @@ _REASONS = {
     "NO_PROTOCOLS_AVAILABLE": ("protocol-version", "no TLS version enabled"),
     "VERSION_TOO_LOW": ("protocol-version", "the peer offered a TLS version below 1.2"),
     "WRONG_VERSION_NUMBER": ("not-tls", "the peer does not speak TLS on this port"),
-    "HTTP_REQUEST": ("not-tls", "the peer sent plain HTTP to the TLS port"),
+    "HTTP_REQUEST": (
+        "not-tls",
+        "the peer sent plain HTTP to the TLS port and was answered 400: wss:// or https:// is"
+        " needed",
+    ),
     "RECORD_LAYER_FAILURE": ("not-tls", "the peer's bytes are not TLS records"),
 }
 
@@ -267,6 +272,19 @@ def refusing_client(context: ssl.SSLContext) -> ssl.SSLContext:
     return context
 
 
+#: What a plain HTTP request at a TLS port is answered, in plain HTTP (nginx answers it so, in
+#: its words): OpenSSL has read the request line and refused it (HTTP_REQUEST), and a client
+#: that speaks no TLS reads this where it would read nothing but a closed connection.
+PLAIN_HTTP_ANSWER_TEXT = "The plain HTTP request was sent to a TLS port: use wss:// (or https://)\n"
+PLAIN_HTTP_ANSWER = (
+    b"HTTP/1.1 400 Bad Request\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\n"
+    + f"Content-Length: {len(PLAIN_HTTP_ANSWER_TEXT)}\r\n".encode()
+    + b"Connection: close\r\n\r\n"
+    + PLAIN_HTTP_ANSWER_TEXT.encode()
+)
+
+
 def report_handshake_failures(
     context: ssl.SSLContext, on_failure: Callable[[BaseException], None]
 ) -> ssl.SSLContext:
@@ -277,13 +295,25 @@ def report_handshake_failures(
     without writing what OpenSSL queued for the peer, so a charge point whose certificate is
     refused would see only a closed connection. Here a failed handshake first answers "want
     read": the event loop then writes the alert, and the failure is raised on the next call (the
-    peer's close, its next bytes, or the handshake timeout). Returns `context`.
+    peer's close, its next bytes, or the handshake timeout). A plain HTTP request (a ws:// or
+    http:// URL at this TLS port) is answered 400 in plain HTTP the same way, where it would
+    get nothing but a closed connection. Returns `context`.
     """
 
     class _ReportingObject(ssl.SSLObject):
         """An `SSLObject` whose failed handshake is reported once and its alert flushed."""
 
         _failure: ssl.SSLError | None = None
+        _outgoing: ssl.MemoryBIO | None = None
+
+        @classmethod
+        def _create(  # type: ignore[override]
+            cls, incoming: ssl.MemoryBIO, outgoing: ssl.MemoryBIO, *args: Any, **kwargs: Any
+        ) -> _ReportingObject:
+            """As `SSLContext.wrap_bio` makes it, keeping the BIO the event loop writes out."""
+            made = super()._create(incoming, outgoing, *args, **kwargs)  # type: ignore[misc]
+            made._outgoing = outgoing
+            return cast("_ReportingObject", made)
 
         def do_handshake(self) -> None:
             if self._failure is not None:
@@ -294,8 +324,11 @@ def report_handshake_failures(
                 raise
             except ssl.SSLError as exc:
                 on_failure(exc)
-                if not _held_back(exc):
-                    raise  # no alert to deliver (plain HTTP, or the peer's own alert): close
+                outgoing = self._outgoing
+                if exc.reason == "HTTP_REQUEST" and outgoing is not None:
+                    outgoing.write(PLAIN_HTTP_ANSWER)  # in the clear: the peer speaks no TLS
+                elif not _held_back(exc):
+                    raise  # no alert to deliver (the peer's own alert, bytes not TLS): close
                 self._failure = exc
                 raise _want_read() from None
 

@@ -327,6 +327,15 @@ class SoapLink:
             error = CallError(uid, exc.code, exc.reason, {})
             if _is_fault(exchange.body):
                 user.receive_message(error, wire, _fault_text(action, exc.code, exc.reason))
+            elif exchange.status >= 400 and not wire.lstrip().startswith("<"):
+                # an HTTP refusal in plain text (a TLS port's 400 to plain HTTP): its words
+                user.receive_message(error, wire, raw or '""')
+                said = wire.strip().splitlines()[0][:200] if wire.strip() else ""
+                user.notice(
+                    f"Error: no SOAP answer to #{uid}: HTTP {exchange.status} {exchange.reason}"
+                    + (f": {said}" if said else ""),
+                    ERROR,
+                )
             else:
                 user.receive_message(error, wire, raw or '""')
                 user.notice(
@@ -666,7 +675,13 @@ class SoapServer:
 
             report_handshake_failures(context, self._tls_failed)
         self.http = HttpServer(
-            cs.host, cs.port, cs.endpoint, self.endpoint.respond, limits, ssl_context=context
+            cs.host,
+            cs.port,
+            cs.endpoint,
+            self.endpoint.respond,
+            limits,
+            ssl_context=context,
+            on_tls_at_plain_port=self._tls_at_plain_port,
         )
         #: who speaks of its requests, and where (a Route)
         self.speaker, self.bus = cs.speaker, cs.bus
@@ -696,6 +711,17 @@ class SoapServer:
         failure = tls_failure(exc)
         text = f"Error: TLS handshake refused: {failure.message} ({failure.code})."
         self.cs.bus.notice(self.cs.speaker, text, ERROR)
+
+    def _tls_at_plain_port(self, remote: str) -> None:
+        """A client began a TLS handshake at this plain http:// port (its HTTP server answered
+        it 400): say why."""
+        self.cs.bus.notice(
+            self.cs.speaker,
+            f"Error: connection from {remote} refused (HTTP 400 Bad Request): it began a TLS"
+            " handshake (https://) and this port speaks plain http:// (start_cs --tls-cert FILE"
+            " --tls-key FILE serves https://).",
+            ERROR,
+        )
 
     # -- the route of every request -------------------------------------------------------
 

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
+from aiohttp.http_exceptions import BadHttpMethod
 
 from ocppsim.core.errors import OcppSimError
 from ocppsim.transport.listen import listen_on_one_port
@@ -38,6 +39,25 @@ LINGER_SECONDS = 2.0
 _quiet = logging.getLogger("ocppsim.transport.aiohttp")
 _quiet.addHandler(logging.NullHandler())
 _quiet.propagate = False
+
+#: What aiohttp's request parser calls bytes that begin a TLS handshake (0x16 0x03) at a plain
+#: HTTP port; it answers them 400 and logs the error at debug level.
+_TLS_AT_PLAIN_PORT = "Received HTTPS traffic on an HTTP port"
+
+
+class _ServerLog(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """The aiohttp server's (quiet) logger, which tells `on_tls` of a client that began a TLS
+    handshake at this plain HTTP port: aiohttp answers it 400 and says nothing else."""
+
+    def __init__(self, on_tls: Callable[[str], None]):
+        super().__init__(_quiet, {})
+        self._on_tls = on_tls
+
+    def debug(self, msg: object, *args: object, **kwargs: Any) -> None:
+        error = kwargs.get("exc_info")
+        if isinstance(error, BadHttpMethod) and _TLS_AT_PLAIN_PORT in str(error) and args:
+            self._on_tls(str(args[0]))  # aiohttp: "Error handling request from %s", remote
+        super().debug(msg, *args, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -122,6 +142,7 @@ class HttpServer:
         respond: Responder,
         limits: HttpLimits | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        on_tls_at_plain_port: Callable[[str], None] | None = None,
     ):
         self.host = host
         self.port = port
@@ -133,6 +154,8 @@ class HttpServer:
         self.addresses: list[tuple[str, int]] = []
         self._respond = respond
         self._runner: web.AppRunner | None = None
+        #: told the address of a client that began a TLS handshake at this plain port
+        self.on_tls_at_plain_port = on_tls_at_plain_port
 
     async def start(self) -> int:
         """Listen on every address of `host` (all interfaces when None), on one port for all
@@ -140,10 +163,12 @@ class HttpServer:
         limits = self.limits
         app = web.Application(client_max_size=limits.max_body_bytes)
         app.router.add_route("*", "/{tail:.*}", self._handle)
+        told = self.on_tls_at_plain_port
+        log: Any = _ServerLog(told) if told is not None and self.ssl_context is None else _quiet
         runner = web.AppRunner(
             app,
             access_log=None,
-            logger=_quiet,
+            logger=log,
             handle_signals=False,
             keepalive_timeout=limits.idle_timeout,
             lingering_time=min(LINGER_SECONDS, limits.body_timeout),

@@ -4,11 +4,14 @@ the answer) the user should get instead of a traceback, a silent close or a gues
 
 from __future__ import annotations
 
+import re
+import socket
+import ssl
 import subprocess
 from pathlib import Path
 
 import pytest
-from harness import ocppsim_command
+from harness import free_port, ocppsim_command
 
 
 def _run(args: list[str], env_path: Path, stdin: str = "quit\n") -> str:
@@ -87,3 +90,64 @@ def test_ocpp_2_1_without_its_schemas_says_what_it_needs(ocpp_without_21: Path) 
     assert "Traceback" not in output, output
     output = _run(["start_cs", "0", "-p", "ocpp1.2,ocpp1.5"], ocpp_without_21)
     assert "cs: Server is listening on port" in output, output
+
+
+def _ask(port: int, data: bytes, tls: ssl.SSLContext | None = None) -> bytes:
+    """Send `data` to 127.0.0.1:`port` (over TLS with `tls`); what comes back until the
+    connection closes or a response's Content-Length is read."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        sock = tls.wrap_socket(raw, server_hostname="localhost") if tls is not None else raw
+        sock.sendall(data)
+        answer = b""
+        while True:
+            try:
+                chunk = sock.recv(4096)
+            except (ssl.SSLError, ConnectionResetError):
+                break
+            if not chunk:
+                break
+            answer += chunk
+            head, _, body = answer.partition(b"\r\n\r\n")
+            length = re.search(rb"Content-Length: (\d+)", head)
+            if length and len(body) >= int(length.group(1)):
+                break
+        return answer
+
+
+def test_plain_http_to_a_wss_central_system_gets_400_and_a_line(sims, certs) -> None:  # type: ignore[no-untyped-def]
+    """A ws:// URL at a wss:// Central System (the `ocppsim` process, on uvloop when it is
+    installed): the request used to get a closed connection; now nginx's 400 in plain HTTP,
+    and the Central System's line says what happened."""
+    port = free_port()
+    cs = sims.cs(port, "-u", "/ocpp", "--tls-cert", certs.server, "--tls-key", certs.server_key)
+    cs.expect(r"cs: wss on port \d+")
+    mark = cs.mark()
+    request = b"GET /ocpp/cp01 HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n\r\n"
+    answer = _ask(port, request)
+    assert answer.startswith(b"HTTP/1.1 400 Bad Request\r\n"), answer
+    assert answer.endswith(
+        b"The plain HTTP request was sent to a TLS port: use wss:// (or https://)\n"
+    )
+    cs.expect(
+        r"cs: Error: TLS handshake refused: the peer sent plain HTTP to the TLS port and was"
+        r" answered 400: wss:// or https:// is needed \(not-tls\)\.$",
+        since=mark,
+    )
+
+
+def test_tls_to_a_plain_soap_central_system_is_a_line(sims, certs) -> None:  # type: ignore[no-untyped-def]
+    """An https:// URL at a plain http:// SOAP Central System: its HTTP server answers the
+    ClientHello 400 and the Central System used to say nothing; now a line says why."""
+    port = free_port()
+    cs = sims.raw("start_cs", str(port), "-t", "soap", "-u", "/ocpp")
+    cs.expect(rf"cs: SOAP Server listening on port {port}\b")
+    mark = cs.mark()
+    client = ssl.create_default_context(cafile=certs.ca)
+    with pytest.raises(ssl.SSLError):
+        _ask(port, b"POST /ocpp HTTP/1.1\r\n\r\n", tls=client)
+    cs.expect(
+        r"cs: Error: connection from 127\.0\.0\.1 refused \(HTTP 400 Bad Request\): it began a"
+        r" TLS handshake \(https://\) and this port speaks plain http:// \(start_cs --tls-cert"
+        r" FILE --tls-key FILE serves https://\)\.$",
+        since=mark,
+    )

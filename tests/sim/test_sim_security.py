@@ -227,9 +227,10 @@ SAID: dict[str, tuple[str | None, str | None]] = {
         "requires TLS 1.2 or newer at both ends.",
     ),
     "plain ws:// to a wss:// Central System (profile-1 CP at a profile-2 or 3 CS)": (
-        "Error: TLS handshake refused: the peer sent plain HTTP to the TLS port (not-tls).",
-        "Connect Error: InvalidMessage: did not receive a valid HTTP response (if the server "
-        "speaks TLS, use wss://).",
+        "Error: TLS handshake refused: the peer sent plain HTTP to the TLS port and was answered "
+        "400: wss:// or https:// is needed (not-tls).",
+        "Connect Error: server rejected the connection: HTTP 400 Bad Request: The plain HTTP "
+        "request was sent to a TLS port: use wss:// (or https://).",
     ),
     "wss:// to a plain ws:// Central System (profile-2 or 3 CP at a profile-1 CS)": (
         "Error: connection from … refused: it began a TLS handshake (wss://) and this port "
@@ -264,15 +265,18 @@ SAID: dict[str, tuple[str | None, str | None]] = {
         "--password).",
     ),
     "SOAP: https:// to a plain http:// Central System": (
-        None,
+        "Error: connection from … refused (HTTP 400 Bad Request): it began a TLS handshake "
+        "(https://) and this port speaks plain http:// (start_cs --tls-cert FILE --tls-key FILE "
+        "serves https://).",
         "Error: BootNotification not sent: cannot connect to https://localhost:…/ocpp: TLS: the "
         "peer does not speak TLS on this port (not-tls): if the Central System speaks plain "
         "HTTP, use an http:// URL.",
     ),
     "SOAP: http:// to an https:// Central System": (
-        "Error: TLS handshake refused: the peer sent plain HTTP to the TLS port (not-tls).",
-        "Error: BootNotification not sent: no answer from http://localhost:…/ocpp: Server "
-        "disconnected (if the Central System speaks TLS, use an https:// URL).",
+        "Error: TLS handshake refused: the peer sent plain HTTP to the TLS port and was answered "
+        "400: wss:// or https:// is needed (not-tls).",
+        "Error: no SOAP answer to #…: HTTP 400 Bad Request: The plain HTTP request was sent to a "
+        "TLS port: use wss:// (or https://)",
     ),
 }
 

@@ -6,8 +6,11 @@ handshakes both ways, size limits, pings, handshake errors). The foreign peer is
 from __future__ import annotations
 
 import asyncio
+import http.client
+import io
 import logging
 import socket
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from http import HTTPStatus
@@ -19,6 +22,7 @@ from websockets.client import ClientProtocol
 from websockets.exceptions import ConnectionClosed
 from websockets.uri import parse_uri
 
+from ocppsim.security.tls import PLAIN_HTTP_ANSWER_TEXT, tls_failure
 from ocppsim.transport import ConnectFailed
 from ocppsim.transport.ws import connection
 from ocppsim.transport.ws import server as ws_server
@@ -640,3 +644,91 @@ def test_an_open_connection_keeps_no_handshake_headers() -> None:
 
     before, after = run(scenario)
     assert after == before, f"{after - before} handshakes' headers kept by 10 connections"
+
+
+def _tls_contexts(certs: Any) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A server context with the test PKI's server certificate, a client that trusts its CA."""
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(certs.server, certs.server_key)
+    client = ssl.create_default_context(cafile=certs.ca)
+    return server, client
+
+
+class _Bytes:
+    """What `http.client.HTTPResponse` reads a response from: a socket's file of `data`."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def makefile(self, mode: str) -> io.BytesIO:
+        return io.BytesIO(self.data)
+
+
+def _on_loop(loop_name: str, scenario: Callable[[], Awaitable[Any]]) -> Any:
+    """Run `scenario` on asyncio's loop or on uvloop (what the `ocppsim` command runs on)."""
+    if loop_name == "asyncio":
+        return run(scenario)
+    uvloop = pytest.importorskip("uvloop", reason="uvloop is not installed here")
+
+    async def bounded() -> Any:
+        return await asyncio.wait_for(scenario(), 10)
+
+    return uvloop.run(bounded())
+
+
+@pytest.mark.parametrize("loop_name", ["asyncio", "uvloop"])
+@pytest.mark.parametrize(
+    ("sent", "answered"),
+    [
+        (b"GET /ocpp/CP1 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n", True),
+        (b"HELLO, this is no TLS\r\n\r\n", False),
+    ],
+    ids=["http", "junk"],
+)
+def test_plain_bytes_at_a_tls_port_and_tls_clients_after_them(
+    certs: Any, loop_name: str, sent: bytes, answered: bool
+) -> None:
+    """A plain HTTP request at a TLS port (a ws:// URL at a wss:// port) gets nginx's 400
+    "plain HTTP request was sent to a TLS port" in plain HTTP, where it used to get a closed
+    connection; bytes that are neither are closed as before; both are told to the server;
+    TLS clients are served after them, on asyncio's loop and on uvloop."""
+    server_context, client_context = _tls_contexts(certs)
+
+    async def scenario() -> tuple[bytes, list[BaseException], str]:
+        told: list[BaseException] = []
+        srv = await start_server(
+            "127.0.0.1", 0, admit, Recorder(echo), ssl=server_context, on_tls_failure=told.append
+        )
+        port = srv.sockets[0].getsockname()[1]
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(sent)
+            # as an HTTP client reads a response: its head, then Content-Length bytes (the
+            # server closes once the client has, or at the handshake timeout)
+            try:
+                answer = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+                length = int(answer.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+                answer += await asyncio.wait_for(reader.readexactly(length), 5)
+            except asyncio.IncompleteReadError as exc:
+                answer = exc.partial
+            writer.close()
+            url = f"wss://localhost:{port}/ocpp/CP2"
+            async with connect(url, subprotocols=["ocpp1.5"], ssl=client_context) as ws:  # type: ignore[list-item]
+                await ws.send("over TLS")
+                echoed = await ws.recv()
+        finally:
+            srv.close()
+            await srv.wait_closed()
+        return answer, told, str(echoed)
+
+    answer, told, echoed = _on_loop(loop_name, scenario)
+    assert echoed == "over TLS"
+    assert [tls_failure(exc).code for exc in told] == ["not-tls"], told
+    if answered:
+        assert answer.startswith(b"HTTP/1.1 400 Bad Request\r\n"), answer
+        assert answer.endswith(b"\r\n\r\n" + PLAIN_HTTP_ANSWER_TEXT.encode()), answer
+        response = http.client.HTTPResponse(_Bytes(answer))  # type: ignore[arg-type]
+        response.begin()  # a well-formed response, as an HTTP client reads it
+        assert (response.status, response.read().decode()) == (400, PLAIN_HTTP_ANSWER_TEXT)
+    else:
+        assert answer == b"", answer
