@@ -180,6 +180,7 @@ class WebsocketServer:
             on_tls_failure=self._tls_failed,
             on_tls_at_plain_port=self._tls_at_plain_port,
             on_handshake_timeout=self._handshake_timed_out,
+            on_handshake_refused=self._handshake_refused,
             reuse_port=self.reuse_port,
         )
         return self._server.port
@@ -201,6 +202,15 @@ class WebsocketServer:
             self.cs.speaker,
             f"Error: connection from {remote} closed (HTTP 408 Request Timeout): no complete"
             f" WebSocket handshake request within {server.OPEN_TIMEOUT:g} s.",
+            ERROR,
+        )
+
+    def _handshake_refused(self, remote: str, status: str, reason: str) -> None:
+        """The WebSocket protocol refused a client's request (no HTTP request, a wrong
+        WebSocket header, a POST): it got `status`; say why here too."""
+        self.cs.bus.notice(
+            self.cs.speaker,
+            f"Error: connection from {remote} refused ({status}): {reason}.",
             ERROR,
         )
 

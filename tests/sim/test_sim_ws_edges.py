@@ -52,6 +52,73 @@ def test_a_handshake_that_never_completes_gets_408_and_a_line(lines, monkeypatch
     assert f"from {local} closed (HTTP 408 Request Timeout): no complete WebSocket" in line, line
 
 
+@pytest.mark.parametrize(
+    ("request_", "answer", "said"),
+    [
+        (
+            b"GET /ocpp/v8 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n"
+            b"Sec-WebSocket-Protocol: ocpp1.6\r\n\r\n",
+            b"HTTP/1.1 400 Bad Request\r\n",
+            "(HTTP 400 Bad Request): invalid Sec-WebSocket-Version header: 8.",
+        ),
+        (
+            b"HELLO WORLD\r\n\r\n",
+            b"HTTP/1.1 400 Bad Request\r\n",
+            "(HTTP 400 Bad Request): did not receive a valid HTTP request: invalid HTTP request"
+            " line: HELLO WORLD.",
+        ),
+    ],
+    ids=["websocket-version", "no-http"],
+)
+def test_a_request_the_websocket_protocol_refuses_is_answered_and_named(
+    lines, request_: bytes, answer: bytes, said: str
+) -> None:
+    """A request `websockets` refuses before or after the Central System admits it (a wrong
+    Sec-WebSocket-Version, a line that is no HTTP request) used to leave no line at the
+    Central System, and a line that is no HTTP request got no answer at all: now it gets its
+    HTTP status with the reason, and the Central System says which client and why."""
+
+    async def scenario() -> tuple[bytes, str, str]:
+        async with central_system() as (_, cs):
+            reader, writer = await asyncio.open_connection("127.0.0.1", cs.port)
+            writer.write(request_)
+            data = await asyncio.wait_for(reader.read(), 10)
+            host, port_ = writer.get_extra_info("sockname")[:2]
+            line = await lines.wait_for(r"cs: Error: connection from .* refused \(HTTP")
+            writer.close()
+            return data, line, f"{host}:{port_}"
+
+    data, line, local = asyncio.run(scenario())
+    assert data.startswith(answer), data
+    assert line.endswith(f"cs: Error: connection from {local} refused {said}"), line
+
+
+def test_a_browser_s_426_is_answered_without_a_line(lines) -> None:
+    """A browser or curl at the endpoint gets 426 Upgrade Required, as before, and no error
+    line: it is no charge point that failed (a charge point's refusals all have one)."""
+
+    async def scenario() -> bytes:
+        async with central_system() as (_, cs):
+            reader, writer = await asyncio.open_connection("127.0.0.1", cs.port)
+            writer.write(b"GET /ocpp/browser HTTP/1.1\r\nHost: x\r\n\r\n")
+            data = await asyncio.wait_for(reader.read(), 10)
+            writer.close()
+            # a refused charge point after it: its line comes, and the browser had none
+            reader, writer = await asyncio.open_connection("127.0.0.1", cs.port)
+            writer.write(b"NOT HTTP\r\n\r\n")
+            await asyncio.wait_for(reader.read(), 10)
+            writer.close()
+            await lines.wait_for(r"cs: Error: connection from .* refused")
+            return data
+
+    data = asyncio.run(scenario())
+    assert data.startswith(b"HTTP/1.1 426 Upgrade Required\r\n"), data
+    assert [text for text in lines.lines if "refused" in text] == [
+        text for text in lines.lines if "NOT HTTP" in text
+    ]
+
+
 def test_a_charge_point_that_sends_a_binary_frame_is_closed_1003_and_named(lines) -> None:
     """OCPP-J messages are text frames: a binary one is no longer read as text; the charge
     point gets 1003 with the reason, and the Central System's line names it."""

@@ -202,20 +202,27 @@ def test_a_client_that_does_not_read_makes_send_wait() -> None:
 
 
 @pytest.mark.parametrize(
-    "junk",
+    ("junk", "answer"),
     [
-        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 not http\r\n\r\n",
-        b"HELLO\r\n\r\n",
+        (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 not http\r\n\r\n", b""),
+        (b"HELLO\r\n\r\n", b"HTTP/1.1 400 Bad Request\r\n"),
     ],
+    ids=["tls", "not-http"],
 )
-def test_a_non_http_client_is_closed_and_the_server_keeps_serving(junk: bytes) -> None:
+def test_a_non_http_client_is_closed_and_the_server_keeps_serving(
+    junk: bytes, answer: bytes
+) -> None:
+    """A TLS client is closed (it could not read a plain answer); a line that is no HTTP
+    request is answered 400 with the reason (RFC 9112 §3), then closed."""
+
     async def scenario() -> None:
         recorder = Recorder(echo)
         async with server(recorder) as url:
             host, port = url.removeprefix("ws://").split(":")
             reader, writer = await asyncio.open_connection(host, int(port))
             writer.write(junk)
-            assert await asyncio.wait_for(reader.read(), 5) == b""  # closed, no answer
+            data = await asyncio.wait_for(reader.read(), 5)
+            assert data.startswith(answer) and (answer or data == b""), data
             writer.close()
             async with connect(url + "/ocpp/CP2", subprotocols=["ocpp1.5"]) as ws:  # type: ignore[list-item]
                 await ws.send("still here")
@@ -447,6 +454,64 @@ def test_a_slow_client_gets_408_after_the_open_timeout(monkeypatch, sent: bytes)
     assert b"Connection: close\r\n" in data
     assert data.endswith(b"No complete WebSocket handshake request within 0.2 s.\n"), data
     assert told == [local]
+
+
+UPGRADE = (
+    b"Host: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+    b"Sec-WebSocket-Protocol: ocpp1.5\r\n"
+)
+KEY = b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+
+
+@pytest.mark.parametrize(
+    ("request_", "status"),
+    [
+        # websockets 16 (Python 3.10) cannot parse these: 400 Bad Request there
+        (b"POST /ocpp/CP1 HTTP/1.1\r\n" + UPGRADE + KEY + b"\r\n", "HTTP 405 Method Not Allowed"),
+        (
+            b"GET /ocpp/CP1 HTTP/1.0\r\n" + UPGRADE + KEY + b"\r\n",
+            "HTTP 505 HTTP Version Not Supported",
+        ),
+        (b"GET /ocpp/CP1 HTTP/1.1\r\n" + UPGRADE + b"\r\n", "HTTP 400 Bad Request"),
+        (b"\x00\x01junk\r\n\r\n", "HTTP 400 Bad Request"),
+    ],
+    ids=["post", "http-1.0", "no-key", "junk"],
+)
+def test_a_request_websockets_refuses_is_told_with_its_status(request_: bytes, status: str) -> None:
+    """What `websockets` refuses itself (after `admit` or before: no key, a POST, HTTP/1.0,
+    no HTTP at all) is answered with its status and told to `on_handshake_refused`; what
+    `admit` refuses (it says why) and a browser's 426 are not."""
+
+    async def scenario() -> tuple[bytes, list[tuple[str, str, str]], str]:
+        told: list[tuple[str, str, str]] = []
+
+        def refused(remote: str, status: str, reason: str) -> None:
+            told.append((remote, status, reason))
+
+        srv = await start_server("127.0.0.1", 0, admit, Recorder(), on_handshake_refused=refused)
+        port = srv.sockets[0].getsockname()[1]
+        for quiet_request in (
+            b"GET /ocpp/CP1 HTTP/1.1\r\n\r\n",
+            b"GET /elsewhere HTTP/1.1\r\n\r\n",
+        ):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(quiet_request)  # 426, 404: not told
+            await asyncio.wait_for(reader.read(), 5)
+            writer.close()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(request_)
+        data = await asyncio.wait_for(reader.read(), 5)
+        host, port_ = writer.get_extra_info("sockname")[:2]
+        writer.close()
+        srv.close()
+        await srv.wait_closed()
+        return data, told, f"{host}:{port_}"
+
+    data, told, local = run(scenario)
+    sent = "HTTP " + data.split(b"\r\n", 1)[0].decode().removeprefix("HTTP/1.1 ")
+    assert sent in (status, "HTTP 400 Bad Request"), data
+    assert len(told) == 1 and told[0][:2] == (local, sent), told
+    assert told[0][2] and not told[0][2].startswith("Failed to open"), told
 
 
 @pytest.mark.parametrize(

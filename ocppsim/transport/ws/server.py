@@ -6,7 +6,9 @@ it judges (the client certificate, profile 3), and a TLS handshake that fails is
 `on_tls_failure` with its exception. Without one, a client that begins a TLS handshake (a
 `wss://` URL at a `ws://` port) is told to `on_tls_at_plain_port` and closed. A client whose
 handshake request is not complete within `OPEN_TIMEOUT` gets 408 Request Timeout and is told to
-`on_handshake_timeout`.
+`on_handshake_timeout`. A request that `websockets` itself refuses (no HTTP request at all, a
+header too large, a wrong Sec-WebSocket-Version, a POST) is answered with its status and told to
+`on_handshake_refused`.
 """
 
 from __future__ import annotations
@@ -86,9 +88,37 @@ OnTlsAtPlainPort = Callable[[str], None]
 #: on_handshake_timeout(remote): the client at `remote` sent no complete handshake request in
 #: time; it got 408 Request Timeout.
 OnHandshakeTimeout = Callable[[str], None]
+#: on_handshake_refused(remote, status, reason): the request of the client at `remote` was
+#: refused before `admit` could judge it, or after it admitted it, by the WebSocket protocol
+#: itself (RFC 6455 §4.2.1); `status` is the answer's ("HTTP 400 Bad Request").
+OnHandshakeRefused = Callable[[str, str, str], None]
 #: on_connection(connection, cp_id): told of each accepted connection, from the reading
 #: callback; a coroutine it returns runs for the connection's life, which ends with it.
 OnConnection = Callable[[Connection, str], "Awaitable[None] | None"]
+
+
+class _ServerProtocol(ServerProtocol):
+    """`websockets`' server protocol, which keeps the refusal it sent (`refusal`) and answers a
+    request it cannot parse with 400 Bad Request (RFC 9112 §3: a server that receives an
+    invalid request line SHOULD) where it would close without a word."""
+
+    refusal: Response | None = None
+
+    def send_response(self, response: Response) -> None:
+        if response.status_code != 101:
+            self.refusal = response
+        super().send_response(response)
+
+    def send_eof(self) -> None:
+        error = self.handshake_exc
+        if self.state is CONNECTING and self.refusal is None and error is not None:
+            cause = error.__cause__
+            if not isinstance(cause, EOFError):  # a peer that hung up reads nothing
+                reason = f"{error}: {cause}" if cause is not None else str(error)
+                self.refusal = response = self.reject(HTTPStatus.BAD_REQUEST, reason + ".\n")
+                response.headers["Server"] = SERVER
+                self.writes.append(response.serialize())
+        super().send_eof()
 
 
 class _ServerConnection(Connection):
@@ -105,7 +135,7 @@ class _ServerConnection(Connection):
             return Subprotocol(self._chosen) if self._chosen is not None else None
 
         super().__init__(
-            ServerProtocol(
+            _ServerProtocol(
                 select_subprotocol=select_subprotocol,
                 max_size=server.max_size,
                 logger=quiet,
@@ -113,6 +143,7 @@ class _ServerConnection(Connection):
         )
         self._open_timer: asyncio.TimerHandle | None = None
         self._first_bytes = True
+        self._refusal_told = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
@@ -137,8 +168,23 @@ class _ServerConnection(Connection):
         super().data_received(data)
         protocol = self._protocol
         if protocol.state is CONNECTING and protocol.handshake_exc is not None:
-            # not an HTTP request at all: the protocol sent EOF; wait for the peer's
+            # not an HTTP request the protocol can read: it answered and sent EOF; wait for
+            # the peer's
+            self._refused_by_protocol()
             self._handshake_failed()
+
+    def _refused_by_protocol(self) -> None:
+        """Tell the server once what `websockets` refused and why (its answer's body)."""
+        protocol = self._protocol
+        assert isinstance(protocol, _ServerProtocol)
+        refusal, told = protocol.refusal, self._server.on_handshake_refused
+        if refusal is None or told is None or self._refusal_told:
+            return
+        self._refusal_told = True
+        reason = refusal.body.decode("utf-8", "replace").strip()
+        reason = reason.removeprefix("Failed to open a WebSocket connection: ")
+        reason = reason.splitlines()[0].rstrip(".") if reason else refusal.reason_phrase
+        told(self.remote_address, f"HTTP {refusal.status_code} {refusal.reason_phrase}", reason)
 
     def _tls_at_plain_port(self) -> None:
         if self._open_timer is not None:
@@ -185,7 +231,7 @@ class _ServerConnection(Connection):
         self._answered = True
         assert isinstance(event, Request)
         protocol = self._protocol
-        assert isinstance(protocol, ServerProtocol)
+        assert isinstance(protocol, _ServerProtocol)
         if protocol.eof_sent:  # bytes after the request already failed the connection
             if self._transport is not None:
                 self._transport.abort()
@@ -215,10 +261,15 @@ class _ServerConnection(Connection):
             else:
                 self._chosen = verdict[1]
                 response = protocol.accept(event)
-                if response.status_code == 101 and not server.serving:
+                if response.status_code != 101:  # admitted, refused by the protocol
+                    protocol.refusal = response
+                    self._refused_by_protocol()
+                elif not server.serving:
                     response = protocol.reject(
                         http.HTTPStatus.SERVICE_UNAVAILABLE, "Server is shutting down.\n"
                     )
+        # `admit` said why it refused; a browser's 426 is no charge point's failure
+        self._refusal_told = True
         response.headers["Server"] = SERVER
         protocol.send_response(response)
         self._write_out()
@@ -265,6 +316,7 @@ class Server:
         ssl: ssl.SSLContext | None = None,
         on_tls_at_plain_port: OnTlsAtPlainPort | None = None,
         on_handshake_timeout: OnHandshakeTimeout | None = None,
+        on_handshake_refused: OnHandshakeRefused | None = None,
     ):
         self.admit = admit
         self.on_connection = on_connection
@@ -272,6 +324,7 @@ class Server:
         self.ssl = ssl
         self.on_tls_at_plain_port = on_tls_at_plain_port
         self.on_handshake_timeout = on_handshake_timeout
+        self.on_handshake_refused = on_handshake_refused
         self.port = 0
         self.connections: set[_ServerConnection] = set()
         self.tasks: set[asyncio.Task[None]] = set()
@@ -320,6 +373,7 @@ async def start_server(
     on_tls_failure: OnTlsFailure | None = None,
     on_tls_at_plain_port: OnTlsAtPlainPort | None = None,
     on_handshake_timeout: OnHandshakeTimeout | None = None,
+    on_handshake_refused: OnHandshakeRefused | None = None,
     reuse_port: bool = False,
 ) -> Server:
     """Listen for Charge Points on every address of `host` (all interfaces when None), on
@@ -328,14 +382,24 @@ async def start_server(
     connections speak TLS, and a TLS handshake that fails is told to `on_tls_failure` (its
     peer gets the alert that says why); without, a client that begins a TLS handshake is told
     to `on_tls_at_plain_port`; a client whose request is not complete within `OPEN_TIMEOUT`
-    gets 408 and is told to `on_handshake_timeout`. With `reuse_port` (SO_REUSEPORT), other
-    processes that ask for it too listen on the same port, and the kernel spreads new
-    connections over them: one process holds no more connections than its open-file limit."""
+    gets 408 and is told to `on_handshake_timeout`; a request `websockets` refuses (no HTTP
+    request, a wrong WebSocket header, a POST) is told to `on_handshake_refused`. With
+    `reuse_port` (SO_REUSEPORT), other processes that ask for it too listen on the same port,
+    and the kernel spreads new connections over them: one process holds no more connections
+    than its open-file limit."""
     if ssl is not None and on_tls_failure is not None:
         from ocppsim.security.tls import report_handshake_failures
 
         report_handshake_failures(ssl, on_tls_failure)
-    server = Server(admit, on_connection, max_size, ssl, on_tls_at_plain_port, on_handshake_timeout)
+    server = Server(
+        admit,
+        on_connection,
+        max_size,
+        ssl,
+        on_tls_at_plain_port,
+        on_handshake_timeout,
+        on_handshake_refused,
+    )
     loop = asyncio.get_running_loop()
 
     async def bind(address: str, port: int) -> tuple[asyncio.Server, int]:
