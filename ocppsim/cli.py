@@ -244,6 +244,9 @@ async def _main(args: argparse.Namespace) -> int:
     if args.verdicts:
         shell.sim.start_verdicts()
     if args.command:
+        if shell.help_asked(list(args.command)):
+            await shell.sim.shutdown()
+            return 0
         if not await shell.execute_words(list(args.command)):
             await shell.sim.shutdown()
             return 2

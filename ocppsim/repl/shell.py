@@ -148,10 +148,22 @@ class Shell:
             return False
         return await self._run(command.run, parsed)
 
+    def help_asked(self, words: list[str]) -> bool:
+        """`<command> --help` (`ocppsim start_cs --help`, what every other command line
+        takes) shows `help <command>` instead of refusing --help as an unknown option."""
+        if len(words) < 2 or "--help" not in words[1:] or words[0] not in COMMANDS:
+            return False
+        from ocppsim.repl.usage import command_help
+
+        self.print(command_help(COMMANDS[words[0]], self.variant), block=True)
+        return True
+
     async def execute_parsed(self, parsed: ParsedLine) -> None:
         command = COMMANDS.get(parsed.command)
         if command is None:
             self._unknown(parsed.command)
+            return
+        if "--help" in parsed.options and self.help_asked([parsed.command, "--help"]):
             return
         if parsed.command in INLINE or self.sequential:
             await self._run(command.run, parsed)

@@ -170,3 +170,11 @@ def test_a_syntax_error_names_the_wrong_word_then_shows_the_usage(
     shown = lines.lines[start:]
     assert shown[0].startswith(problem), shown
     assert "syntax:" in shown[1], shown  # then the usage, as before
+
+
+def test_a_command_with_help_shows_its_help_and_runs_nothing(lines) -> None:
+    """`start_cs --help` at the prompt is `help start_cs`, not `--help' is an unknown option
+    (and the Central System is not started)."""
+    asked = output(lines, "start_cs 0 --help")
+    assert asked == output(lines, "help start_cs")
+    assert "listening" not in asked and "Error" not in asked
