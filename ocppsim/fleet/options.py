@@ -9,11 +9,12 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 from ocppsim.core import versions
 from ocppsim.core.errors import OcppSimError
 from ocppsim.fleet.behaviour import Backoff, Sessions, id_template_problem
-from ocppsim.transport.urls import WEBSOCKET_SCHEMES, url_problem
+from ocppsim.transport.urls import HTTP_SCHEMES, WEBSOCKET_SCHEMES, url_problem
 
 #: The connectors (1.x) or EVSEs (2.x) of each charge point at most.
 MAX_POINTS = 100
@@ -183,6 +184,9 @@ def fleet_options(url: str, count_text: str, values: dict[str, str | None]) -> F
             raise FleetOptionError(f"Error: option `{flag}' needs a value.")
     given: dict[str, str] = {k: v for k, v in values.items() if v is not None}
     problem = url_problem(url, WEBSOCKET_SCHEMES)
+    if problem is not None and urlsplit(url).scheme.lower() in HTTP_SCHEMES:
+        # not start_cp's hint (-t soap): a fleet has no SOAP charge points
+        problem = "a fleet's charge points speak OCPP-J: its URL starts with ws:// or wss://"
     if problem is not None:
         raise FleetOptionError(f"Error: invalid URL {url!r}: {problem} (a fleet speaks OCPP-J).")
     if not count_text.isdigit() or int(count_text) < 1:

@@ -1112,7 +1112,7 @@ def _fleet_options() -> tuple[Option, ...]:
     return tuple(
         Option(
             o.flag,
-            o.help,
+            o.help + (" (ocppsim fleet only, not at the prompt)" if o.flag == "--workers" else ""),
             o.default if o.flag != "-p" else default_protocol,
             o.metavar,
         )

@@ -53,7 +53,14 @@ def test_given_values() -> None:
 @pytest.mark.parametrize(
     ("url", "count", "values", "message"),
     [
-        ("http://h/ocpp", "1", {}, "invalid URL 'http://h/ocpp'"),
+        (
+            "http://h/ocpp",
+            "1",
+            {},
+            "invalid URL 'http://h/ocpp': a fleet's charge points speak OCPP-J: its URL starts"
+            " with ws:// or wss://",
+        ),
+        ("ftp://h/ocpp", "1", {}, "invalid URL 'ftp://h/ocpp': a websocket URL starts with"),
         (URL, "0", {}, "must be a whole number above 0, not `0'"),
         (URL, "ten", {}, "not `ten'"),
         (URL, "1", {"-p": "ocpp9"}, "unknown protocol `ocpp9' for a fleet (use ocpp1.2,"),
@@ -83,6 +90,14 @@ def test_bad_values_say_what_to_give(
         fleet_options(url, count, values)
     assert message in str(caught.value)
     assert str(caught.value).startswith("Error: ")
+
+
+def test_an_http_url_is_not_told_to_add_a_soap_option_a_fleet_lacks() -> None:
+    """start_cp's hint for an http:// URL (add -t soap) is no advice for a fleet, which has
+    no -t and no SOAP charge points."""
+    with pytest.raises(FleetOptionError) as caught:
+        fleet_options("https://h/ocpp", "1", {})
+    assert "-t soap" not in str(caught.value)
 
 
 def test_durations_and_address_ranges() -> None:

@@ -151,6 +151,9 @@ def test_help_shows_the_fleet_commands_and_options() -> None:
         assert flag in text
     assert "start_fleet <url> <count>" in text
     assert "fleet" in COMMANDS and "stop_fleet" in COMMANDS
+    # the prompt refuses --workers (one process): its help says where it works
+    workers = next(line for line in text.splitlines() if line.lstrip().startswith("--workers"))
+    assert "(ocppsim fleet only, not at the prompt)" in workers, workers
 
 
 def test_the_terminal_prompt_shows_the_fleets_status_line(
