@@ -188,6 +188,18 @@ def check_main(argv: list[str]) -> int:
     role = suites[0].role
     if role == "csms" and not args.url:
         parser.error("give the Central System's URL: ocppsim check ws://host:port/path …")
+    if role == "csms":
+        problem = _url_problem(args.url)
+        if problem is not None:  # the command is wrong: not one ERROR per case
+            parser.error(f"{args.url}: {problem}")
+    for flag, path in (("--junit", args.junit), ("--json", args.json)):
+        if path:  # before the suite runs, not after it (as ocppsim fleet's --report)
+            try:
+                with open(path, "a", encoding="utf-8"):
+                    pass
+            except OSError as exc:
+                print(f"ocppsim check: {flag} {path}: {exc.strerror or exc}", file=sys.stderr)
+                return 2
     if role == "cp" and args.listen is None:
         parser.error("a cp suite needs --listen PORT (ocppsim is the charge point's CS)")
     if args.ask_command:
@@ -247,6 +259,18 @@ def check_main(argv: list[str]) -> int:
             return 2
     failing = {"fail", "error"} | ({"warn"} if args.strict else set())
     return 1 if any(r.verdict in failing for r in results) else 0
+
+
+def _url_problem(url: str) -> str | None:
+    """Why the csms suites can never reach `url` (they speak OCPP-J), or None."""
+    from urllib.parse import urlsplit
+
+    from ocppsim.transport.urls import HTTP_SCHEMES, WEBSOCKET_SCHEMES, url_problem
+
+    problem = url_problem(url, WEBSOCKET_SCHEMES)
+    if problem is not None and urlsplit(url).scheme.lower() in HTTP_SCHEMES:
+        problem = "ocppsim check speaks OCPP-J: the URL starts with ws:// or wss://"
+    return problem
 
 
 def _charge_point_security(args: argparse.Namespace) -> dict[str, Any]:
