@@ -37,6 +37,20 @@ def test_held_it_freezes_what_survived_and_released_it_unfreezes() -> None:
     assert after == 0
 
 
+def test_held_it_collects_the_young_generation_less_often_and_released_as_before() -> None:
+    async def scenario() -> tuple[tuple[int, ...], tuple[int, ...]]:
+        policy = Collector()
+        policy.hold()
+        held = gc.get_threshold()
+        policy.release()
+        return held, gc.get_threshold()
+
+    before = gc.get_threshold()
+    held, after = asyncio.run(scenario())
+    assert held == (max(before[0], collector.YOUNG_THRESHOLD), *before[1:])
+    assert after == before
+
+
 def test_cycles_frozen_while_held_are_freed_by_the_full_collection(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
