@@ -43,6 +43,23 @@ def _table(definitions: tuple[KeyDefinition, ...]) -> dict[str, KeyDefinition]:
     return {d.name.lower(): d for d in definitions}
 
 
+#: The tables of the definitions tuples seen, by identity (each version's tuple is one object:
+#: hashing its fifty frozen definitions for `_table`'s cache cost more than the rest of a new
+#: Charge Point's configuration); the tuple is kept, so its id is not reused.
+_BY_IDENTITY: dict[int, tuple[tuple[KeyDefinition, ...], dict[str, KeyDefinition]]] = {}
+
+
+def _table_of(definitions: Iterable[KeyDefinition]) -> dict[str, KeyDefinition]:
+    key = tuple(definitions)
+    known = _BY_IDENTITY.get(id(key))
+    if known is not None and known[0] is key:
+        return known[1]
+    table = _table(key)
+    if len(_BY_IDENTITY) < 64:
+        _BY_IDENTITY[id(key)] = (key, table)
+    return table
+
+
 class Configuration:
     """The configuration keys of one Charge Point and their current values.
 
@@ -54,7 +71,7 @@ class Configuration:
     __slots__ = ("_definitions", "_values")
 
     def __init__(self, definitions: Iterable[KeyDefinition]):
-        self._definitions = _table(tuple(definitions))
+        self._definitions = _table_of(definitions)
         self._values: dict[str, str] = {}
 
     @classmethod

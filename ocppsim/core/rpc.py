@@ -28,7 +28,6 @@ import json
 import math
 import random
 import re
-import string
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -57,14 +56,15 @@ REMEMBERED_ANSWERS = 16
 _ROLE: dict[Service, str] = {"cs": "Central System", "cp": "Charge Point"}
 _OTHER: dict[Service, Service] = {"cs": "cp", "cp": "cs"}
 
-_ID_ALPHABET = string.ascii_letters + string.digits
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def new_unique_id() -> str:
-    """32 random letters and digits (SPEC §4)."""
-    return "".join(random.choices(_ID_ALPHABET, k=32))
+    """32 random letters and digits: 128 random bits in hexadecimal (SPEC §4), unique in
+    practice and a tenth of the cost of drawing 32 characters (a fleet sends thousands a
+    second)."""
+    return f"{random.getrandbits(128):032x}"
 
 
 def _escape_surrogate(match: re.Match[str]) -> str:
@@ -183,6 +183,11 @@ def _finite_float(text: str) -> float:
     return value
 
 
+#: The decoder of every received frame: NaN and Infinity are no JSON (RFC 8259 §6), nor is a
+#: number too large for a float.
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
 #: The start of a CALL, `[2,"<unique id>"`, read from a text that is not JSON as a whole.
 _CALL_START = re.compile(r'\s*\[\s*2\s*,\s*("(?:[^"\\\x00-\x1f]|\\.)*")\s*[,\]]')
 #: How far into such a text the id is looked for (an id of 36 characters, each escaped).
@@ -281,7 +286,10 @@ def parse_frame(text: str | bytes) -> Message | tuple[str, str]:
     could be read.
     """
     try:
-        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        if isinstance(text, str) and not text.startswith("\ufeff"):
+            value = _DECODER.decode(text)  # json.loads would make a decoder for each frame
+        else:  # bytes (json.loads finds their encoding), or a BOM (json.loads refuses it)
+            value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         reason = "nested too deeply" if isinstance(exc, RecursionError) else f"not JSON ({exc})"
         unique_id = _unique_id_of(text)

@@ -94,6 +94,12 @@ class CallTimeout(CallFailed):
     """No answer came to a CALL within its timeout (its reason is `timeout`)."""
 
 
+def _time_out(future: asyncio.Future[Any]) -> None:
+    """A CALL's timer: its answer did not come in time."""
+    if not future.done():
+        future.set_exception(asyncio.TimeoutError())
+
+
 async def maybe_await(value: Any) -> Any:
     """Await `value` when a handler returned an awaitable (handlers may be plain or async)."""
     if inspect.isawaitable(value):
@@ -264,15 +270,20 @@ class Peer:
             self.session.forget(call.unique_id)
             raise CallFailed("connection closed")
         uid = call.unique_id
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
         self._waiting[uid] = future
         timeout = self.session.timeout
+        timer: asyncio.TimerHandle | None = None
         try:
             if raw:
                 await self.link.send_raw(wire, False)
             else:
                 await self.link.send_call(call, wire, timeout, lambda: self._sent(wire, text, call))
-            return await asyncio.wait_for(future, timeout)
+            # the timeout is a timer on the answer's future: asyncio.wait_for would wrap it in
+            # another future with callbacks, for every CALL of thousands of charge points
+            timer = loop.call_later(timeout, _time_out, future)
+            return await future
         except asyncio.TimeoutError:
             self.session.forget(uid)
             transport = self.transport
@@ -284,6 +295,8 @@ class Peer:
             self.session.forget(uid)
             raise
         finally:
+            if timer is not None:
+                timer.cancel()
             self._waiting.pop(uid, None)
 
     def _sent(self, wire: str, text: str, message: Call | Send) -> None:

@@ -3,15 +3,18 @@ cannot work (wrong scheme, no host, a port out of range) is an error at once, ne
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 WEBSOCKET_SCHEMES = ("ws", "wss")
 HTTP_SCHEMES = ("http", "https")
+#: A blank (any Unicode white space) or an ASCII control character.
+_BLANK_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
 def url_problem(url: str, schemes: tuple[str, ...]) -> str | None:
     """Why `url` can never be reached with one of `schemes`, or None when it may be."""
-    if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in url):
+    if _BLANK_OR_CONTROL.search(url):
         return "it contains a blank or a control character"
     parts = urlsplit(url)
     if parts.scheme.lower() not in schemes:

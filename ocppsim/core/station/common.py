@@ -82,8 +82,8 @@ def wire_time(moment: datetime) -> str:
     decimals; RFC 3339 as the 1.x schemas' `date-time` asks)."""
     if moment.tzinfo is None:
         raise ValueError("the model needs aware datetimes (datetime.now(timezone.utc))")
-    utc = moment.astimezone(timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    # isoformat ends in "+00:00" for UTC; it takes half the time of strftime
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 #: the fractional seconds of a date-time (RFC 3339 allows any number of digits; Python reads 6)

@@ -24,6 +24,7 @@ def plays(entry: OcppVersion) -> bool:
     return "StartTransaction" in entry.actions.get("cs", ())
 
 
+@cache  # a fleet makes thousands of models (a failure raises: nothing is kept of it)
 def entry(version: str) -> OcppVersion:
     """The registry entry of a 1.x version a Charge Point model plays; ValueError for a version
     the model does not play."""
