@@ -37,9 +37,10 @@ The charge points dial from `--source-ip` (127.0.0.2-127.0.0.9), not from 127.0.
   growth per connection. One process holds no more connections than its open-file limit
   (`ulimit -n`), one source address no more than the ephemeral port range towards one server.
 
-The bare peers freeze what survived every second (`gc.freeze()`), as ocppsim does with a
-thousand connections or more (`ocppsim/sim/collector.py`): without it their own full
-collections, not the simulator, would set the floor's p99. Each figure is printed with its
+The bare peers freeze what survived every tenth of a second (`gc.freeze()`) and collect the
+youngest generation after 20,000 new objects, as ocppsim does with a thousand connections or
+more (`ocppsim/sim/collector.py`): without it their own full collections, not the simulator,
+would set the floor's p99, and the ramp's cost would be the collector's. Each figure is printed with its
 baseline and their ratio, for every repeat, then the median and the spread (min-max) over
 `--repeat` runs: the machine is shared and noisy. Numbers depend on the machine and the
 allocator; compare ratios from one run. Loopback connections take ephemeral ports: while a
@@ -70,6 +71,7 @@ from typing import IO, Any
 from bench_ws import free_port, ocppsim_command, wait_for_port
 
 from ocppsim.fleet.workers import shard
+from ocppsim.sim.collector import FREEZE_EVERY, YOUNG_THRESHOLD
 from ocppsim.transport.addresses import parse_source_addresses
 
 BENCH = Path(__file__).resolve().parent
@@ -134,9 +136,13 @@ CANNED: dict[str, dict[str, Any]] = {
 
 def freeze_survivors() -> None:
     """The bare peers collect as ocppsim does with many connections (`sim/collector.py`):
-    what survived is frozen every second, so that no full collection stops the loop."""
+    what survived is frozen every FREEZE_EVERY seconds, so that no full collection stops the
+    loop, and the youngest generation waits for YOUNG_THRESHOLD new objects."""
+    young, middle, old = gc.get_threshold()
+    if young < YOUNG_THRESHOLD:
+        gc.set_threshold(YOUNG_THRESHOLD, middle, old)
     gc.freeze()
-    asyncio.get_running_loop().call_later(1.0, freeze_survivors)
+    asyncio.get_running_loop().call_later(FREEZE_EVERY, freeze_survivors)
 
 
 def now_text() -> str:
@@ -573,10 +579,15 @@ class OursFleet:
             await asyncio.sleep(0.02)
 
     async def start(self) -> None:
+        stats = self.fleet.stats
+        link_up = stats.link_up
+
+        def opened(again: bool) -> None:  # the moment of each WebSocket open, as the bare do
+            link_up(again)
+            self.last_open = time.perf_counter()
+
+        stats.link_up = opened  # type: ignore[method-assign]
         await self.fleet.start()
-        while self.fleet.stats.connected < self.cps and not self.fleet.gave_up_reasons:
-            await asyncio.sleep(0.005)
-        self.last_open = time.perf_counter()
         await self._settled(self.fleet, self.cps)
         self.connected = self.fleet.stats.up
         self.failed = self.cps - self.connected
@@ -702,7 +713,12 @@ def ramp(args: argparse.Namespace) -> None:
             finally:
                 server.stop()
             up = max(1, report["connected"])
+            # how late the last WebSocket opened against the ramp's schedule (its last dial is
+            # due (N - 1) / rate after the first): a ramp that keeps its pace is late by one
+            # handshake, and then reaches the rate asked
+            late = report["opened"] - (args.cps - 1) / asked if asked else float("nan")
             row = {
+                "late_ms": 1000 * late,
                 "rate": report["connected"] / report["opened"],
                 "settled": report["connected"] / report["seconds"],
                 "client_ms": 1000 * report["cpu"] / up,
@@ -715,7 +731,9 @@ def ramp(args: argparse.Namespace) -> None:
                 f"run {n + 1}: {client_kind} clients -> {server_kind} server ({label}):"
                 f" {report['connected']} up ({report['failed']} failed) in"
                 f" {report['opened']:.1f} s: {row['rate']:.0f}/s (all booted and reported in"
-                f" {report['seconds']:.1f} s); CPU per connection"
+                f" {report['seconds']:.1f} s)"
+                + (f", last open {row['late_ms']:.0f} ms after its dial was due" if asked else "")
+                + "; CPU per connection"
                 f" {row['client_ms']:.2f} ms client, {row['server_ms']:.2f} ms server",
                 flush=True,
             )
@@ -725,24 +743,30 @@ def ramp(args: argparse.Namespace) -> None:
         f" median [min-max] of {args.repeat}:"
     )
     print(
-        f"  {'clients -> server':<16} {'asked/s':>8}  {'conn/s':<20} {'client ms/conn':<20}"
-        " server ms/conn"
+        f"  {'clients -> server':<16} {'asked/s':>8}  {'conn/s':<20} {'late ms':<20}"
+        f" {'client ms/conn':<20} server ms/conn"
     )
     for (client_kind, server_kind, asked), found in rows.items():
         label = f"{client_kind} -> {server_kind}"
         rates = spread_text([r["rate"] for r in found], "", 0)
+        late = spread_text([r["late_ms"] for r in found], "", 0) if asked else "-"
         print(
-            f"  {label:<16} {asked or 'max':>8}  {rates:<20}"
+            f"  {label:<16} {asked or 'max':>8}  {rates:<20} {late:<20}"
             f" {spread_text([r['client_ms'] for r in found]):<20}"
             f" {spread_text([r['server_ms'] for r in found])}"
         )
     for asked in (0.0, args.ramp):
         mine, base = rows[("ours", "ours", asked)], rows[("bare", "ours", asked)]
         ratios = [m["rate"] / b["rate"] for m, b in zip(mine, base, strict=True)]
+        cpu = [m["client_ms"] / b["client_ms"] for m, b in zip(mine, base, strict=True)]
         print(
-            f"  ours/bare clients against ocppsim's CS, ramp {asked or 'max'}:"
-            f" {spread_text(ratios)}"
+            f"  ours/bare clients against ocppsim's CS, ramp {asked or 'max'}: conn/s"
+            f" {spread_text(ratios)}, client CPU per connection {spread_text(cpu)}"
         )
+    if args.ramp:
+        mine = rows[("ours", "ours", args.ramp)]
+        reached = [r["rate"] / args.ramp for r in mine]
+        print(f"  ours at ramp {args.ramp:g}: achieved/asked {spread_text(reached, '', 3)}")
 
 
 def latency(args: argparse.Namespace) -> None:
