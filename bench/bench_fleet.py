@@ -40,12 +40,12 @@ The charge points dial from `--source-ip` (127.0.0.2-127.0.0.9), not from 127.0.
 The bare peers freeze what survived every tenth of a second (`gc.freeze()`) and collect the
 youngest generation after 20,000 new objects, as ocppsim does with a thousand connections or
 more (`ocppsim/sim/collector.py`): without it their own full collections, not the simulator,
-would set the floor's p99, and the ramp's cost would be the collector's. Each figure is printed with its
-baseline and their ratio, for every repeat, then the median and the spread (min-max) over
-`--repeat` runs: the machine is shared and noisy. Numbers depend on the machine and the
-allocator; compare ratios from one run. Loopback connections take ephemeral ports: while a
-large run holds them, a test elsewhere on the machine that binds a port it picked at random
-may find it taken. This is not part of the test suite.
+would set the floor's p99, and the ramp's cost would be the collector's. Each figure is
+printed with its baseline and their ratio, for every repeat, then the median and the spread
+(min-max) over `--repeat` runs: the machine is shared and noisy. Numbers depend on the
+machine and the allocator; compare ratios from one run. Loopback connections take ephemeral
+ports: while a large run holds them, a test elsewhere on the machine that binds a port it
+picked at random may find it taken. This is not part of the test suite.
 """
 
 from __future__ import annotations
@@ -501,17 +501,18 @@ async def run_clients(
     await asyncio.sleep(0.5)  # what ended with the dials has ended
     gc.collect()
     after = rss_of()
+    # the collector's pauses during a load (cheap: a few a second at most), to tell them
+    # from the simulator's own delays
     pauses: list[tuple[float, int]] = []
-    if os.environ.get("BENCH_GC_TRACE"):
-        began_gc = [0.0]
+    began_gc = [0.0]
 
-        def timing(phase: str, info: dict[str, int]) -> None:
-            if phase == "start":
-                began_gc[0] = time.perf_counter()
-            else:
-                pauses.append((time.perf_counter() - began_gc[0], info["generation"]))
+    def timing(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            began_gc[0] = time.perf_counter()
+        else:
+            pauses.append((time.perf_counter() - began_gc[0], info["generation"]))
 
-        gc.callbacks.append(timing)
+    gc.callbacks.append(timing)
     say(
         event="connected",
         connected=runner.connected,
@@ -793,6 +794,8 @@ def latency(args: argparse.Namespace) -> None:
                     cpu_client, cpu_server = cpu_of(clients.proc.pid), server.cpu()
                     clients.tell(f"load {args.seconds}")
                     result = clients.read(args.seconds + args.timeout)
+                    # the machine's load over the last minute (others' work sets p99 too)
+                    result["load"] = os.getloadavg()[0]
                     result["client_cpu"] = cpu_of(clients.proc.pid) - cpu_client
                     result["server_cpu"] = server.cpu() - cpu_server
                 finally:
@@ -801,12 +804,14 @@ def latency(args: argparse.Namespace) -> None:
                 server.stop()
             result["rate"] = result["count"] / args.seconds
             rows.setdefault((client_kind, server_kind), []).append(result)
+            longest = result.get("gc") or [(0.0, 0)]
             print(
                 f"run {n + 1}: {client_kind} clients -> {server_kind} server:"
                 f" {report['connected']} connected, {result['rate']:.0f} heartbeats/s;"
                 f" p50 {result['p50']:.2f} ms, p99 {result['p99']:.2f} ms,"
                 f" max {result['max']:.1f} ms; CPU {result['client_cpu'] / args.seconds:.0%}"
-                f" client, {result['server_cpu'] / args.seconds:.0%} server",
+                f" client, {result['server_cpu'] / args.seconds:.0%} server; longest client"
+                f" collection {longest[0][0]:.1f} ms; load average {result['load']:.1f}",
                 flush=True,
             )
     print(
