@@ -480,6 +480,54 @@ class BareFleet:
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
 
+class LagMonitor:
+    """How late the event loop runs a timer due every STEP seconds while a load is measured,
+    and how much of each late interval the loop's thread spent on the CPU: busy, the process
+    stalled on work of its own (the simulator's, or the collector's); idle, it waited for a
+    CPU the machine's other processes held."""
+
+    STEP = 0.005
+    #: a lateness above this is a stall worth telling apart
+    STALL = 0.010
+
+    def __init__(self) -> None:
+        self.stalls: list[tuple[float, float]] = []  # (lateness s, CPU share of the interval)
+        self._timer: asyncio.TimerHandle | None = None
+        self._due = self._at = self._cpu = 0.0
+
+    def start(self) -> None:
+        self.stalls = []
+        loop = asyncio.get_running_loop()
+        self._at, self._cpu = loop.time(), time.thread_time()
+        self._due = self._at + self.STEP
+        self._timer = loop.call_at(self._due, self._tick)
+
+    def _tick(self) -> None:
+        loop = asyncio.get_running_loop()
+        now, cpu = loop.time(), time.thread_time()
+        late = now - self._due
+        if late > self.STALL:
+            self.stalls.append((late, (cpu - self._cpu) / max(now - self._at, 1e-9)))
+        self._at, self._cpu = now, cpu
+        self._due = now + self.STEP
+        self._timer = loop.call_at(self._due, self._tick)
+
+    def stop(self) -> dict[str, float]:
+        """The longest lateness (ms) and its CPU share; the lateness over STALL summed (ms),
+        busy (the thread on the CPU at least half the interval) and idle."""
+        if self._timer is not None:
+            self._timer.cancel()
+        longest = max(self.stalls, default=(0.0, 0.0))
+        busy = sum(late for late, share in self.stalls if share >= 0.5)
+        idle = sum(late for late, share in self.stalls if share < 0.5)
+        return {
+            "lag_max_ms": 1000 * longest[0],
+            "lag_max_cpu": longest[1],
+            "stalled_busy_ms": 1000 * busy,
+            "stalled_idle_ms": 1000 * idle,
+        }
+
+
 async def run_clients(
     kind: str, url: str, cps: int, period: float, ramp: float, first: int, sources: list[str]
 ) -> None:
@@ -529,11 +577,14 @@ async def run_clients(
             seconds = float(command.split()[1])
             runner.begin_recording()
             pauses.clear()
+            lags = LagMonitor()
+            lags.start()
             await asyncio.sleep(seconds)
             longest = sorted(pauses, reverse=True)[:5]
             say(
                 event="load",
                 **runner.end_recording(),
+                **lags.stop(),
                 gc=[(round(1000 * t, 2), g) for t, g in longest],
             )
         elif command == "quit":
@@ -771,49 +822,39 @@ def ramp(args: argparse.Namespace) -> None:
 
 
 def latency(args: argparse.Namespace) -> None:
-    """Heartbeat round trips under a steady load, after every charge point is connected."""
+    """Heartbeat round trips under a steady load, after every charge point is connected: the
+    pairs one after the other, or `--together` all at once (each pair then runs on the same
+    machine, busy with the same other work, which on a shared machine sets p99 more than
+    either simulator does)."""
     period = args.cps / args.rate
     interval = max(1, round(period))
-    pairs = [("bare", "bare"), ("bare", "ours"), ("ours", "bare"), ("ours", "ours")]
-    rows: dict[tuple[str, str], list[dict[str, float]]] = {}
+    pairs = [tuple(pair.split("-", 1)) for pair in args.pairs.split(",")]
+    if ("bare", "bare") not in pairs:
+        pairs.insert(0, ("bare", "bare"))  # the baseline
+    groups = [pairs] if args.together else [[pair] for pair in pairs]
+    rows: dict[tuple[str, ...], list[dict[str, float]]] = {}
     for n in range(args.repeat):
-        for client_kind, server_kind in pairs:
-            server = Server(server_kind, interval=interval)
-            server.start()
-            try:
-                # the charge points' heartbeats follow the moments they booted: a ramp over two
-                # intervals, which neither side runs at full CPU, spreads them as evenly as the
-                # bare clients' random phases
-                ramp_rate = args.cps / (2 * interval)
-                extra = ["--period", str(interval), "--ramp", f"{ramp_rate:g}"]
-                clients, report, _ = connect_fleet(
-                    client_kind, server, args.cps, args.timeout, extra
+        for group in groups:
+            found = _latency_group(group, args, interval)
+            for pair, (report, result) in found.items():
+                client_kind, server_kind = pair
+                result["rate"] = result["count"] / args.seconds
+                rows.setdefault(pair, []).append(result)
+                longest = result.get("gc") or [(0.0, 0)]
+                print(
+                    f"run {n + 1}: {client_kind} clients -> {server_kind} server:"
+                    f" {report['connected']} connected, {result['rate']:.0f} heartbeats/s;"
+                    f" p50 {result['p50']:.2f} ms, p99 {result['p99']:.2f} ms,"
+                    f" max {result['max']:.1f} ms; CPU"
+                    f" {result['client_cpu'] / args.seconds:.0%} client,"
+                    f" {result['server_cpu'] / args.seconds:.0%} server; longest client"
+                    f" collection {longest[0][0]:.1f} ms; client loop late by up to"
+                    f" {result['lag_max_ms']:.0f} ms ({result['lag_max_cpu']:.0%} of it on the"
+                    f" CPU), stalls {result['stalled_busy_ms']:.0f} ms busy,"
+                    f" {result['stalled_idle_ms']:.0f} ms waiting for a CPU;"
+                    f" load average {result['load']:.1f}",
+                    flush=True,
                 )
-                try:
-                    time.sleep(interval)  # every charge point has sent a heartbeat since
-                    cpu_client, cpu_server = cpu_of(clients.proc.pid), server.cpu()
-                    clients.tell(f"load {args.seconds}")
-                    result = clients.read(args.seconds + args.timeout)
-                    # the machine's load over the last minute (others' work sets p99 too)
-                    result["load"] = os.getloadavg()[0]
-                    result["client_cpu"] = cpu_of(clients.proc.pid) - cpu_client
-                    result["server_cpu"] = server.cpu() - cpu_server
-                finally:
-                    clients.stop()
-            finally:
-                server.stop()
-            result["rate"] = result["count"] / args.seconds
-            rows.setdefault((client_kind, server_kind), []).append(result)
-            longest = result.get("gc") or [(0.0, 0)]
-            print(
-                f"run {n + 1}: {client_kind} clients -> {server_kind} server:"
-                f" {report['connected']} connected, {result['rate']:.0f} heartbeats/s;"
-                f" p50 {result['p50']:.2f} ms, p99 {result['p99']:.2f} ms,"
-                f" max {result['max']:.1f} ms; CPU {result['client_cpu'] / args.seconds:.0%}"
-                f" client, {result['server_cpu'] / args.seconds:.0%} server; longest client"
-                f" collection {longest[0][0]:.1f} ms; load average {result['load']:.1f}",
-                flush=True,
-            )
     print(
         f"\nlatency, {args.cps} charge points, one Heartbeat every {interval} s each"
         f" (~{args.cps / interval:.0f}/s), over {args.seconds:g} s, median [min-max] of"
@@ -836,6 +877,42 @@ def latency(args: argparse.Namespace) -> None:
             f"  p99 {pair[0]} -> {pair[1]} minus bare -> bare: {spread_text(added, ' ms')}"
             f"  (ratio {spread_text(ratios)})"
         )
+
+
+def _latency_group(
+    group: Sequence[tuple[str, ...]], args: argparse.Namespace, interval: int
+) -> dict[tuple[str, ...], tuple[dict[str, Any], dict[str, Any]]]:
+    """Run the pairs of `group` at once: each pair's `connected` report and load result."""
+    servers: dict[tuple[str, ...], Server] = {}
+    clients: dict[tuple[str, ...], Clients] = {}
+    try:
+        for pair in group:
+            servers[pair] = Server(pair[1], interval=interval)
+            servers[pair].start()
+        # the charge points' heartbeats follow the moments they booted: a ramp over two
+        # intervals, which neither side runs at full CPU, spreads them as evenly as the
+        # bare clients' random phases
+        ramp_rate = args.cps / (2 * interval)
+        extra = ["--period", str(interval), "--ramp", f"{ramp_rate:g}"]
+        for pair in group:
+            clients[pair] = Clients(pair[0], servers[pair].url, args.cps, extra)
+        reports = {pair: each.read(args.timeout) for pair, each in clients.items()}
+        time.sleep(interval)  # every charge point has sent a heartbeat since
+        cpu = {pair: (cpu_of(c.proc.pid), servers[pair].cpu()) for pair, c in clients.items()}
+        for each in clients.values():
+            each.tell(f"load {args.seconds}")
+        results = {pair: each.read(args.seconds + args.timeout) for pair, each in clients.items()}
+        load = os.getloadavg()[0]  # the machine's, over the last minute
+        for pair, result in results.items():
+            result["load"] = load
+            result["client_cpu"] = cpu_of(clients[pair].proc.pid) - cpu[pair][0]
+            result["server_cpu"] = servers[pair].cpu() - cpu[pair][1]
+    finally:
+        for each in clients.values():
+            each.stop()
+        for server in servers.values():
+            server.stop()
+    return {pair: (reports[pair], results[pair]) for pair in group}
 
 
 def established(port: int) -> int:
@@ -1006,6 +1083,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per step")
     parser.add_argument("--rate", type=float, default=1000.0, help="latency: messages/s in all")
     parser.add_argument("--seconds", type=float, default=30.0, help="latency: window")
+    parser.add_argument(
+        "--pairs",
+        default="bare-bare,bare-ours,ours-bare,ours-ours",
+        help="latency: clients-server pairs (bare-bare is always one: the baseline)",
+    )
+    parser.add_argument(
+        "--together", action="store_true", help="latency: run the pairs at once, not in turn"
+    )
     parser.add_argument(
         "--ramp", type=float, default=1000.0, help="ramp: new connections/s asked (0: max)"
     )

@@ -69,6 +69,10 @@ __all__ = [
 Payload = dict[str, Any]
 _log = logging.getLogger("ocppsim.sim")
 
+#: A timer that fires this close to the moment due ticks the model (a loop's clock may count
+#: in milliseconds: waiting on for less could spin); the model tells what is due itself.
+LATE_ENOUGH = 0.002
+
 
 # -- what the driver needs of its Charge Point -------------------------------------------------
 
@@ -94,13 +98,15 @@ class Owner(Protocol):
 class ModelDriver(ModelRunner):
     """Runs one model for one Charge Point under asyncio (see the module docstring)."""
 
-    __slots__ = ("_owner", "_task", "_timer", "_idle")
+    __slots__ = ("_owner", "_task", "_timer", "_timer_at", "_due", "_idle")
 
     def __init__(self, model: Model, owner: Owner, clock: Clock = WALL_CLOCK):
         super().__init__(model, clock)
         self._owner = owner
         self._task: asyncio.Task[None] | None = None
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0  # the loop time the timer fires at
+        self._due = 0.0  # the loop time the model is next due at (the timer may come first)
         self._idle: asyncio.Event | None = None  # made when someone waits for the outbox
 
     def __repr__(self) -> str:
@@ -192,10 +198,10 @@ class ModelDriver(ModelRunner):
 
     def _arm(self, after_tick: bool = False) -> None:
         """One timer, to when the model next has something to do (none when nothing is due or
-        the link is down). A timer due no later is kept: each exchange moves the heartbeat a
-        little further (it is counted from the last one), and an early wake-up only finds
-        nothing due yet and sets the timer again, at a tenth of the cost of a new timer after
-        every answer of ten thousand charge points."""
+        the link is down). A timer due no later is kept, and `_fire` waits on from there to
+        the moment due: each answer moves the heartbeat a little further (it is counted from
+        the last exchange), and a new timer after each answer of a booting charge point (its
+        boot, a StatusNotification per connector) cost more than the one wait on."""
         if not self._owner.connected:
             self._cancel_timer()
             return
@@ -204,18 +210,23 @@ class ModelDriver(ModelRunner):
             self._cancel_timer()
             return
         loop = asyncio.get_running_loop()
-        when = loop.time() + seconds
-        timer = self._timer
-        if timer is not None:
-            if timer.when() <= when:
+        when = self._due = loop.time() + seconds
+        if self._timer is not None:
+            if self._timer_at <= when:
                 return
-            timer.cancel()
-        self._timer = loop.call_at(when, self._fire)
+            self._timer.cancel()
+        # (uvloop's call_at of a moment past is a Handle without when(): the time is kept here)
+        self._timer, self._timer_at = loop.call_at(when, self._fire), when
 
     def _fire(self) -> None:
-        """The timer: what time brings (meter values, heartbeats, timeouts) goes out."""
+        """The timer: what time brings (meter values, heartbeats, timeouts) goes out; a timer
+        kept from before (`_arm`) waits on to the moment now due."""
         self._timer = None
         if self._stopped or not self._owner.connected:
+            return
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._due - LATE_ENOUGH:
+            self._timer, self._timer_at = loop.call_at(self._due, self._fire), self._due
             return
         self.tick()
 
