@@ -16,14 +16,22 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ocppsim.core import versions
-from ocppsim.fleet.options import OPTIONS, FleetOptionError, FleetOptions, fleet_options
+from ocppsim.fleet.options import (
+    OPTIONS,
+    SWITCHES,
+    FleetOptionError,
+    FleetOptions,
+    fault_share,
+    fleet_options,
+)
 from ocppsim.fleet.workers import (
     REPORT_EVERY,
     Workers,
     WorkersError,
+    finding_line,
     open_files_limit,
     open_files_problem,
     parse_worker,
@@ -32,7 +40,6 @@ from ocppsim.fleet.workers import (
     stats_line,
     worker_command,
 )
-from ocppsim.sim.faults import FaultError
 
 if TYPE_CHECKING:
     from ocppsim.fleet.stats import FleetStats
@@ -41,6 +48,9 @@ if TYPE_CHECKING:
 PROGRESS_LINE_SECONDS = 10.0
 #: Seconds between two updates of the progress line on a terminal.
 PROGRESS_TTY_SECONDS = 0.5
+#: The findings of `--verdicts` that `fleet` and `stop_fleet` show at the prompt (the
+#: report, `fleet --json`, has them all).
+SHOWN_FINDINGS = 20
 
 
 def parser() -> argparse.ArgumentParser:
@@ -62,8 +72,15 @@ def parser() -> argparse.ArgumentParser:
     for option in OPTIONS:
         shown = versions.default().subprotocol if option.flag == "-p" else option.default
         default = f" (default: {shown})" if shown is not None else ""
+        if option.flag in SWITCHES:
+            made.add_argument(option.flag, action="store_true", help=option.help)
+            continue
         made.add_argument(
-            option.flag, metavar=option.metavar.strip("<>"), help=option.help + default
+            option.flag,
+            metavar=option.metavar.strip("<>"),
+            help=option.help + default,
+            # repeatable at the command line; one comma-separated value at the prompt
+            action="append" if option.flag == "--fault-option" else "store",
         )
     made.add_argument(
         "--locustfile",
@@ -78,33 +95,6 @@ def parser() -> argparse.ArgumentParser:
         default=[],
         help="also look for --behaviour plugins in DIR (repeatable)",
     )
-    made.add_argument(
-        "--fault",
-        metavar="KIND",
-        help="a fault on purpose on a share of the charge points (--fraction): delay, drop,"
-        " callerror, send-before-boot, clock-skew, … (see `help fault` at the prompt)",
-    )
-    made.add_argument(
-        "--fault-option",
-        metavar="NAME=VALUE",
-        action="append",
-        default=[],
-        help="an option of --fault, as the prompt's fault takes it: seconds=2, code=NotSupported,"
-        " for=3, once=true, action=Heartbeat (repeatable)",
-    )
-    made.add_argument(
-        "--fraction",
-        metavar="SHARE",
-        type=float,
-        help="the share of the charge points --fault is set on, picked at random with the"
-        " fleet's seed (default 1: every one)",
-    )
-    made.add_argument(
-        "--verdicts",
-        action="store_true",
-        help="check every frame of the Central System: each finding a line on stderr, with"
-        " its frame; in the report under 'verdicts'; a failure makes the exit status 1",
-    )
     # a worker of `--workers N` (started by the parent): worker I of N, from 0
     made.add_argument("--worker", help=argparse.SUPPRESS)
     return made
@@ -114,7 +104,12 @@ def _values(args: argparse.Namespace) -> dict[str, str | None]:
     values: dict[str, str | None] = {}
     for option in OPTIONS:
         value = getattr(args, option.flag.lstrip("-").replace("-", "_"))
-        if value is not None:
+        if option.flag in SWITCHES:
+            if value:
+                values[option.flag] = None
+        elif isinstance(value, list):
+            values[option.flag] = ",".join(value)
+        elif value is not None:
             values[option.flag] = value
     return values
 
@@ -142,20 +137,6 @@ def fleet_main(argv: list[str]) -> int:
     for folder in args.plugins_dir:
         if not Path(folder).is_dir():
             made.exit(2, f"ocppsim fleet: --plugins-dir {folder}: no such folder\n")
-    fault = None
-    if args.fault is not None or args.fault_option or args.fraction is not None:
-        if args.fault is None:
-            made.exit(2, "ocppsim fleet: --fault-option and --fraction go with --fault KIND\n")
-        fault_options: dict[str, Any] = {}
-        for pair in args.fault_option:
-            name, sep, value = pair.partition("=")
-            if not sep or not name.strip():
-                made.exit(2, f"ocppsim fleet: --fault-option {pair}: give NAME=VALUE\n")
-            name = name.strip().removeprefix("--")
-            fault_options[name] = value.lower() in ("1", "true", "yes") if name == "once" else value
-        fault = FleetFault(
-            args.fault, 1.0 if args.fraction is None else args.fraction, fault_options
-        )
     plugins_dirs = [Path(d) for d in args.plugins_dir]
     if args.worker is not None:
         try:
@@ -167,24 +148,14 @@ def fleet_main(argv: list[str]) -> int:
     if problem is not None:
         made.exit(2, f"ocppsim fleet: {problem}\n")
     if options.workers > 1:
-        if fault is not None or args.verdicts:
-            made.exit(2, "ocppsim fleet: --fault and --verdicts run in one process: no --workers\n")
         return run_workers(options, plugins_dirs, argv)
     from ocppsim.cli import _run
     from ocppsim.repl import console
 
     console.install("text", None)  # plugins' lines (the fleet's frames go to --log-file only)
     try:
-        outcome = _run(
-            run(
-                options,
-                [Path(d) for d in args.plugins_dir],
-                sys.stderr,
-                fault=fault,
-                verdicts=args.verdicts,
-            )
-        )
-    except (FleetOptionError, FaultError) as exc:
+        outcome = _run(run(options, [Path(d) for d in args.plugins_dir], sys.stderr))
+    except FleetOptionError as exc:
         made.exit(2, f"ocppsim fleet: {_plain(exc)}\n")
     except KeyboardInterrupt:
         return 130
@@ -198,14 +169,6 @@ def fleet_main(argv: list[str]) -> int:
             made.exit(2, f"ocppsim fleet: --report {options.report}: {exc.strerror or exc}\n")
         print(f"report written to {options.report}")
     return 1 if failed else 0
-
-
-class FleetFault(NamedTuple):
-    """`--fault KIND --fraction SHARE --fault-option NAME=VALUE`: what `Fleet.set_fault` gets."""
-
-    kind: str
-    fraction: float
-    options: dict[str, Any]
 
 
 def run_workers(options: FleetOptions, plugins_dirs: list[Path], argv: list[str]) -> int:
@@ -285,10 +248,16 @@ async def run_sharded(
     from ocppsim.fleet.engine import fleet_report
 
     count = options.workers
+
+    def told(index: int, finding: dict[str, Any]) -> None:
+        line = finding.get("line", "")
+        print(f"{finding.get('speaker')}: verdict {line}", file=progress, flush=True)
+
     workers = Workers(
         count,
         lambda index: worker_command(["fleet", *argv], index, count),
         on_line=lambda index, line: print(f"worker {index}: {line}", file=progress, flush=True),
+        on_finding=told,
     )
     done = asyncio.Event()
     with stopping_on_signals(done.set):
@@ -299,6 +268,14 @@ async def run_sharded(
                 file=progress,
                 flush=True,
             )
+            fault = options.fault
+            if fault is not None:
+                chosen = fault_share(options.count, fault.fraction, options.seed)
+                print(
+                    f"Fleet: fault {fault.kind} on {len(chosen)} of {options.count} charge points",
+                    file=progress,
+                    flush=True,
+                )
             shards = Shards(options, workers)
             show = Progress(shards, progress)
             ended = asyncio.ensure_future(workers.wait())
@@ -332,6 +309,13 @@ async def run_sharded(
         last = workers.workers[index].lines[-1:] or ["(no output)"]
         lines.append(f"worker {index} failed (exit status {code}): {last[0]}")
     failed = stats.failed > 0 or bool(gave_up) or stats.connected == 0 or bool(broken)
+    if options.verdicts:
+        findings = [
+            {k: v for k, v in finding.items() if k != "line"}
+            for worker in workers.workers
+            for finding in worker.findings
+        ]
+        failed = add_verdicts(report, lines, findings) or failed
     return report, lines, failed
 
 
@@ -362,6 +346,10 @@ async def run_worker(
         # --ramp is the whole fleet's: each worker dials its share of it
         options = dataclasses.replace(options, ramp=options.ramp / count)
         fleet = Fleet(options, behaviour=behaviour, indexes=shard(options.count, count, index))
+        apply_fault(fleet)  # on its share of the charge points the whole fleet's seed picks
+        monitor = None
+        if options.verdicts:  # each finding a line to the parent
+            monitor = watch(fleet, lambda finding: print(finding_line(finding), flush=True))
         done = asyncio.Event()
         listening = asyncio.get_running_loop().create_task(read_commands(done.set))
 
@@ -379,6 +367,8 @@ async def run_worker(
                 async for _ in ticks(done, REPORT_EVERY, options.duration):
                     say()
                 await fleet.stop()
+                if monitor is not None:
+                    monitor.finish()  # the checks that need time to pass: lines too
                 say()
             finally:
                 listening.cancel()
@@ -494,37 +484,24 @@ async def load_behaviour(name: str, plugins_dirs: list[Path]) -> Any:
 
 
 async def run(
-    options: FleetOptions,
-    plugins_dirs: list[Path],
-    progress: TextIO,
-    *,
-    fault: FleetFault | None = None,
-    verdicts: bool = False,
+    options: FleetOptions, plugins_dirs: list[Path], progress: TextIO
 ) -> tuple[dict[str, Any], list[str], bool]:
     """Run the fleet for its duration (or until SIGINT/SIGTERM): the report, the summary's
-    lines, and whether it failed. `fault`: set on a share of the charge points; `verdicts`:
-    every frame of the Central System checked (ocppsim.check.Monitor), each finding a line
-    on `progress`."""
+    lines, and whether it failed. `--fault`: set on a share of the charge points;
+    `--verdicts`: every frame of the Central System checked (ocppsim.check.Monitor), each
+    finding a line on `progress`."""
     from ocppsim.fleet.engine import Fleet
 
     async with behaviour_and_frame_log(options, plugins_dirs) as behaviour:
         fleet = Fleet(options, behaviour=behaviour)
-        if fault is not None:
-            chosen = fleet.set_fault(fault.kind, fault.fraction, **fault.options)
-            print(
-                f"Fleet: fault {fault.kind} on {len(chosen)} of {len(fleet.indexes)} charge points",
-                file=progress,
-                flush=True,
-            )
-        monitor = None
-        if verdicts:
-            from ocppsim.check.monitor import Monitor
+        said = apply_fault(fleet)
+        if said is not None:
+            print(said, file=progress, flush=True)
 
-            def told(finding: Any) -> None:
-                print(f"{finding.speaker}: verdict {finding.line()}", file=progress, flush=True)
+        def told(finding: Any) -> None:
+            print(f"{finding.speaker}: verdict {finding.line()}", file=progress, flush=True)
 
-            monitor = Monitor(on_finding=told)
-            fleet.bus.subscribe(monitor)
+        monitor = watch(fleet, told) if options.verdicts else None
         done = asyncio.Event()
         with stopping_on_signals(done.set):
             try:
@@ -538,15 +515,43 @@ async def run(
                 await fleet.stop()
     report, lines, failed = fleet.snapshot(), fleet.summary(), fleet.failed
     if monitor is not None:
-        findings = monitor.finish()
-        failures = sum(1 for f in findings if f.severity == "fail")
-        lines.append(
-            f"verdicts: {len(findings)} finding(s), {failures} failure(s)"
-            " (each a line above, with its frame)"
-        )
-        report["verdicts"] = [f.as_dict() for f in findings]
-        failed = failed or failures > 0
+        findings = [f.as_dict() for f in monitor.finish()]
+        failed = add_verdicts(report, lines, findings) or failed
     return report, lines, failed
+
+
+def apply_fault(fleet: Any) -> str | None:
+    """Set `--fault` on the fleet's share of the charge points (`Fleet.set_fault`): the line
+    that says on how many (None without a fault)."""
+    fault = fleet.options.fault
+    if fault is None:
+        return None
+    chosen = fleet.set_fault(fault.kind, fault.fraction, **fault.options)
+    return f"Fleet: fault {fault.kind} on {len(chosen)} of {len(fleet.indexes)} charge points"
+
+
+def watch(fleet: Any, on_finding: Callable[[Any], None] | None = None) -> Any:
+    """`--verdicts`: a Monitor on the fleet's bus, checking every frame of the Central
+    System (`on_finding` told of each finding)."""
+    from ocppsim.check.monitor import Monitor
+
+    monitor = Monitor(on_finding=on_finding)
+    fleet.bus.subscribe(monitor)
+    return monitor
+
+
+def verdicts_line(findings: list[dict[str, Any]], where: str) -> str:
+    """`verdicts: 3 finding(s), 2 failure(s) (where)`."""
+    failures = sum(1 for f in findings if f.get("severity") == "fail")
+    return f"verdicts: {len(findings)} finding(s), {failures} failure(s) ({where})"
+
+
+def add_verdicts(report: dict[str, Any], lines: list[str], findings: list[dict[str, Any]]) -> bool:
+    """The findings of `--verdicts` into the report (`verdicts`) and a line of the summary;
+    whether one is a failure."""
+    lines.append(verdicts_line(findings, "each a line above, with its frame"))
+    report["verdicts"] = findings
+    return any(f.get("severity") == "fail" for f in findings)
 
 
 class Progress:
@@ -585,11 +590,59 @@ class PromptFleet:
     """A fleet started at the prompt (`start_fleet`): the fleet, its `--log-file` handler,
     its `--duration` timer; `stop` writes `--report` and gives the summary's lines."""
 
-    def __init__(self, fleet: Any, handler: logging.Handler | None):
+    def __init__(self, fleet: Any, handler: logging.Handler | None, monitor: Any = None):
         self.fleet = fleet
         self._handler = handler
+        #: the Monitor of `--verdicts` (None without)
+        self.monitor = monitor
+        #: the line that says on how many charge points `--fault` is set (None: no fault)
+        self.fault_said: str | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._stopping: asyncio.Task[list[str]] | None = None
+
+    def snapshot(self) -> dict[str, Any]:
+        """The report (`fleet --json`, `--report`): the statistics and, with `--verdicts`,
+        the findings so far."""
+        report: dict[str, Any] = self.fleet.snapshot()
+        if self.monitor is not None:
+            report["verdicts"] = [f.as_dict() for f in self.findings()]
+        return report
+
+    def findings(self) -> list[Any]:
+        """The findings of `--verdicts` so far (the checks that need time made now)."""
+        return list(self.monitor.finish()) if self.monitor is not None else []
+
+    def summary(self) -> list[str]:
+        """The statistics' lines and, with `--verdicts`, the findings (the first
+        `SHOWN_FINDINGS`; the report has them all)."""
+        lines: list[str] = self.fleet.summary()
+        if self.monitor is not None:
+            findings = self.findings()
+            lines.append(
+                verdicts_line([f.as_dict() for f in findings], "fleet --json has them all")
+            )
+            lines += [f"  {f.speaker}: {f.line()}" for f in findings[:SHOWN_FINDINGS]]
+            if len(findings) > SHOWN_FINDINGS:
+                lines.append(f"  … and {len(findings) - SHOWN_FINDINGS} more")
+        return lines
+
+    def fault_lines(self) -> list[str]:
+        """`fault list`: the fleet's faults, one line per kind, with how many charge points
+        have it now."""
+        from ocppsim.sim.faults import active
+
+        having: dict[str, int] = {}
+        for cp in self.fleet.charge_points:
+            for fault in active(cp):
+                text = fault.describe()
+                having[text] = having.get(text, 0) + 1
+        total = len(self.fleet.indexes)
+        return [f"fleet: {text} on {n} of {total} charge points" for text, n in having.items()]
+
+    def clear_faults(self, kind: str | None = None) -> list[Any]:
+        """`fault clear [<kind>]`: the fleet's faults of `kind` (all when None) cleared, on
+        the charge points started and those still to start."""
+        return list(self.fleet.clear_faults(kind))
 
     @property
     def running(self) -> bool:
@@ -618,11 +671,11 @@ class PromptFleet:
         if self._handler is not None:
             remove_frame_log(self._handler)
             self._handler = None
-        lines = ["Fleet stopped.", *self.fleet.summary()]
+        lines = ["Fleet stopped.", *self.summary()]
         report = self.fleet.options.report
         if report is not None:
             try:
-                write_report(report, self.fleet.snapshot())
+                write_report(report, self.snapshot())
             except OSError as exc:
                 lines.append(f"Error: --report {report}: {exc.strerror or exc}.")
             else:
@@ -652,9 +705,13 @@ async def start_at_prompt(options: FleetOptions, behaviour: Any) -> PromptFleet:
     handler = install_frame_log(options.log_file) if options.log_file else None
     try:
         fleet = Fleet(options, behaviour=behaviour)
+        said = apply_fault(fleet)
+        monitor = watch(fleet) if options.verdicts else None
         await fleet.start()
     except BaseException:
         if handler is not None:
             remove_frame_log(handler)
         raise
-    return PromptFleet(fleet, handler)
+    started = PromptFleet(fleet, handler, monitor)
+    started.fault_said = said
+    return started

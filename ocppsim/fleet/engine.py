@@ -44,7 +44,7 @@ from ocppsim.fleet.behaviour import (
     retry_jitter,
     unit,
 )
-from ocppsim.fleet.options import FleetOptions
+from ocppsim.fleet.options import FleetOptions, fault_share
 from ocppsim.fleet.stats import FleetStats
 from ocppsim.sim.behaviour import Behaviour
 from ocppsim.sim.collector import COLLECTOR, LARGE
@@ -523,27 +523,32 @@ class Fleet:
         """Set fault `kind` on a `fraction` of the charge points, picked at random (`seed`,
         else the fleet's: the same ones each run; at least one when above 0), each as it
         starts; `options` as `ocppsim.sim.faults.apply` takes them (the kind's, `for`,
-        `once`, `action`). The indexes chosen; FaultError when the fault cannot be set."""
-        import random
-
+        `once`, `action`). The indexes chosen (of `indexes`); FaultError when the fault cannot
+        be set."""
         from ocppsim.sim import faults
 
         if self._ramp is not None:
             raise faults.FaultError("set the fault before the fleet starts")
         if not 0 < fraction <= 1:
             raise faults.FaultError(f"--fraction takes a number above 0, at most 1, not {fraction}")
-        kind_of = faults.kind_of(kind)
-        if "cp" not in kind_of.sides:
-            raise faults.FaultError(f"fault {kind} is a Central System's")
-        total = len(self.indexes)
-        count = min(total, max(1, round(fraction * total)))
-        chosen = random.Random(self.options.seed if seed is None else seed).sample(
-            list(self.indexes), count
+        check_fault(self.options.version, kind, dict(options))
+        # picked among the whole fleet's numbers: a worker sets it on its share of them
+        every = fault_share(
+            self.options.count, fraction, self.options.seed if seed is None else seed
         )
-        _check_fault(self.options.version, kind, dict(options))
+        chosen = [index for index in every if index in self.indexes]
         self._fault = (kind, dict(options))
         self._faulty = frozenset(chosen)
-        return sorted(chosen)
+        return chosen
+
+    def clear_faults(self, kind: str | None = None) -> list[Any]:
+        """Clear the faults of `kind` (every kind when None) on the charge points, and on
+        those still to start; the faults cleared."""
+        from ocppsim.sim import faults
+
+        if self._fault is not None and kind in (None, self._fault[0]):
+            self._faulty = frozenset()
+        return [fault for cp in self.charge_points for fault in faults.clear(cp, kind)]
 
     def _inject(self, cp: FleetChargePoint) -> None:
         from ocppsim.sim import faults
@@ -575,9 +580,16 @@ class Fleet:
 
     def connect_options(self, index: int) -> dict[str, Any]:
         """What `open_connection` gets for charge point `index`, besides its URL and
-        subprotocol: the shared TLS context (wss://); the local address of `--source-ip` goes
-        here too."""
-        return {"ssl_context": self._tls} if self._tls is not None else {}
+        subprotocol: the shared TLS context (wss://), its Basic auth header (`--password`,
+        `--auth-key`: security profiles 1 and 2)."""
+        given: dict[str, Any] = {"ssl_context": self._tls} if self._tls is not None else {}
+        secret = self.options.secret(index)
+        if secret is not None:
+            from ocppsim.sim.security import authorization_header
+
+            cp_id = charge_point_id(self.options.id_template, index)
+            given["headers"] = [("Authorization", authorization_header(cp_id, secret))]
+        return given
 
     # -- running --------------------------------------------------------------------------------
 
@@ -696,10 +708,13 @@ class Fleet:
         return self.stats.failed > 0 or bool(self.gave_up_reasons) or self.stats.connected == 0
 
 
-def _check_fault(version: str, kind: str, options: dict[str, Any]) -> None:
+def check_fault(version: str, kind: str, options: dict[str, Any]) -> None:
     """FaultError now, rather than at the first charge point, for a fault that cannot be set:
     it is set on a charge point that is not started."""
     from ocppsim.sim import faults
+
+    if "cp" not in faults.kind_of(kind).sides:
+        raise faults.FaultError(f"fault {kind} is a Central System's")
 
     class _Dry:
         speaker = "cp#check"

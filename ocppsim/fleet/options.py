@@ -8,12 +8,12 @@ import math
 import re
 import secrets
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from ocppsim.core import versions
 from ocppsim.core.errors import OcppSimError
-from ocppsim.fleet.behaviour import Backoff, Sessions, id_template_problem
+from ocppsim.fleet.behaviour import Backoff, Sessions, charge_point_id, id_template_problem
 from ocppsim.transport.urls import HTTP_SCHEMES, WEBSOCKET_SCHEMES, url_problem
 
 #: The connectors (1.x) or EVSEs (2.x) of each charge point at most.
@@ -89,8 +89,69 @@ OPTIONS: tuple[FleetOption, ...] = (
         "<first-last>",
         "local addresses to connect from, in turn (127.0.0.2-127.0.0.9: past the ports of one)",
     ),
+    FleetOption(
+        "--password",
+        "<text>",
+        "HTTP Basic auth password of every charge point (security profile 1 over ws://, 2 over"
+        " wss://); {id} is its id, {n} its number (cp-{id}-secret)",
+    ),
+    FleetOption(
+        "--auth-key",
+        "<hex>",
+        "OCPP 1.x AuthorizationKey of every charge point in hexadecimal, sent as its bytes"
+        " (in place of --password)",
+    ),
+    FleetOption(
+        "--fault",
+        "<kind>",
+        "a fault on purpose on a share of the charge points (--fraction): delay, drop,"
+        " callerror, send-before-boot, clock-skew, … (see help fault)",
+    ),
+    FleetOption(
+        "--fraction",
+        "<share>",
+        "the share of the charge points --fault is set on, picked with the fleet's seed",
+        "1",
+    ),
+    FleetOption(
+        "--fault-option",
+        "<name=value,…>",
+        "options of --fault, as fault takes them: seconds=2, code=NotSupported, for=3,"
+        " once=true, action=Heartbeat",
+    ),
+    FleetOption(
+        "--verdicts",
+        "",
+        "check every frame of the Central System (findings in fleet, the summary and the"
+        " report; a failure fails the fleet)",
+    ),
 )
 FLAGS = {option.flag for option in OPTIONS}
+#: The options that take no value.
+SWITCHES = {option.flag for option in OPTIONS if not option.metavar}
+
+
+class FleetFault(NamedTuple):
+    """`--fault KIND --fraction SHARE --fault-option NAME=VALUE`: what `Fleet.set_fault` gets."""
+
+    kind: str
+    fraction: float
+    options: dict[str, Any]
+
+    def describe(self) -> str:
+        """`delay (seconds=2)`: the fault as a line shows it."""
+        given = ", ".join(f"{k}={v}" for k, v in self.options.items())
+        return f"{self.kind} ({given})" if given else self.kind
+
+
+def fault_share(count: int, fraction: float, seed: int) -> list[int]:
+    """The numbers of the charge points of a fleet of `count` that `--fraction` picks: at
+    random with the fleet's `seed` (the same ones each run, whichever worker runs them), at
+    least one; sorted."""
+    import random
+
+    chosen = min(count, max(1, round(fraction * count)))
+    return sorted(random.Random(seed).sample(range(count), chosen))
 
 
 @dataclass(frozen=True)
@@ -116,6 +177,14 @@ class FleetOptions:
     workers: int = 1
     #: the local addresses to connect from, in turn (empty: the system's choice)
     source_ips: tuple[str, ...] = ()
+    #: Basic auth (security profiles 1, 2): `--password`, a template of `{id}` and `{n}`
+    password: str | None = None
+    #: Basic auth with an OCPP 1.x AuthorizationKey: its bytes (`--auth-key`)
+    auth_key: bytes | None = None
+    #: the fault on a share of the charge points (`--fault`), if any
+    fault: FleetFault | None = None
+    #: every frame of the Central System checked (`--verdicts`)
+    verdicts: bool = False
 
     @property
     def seed(self) -> int:
@@ -125,6 +194,15 @@ class FleetOptions:
     def version(self) -> str:
         """The OCPP version name (`1.6`) of the subprotocol."""
         return versions.by_subprotocol(self.protocol).name
+
+    def secret(self, index: int) -> bytes | None:
+        """The password charge point `index` sends with Basic auth (None: none)."""
+        if self.auth_key is not None:
+            return self.auth_key
+        if self.password is None:
+            return None
+        cp_id = charge_point_id(self.id_template, index)
+        return self.password.format(id=cp_id, n=index).encode("utf-8")
 
     def describe(self) -> str:
         """One line: what runs."""
@@ -180,8 +258,10 @@ def fleet_options(url: str, count_text: str, values: dict[str, str | None]) -> F
     if unknown:
         raise FleetOptionError(f"Error: `{unknown[0]}' is an unknown option of a fleet.")
     for flag, value in values.items():
-        if value is None:
+        if value is None and flag not in SWITCHES:
             raise FleetOptionError(f"Error: option `{flag}' needs a value.")
+        if value and flag in SWITCHES:
+            raise FleetOptionError(f"Error: {flag} takes no value (`{value}').")
     given: dict[str, str] = {k: v for k, v in values.items() if v is not None}
     problem = url_problem(url, WEBSOCKET_SCHEMES)
     if problem is not None and urlsplit(url).scheme.lower() in HTTP_SCHEMES:
@@ -245,6 +325,8 @@ def fleet_options(url: str, count_text: str, values: dict[str, str | None]) -> F
     behaviour = given.get("--behaviour")
     if behaviour is not None and not behaviour.strip():
         raise FleetOptionError("Error: --behaviour needs a plugin's name.")
+    auth_key = _basic_auth(url, protocol, template, given)
+    fault = _fault(protocol, given)
     return FleetOptions(
         url=url,
         count=count,
@@ -263,4 +345,75 @@ def fleet_options(url: str, count_text: str, values: dict[str, str | None]) -> F
         speed=_number("--speed", given.get("--speed", "1"), above=True),
         workers=_integer("--workers", given.get("--workers", "1"), 1, MAX_WORKERS),
         source_ips=source_ips,
+        password=given.get("--password"),
+        auth_key=auth_key,
+        fault=fault,
+        verdicts="--verdicts" in values,
     )
+
+
+def _basic_auth(url: str, protocol: str, template: str, given: dict[str, str]) -> bytes | None:
+    """`--password` and `--auth-key` checked as `start_cp` checks them (profile 1 over ws://,
+    2 over wss://; an AuthorizationKey only where the version has one): the key's bytes."""
+    from ocppsim.sim.security import ChargePointSecurity, SecurityOptionsError
+
+    password, auth_key = given.get("--password"), given.get("--auth-key")
+    if password is None and auth_key is None:
+        return None
+    if password is not None:
+        if not password:
+            raise FleetOptionError("Error: --password must not be empty.")
+        try:
+            password = password.format(id=charge_point_id(template, 0), n=0)
+        except (ValueError, IndexError, KeyError) as exc:
+            what = f"{{{exc.args[0]}}} is no field" if isinstance(exc, KeyError) else str(exc)
+            raise FleetOptionError(
+                f"Error: --password: {what}: its fields are {{id}} and {{n}} (write {{{{ and"
+                " }} for a brace)."
+            ) from None
+    try:
+        security = ChargePointSecurity.from_options(
+            url,
+            password=password,
+            auth_key=auth_key,
+            key_bytes=bool(versions.by_subprotocol(protocol).configuration),
+        )
+    except SecurityOptionsError as exc:
+        raise FleetOptionError(f"Error: {exc}.") from None
+    assert security is not None
+    return security.password if auth_key is not None else None
+
+
+def _fault(protocol: str, given: dict[str, str]) -> FleetFault | None:
+    """`--fault`, `--fraction` and `--fault-option` checked (a fault that cannot be set says
+    why now, not at the first charge point)."""
+    from ocppsim.sim.faults import FaultError
+
+    kind = given.get("--fault")
+    if kind is None:
+        if "--fraction" in given or "--fault-option" in given:
+            raise FleetOptionError("Error: --fault-option and --fraction go with --fault KIND.")
+        return None
+    text = given.get("--fraction", "1")
+    try:
+        fraction = float(text)
+    except ValueError:
+        fraction = math.nan
+    if not 0 < fraction <= 1:
+        raise FleetOptionError(
+            f"Error: --fraction takes a number above 0, at most 1, not `{text}'."
+        )
+    options: dict[str, Any] = {}
+    for pair in filter(None, given.get("--fault-option", "").split(",")):
+        name, sep, value = pair.partition("=")
+        name = name.strip().removeprefix("--")
+        if not sep or not name:
+            raise FleetOptionError(f"Error: --fault-option {pair}: give NAME=VALUE.")
+        options[name] = value.lower() in ("1", "true", "yes") if name == "once" else value
+    from ocppsim.fleet.engine import check_fault
+
+    try:
+        check_fault(versions.by_subprotocol(protocol).name, kind, options)
+    except FaultError as exc:
+        raise FleetOptionError(f"Error: --fault {kind}: {exc}.") from None
+    return FleetFault(kind, fraction, options)

@@ -29,6 +29,8 @@ from ocppsim.core.errors import OcppSimError
 
 #: What starts a worker's statistics line on its standard output.
 STATS_PREFIX = "ocppsim-fleet-stats "
+#: What starts a line of a worker's `--verdicts` finding (one finding a line, as it is made).
+FINDING_PREFIX = "ocppsim-fleet-finding "
 #: Seconds between a worker's statistics lines.
 REPORT_EVERY = 1.0
 #: File descriptors a process needs besides its connections (standard streams, the event
@@ -92,6 +94,14 @@ def stats_line(snapshot: dict[str, Any]) -> str:
     return STATS_PREFIX + json.dumps(snapshot, separators=(",", ":"))
 
 
+def finding_line(finding: Any) -> str:
+    """The line a worker prints for a finding of `--verdicts` (an ocppsim.check Finding):
+    its fields and its text as the summary shows it."""
+    return FINDING_PREFIX + json.dumps(
+        {**finding.as_dict(), "line": finding.line()}, separators=(",", ":")
+    )
+
+
 @dataclass
 class Worker:
     """One worker process, as the parent sees it."""
@@ -102,6 +112,8 @@ class Worker:
     snapshot: dict[str, Any] | None = None
     #: the other lines it printed (errors), the last few
     lines: list[str] = field(default_factory=list)
+    #: the findings of `--verdicts` it sent, in order
+    findings: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def returncode(self) -> int | None:
@@ -110,18 +122,20 @@ class Worker:
 
 class Workers:
     """The parent of a fleet's workers: starts `count` processes with `command(index)`,
-    keeps each one's last statistics, tells each line that is not statistics to `on_line`
-    (its errors), and stops them all."""
+    keeps each one's last statistics and its findings (told to `on_finding`), tells each
+    other line to `on_line` (its errors), and stops them all."""
 
     def __init__(
         self,
         count: int,
         command: Callable[[int], Sequence[str]],
         on_line: Callable[[int, str], None] | None = None,
+        on_finding: Callable[[int, dict[str, Any]], None] | None = None,
     ):
         self.count = count
         self.command = command
         self.on_line = on_line
+        self.on_finding = on_finding
         self.workers: list[Worker] = []
         self._readers: list[asyncio.Task[None]] = []
         self.changed = asyncio.Event()
@@ -159,6 +173,14 @@ class Workers:
                 except ValueError:
                     continue
                 self.changed.set()
+            elif line.startswith(FINDING_PREFIX):
+                try:
+                    finding = json.loads(line[len(FINDING_PREFIX) :])
+                except ValueError:
+                    continue
+                worker.findings.append(finding)
+                if self.on_finding is not None:
+                    self.on_finding(worker.index, finding)
             elif line:
                 worker.lines = [*worker.lines[-19:], line]
                 if self.on_line is not None:

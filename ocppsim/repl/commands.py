@@ -478,6 +478,8 @@ async def _start_fleet(shell: Shell, parsed: ParsedLine) -> None:
         raise CommandError(str(exc)) from None
     shell.sim.fleet = fleet
     shell.print_stamped(f"Fleet started: {options.describe()}.")
+    if fleet.fault_said is not None:
+        shell.print(f"{fleet.fault_said} (fault list shows them, fault clear clears them).")
     if options.duration is not None:
 
         def done(lines: list[str]) -> None:
@@ -492,10 +494,11 @@ async def _fleet(shell: Shell, parsed: ParsedLine) -> None:
     if fleet is None:
         raise CommandError("Error: no fleet was started (start_fleet <url> <count> starts one).")
     if "--json" in parsed.options:
-        shell.print(json.dumps(fleet.fleet.snapshot(), indent=2), block=True)
+        shell.print(json.dumps(fleet.snapshot(), indent=2), block=True)
         return
     state = "running" if fleet.running else "stopped"
-    lines = [f"{fleet.fleet.summary()[0]} ({state})", *fleet.fleet.summary()[1:]]
+    summary = fleet.summary()
+    lines = [f"{summary[0]} ({state})", *summary[1:]]
     shell.print("\n".join(lines), block=True)
 
 
@@ -799,7 +802,8 @@ def _fault_notes() -> list[str]:
         "Kinds (what the other end sees):",
         *kinds_help(),
         "fault list shows the faults set; fault clear [<kind>] clears them (with a target:",
-        "those of that side).",
+        "those of that side). A fleet's (start_fleet --fault) are listed, and cleared without",
+        "a target, too.",
     ]
 
 

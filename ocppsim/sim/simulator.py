@@ -512,7 +512,8 @@ class Simulator:
         when none is given); the faults cleared."""
         from ocppsim.sim.faults import clear
 
-        if cp_id is None and remote_id is None and not every_cp and not all_cps:
+        everywhere = cp_id is None and remote_id is None and not every_cp and not all_cps
+        if everywhere:
             targets: list[tuple[Any, str | None]] = [
                 (cp, None) for cp in self.charge_points.values()
             ]
@@ -523,6 +524,8 @@ class Simulator:
         cleared: list[Any] = []
         for target, charge_point_id in targets:
             cleared += clear(target, kind, charge_point_id)
+        if everywhere and self.fleet is not None:  # the fleet's charge points too
+            cleared += self.fleet.clear_faults(kind)
         return cleared
 
     def fault_lines(self) -> list[str]:
@@ -533,6 +536,8 @@ class Simulator:
         if self.central_system is not None:
             simulators.insert(0, self.central_system)
         lines = [summary(fault) for sim in simulators for fault in active(sim)]
+        if self.fleet is not None and self.fleet.running:
+            lines += self.fleet.fault_lines()
         return lines or ["No fault is set."]
 
     async def _ping(self, peer: Peer) -> None:

@@ -93,3 +93,19 @@ def test_the_parent_keeps_each_workers_last_statistics_and_stops_them() -> None:
     assert snapshots == [{"n": 5}, {"n": 6}]
     assert codes == [5, 6]
     assert sorted(heard) == [(0, "an error line"), (1, "an error line")]
+
+
+def test_a_fault_falls_on_the_same_charge_points_whichever_worker_runs_them() -> None:
+    """`--fault … --fraction 0.3` picks among the whole fleet's numbers with its seed: the
+    workers' shares of it add up to what one process picks (and not 30 % of each share)."""
+    from ocppsim.fleet.engine import Fleet
+    from ocppsim.fleet.options import fault_share, fleet_options
+
+    options = fleet_options("ws://127.0.0.1:1/ocpp", "20", {"--seed": "7"})
+    whole = Fleet(options).set_fault("drop", 0.3)
+    assert whole == fault_share(20, 0.3, 7) and len(whole) == 6
+    shares = [
+        Fleet(options, indexes=shard(20, 3, index)).set_fault("drop", 0.3) for index in range(3)
+    ]
+    assert sorted(n for share in shares for n in share) == whole
+    assert all(set(share) <= set(shard(20, 3, i)) for i, share in enumerate(shares))

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from ocppsim_testing import Lines
@@ -190,5 +192,90 @@ def test_the_terminal_prompt_shows_the_fleets_status_line(
                 await asyncio.sleep(0.05)
             pipe.send_text("quit\r")
             await asyncio.wait_for(session, 20)
+
+    _run(scenario())
+
+
+def test_a_fleet_at_the_prompt_takes_a_fault_and_verdicts(lines: Lines, tmp_path: Path) -> None:
+    """`start_fleet … --fault clock-skew --fraction 0.3 --verdicts`: 3 of 10 charge points
+    send timestamps an hour ahead, `fault list` shows the fleet's fault and `fault clear`
+    clears it; the Central System's StatusNotification answers break their schema (a fault
+    of its own), and `fleet`, `fleet --json` and the report list the findings."""
+    report = tmp_path / "report.json"
+
+    async def scenario() -> None:
+        shell, port = await _shell_with_cs()
+        try:
+            await shell.execute("fault invalid-answer --cs --action StatusNotification")
+            mark = lines.mark()
+            await shell.execute(
+                f"start_fleet ws://127.0.0.1:{port}/ocpp 10 -p ocpp1.6 --ramp 0 --seed 5"
+                " --id pv{n:02d} --sessions-per-hour 0 --fault clock-skew"
+                f" --fault-option seconds=3600 --fraction 0.3 --verdicts --report {report}"
+            )
+            await lines.wait_for(r"^Fleet: fault clock-skew on 3 of 10 charge points \(", mark)
+            fleet = shell.sim.fleet
+            while fleet.fleet.stats.action("StatusNotification").count < 30:
+                await asyncio.sleep(0.02)
+            # the Central System's lines show the skewed timestamps: three charge points'
+            ahead = set()
+            for line in lines.lines[mark:]:
+                found = re.search(
+                    r'<<cp#(pv\d+) \[2,"[^"]*","StatusNotification".*"timestamp":"'
+                    r'([^"]+)"',
+                    line,
+                )
+                if found:
+                    stamp = datetime.fromisoformat(found.group(2).replace("Z", "+00:00"))
+                    if stamp > datetime.now(timezone.utc) + timedelta(minutes=30):
+                        ahead.add(found.group(1))
+            assert len(ahead) == 3, ahead
+            mark = lines.mark()
+            await shell.execute("fault list")
+            await lines.wait_for(r"(?m)^fleet: .*clock.* on 3 of 10 charge points", mark)
+            await shell.execute("fleet")
+            await lines.wait_for(r"(?m)^verdicts: \d+ finding\(s\), \d+ failure\(s\)", mark)
+            await lines.wait_for(
+                r"(?m)^  cp#pv\d\d: FAIL schema: the answer to StatusNotification breaks", mark
+            )
+            await shell.execute("fleet --json")
+            await lines.wait_for(r'"check": "schema"', mark)
+            await shell.execute("fault clear")
+            await shell.execute("fault list")
+            await lines.wait_for(r"(?m)^No fault is set\.", mark)
+            await shell.execute("stop_fleet")
+            await lines.wait_for(f"(?m)^report written to {report}", mark)
+        finally:
+            await shell.sim.shutdown()
+
+    _run(scenario())
+    data = json.loads(report.read_text())
+    assert data["verdicts"] and data["verdicts"][0]["check"] == "schema"
+    assert data["verdicts"][0]["speaker"].startswith("cp#pv")
+
+
+def test_a_fleet_at_the_prompt_refuses_a_fault_that_cannot_work(lines: Lines) -> None:
+    async def scenario() -> None:
+        shell = Shell()
+        shell.sequential = True
+        try:
+            mark = lines.mark()
+            for line, said in (
+                ("start_fleet ws://127.0.0.1:9/ocpp 2 --fault nonsense", "nonsense"),
+                ("start_fleet ws://127.0.0.1:9/ocpp 2 --fraction 0.5", "go with --fault KIND"),
+                ("start_fleet ws://127.0.0.1:9/ocpp 2 --fault drop --fraction 2", "--fraction"),
+                (
+                    "start_fleet ws://127.0.0.1:9/ocpp 2 --fault delay --fault-option colour=1",
+                    "colour",
+                ),
+                ("start_fleet ws://127.0.0.1:9/ocpp 2 --verdicts --workers 2", "--workers"),
+            ):
+                await shell.execute(line)
+                shown = await lines.wait_for(r"^Error: ", mark)
+                assert said in shown, (line, shown)
+                mark = lines.mark()
+            assert shell.sim.fleet is None
+        finally:
+            await shell.sim.shutdown()
 
     _run(scenario())
