@@ -715,6 +715,12 @@ def check_fault(version: str, kind: str, options: dict[str, Any]) -> None:
 
     if "cp" not in faults.kind_of(kind).sides:
         raise faults.FaultError(f"fault {kind} is a Central System's")
+    if kind == "reset":  # it would act on no link, and nothing would happen
+        raise faults.FaultError(
+            "fault reset acts at once on a link, and a fleet's charge points get their fault as"
+            " they start, before they have one: use reconnect-storm (a drop after each"
+            " connection) or close --after N"
+        )
 
     class _Dry:
         speaker = "cp#check"

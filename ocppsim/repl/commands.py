@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 import math
@@ -461,6 +462,9 @@ async def _start_fleet(shell: Shell, parsed: ParsedLine) -> None:
         options = fleet_options(url, count, dict(parsed.options))
     except FleetOptionError as exc:
         raise CommandError(str(exc)) from None
+    if shell.sim.verdicts is not None and not options.verdicts:
+        # `verdicts on` (or ocppsim --verdicts) checks the fleet's links too, as --verdicts
+        options = dataclasses.replace(options, verdicts=True)
     name = options.behaviour
     if name is not None and plugin_key(name) not in shell.plugins.loaded:
         if not await shell.plugins.load(name):
@@ -480,6 +484,11 @@ async def _start_fleet(shell: Shell, parsed: ParsedLine) -> None:
     shell.print_stamped(f"Fleet started: {options.describe()}.")
     if fleet.fault_said is not None:
         shell.print(f"{fleet.fault_said} (fault list shows them, fault clear clears them).")
+    if options.verdicts:
+        shell.print(
+            "Fleet: verdicts on: every frame of the Central System is checked (fleet shows"
+            " the findings)."
+        )
     if options.duration is not None:
 
         def done(lines: list[str]) -> None:

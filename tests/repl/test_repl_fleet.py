@@ -269,12 +269,41 @@ def test_a_fleet_at_the_prompt_refuses_a_fault_that_cannot_work(lines: Lines) ->
                     "colour",
                 ),
                 ("start_fleet ws://127.0.0.1:9/ocpp 2 --verdicts --workers 2", "--workers"),
+                ("start_fleet ws://127.0.0.1:9/ocpp 2 --fault reset", "reconnect-storm"),
             ):
                 await shell.execute(line)
                 shown = await lines.wait_for(r"^Error: ", mark)
                 assert said in shown, (line, shown)
                 mark = lines.mark()
             assert shell.sim.fleet is None
+        finally:
+            await shell.sim.shutdown()
+
+    _run(scenario())
+
+
+def test_verdicts_on_at_the_prompt_check_a_fleet_started_after(lines: Lines) -> None:
+    """`verdicts on` (or `ocppsim --verdicts`) then `start_fleet` without `--verdicts`: the
+    fleet's links are checked too (they are not on the prompt's own bus): `fleet` lists the
+    findings."""
+
+    async def scenario() -> None:
+        shell, port = await _shell_with_cs()
+        try:
+            await shell.execute("fault invalid-answer --cs --action BootNotification")
+            await shell.execute("verdicts on")
+            mark = lines.mark()
+            await shell.execute(
+                f"start_fleet ws://127.0.0.1:{port}/ocpp 2 -p ocpp1.6 --ramp 0"
+                " --sessions-per-hour 0 --backoff 60,0,0"
+            )
+            await lines.wait_for(r"^Fleet: verdicts on: every frame of the Central System", mark)
+            fleet = shell.sim.fleet
+            while fleet.fleet.stats.action("BootNotification").count < 2:
+                await asyncio.sleep(0.02)
+            await shell.execute("fleet")
+            await lines.wait_for(r"(?m)^verdicts: [1-9]\d* finding\(s\), [1-9]\d* failure", mark)
+            await lines.wait_for(r"(?m)^  cp#cp0000[01]: FAIL schema: the answer to Boot", mark)
         finally:
             await shell.sim.shutdown()
 
