@@ -31,6 +31,9 @@ from ocppsim.core.errors import OcppSimError
 STATS_PREFIX = "ocppsim-fleet-stats "
 #: What starts a line of a worker's `--verdicts` finding (one finding a line, as it is made).
 FINDING_PREFIX = "ocppsim-fleet-finding "
+#: The most characters of a finding's frame a worker sends (its line stays under the limit of
+#: the parent's reader).
+FINDING_FRAME = 16_000
 #: Seconds between a worker's statistics lines.
 REPORT_EVERY = 1.0
 #: File descriptors a process needs besides its connections (standard streams, the event
@@ -96,10 +99,13 @@ def stats_line(snapshot: dict[str, Any]) -> str:
 
 def finding_line(finding: Any) -> str:
     """The line a worker prints for a finding of `--verdicts` (an ocppsim.check Finding):
-    its fields and its text as the summary shows it."""
-    return FINDING_PREFIX + json.dumps(
-        {**finding.as_dict(), "line": finding.line()}, separators=(",", ":")
-    )
+    its fields and its text as the summary shows it; a frame longer than `FINDING_FRAME`
+    characters cut there (the parent reads lines of up to 64 KiB)."""
+    fields = finding.as_dict()
+    frame = fields.get("frame")
+    if isinstance(frame, str) and len(frame) > FINDING_FRAME:
+        fields["frame"] = frame[:FINDING_FRAME] + "…"
+    return FINDING_PREFIX + json.dumps({**fields, "line": finding.line()}, separators=(",", ":"))
 
 
 @dataclass

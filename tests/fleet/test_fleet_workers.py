@@ -109,3 +109,17 @@ def test_a_fault_falls_on_the_same_charge_points_whichever_worker_runs_them() ->
     ]
     assert sorted(n for share in shares for n in share) == whole
     assert all(set(share) <= set(shard(20, 3, i)) for i, share in enumerate(shares))
+
+
+def test_a_finding_line_carries_the_finding_and_cuts_a_long_frame() -> None:
+    import json
+
+    from ocppsim.check.monitor import Finding
+    from ocppsim.fleet.workers import FINDING_FRAME, FINDING_PREFIX, finding_line
+
+    finding = Finding("schema", "fail", "breaks", "OCPP 1.6", "x" * (FINDING_FRAME + 10), "cp#a")
+    line = finding_line(finding)
+    assert line.startswith(FINDING_PREFIX) and "\n" not in line and len(line) < 65536
+    sent = json.loads(line[len(FINDING_PREFIX) :])
+    assert sent["speaker"] == "cp#a" and sent["line"].startswith("FAIL schema: breaks")
+    assert len(sent["frame"]) == FINDING_FRAME + 1
