@@ -5,7 +5,8 @@ Usage (from the repository root, with the project's venv; Linux, it reads /proc)
 
     python bench/bench_fleet.py memory  --cps 10000 --repeat 3
     python bench/bench_fleet.py ramp    --cps 10000 --ramp 1000 --repeat 3
-    python bench/bench_fleet.py latency --cps 10000 --rate 1000 --seconds 20 --repeat 3
+    python bench/bench_fleet.py latency --cps 10000 --rate 1000 --seconds 30 --repeat 3 \
+        --together --pairs bare-bare,ours-ours
     python bench/bench_fleet.py workers --cps 50000 --workers 4 --cs-processes 4 \
         --source-ip 127.0.0.2-127.0.0.9 --ramp 1000 --repeat 2 --timeout 200
 
@@ -29,7 +30,10 @@ The charge points dial from `--source-ip` (127.0.0.2-127.0.0.9), not from 127.0.
   intervals (neither side at full CPU) for phases as even. The p50/p99/max of the time from a
   Heartbeat sent to its answer read, over `--seconds`, once every charge point has beaten:
   ocppsim's fleet against ocppsim's Central System, the bare clients against the bare server,
-  and the two mixed (what each side adds).
+  and the two mixed (what each side adds; `--pairs`). In turn, or with `--together` all at
+  once: on a shared machine the others' work sets p99 more than either side does, and pairs
+  measured at once meet the same. A lag monitor in each clients' process says how late its
+  event loop ran and whether it was busy then (its own stall) or waiting for a CPU.
 * `workers`: `ocppsim fleet --workers W --source-ip …` with N charge points against
   `--cs-processes` `ocppsim start_cs --reuse-port` processes sharing one port (SO_REUSEPORT),
   and as many bare client and server processes: connections held (counted at the server by
