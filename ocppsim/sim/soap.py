@@ -250,6 +250,12 @@ class SoapLink:
             raise CallFailed(
                 f"ChargePoint #{self.charge_box_id} sent no From address: it cannot be called"
             )
+        problem = url_problem(self.address, HTTP_SCHEMES)
+        if problem is not None:  # a From no HTTP request reaches (file:, javascript:, no host)
+            raise CallFailed(
+                f"ChargePoint #{self.charge_box_id}'s From address {self.address} cannot be"
+                f" called: {problem}"
+            )
         return self.address
 
     def _encode_call(self, call: Call) -> tuple[str, str]:

@@ -282,6 +282,42 @@ def test_from_is_sent_with_f_and_a_new_from_updates_the_callback(lines: Lines) -
     assert lines.problems() == lines.matching(changed)
 
 
+@pytest.mark.parametrize(
+    ("address", "why"),
+    [
+        ("file:///etc/passwd", "the URL must start with http:// or https://"),
+        ("javascript:alert(1)", "the URL must start with http:// or https://"),
+        ("http:///cb", "it names no host"),
+    ],
+)
+def test_a_from_address_no_request_can_reach_is_named_when_called(address: str, why: str) -> None:
+    """A box whose From address is no http(s) URL is registered (its requests are answered)
+    but a remote action to it said `HTTP request to file:///etc/passwd failed:
+    file:///etc/passwd`: now it says which address and why it cannot be called."""
+
+    async def scenario() -> str:
+        async with central_system() as cs:
+            body = get_codec("1.6", "cs").build_request(
+                "Heartbeat",
+                {},
+                charge_box_id="odd",
+                to="http://127.0.0.1/",
+                message_id="urn:uuid:" + str(uuid.uuid4()),
+                from_address=address,
+            )
+            async with aiohttp.ClientSession() as http:
+                url = f"http://127.0.0.1:{cs.port}/"
+                headers = {"Content-Type": CONTENT_TYPE}
+                async with http.post(url, data=body, headers=headers) as response:
+                    assert response.status == 200, await response.text()
+            with pytest.raises(CallFailed) as failed:
+                await cs.peers["odd"].call("ClearCache", {})
+            return failed.value.reason
+
+    reason = run(scenario())
+    assert reason == f"ChargePoint #odd's From address {address} cannot be called: {why}"
+
+
 # ----------------------------------------------------------------------------- faults
 
 
