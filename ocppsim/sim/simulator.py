@@ -274,7 +274,7 @@ class Simulator:
         cp = self.charge_point(cp_id)
         if payload is None:
             payload = self.build_payload(cp.version, "cs", action, fields or [], cp.variant)
-        await self._ready(cp)
+        self._say_if_waiting(await self._ready(cp), action)
         return await self._call(cp.call(action, payload, validate=False, defaults=False), action)
 
     async def remote_call(
@@ -289,8 +289,21 @@ class Simulator:
         peer = self.remote_peer(remote_id)
         if payload is None:
             payload = self.build_payload(peer.version, "cp", action, fields or [], cs.variant)
+        self._say_if_waiting(peer, action)
         call = cs.call(peer.charge_point_id, action, payload, validate=False, defaults=False)
         return await self._call(call, action)
+
+    def _say_if_waiting(self, peer: Peer, action: str) -> None:
+        """A command's CALL waits while another CALL of that side to that peer is unanswered
+        (one at a time, OCPP-J §4.1.1), up to that CALL's timeout: say so, rather than seem
+        to do nothing for half a minute."""
+        out = next(iter(peer.session.pending.values()), None)
+        if out is not None:
+            self.bus.notice(
+                peer.speaker,
+                f"{action} to {peer.label} waits: {out.action} #{out.unique_id} is still"
+                f" unanswered (one CALL at a time; it times out after {peer.timeout:g} s)",
+            )
 
     async def _ready(self, cp: Any) -> Peer:
         try:

@@ -5,6 +5,8 @@ to. Real sockets on 127.0.0.1, one process; each test waits on the line a user r
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -349,3 +351,31 @@ def test_a_15_charge_point_rejected_at_boot_still_answers(lines) -> None:
             await sim.shutdown()
 
     assert "configurationKey" in asyncio.run(scenario())
+
+
+def test_a_command_behind_an_unanswered_call_says_it_waits(lines) -> None:
+    """One CALL at a time each way: a remote command typed while the charge point has not
+    answered the last one waited up to 30 s without a word (it seemed lost); now a line says
+    which CALL it waits for, and it goes once that one is answered."""
+
+    async def scenario() -> tuple[str, list[object]]:
+        async with central_system() as (sim, _):
+            url = f"ws://127.0.0.1:{sim.central_system.port}/ocpp/slow01"
+            async with connect(url, subprotocols=["ocpp1.6"]) as ws:  # type: ignore[list-item]
+                await lines.wait_for(r"cs: ChargePoint #slow01 connected")
+                first = asyncio.create_task(sim.remote_call("slow01", "ClearCache"))
+                held = json.loads(await ws.recv())  # not answered yet
+                second = asyncio.create_task(sim.remote_call("slow01", "ClearCache"))
+                line = await lines.wait_for(r"cs: ClearCache to cp#slow01 waits")
+                await ws.send(json.dumps([3, held[1], {"status": "Accepted"}]))
+                nxt = json.loads(await ws.recv())
+                await ws.send(json.dumps([3, nxt[1], {"status": "Rejected"}]))
+                return line, [await first, await second]
+
+    line, answers = asyncio.run(scenario())
+    assert answers == [{"status": "Accepted"}, {"status": "Rejected"}]
+    assert re.search(
+        r"cs: ClearCache to cp#slow01 waits: ClearCache #\w+ is still unanswered \(one CALL at"
+        r" a time; it times out after 30 s\)$",
+        line,
+    ), line
