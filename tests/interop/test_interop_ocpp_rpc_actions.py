@@ -204,7 +204,9 @@ def test_ocpp_rpc_and_ocppsim_refusals(
                         await cs.call("rpc", "Reset", request, validate=False, defaults=False)
                     misspelt = {"1.6": "OccurrenceConstraintViolation"}
                     assert error.value.code == misspelt.get(version, "OccurenceConstraintViolation")
-                    assert peer.matching(event="invalid", method="Reset", outbound=False)
+                    # the peer reports its refusal on its own line, which may come after
+                    # the CALLERROR: wait for it rather than look once
+                    await peer.expect(event="invalid", method="Reset", outbound=False)
                 assert await cs.call("rpc", "ClearCache") is not None
             finally:
                 await peer.close()
