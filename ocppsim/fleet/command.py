@@ -159,16 +159,7 @@ def fleet_main(argv: list[str]) -> int:
         made.exit(2, f"ocppsim fleet: {_plain(exc)}\n")
     except KeyboardInterrupt:
         return 130
-    report, lines, failed = outcome
-    for line in lines:
-        print(line)
-    if options.report is not None:
-        try:
-            write_report(options.report, report)
-        except OSError as exc:
-            made.exit(2, f"ocppsim fleet: --report {options.report}: {exc.strerror or exc}\n")
-        print(f"report written to {options.report}")
-    return 1 if failed else 0
+    return tell_outcome(options, *outcome)
 
 
 def run_workers(options: FleetOptions, plugins_dirs: list[Path], argv: list[str]) -> int:
@@ -177,9 +168,17 @@ def run_workers(options: FleetOptions, plugins_dirs: list[Path], argv: list[str]
     from ocppsim.cli import _run
 
     try:
-        report, lines, failed = _run(run_sharded(options, argv, sys.stderr))
+        outcome = _run(run_sharded(options, argv, sys.stderr))
     except KeyboardInterrupt:
         return 130
+    return tell_outcome(options, *outcome)
+
+
+def tell_outcome(
+    options: FleetOptions, report: dict[str, Any], lines: list[str], failed: bool
+) -> int:
+    """The summary's lines, then `--report` written: the exit status (2 when the report
+    cannot be written, 1 when the fleet failed)."""
     for line in lines:
         print(line)
     if options.report is not None:
