@@ -72,7 +72,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from bench_ws import free_port, ocppsim_command, wait_for_port
+from bench_ws import free_port, ocppsim_command, tell_quit, wait_for_port
 
 from ocppsim.fleet.workers import shard
 from ocppsim.sim.collector import FREEZE_EVERY, YOUNG_THRESHOLD
@@ -291,12 +291,7 @@ class Server:
 
     def stop(self) -> None:
         for proc in self.procs:
-            try:
-                if proc.stdin is not None:
-                    proc.stdin.write(b"quit\n")
-                    proc.stdin.close()
-            except OSError:
-                pass
+            tell_quit(proc)
             if self.kind == "bare":
                 proc.terminate()
         for proc in self.procs:

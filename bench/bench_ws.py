@@ -53,6 +53,16 @@ SHAPES = [(1, 2000), (50, 100)]
 WARM_UP = (1, 200)
 
 
+def tell_quit(proc: subprocess.Popen[bytes]) -> None:
+    """`quit` at an ocppsim process's prompt, its stdin closed after (if it still reads)."""
+    try:
+        if proc.stdin is not None:
+            proc.stdin.write(b"quit\n")
+            proc.stdin.close()
+    except OSError:
+        pass
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -146,12 +156,7 @@ class Target:
         proc = self.proc
         if proc is None:
             return
-        try:
-            if proc.stdin is not None:
-                proc.stdin.write(b"quit\n")
-                proc.stdin.close()
-        except OSError:
-            pass
+        tell_quit(proc)
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
