@@ -127,6 +127,9 @@ def pair(request: pytest.FixtureRequest, module_sims) -> Pair:
         cs = module_sims.cs(port, "-u", "/ocpp", "-p", protocol)
     cp = module_sims.cp(f"ws://127.0.0.1:{port}/ocpp", cp_id, "-p", protocol)
     cs.expect(rf"cs: ChargePoint #{cp_id} connected \(protocol: {re.escape(protocol)}\)\.", since=0)
+    # its model's own boot answered first: a test's `bootnotification` must not match it
+    boot = cp.expect(frame_re(f"cp#{cp_id}", ">>", "cs", 2, action="BootNotification"))
+    cp.expect(frame_re(f"cp#{cp_id}", "<<", "cs", 3, unique_id=boot["uid"]))
     return Pair(version, cs, cp, cp_id)
 
 
