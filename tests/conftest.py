@@ -35,9 +35,3 @@ def watcher(lines: Lines) -> Lines:
 def certs(tmp_path_factory: pytest.TempPathFactory) -> TestCerts:
     """Certificate files for the security profiles: a test PKI and bad certificates."""
     return TestCerts(tmp_path_factory.mktemp("certs"))
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The fresh-install test (tens of seconds, mostly pip) runs first: in a parallel run it
-    then overlaps the others instead of ending the run alone."""
-    items.sort(key=lambda item: item.get_closest_marker("install") is None)
