@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 from harness import free_port, run_fleet, start_cs
@@ -14,11 +15,12 @@ from harness import free_port, run_fleet, start_cs
 from ocppsim.fleet.options import fault_share
 
 
-def test_a_fleet_with_a_fault_on_a_share_and_verdicts(tmp_path: Path) -> None:
-    """3 of 10 charge points send a Heartbeat before their BootNotification (the Central
-    System sees it first from those three only); the Central System's StatusNotification
-    answers break their schema, and each is a verdict line with its frame, in the report,
-    exit 1."""
+def _a_faulted_fleet(
+    tmp_path: Path, *more: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, str], Path]:
+    """Run 10 charge points, 3 of them sending a Heartbeat before boot, with verdicts, against
+    a Central System whose StatusNotification answers break their schema; return the run, the
+    first CALL the Central System heard from each charge point, and the report's path."""
     port = free_port()
     report = tmp_path / "report.json"
     with start_cs(port, "-u", "/ocpp") as cs:
@@ -37,6 +39,7 @@ def test_a_fleet_with_a_fault_on_a_share_and_verdicts(tmp_path: Path) -> None:
             "3s",
             "--sessions-per-hour",
             "0",
+            *more,
             "--fault",
             "send-before-boot",
             "--fault-option",
@@ -52,6 +55,15 @@ def test_a_fleet_with_a_fault_on_a_share_and_verdicts(tmp_path: Path) -> None:
             found = re.search(r'<<cp#(cp\d+) \[2,"[^"]*","(\w+)"', line)
             if found:
                 first.setdefault(found.group(1), found.group(2))
+    return done, first, report
+
+
+def test_a_fleet_with_a_fault_on_a_share_and_verdicts(tmp_path: Path) -> None:
+    """3 of 10 charge points send a Heartbeat before their BootNotification (the Central
+    System sees it first from those three only); the Central System's StatusNotification
+    answers break their schema, and each is a verdict line with its frame, in the report,
+    exit 1."""
+    done, first, report = _a_faulted_fleet(tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "Fleet: fault send-before-boot on 3 of 10 charge points" in done.stderr
     assert sorted(first.values()).count("Heartbeat") == 3 and len(first) == 10
@@ -81,41 +93,7 @@ def test_workers_share_the_fault_and_send_their_verdicts_to_the_parent(tmp_path:
     """The same fleet in 2 worker processes: the fault is on the same 3 charge points the
     fleet's seed picks in one process (each worker sets it on its share), and every worker's
     findings reach the parent: a line each, the summary's count, the report, exit 1."""
-    port = free_port()
-    report = tmp_path / "report.json"
-    with start_cs(port, "-u", "/ocpp") as cs:
-        cs.send("fault invalid-answer --cs --action StatusNotification")
-        cs.expect(r"cs: fault set: answers that break their schema to every charge point")
-        done = run_fleet(
-            f"ws://127.0.0.1:{port}/ocpp",
-            "10",
-            "-p",
-            "ocpp1.6",
-            "--ramp",
-            "0",
-            "--seed",
-            "5",
-            "--duration",
-            "3s",
-            "--sessions-per-hour",
-            "0",
-            "--workers",
-            "2",
-            "--fault",
-            "send-before-boot",
-            "--fault-option",
-            "action=Heartbeat",
-            "--fraction",
-            "0.3",
-            "--verdicts",
-            "--report",
-            str(report),
-        )
-        first: dict[str, str] = {}
-        for line in cs.lines():
-            found = re.search(r'<<cp#(cp\d+) \[2,"[^"]*","(\w+)"', line)
-            if found:
-                first.setdefault(found.group(1), found.group(2))
+    done, first, report = _a_faulted_fleet(tmp_path, "--workers", "2")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "Fleet: fault send-before-boot on 3 of 10 charge points" in done.stderr
     picked = {f"cp{n:05d}" for n in fault_share(10, 0.3, 5)}
